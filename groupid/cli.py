@@ -1,0 +1,241 @@
+"""The groupid command line: a thin shell over the library.
+
+Each command parses its options, makes one library call, renders the result and maps errors to the exit
+codes every command shares: 0 done or nothing to change, 1 error, 2 changes pending
+(``plan --detailed-exitcode``), 3 a safety guard refused and nothing was written.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shlex
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from groupid import __version__
+from groupid.errors import ExitCode, GroupidError, SpecError
+from groupid.localserver import LocalKeycloak, ServerInfo
+from groupid.realms import ConnectionSettings, import_realm
+from groupid.spec import load_spec
+from groupid.state import render_spec
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+app = typer.Typer(
+    name="groupid",
+    help=(
+        "Identity for a corporate group (集团) on Keycloak: model the group's companies, departments and roles, "
+        "keep Keycloak realms in line with the model, sync people from HR.\n\n"
+        "Example: groupid validate examples/xinghe && groupid render examples/xinghe --out build/\n\n"
+        "Connection settings come from the environment (GROUPID_SERVER_URL, GROUPID_ADMIN_USER, "
+        "GROUPID_ADMIN_PASSWORD or GROUPID_ADMIN_PASSWORD_FILE, or GROUPID_CLIENT_ID and GROUPID_CLIENT_SECRET). "
+        "Exit codes: 0 done or nothing to change, 1 error, 2 changes pending, 3 refused by a safety guard."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+keycloak_app = typer.Typer(
+    help=(
+        "A local Keycloak for trying groupid out and for tests: fetched with Maven, started on 127.0.0.1.\n\n"
+        'Example: eval "$(groupid keycloak start)"'
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(keycloak_app, name="keycloak")
+
+ServerUrl = Annotated[
+    Optional[str],
+    typer.Option("--server-url", help="Keycloak base URL; default: $GROUPID_SERVER_URL.", show_default=False),
+]
+
+
+def handles_errors(command):
+    """Map groupid errors to their exit codes and messages; never show a traceback for them."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except GroupidError as exc:
+            err.print(f"error: {exc}" if not isinstance(exc, SpecError) else str(exc), markup=False)
+            raise typer.Exit(int(exc.exit_code)) from None
+        except KeyboardInterrupt:
+            err.print("interrupted")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # a bug: say so plainly, keep the traceback for those who ask
+            if os.environ.get("GROUPID_DEBUG"):
+                traceback.print_exc()
+            err.print(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "This is a bug in groupid; rerun with GROUPID_DEBUG=1 for the traceback and please report it.",
+                markup=False,
+            )
+            raise typer.Exit(int(ExitCode.ERROR)) from None
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"groupid {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Identity for a corporate group on Keycloak."""
+
+
+@app.command()
+@handles_errors
+def validate(
+    spec_dir: Annotated[Path, typer.Argument(help="The spec: a directory of YAML files, or one YAML file.")],
+) -> None:
+    """Check a spec and list every problem, each with file and line.
+
+    Checks unknown keys, references, cycles in the company and department trees, department parents in
+    another company, duplicate codes and sibling names, and the check character of each 统一社会信用代码.
+    Exit 0 when valid, 1 when not.
+
+    Example: groupid validate examples/xinghe
+    """
+    group = load_spec(spec_dir)
+    out.print(
+        f"{spec_dir}: valid — group {group.code} ({group.name}), realm {group.realm}, topology {group.topology.value}: "
+        f"{len(group.companies)} companies, {len(group.departments)} departments, {len(group.roles)} roles"
+        + (f", {len(group.people)} people" if group.people else "")
+    )
+
+
+@app.command()
+@handles_errors
+def render(
+    spec_dir: Annotated[Path, typer.Argument(help="The spec: a directory of YAML files, or one YAML file.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write <realm>.json into.")],
+) -> None:
+    """Write the realm(s) of a spec as Keycloak realm JSON, offline (no server needed).
+
+    Each realm becomes DIR/<realm>.json, a representation Keycloak's own import accepts: groups mirroring
+    companies and departments, realm roles with composites, and the user profile declaring the attributes
+    groupid writes.
+
+    Example: groupid render examples/xinghe --out build/
+    """
+    for path in render_spec(spec_dir, out_dir):
+        out.print(f"wrote {path}")
+
+
+@app.command("import")
+@handles_errors
+def import_(
+    realm_file: Annotated[Path, typer.Argument(help="A realm JSON file written by `groupid render`.")],
+    realm: Annotated[
+        Optional[str], typer.Option("--realm", help="Import under this realm name instead of the file's.")
+    ] = None,
+    skip_existing: Annotated[
+        bool, typer.Option("--skip-existing", help="Exit 0 and change nothing when the realm already exists.")
+    ] = False,
+    server_url: ServerUrl = None,
+) -> None:
+    """Create a new realm in Keycloak from a rendered realm file.
+
+    An existing realm is never overwritten: the command fails (exit 1) and changes nothing, or with
+    --skip-existing leaves the realm alone and exits 0.
+
+    Example: groupid import build/xinghe.json --server-url http://127.0.0.1:8080
+    """
+    result = import_realm(realm_file, ConnectionSettings.from_env(server_url=server_url), realm, skip_existing)
+    if result.created:
+        out.print(f"created realm {result.realm} at {result.server_url}: {result.groups} groups, {result.roles} roles")
+    else:
+        out.print(f"realm {result.realm} already exists at {result.server_url}; left unchanged")
+
+
+Reveal = Annotated[
+    bool,
+    typer.Option("--reveal", help="Print the admin password itself instead of the file that holds it."),
+]
+
+
+@keycloak_app.command()
+@handles_errors
+def start(
+    reveal: Reveal = False,
+    version: Annotated[
+        Optional[str], typer.Option("--version", help="Keycloak version (default: the pinned one).")
+    ] = None,
+) -> None:
+    """Start the local Keycloak (or reuse the running one) and print shell lines to use it.
+
+    The first start fetches the Keycloak distribution with Maven into ~/.cache/groupid and takes a minute;
+    later starts reuse it. The admin password stays in a file readable only by you.
+
+    Example: eval "$(groupid keycloak start)"
+    """
+    info = LocalKeycloak(version=version).start()
+    verb = "is already running" if info.reused else "started"
+    err.print(f"Keycloak {info.version} {verb} at {info.url} (log: {info.log_file})")
+    _print_exports(info, reveal)
+
+
+@keycloak_app.command()
+@handles_errors
+def status(reveal: Reveal = False) -> None:
+    """Print the shell lines for the local Keycloak while it runs; exit 1 when it is not running.
+
+    Example: groupid keycloak status
+    """
+    info = LocalKeycloak().status()
+    if info is None:
+        err.print("the local Keycloak is not running; start it with: groupid keycloak start")
+        raise typer.Exit(int(ExitCode.ERROR))
+    err.print(f"Keycloak {info.version} is running at {info.url} (pid {info.pid}, log: {info.log_file})")
+    _print_exports(info, reveal)
+
+
+@keycloak_app.command()
+@handles_errors
+def stop() -> None:
+    """Stop the local Keycloak started by `groupid keycloak start`.
+
+    Example: groupid keycloak stop
+    """
+    stopped = LocalKeycloak().stop()
+    err.print("stopped the local Keycloak" if stopped else "the local Keycloak was not running")
+
+
+def _print_exports(info: ServerInfo, reveal: bool) -> None:
+    """Shell lines for eval; the password as a file path unless --reveal."""
+    lines = [
+        "unset GROUPID_ADMIN_PASSWORD GROUPID_ADMIN_PASSWORD_FILE GROUPID_CLIENT_ID GROUPID_CLIENT_SECRET GROUPID_CLIENT_SECRET_FILE",
+        f"export GROUPID_SERVER_URL={shlex.quote(info.url)}",
+        f"export GROUPID_ADMIN_USER={shlex.quote(info.admin_user)}",
+    ]
+    if reveal:
+        lines.append(f"export GROUPID_ADMIN_PASSWORD={shlex.quote(info.admin_password())}")
+    else:
+        lines.append(f"export GROUPID_ADMIN_PASSWORD_FILE={shlex.quote(str(info.password_file))}")
+    out.print("\n".join(lines), markup=False)
+
+
+def main() -> None:
+    """Entry point of the ``groupid`` console script."""
+    app(prog_name="groupid")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""People and org sources: HR exports (CSV, XLSX, JSON) and directories (LDAP/AD)."""

@@ -1,0 +1,138 @@
+"""Reading tabular exports (CSV) as HR and ERP systems write them.
+
+Chinese HR systems and Excel write CSV in several encodings: UTF-8 with or without a byte-order mark, and
+GBK (cp936, what "Save as CSV" writes on Chinese Windows) or its superset GB 18030. The encoding is detected
+from the bytes so that the admin does not have to know which one the export used.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from groupid.errors import Location, Problem, SourceError
+
+ENCODINGS = ("utf-8", "gbk", "gb18030")
+"""Tried in this order; the first that decodes the whole file wins (GBK before its superset GB 18030)."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row: its cells keyed by header name, and the line it starts on."""
+
+    where: Location
+    cells: dict[str, str]
+
+
+@dataclass
+class Table:
+    """A decoded CSV file: its header, its rows and the problems found in individual rows."""
+
+    name: str
+    encoding: str
+    header: list[str]
+    rows: list[Row] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """The encoding ``data`` decodes with, or None when none of the supported ones fits."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    for encoding in ENCODINGS:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
+
+
+def read_csv(path: Path, encoding: str = "auto", name: str | None = None) -> Table:
+    """Read a CSV file with a header row.
+
+    ``encoding`` is ``auto`` (detect) or any codec name Python knows. ``name`` is how the file is named in
+    messages (defaults to the path). Raises :class:`SourceError` when the file cannot be read or decoded or
+    has no usable header; problems of single rows are collected in :attr:`Table.problems`.
+    """
+    name = name or str(path)
+    text, used = _decode(_read_bytes(path, name), encoding, name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [cell.strip() for cell in next(reader)]
+    except StopIteration:
+        raise SourceError(f"{name}: the file is empty; expected a header row") from None
+    except csv.Error as exc:
+        raise SourceError(f"{name}:1: cannot parse the header: {exc}") from None
+    _check_header(header, name)
+    table = Table(name=name, encoding=used, header=header)
+    _read_rows(reader, table)
+    return table
+
+
+def _read_bytes(path: Path, name: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SourceError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise SourceError(f"{name}: is a directory, expected a CSV file") from None
+    except OSError as exc:
+        raise SourceError(f"{name}: cannot read: {exc.strerror}") from None
+
+
+def _decode(data: bytes, encoding: str, name: str) -> tuple[str, str]:
+    used = detect_encoding(data) if encoding == "auto" else encoding
+    if used is None:
+        raise SourceError(
+            f"{name}: cannot decode the file as UTF-8, GBK or GB18030 ({_first_bad_byte(data)}); "
+            "save it as UTF-8 or name its encoding with `encoding:`"
+        )
+    try:
+        return data.decode(used), used
+    except LookupError:
+        raise SourceError(f"{name}: unknown encoding '{encoding}'") from None
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceError(f"{name}:{line}: not valid {encoding} (byte 0x{data[exc.start]:02x})") from None
+
+
+def _first_bad_byte(data: bytes) -> str:
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        return f"line {line}, byte 0x{data[exc.start]:02x}"
+    return "unknown position"
+
+
+def _check_header(header: list[str], name: str) -> None:
+    if not any(header):
+        raise SourceError(f"{name}:1: the header row is empty")
+    seen: set[str] = set()
+    for cell in header:
+        if cell and cell in seen:
+            raise SourceError(f"{name}:1: column '{cell}' appears twice in the header")
+        seen.add(cell)
+
+
+def _read_rows(reader, table: Table) -> None:
+    width = len(table.header)
+    line = reader.line_num + 1
+    try:
+        for cells in reader:
+            where = Location(table.name, line)
+            line = reader.line_num + 1
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines and rows of empty cells, as spreadsheets leave at the end
+            if len(cells) > width and any(c.strip() for c in cells[width:]):
+                table.problems.append(
+                    Problem(where, f"row has {len(cells)} cells but the header has {width} columns")
+                )
+                continue
+            padded = [*cells, *[""] * (width - len(cells))]
+            table.rows.append(Row(where, {h: c.strip() for h, c in zip(table.header, padded) if h}))
+    except csv.Error as exc:
+        raise SourceError(f"{table.name}:{line}: cannot parse: {exc}") from None

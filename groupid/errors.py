@@ -1,0 +1,109 @@
+"""The one exception tree of groupid.
+
+Every error the library raises on purpose derives from :class:`GroupidError`;
+third-party errors (python-keycloak, requests, ldap3) are translated into one
+of these inside the adapter that calls the third-party code. Each error knows
+the exit code the CLI maps it to::
+
+    GroupidError                      exit 1
+    ├── SpecError                     exit 1  the spec is invalid (carries every Problem found)
+    ├── SourceError                   exit 1  a file cannot be read or decoded (CSV, JSON, YAML)
+    ├── KeycloakError                 exit 1  Keycloak answered with an error
+    │   ├── KeycloakUnreachable       exit 1  no answer (refused, timed out, DNS)
+    │   ├── AuthenticationFailed      exit 1  wrong credentials or no admin rights
+    │   └── RealmExists               exit 1  refusing to overwrite an existing realm
+    ├── ConfigurationError            exit 1  missing or contradictory settings (env vars, options)
+    ├── LocalServerError              exit 1  the local Keycloak cannot be fetched, started or stopped
+    └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes shared by every command."""
+
+    OK = 0  #: done, or nothing to change
+    ERROR = 1  #: an error; see the message
+    CHANGES_PENDING = 2  #: ``plan --detailed-exitcode`` found changes
+    REFUSED = 3  #: a safety guard refused and nothing was written
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value came from: a file and, when known, a line (1-based)."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, with where it was found."""
+
+    where: Location | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class GroupidError(Exception):
+    """Base of every error groupid raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.ERROR
+
+
+class SpecError(GroupidError):
+    """The spec is invalid. Carries every problem found, not only the first."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = sorted(problems, key=_problem_order)
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the spec"
+        super().__init__("\n".join([head, *map(str, self.problems)]))
+
+
+def _problem_order(problem: Problem) -> tuple:
+    where = problem.where
+    return (where is None, where.file if where else "", (where.line or 0) if where else 0, problem.message)
+
+
+class SourceError(GroupidError):
+    """A file cannot be read, parsed or decoded."""
+
+
+class ConfigurationError(GroupidError):
+    """Settings are missing or contradict each other."""
+
+
+class KeycloakError(GroupidError):
+    """Keycloak answered with an error."""
+
+
+class KeycloakUnreachable(KeycloakError):
+    """Keycloak does not answer at the configured URL."""
+
+
+class AuthenticationFailed(KeycloakError):
+    """Keycloak refused the credentials, or the account lacks admin rights."""
+
+
+class RealmExists(KeycloakError):
+    """A realm with that name already exists and would be overwritten."""
+
+
+class LocalServerError(GroupidError):
+    """The local Keycloak cannot be fetched, started or stopped."""
+
+
+class SafetyGuardRefused(GroupidError):
+    """A safety guard refused the change; nothing was written."""
+
+    exit_code = ExitCode.REFUSED

@@ -1,0 +1,70 @@
+"""Adapters to Keycloak realms: read the live state, write changes.
+
+:func:`import_realm` loads a rendered realm (``groupid render``) into a server with Keycloak's own import.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from groupid.errors import RealmExists, SourceError
+from groupid.realms.connection import ConnectionSettings
+from groupid.realms.keycloak import KeycloakServer
+
+__all__ = ["ConnectionSettings", "ImportResult", "KeycloakServer", "import_realm", "read_representation"]
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_realm` did."""
+
+    realm: str
+    server_url: str
+    created: bool  #: False when the realm existed and ``skip_existing`` left it alone
+    groups: int
+    roles: int
+
+
+def read_representation(path: Path | str) -> dict:
+    """Read a realm representation (JSON) written by ``groupid render`` or by Keycloak's export."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: cannot read: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("realm"), str) or not data["realm"]:
+        raise SourceError(f"{path}: not a realm representation (no \"realm\" name)")
+    return data
+
+
+def import_realm(
+    path: Path | str, settings: ConnectionSettings, realm: str | None = None, skip_existing: bool = False
+) -> ImportResult:
+    """Create a new realm from the representation in ``path``; ``realm`` renames it on the way in.
+
+    An existing realm is never overwritten: :class:`RealmExists` is raised, or with ``skip_existing`` the
+    realm is left as it is and the result says so.
+    """
+    representation = read_representation(path)
+    if realm:
+        representation = {**representation, "realm": realm}
+    name = representation["realm"]
+    server = KeycloakServer(settings)
+    counts = dict(groups=_count_groups(representation.get("groups", [])), roles=len(representation.get("roles", {}).get("realm", [])))
+    try:
+        server.create_realm(representation)
+    except RealmExists:
+        if not skip_existing:
+            raise
+        return ImportResult(name, settings.server_url, False, **counts)
+    return ImportResult(name, settings.server_url, True, **counts)
+
+
+def _count_groups(groups: list[dict]) -> int:
+    return sum(1 + _count_groups(g.get("subGroups", [])) for g in groups)

@@ -1,0 +1,101 @@
+"""Connection settings and the failure paths a real server cannot be made to produce on demand."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+import responses
+
+from groupid.errors import AuthenticationFailed, ConfigurationError, KeycloakError, KeycloakUnreachable
+from groupid.realms import ConnectionSettings, KeycloakServer
+
+URL = "http://keycloak.test"
+TOKEN = f"{URL}/realms/master/protocol/openid-connect/token"
+
+
+def settings(**env):
+    return ConnectionSettings.from_env({"GROUPID_SERVER_URL": URL, **env})
+
+
+def test_admin_password_from_a_file(tmp_path):
+    secret = tmp_path / "pw"
+    secret.write_text("s3cret\n", encoding="utf-8")
+    s = settings(GROUPID_ADMIN_USER="admin", GROUPID_ADMIN_PASSWORD_FILE=str(secret))
+    assert s.admin_password == "s3cret"
+    assert "s3cret" not in repr(s)
+
+
+def test_service_account_from_the_environment():
+    s = settings(GROUPID_CLIENT_ID="groupid-ci", GROUPID_CLIENT_SECRET="x", GROUPID_AUTH_REALM="ops")
+    assert (s.client_id, s.client_secret, s.auth_realm) == ("groupid-ci", "x", "ops")
+    assert s.identity == "client 'groupid-ci' (realm ops)"
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({}, "no Keycloak server: set GROUPID_SERVER_URL"),
+        ({"GROUPID_SERVER_URL": URL}, "no credentials"),
+        ({"GROUPID_SERVER_URL": URL, "GROUPID_ADMIN_USER": "admin"}, "neither GROUPID_ADMIN_PASSWORD nor GROUPID_ADMIN_PASSWORD_FILE"),
+        ({"GROUPID_SERVER_URL": "keycloak:8080", "GROUPID_ADMIN_USER": "a"}, "must start with http:// or https://"),
+        ({"GROUPID_SERVER_URL": URL, "GROUPID_ADMIN_USER": "a", "GROUPID_ADMIN_PASSWORD_FILE": "/nonexistent/pw"}, "cannot read"),
+        ({"GROUPID_SERVER_URL": URL, "GROUPID_CLIENT_ID": "c", "GROUPID_CLIENT_SECRET": "s", "GROUPID_TIMEOUT": "soon"}, "GROUPID_TIMEOUT"),
+    ],
+)
+def test_missing_or_bad_settings(env, message):
+    with pytest.raises(ConfigurationError, match=message):
+        ConnectionSettings.from_env(env)
+
+
+def admin():
+    return settings(GROUPID_ADMIN_USER="admin", GROUPID_ADMIN_PASSWORD="pw")
+
+
+def token(expires_in=300):
+    return {"access_token": "t", "refresh_token": "r", "expires_in": expires_in, "refresh_expires_in": 1800, "token_type": "Bearer"}
+
+
+@responses.activate
+def test_token_endpoint_500_is_a_keycloak_error():
+    responses.post(TOKEN, status=500, json={"error": "unknown_error"})
+    with pytest.raises(KeycloakError, match=r"refused to sign in: HTTP 500: unknown_error"):
+        KeycloakServer(admin())
+
+
+@responses.activate
+def test_timeout_is_unreachable():
+    responses.post(TOKEN, body=requests.exceptions.ConnectTimeout("timed out"))
+    with pytest.raises(KeycloakUnreachable, match=r"does not answer \(sign in\): timed out"):
+        KeycloakServer(admin())
+
+
+@responses.activate
+def test_wrong_server_path_says_so():
+    responses.post(TOKEN, status=404, body="Not Found")
+    with pytest.raises(KeycloakError, match=r"HTTP 404 to sign in: no realm 'master' there; is the server URL right"):
+        KeycloakServer(admin())
+
+
+@responses.activate
+def test_admin_call_500_names_the_action_and_detail():
+    responses.post(TOKEN, json=token())
+    responses.get(f"{URL}/admin/realms/x/groups", status=500, json={"errorMessage": "unknown_error"})
+    with pytest.raises(KeycloakError, match=r"refused to read the groups of x: HTTP 500: unknown_error"):
+        KeycloakServer(admin()).read_groups("x")
+
+
+@responses.activate
+def test_forbidden_says_admin_rights_are_missing():
+    responses.post(TOKEN, json=token())
+    responses.get(f"{URL}/admin/realms/x/roles", status=403, json={"error": "HTTP 403 Forbidden"})
+    with pytest.raises(AuthenticationFailed, match=r"user 'admin' \(realm master\) may not read the roles of x .*lacks admin rights"):
+        KeycloakServer(admin()).read_realm_roles("x")
+
+
+@responses.activate
+def test_expired_token_is_refreshed_once():
+    responses.post(TOKEN, json=token())
+    unauthorized = responses.get(f"{URL}/admin/realms/x", status=401)
+    responses.get(f"{URL}/admin/realms/x", json={"realm": "x"})
+    assert KeycloakServer(admin()).realm_exists("x") is True
+    assert unauthorized.call_count == 1

@@ -1,0 +1,356 @@
+"""Unit tests for groupid.localserver. No network, no real Keycloak."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from groupid import localserver
+from groupid.errors import LocalServerError
+from groupid.localserver import Jdk, LocalKeycloak, cache_dir, find_jdk
+
+
+def make_jdk(root: Path, name: str, version: str, *, executable: bool = True) -> Path:
+    """A fake JDK directory: a release file and a bin/java stub."""
+    home = root / name
+    (home / "bin").mkdir(parents=True)
+    (home / "release").write_text(f'IMPLEMENTOR="Test"\nJAVA_VERSION="{version}"\n', encoding="utf-8")
+    java = home / "bin" / "java"
+    java.write_text("#!/bin/sh\nexit 0\n", encoding="utf-8")
+    java.chmod(0o755 if executable else 0o644)
+    return home
+
+
+@pytest.fixture
+def jvm(tmp_path: Path) -> Path:
+    root = tmp_path / "jvm"
+    root.mkdir()
+    return root
+
+
+# ------------------------------------------------------------------ find_jdk
+
+
+def test_find_jdk_prefers_highest_supported_major(jvm: Path) -> None:
+    make_jdk(jvm, "java-17", "17.0.15")
+    make_jdk(jvm, "temurin-25", "25.0.1")
+    make_jdk(jvm, "java-21", "21.0.4")
+
+    assert find_jdk(jvm, env={}) == Jdk(jvm.resolve() / "temurin-25", 25)
+
+
+def test_find_jdk_ignores_unsupported_and_broken(jvm: Path) -> None:
+    make_jdk(jvm, "java-11", "11.0.2")
+    make_jdk(jvm, "java-22", "22.0.1")
+    make_jdk(jvm, "java-25-noexec", "25.0.1", executable=False)
+    make_jdk(jvm, "java-8", "1.8.0_402")
+    make_jdk(jvm, "java-17", "17.0.15")
+
+    assert find_jdk(jvm, env={}) == Jdk(jvm.resolve() / "java-17", 17)
+
+
+def test_find_jdk_skips_symlinked_duplicates_and_prefers_java_home_on_ties(jvm: Path, tmp_path: Path) -> None:
+    real = make_jdk(jvm, "java-21-openjdk", "21.0.4")
+    (jvm / "java-1.21.0-openjdk").symlink_to(real)
+    elsewhere = make_jdk(tmp_path / "opt", "my-21", "21.0.9")
+
+    assert find_jdk(jvm, env={"JAVA_HOME": str(elsewhere)}).home == elsewhere.resolve()
+
+
+def test_find_jdk_java_home_loses_to_a_newer_supported_jdk(jvm: Path, tmp_path: Path) -> None:
+    make_jdk(jvm, "temurin-25", "25.0.1")
+    old = make_jdk(tmp_path / "opt", "jdk17", "17.0.1")
+
+    assert find_jdk(jvm, env={"JAVA_HOME": str(old)}).major == 25
+
+
+def test_find_jdk_honours_groupid_java_home(jvm: Path, tmp_path: Path) -> None:
+    make_jdk(jvm, "temurin-25", "25.0.1")
+    chosen = make_jdk(tmp_path / "opt", "jdk17", "17.0.15")
+
+    assert find_jdk(jvm, env={"GROUPID_JAVA_HOME": str(chosen)}) == Jdk(chosen.resolve(), 17)
+
+
+def test_find_jdk_unusable_groupid_java_home_is_an_error_not_a_fallback(jvm: Path, tmp_path: Path) -> None:
+    make_jdk(jvm, "temurin-25", "25.0.1")
+    bad = make_jdk(tmp_path / "opt", "jdk11", "11.0.2")
+
+    with pytest.raises(LocalServerError) as caught:
+        find_jdk(jvm, env={"GROUPID_JAVA_HOME": str(bad)})
+    assert "GROUPID_JAVA_HOME" in str(caught.value)
+    assert "Java 11" in str(caught.value)
+
+
+def test_find_jdk_names_what_it_found_when_nothing_fits(jvm: Path) -> None:
+    make_jdk(jvm, "java-11", "11.0.2")
+    make_jdk(jvm, "java-22", "22.0.1")
+
+    with pytest.raises(LocalServerError) as caught:
+        find_jdk(jvm, env={})
+    message = str(caught.value)
+    assert "java-11 (Java 11, unsupported)" in message
+    assert "java-22 (Java 22, unsupported)" in message
+    assert "GROUPID_JAVA_HOME" in message
+
+
+def test_find_jdk_with_missing_search_root(tmp_path: Path) -> None:
+    with pytest.raises(LocalServerError, match="found: nothing"):
+        find_jdk(tmp_path / "absent", env={})
+
+
+# ------------------------------------------------------------------ cache_dir
+
+
+def test_cache_dir_prefers_groupid_cache_dir(tmp_path: Path) -> None:
+    env = {"GROUPID_CACHE_DIR": str(tmp_path / "c"), "XDG_CACHE_HOME": str(tmp_path / "x"), "HOME": "/h"}
+    assert cache_dir(env) == tmp_path / "c"
+
+
+def test_cache_dir_falls_back_to_xdg_then_home(tmp_path: Path) -> None:
+    assert cache_dir({"XDG_CACHE_HOME": str(tmp_path / "x")}) == tmp_path / "x" / "groupid"
+    assert cache_dir({"HOME": str(tmp_path)}) == tmp_path / ".cache" / "groupid"
+
+
+# ------------------------------------------------------------------ instances
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> LocalKeycloak:
+    return LocalKeycloak("test", ephemeral=True, cache=tmp_path / "cache", jvm_root=tmp_path / "jvm")
+
+
+def write_state(server: LocalKeycloak, pid: int) -> None:
+    server.state_dir.mkdir(parents=True, exist_ok=True)
+    state = {"pid": pid, "port": 1, "url": "http://127.0.0.1:1", "kc_home": str(server.home)}
+    server.state_file.write_text(json.dumps(state), encoding="utf-8")
+
+
+def dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # reaped, so the pid is free (and unlikely reused within the test)
+    return child.pid
+
+
+def test_instance_layout_lives_in_the_cache(instance: LocalKeycloak, tmp_path: Path) -> None:
+    cache = (tmp_path / "cache").resolve()
+    assert instance.home == cache / "keycloak" / instance.version / f"keycloak-{instance.version}"
+    assert instance.state_file == cache / "instances" / "test" / "state.json"
+
+
+def test_version_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GROUPID_KEYCLOAK_VERSION", "26.4.0")
+    assert LocalKeycloak(cache=tmp_path).version == "26.4.0"
+    monkeypatch.delenv("GROUPID_KEYCLOAK_VERSION")
+    assert LocalKeycloak(cache=tmp_path).version == localserver.DEFAULT_VERSION
+
+
+@pytest.mark.parametrize("name", ["../etc", "", "a/b", ".hidden"])
+def test_unsafe_instance_names_are_refused(name: str, tmp_path: Path) -> None:
+    with pytest.raises(LocalServerError, match="Invalid local server name"):
+        LocalKeycloak(name, cache=tmp_path)
+
+
+def test_status_of_a_fresh_instance_is_none(instance: LocalKeycloak) -> None:
+    assert instance.status() is None
+    assert instance.stop() is False
+
+
+def test_status_cleans_a_stale_state_file(instance: LocalKeycloak) -> None:
+    write_state(instance, dead_pid())
+
+    assert instance.status() is None
+    assert not instance.state_file.exists()
+
+
+def test_corrupt_state_file_is_treated_as_stale(instance: LocalKeycloak) -> None:
+    instance.state_dir.mkdir(parents=True)
+    instance.state_file.write_text("{not json", encoding="utf-8")
+
+    assert instance.status() is None
+    assert not instance.state_file.exists()
+
+
+def test_stop_never_kills_a_process_that_is_not_ours(instance: LocalKeycloak) -> None:
+    stranger = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        write_state(instance, stranger.pid)
+
+        assert instance.stop() is False
+        assert stranger.poll() is None, "stop() killed a process it did not start"
+        assert not instance.state_file.exists()
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_stop_terminates_our_process_group(instance: LocalKeycloak) -> None:
+    # A stand-in whose command line names the Keycloak home, like kc.sh's does.
+    ours = subprocess.Popen(
+        ["bash", "-c", 'sleep 30; : "$0"', str(instance.home / "bin" / "kc.sh")], start_new_session=True
+    )
+    try:
+        write_state(instance, ours.pid)
+        instance.password_file.write_text("secret\n", encoding="utf-8")
+
+        assert instance.stop() is True
+        assert ours.wait(timeout=5) is not None
+        assert not instance.state_file.exists()
+        assert instance.password_file.exists(), "the password must survive a stop"
+    finally:
+        if ours.poll() is None:
+            ours.kill()
+            ours.wait()
+
+
+def test_ensure_distribution_explains_missing_maven(
+    instance: LocalKeycloak, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+
+    with pytest.raises(LocalServerError) as caught:
+        instance.ensure_distribution()
+    message = str(caught.value)
+    assert "mvn" in message and "Maven" in message
+    assert "GROUPID_SERVER_URL" in message
+    assert not instance.home.exists()
+
+
+def test_ensure_distribution_with_empty_path_has_no_maven(
+    instance: LocalKeycloak, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+
+    with pytest.raises(LocalServerError, match="Maven"):
+        instance.ensure_distribution()
+
+
+def test_ensure_distribution_reuses_a_cached_home_without_maven(
+    instance: LocalKeycloak, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (instance.home / "bin").mkdir(parents=True)
+    (instance.home / "bin" / "kc.sh").write_text("#!/bin/sh\n", encoding="utf-8")
+    monkeypatch.setattr(shutil, "which", lambda name, *args, **kwargs: None)
+
+    assert instance.ensure_distribution() == instance.home
+
+
+def test_ensure_distribution_unpacks_atomically_and_drops_the_tarball(
+    instance: LocalKeycloak, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A fake mvn 'downloads' a tiny archive; the home appears complete, the tarball is gone."""
+    version = instance.version
+    source = tmp_path / "src" / f"keycloak-{version}" / "bin"
+    source.mkdir(parents=True)
+    (source / "kc.sh").write_text("#!/bin/sh\n", encoding="utf-8")
+    archive = tmp_path / f"keycloak-quarkus-dist-{version}.tar.gz"
+    subprocess.run(["tar", "-czf", str(archive), "-C", str(tmp_path / "src"), f"keycloak-{version}"], check=True)
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    mvn = fake_bin / "mvn"
+    mvn.write_text(
+        '#!/bin/sh\nfor a in "$@"; do case "$a" in -DoutputDirectory=*) out="${a#-DoutputDirectory=}";; esac; done\n'
+        f'cp "{archive}" "$out/"\n',
+        encoding="utf-8",
+    )
+    mvn.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake_bin}{os.pathsep}{os.environ['PATH']}")
+
+    assert instance.ensure_distribution() == instance.home
+    assert (instance.home / "bin" / "kc.sh").is_file()
+    leftovers = [p.name for p in instance.dist_root.iterdir() if not p.name.endswith(".lock")]
+    assert leftovers == [instance.home.name]
+
+
+def test_failed_maven_download_quotes_maven(
+    instance: LocalKeycloak, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    mvn = fake_bin / "mvn"
+    mvn.write_text("#!/bin/sh\necho '[ERROR] Could not resolve artifact' >&2\nexit 1\n", encoding="utf-8")
+    mvn.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake_bin}{os.pathsep}{os.environ['PATH']}")
+
+    with pytest.raises(LocalServerError) as caught:
+        instance.ensure_distribution()
+    assert "Could not resolve artifact" in str(caught.value)
+    assert not instance.home.exists()
+
+
+def test_start_without_a_jdk_fails_cleanly(instance: LocalKeycloak, monkeypatch: pytest.MonkeyPatch) -> None:
+    (instance.home / "bin").mkdir(parents=True)
+    (instance.home / "bin" / "kc.sh").write_text("#!/bin/sh\n", encoding="utf-8")
+    monkeypatch.delenv("GROUPID_JAVA_HOME", raising=False)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+
+    with pytest.raises(LocalServerError, match="No Java found"):
+        instance.start(timeout=1)
+    assert not instance.state_file.exists()
+
+
+def test_start_reports_an_early_exit_with_the_log(
+    instance: LocalKeycloak, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A kc.sh that dies at once: the error quotes its log, no state is left behind."""
+    (instance.home / "bin").mkdir(parents=True)
+    (instance.home / "bin" / "kc.sh").write_text(
+        "echo \"args: $*\"\necho 'ERROR: port already bound'\nexit 1\n", encoding="utf-8"
+    )
+    jdk = make_jdk(tmp_path / "jvm", "temurin-25", "25.0.1")
+    monkeypatch.setenv("GROUPID_JAVA_HOME", str(jdk))
+
+    with pytest.raises(LocalServerError) as caught:
+        instance.start(timeout=20)
+    message = str(caught.value)
+    assert "exited with code 1" in message
+    assert "ERROR: port already bound" in message
+    assert "start-dev" in message and "--http-host=127.0.0.1" in message and "--db=dev-mem" in message
+    assert str(instance.log_file) in message
+    assert not instance.state_file.exists()
+    assert instance.password_file.stat().st_mode & 0o777 == 0o600
+    assert instance.password_file.read_text().strip() not in message
+
+
+def test_persistent_instance_keeps_its_database_in_its_state_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = LocalKeycloak("persist", cache=tmp_path / "cache")
+    (server.home / "bin").mkdir(parents=True)
+    (server.home / "bin" / "kc.sh").write_text('echo "args: $*"\nexit 3\n', encoding="utf-8")
+    monkeypatch.setenv("GROUPID_JAVA_HOME", str(make_jdk(tmp_path / "jvm", "jdk17", "17.0.1")))
+
+    with pytest.raises(LocalServerError) as caught:
+        server.start(timeout=20)
+    assert f"-Dkc.db-url-path={server.state_dir}" in str(caught.value)
+    assert "--db=dev-mem" not in str(caught.value)
+
+
+def test_password_is_reused_across_starts(instance: LocalKeycloak) -> None:
+    instance.state_dir.mkdir(parents=True)
+    first = instance._ensure_password()
+
+    assert instance._ensure_password() == first
+    assert len(first) >= 20
+
+
+def test_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("JAVA_OPTS_KC_HEAP", raising=False)
+    monkeypatch.delenv("JAVA_OPTS_APPEND", raising=False)
+    env25 = localserver._server_env(Jdk(tmp_path / "jdk25", 25), "pw")
+    assert env25["KC_BOOTSTRAP_ADMIN_USERNAME"] == "admin"
+    assert env25["KC_BOOTSTRAP_ADMIN_PASSWORD"] == "pw"
+    assert env25["JAVA_HOME"] == str(tmp_path / "jdk25")
+    assert env25["PATH"].startswith(str(tmp_path / "jdk25" / "bin") + os.pathsep)
+    assert env25["JAVA_OPTS_KC_HEAP"] == "-Xms64m -Xmx1g"
+    assert "--add-opens=java.base/java.lang=ALL-UNNAMED" in env25["JAVA_OPTS_APPEND"]
+
+    monkeypatch.setenv("JAVA_OPTS_KC_HEAP", "-Xmx4g")
+    env17 = localserver._server_env(Jdk(tmp_path / "jdk17", 17), "pw")
+    assert env17["JAVA_OPTS_KC_HEAP"] == "-Xmx4g"
+    assert "JAVA_OPTS_APPEND" not in env17
