@@ -247,7 +247,7 @@ class _Checker:
             return code is not None
         if code not in self.broken:
             what = "composite" if key == "composites" else key
-            self.report(record, key, f"{what} '{code}' is not a known {kind}{_suggest(code, index)}")
+            self.report(record, key, f"{what} '{code}' is not a known {kind}{_suggest(code, index, record.code)}")
         return False
 
     def _check_companies(self) -> None:
@@ -317,34 +317,36 @@ class _Checker:
 def find_cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:
     """Each cycle of a directed graph once, as a closed path starting at its earliest node in ``graph`` order.
 
+    Iterative, so that a department chain thousands of levels deep is checked, not a RecursionError.
+
     >>> find_cycles({"A": ["B"], "B": ["A"], "C": []})
     [['A', 'B', 'A']]
     """
     order = {node: i for i, node in enumerate(graph)}
-    state: dict[str, int] = {}  # 1: on the current path, 2: finished
-    cycles: list[list[str]] = []
-    seen: set[frozenset[str]] = set()
-
-    def visit(node: str, path: list[str]) -> None:
-        state[node] = 1
-        path.append(node)
-        for nxt in graph.get(node, []):
-            if state.get(nxt) == 1:
+    finished: set[str] = set()
+    cycles: dict[frozenset[str], list[str]] = {}
+    for root in graph:
+        if root in finished:
+            continue
+        path: list[str] = [root]
+        on_path = {root}
+        stack = [iter(graph.get(root, []))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                finished.add(path[-1])
+                on_path.discard(path.pop())
+            elif nxt in on_path:
                 loop = path[path.index(nxt) :]
-                start = min(range(len(loop)), key=lambda i: order[loop[i]])
-                loop = loop[start:] + loop[:start]
-                if frozenset(loop) not in seen:
-                    seen.add(frozenset(loop))
-                    cycles.append([*loop, loop[0]])
-            elif nxt not in state:
-                visit(nxt, path)
-        path.pop()
-        state[node] = 2
-
-    for node in graph:
-        if node not in state:
-            visit(node, [])
-    return sorted(cycles, key=lambda c: order[c[0]])
+                first = min(range(len(loop)), key=lambda i: order[loop[i]])
+                loop = loop[first:] + loop[:first]
+                cycles.setdefault(frozenset(loop), [*loop, loop[0]])
+            elif nxt not in finished:
+                path.append(nxt)
+                on_path.add(nxt)
+                stack.append(iter(graph.get(nxt, [])))
+    return sorted(cycles.values(), key=lambda c: order[c[0]])
 
 
 def _at(record: Record) -> str:
@@ -352,6 +354,6 @@ def _at(record: Record) -> str:
     return f" ({where})" if where else ""
 
 
-def _suggest(code: str, index: Mapping[str, Record]) -> str:
-    close = get_close_matches(code, list(index), n=1)
+def _suggest(code: str, index: Mapping[str, Record], own: str) -> str:
+    close = get_close_matches(code, [c for c in index if c != own], n=1)
     return f"; did you mean '{close[0]}'?" if close else ""

@@ -121,3 +121,12 @@ def test_keycloak_status_when_not_running(tmp_path, monkeypatch):
     result = invoke("keycloak", "status")
     assert result.exit_code == 1
     assert "not running" in result.stderr
+
+
+def test_docs_show_the_real_output_for_the_invalid_example(monkeypatch):
+    root = EXAMPLE.parent.parent
+    monkeypatch.chdir(root)
+    result = invoke("validate", "examples/invalid")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("7 problems in the spec\n")
+    assert result.stderr.strip() in (root / "docs" / "spec.md").read_text(encoding="utf-8")
