@@ -21,12 +21,13 @@ from rich.console import Console
 from groupid import __version__
 from groupid.errors import ExitCode, GroupidError, SpecError
 from groupid.localserver import LocalKeycloak, ServerInfo
-from groupid.realms import ConnectionSettings, import_realm
+from groupid.realms import import_realm
 from groupid.spec import load_spec
 from groupid.state import render_spec
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup=False: names from specs and paths (e.g. "[bold]") are printed as they are, never as Rich markup
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 app = typer.Typer(
     name="groupid",
@@ -65,7 +66,7 @@ def handles_errors(command):
         try:
             return command(*args, **kwargs)
         except GroupidError as exc:
-            err.print(f"error: {exc}" if not isinstance(exc, SpecError) else str(exc), markup=False)
+            err.print(f"error: {exc}" if not isinstance(exc, SpecError) else str(exc))
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             err.print("interrupted")
@@ -77,8 +78,7 @@ def handles_errors(command):
                 traceback.print_exc()
             err.print(
                 f"internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in groupid; rerun with GROUPID_DEBUG=1 for the traceback and please report it.",
-                markup=False,
+                "This is a bug in groupid; rerun with GROUPID_DEBUG=1 for the traceback and please report it."
             )
             raise typer.Exit(int(ExitCode.ERROR)) from None
 
@@ -158,7 +158,7 @@ def import_(
 
     Example: groupid import build/xinghe.json --server-url http://127.0.0.1:8080
     """
-    result = import_realm(realm_file, ConnectionSettings.from_env(server_url=server_url), realm, skip_existing)
+    result = import_realm(realm_file, server_url=server_url, realm=realm, skip_existing=skip_existing)
     if result.created:
         out.print(f"created realm {result.realm} at {result.server_url}: {result.groups} groups, {result.roles} roles")
     else:
@@ -169,12 +169,17 @@ Reveal = Annotated[
     bool,
     typer.Option("--reveal", help="Print the admin password itself instead of the file that holds it."),
 ]
+Instance = Annotated[
+    str,
+    typer.Option("--instance", help="Which local Keycloak: each instance has its own port, data and password."),
+]
 
 
 @keycloak_app.command()
 @handles_errors
 def start(
     reveal: Reveal = False,
+    instance: Instance = "default",
     version: Annotated[
         Optional[str], typer.Option("--version", help="Keycloak version (default: the pinned one).")
     ] = None,
@@ -186,7 +191,7 @@ def start(
 
     Example: eval "$(groupid keycloak start)"
     """
-    info = LocalKeycloak(version=version).start()
+    info = LocalKeycloak(instance, version=version).start()
     verb = "is already running" if info.reused else "started"
     err.print(f"Keycloak {info.version} {verb} at {info.url} (log: {info.log_file})")
     _print_exports(info, reveal)
@@ -194,14 +199,19 @@ def start(
 
 @keycloak_app.command()
 @handles_errors
-def status(reveal: Reveal = False) -> None:
+def status(reveal: Reveal = False, instance: Instance = "default") -> None:
     """Print the shell lines for the local Keycloak while it runs; exit 1 when it is not running.
 
-    Example: groupid keycloak status
+    Example: eval "$(groupid keycloak status)"
     """
-    info = LocalKeycloak().status()
+    server = LocalKeycloak(instance)
+    info = server.status()
     if info is None:
-        err.print("the local Keycloak is not running; start it with: groupid keycloak start")
+        pending = server.starting()
+        if pending:
+            err.print(f"Keycloak (pid {pending.pid}) is starting or not answering at {pending.url}; see {pending.log_file}")
+        else:
+            err.print("the local Keycloak is not running; start it with: groupid keycloak start")
         raise typer.Exit(int(ExitCode.ERROR))
     err.print(f"Keycloak {info.version} is running at {info.url} (pid {info.pid}, log: {info.log_file})")
     _print_exports(info, reveal)
@@ -209,12 +219,12 @@ def status(reveal: Reveal = False) -> None:
 
 @keycloak_app.command()
 @handles_errors
-def stop() -> None:
+def stop(instance: Instance = "default") -> None:
     """Stop the local Keycloak started by `groupid keycloak start`.
 
     Example: groupid keycloak stop
     """
-    stopped = LocalKeycloak().stop()
+    stopped = LocalKeycloak(instance).stop()
     err.print("stopped the local Keycloak" if stopped else "the local Keycloak was not running")
 
 
@@ -229,7 +239,7 @@ def _print_exports(info: ServerInfo, reveal: bool) -> None:
         lines.append(f"export GROUPID_ADMIN_PASSWORD={shlex.quote(info.admin_password())}")
     else:
         lines.append(f"export GROUPID_ADMIN_PASSWORD_FILE={shlex.quote(str(info.password_file))}")
-    out.print("\n".join(lines), markup=False)
+    out.print("\n".join(lines))
 
 
 def main() -> None:

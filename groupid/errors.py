@@ -11,7 +11,8 @@ the exit code the CLI maps it to::
     ├── KeycloakError                 exit 1  Keycloak answered with an error
     │   ├── KeycloakUnreachable       exit 1  no answer (refused, timed out, DNS)
     │   ├── AuthenticationFailed      exit 1  wrong credentials or no admin rights
-    │   └── RealmExists               exit 1  refusing to overwrite an existing realm
+    │   └── Conflict                  exit 1  the object already exists (HTTP 409)
+    │       └── RealmExists           exit 1  refusing to overwrite an existing realm
     ├── ConfigurationError            exit 1  missing or contradictory settings (env vars, options)
     ├── LocalServerError              exit 1  the local Keycloak cannot be fetched, started or stopped
     └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
@@ -95,7 +96,11 @@ class AuthenticationFailed(KeycloakError):
     """Keycloak refused the credentials, or the account lacks admin rights."""
 
 
-class RealmExists(KeycloakError):
+class Conflict(KeycloakError):
+    """Keycloak refused to create an object that already exists (HTTP 409)."""
+
+
+class RealmExists(Conflict):
     """A realm with that name already exists and would be overwritten."""
 
 

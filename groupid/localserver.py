@@ -49,6 +49,7 @@ from typing import Any
 import requests
 
 from groupid.errors import LocalServerError
+from groupid.realms.connection import read_secret_file
 
 try:
     import fcntl
@@ -223,7 +224,7 @@ class ServerInfo:
     def admin_password(self) -> str:
         """Read the admin password from its 0600 file."""
         try:
-            return self.password_file.read_text(encoding="utf-8").strip()
+            return read_secret_file(self.password_file)
         except OSError as exc:
             raise LocalServerError(f"Cannot read the admin password file {self.password_file}: {exc}") from exc
 
@@ -377,6 +378,13 @@ class LocalKeycloak:
             return None
         return self._info(state)
 
+    def starting(self) -> ServerInfo | None:
+        """The instance while its process runs but does not answer yet (starting, or hung), else None."""
+        state = self._read_state()
+        if state is None or not self._is_ours(state) or _answers(state["url"]):
+            return None
+        return self._info(state)
+
     def stop(self) -> bool:
         """Stop the instance; True if a process was stopped.
 
@@ -453,7 +461,7 @@ class LocalKeycloak:
     def _ensure_password(self) -> str:
         """Reuse the instance's password: the dev-file database keeps the admin from its first start."""
         if self.password_file.is_file():
-            password = self.password_file.read_text(encoding="utf-8").strip()
+            password = read_secret_file(self.password_file)
             if password:
                 return password
         password = secrets.token_urlsafe(18)

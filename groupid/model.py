@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from difflib import get_close_matches
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PrivateAttr
 
@@ -75,10 +75,25 @@ class Origin:
 
 
 class Record(BaseModel):
-    """Base of every model record: strict about keys, and aware of where it came from."""
+    """Base of every model record: strict about keys, and aware of where it came from.
+
+    ``noun`` names one record in messages; ``key_field`` is the field that identifies it.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    noun: ClassVar[str] = "record"
+    key_field: ClassVar[str] = "code"
     _origin: Origin | None = PrivateAttr(default=None)
+
+    @property
+    def key(self) -> str:
+        """The value that identifies the record among its kind (a code, a role name, an employee ID)."""
+        return getattr(self, self.key_field)
+
+    @property
+    def label(self) -> str:
+        """How messages name the record, e.g. ``company XH-TECH``."""
+        return f"{self.noun} {self.key}"
 
     def where(self, key: str | None = None) -> Location | None:
         """Where the record (or one of its keys) was read, when known."""
@@ -93,6 +108,8 @@ class Record(BaseModel):
 class Company(Record):
     """A legal entity of the group: the parent company or a subsidiary at any depth."""
 
+    noun: ClassVar[str] = "company"
+
     code: Code
     name: Name
     parent: Code | None = None
@@ -101,42 +118,38 @@ class Company(Record):
     own_realm: bool = False  #: data sovereignty: a realm of its own under topology realm-per-company
     email_domains: list[Domain] = []
 
-    @property
-    def label(self) -> str:
-        return f"company {self.code}"
 
 
 class Department(Record):
     """A department of one company; departments nest within their company."""
+
+    noun: ClassVar[str] = "department"
 
     code: Code
     name: Name
     company: Code
     parent: Code | None = None
 
-    @property
-    def label(self) -> str:
-        return f"department {self.code}"
 
 
 class Role(Record):
     """A realm role; composites are the roles it includes."""
 
+    noun: ClassVar[str] = "role"
+    key_field: ClassVar[str] = "name"
+
     name: RoleName
     description: str | None = None
     composites: list[RoleName] = []
 
-    @property
-    def code(self) -> str:
-        return self.name
 
-    @property
-    def label(self) -> str:
-        return f"role {self.name}"
 
 
 class Person(Record):
     """An employee. The employee ID is the immutable anchor; everything else may change."""
+
+    noun: ClassVar[str] = "person"
+    key_field: ClassVar[str] = "employee_id"
 
     employee_id: Code
     name: Name
@@ -151,29 +164,24 @@ class Person(Record):
     start_date: date | None = None
     end_date: date | None = None
 
-    @property
-    def code(self) -> str:
-        return self.employee_id
 
-    @property
-    def label(self) -> str:
-        return f"person {self.employee_id}"
 
 
 class App(Record):
     """An application integrated through single sign-on."""
 
+    noun: ClassVar[str] = "app"
+
     code: Code
     name: Name
     description: str | None = None
 
-    @property
-    def label(self) -> str:
-        return f"app {self.code}"
 
 
 class Group(Record):
     """The whole group (集团): its identity in Keycloak and every record of the spec."""
+
+    noun: ClassVar[str] = "group"
 
     code: Code
     name: Name
@@ -186,10 +194,12 @@ class Group(Record):
     people: list[Person] = []
     apps: list[App] = []
 
-    def company(self, code: str) -> Company:
-        """The company with ``code``."""
-        return next(c for c in self.companies if c.code == code)
 
+MAX_DEPTH = 30
+"""The deepest a company or department may sit in the group tree (the top company is level 1).
+
+Real groups stay far below it; a deeper tree is almost always a parent column pointing the wrong way.
+"""
 
 INFO_KEYS = ("code", "name", "realm", "topology", "description")
 """The keys of the ``group:`` mapping; the rest of Group comes from the other sections."""
@@ -224,6 +234,7 @@ class _Checker:
         self._check_roles()
         self._check_people()
         self._check_sibling_names()
+        self._check_depth()
         if self.group.topology is Topology.ORGANIZATIONS:
             self._check_domains_unique()
 
@@ -234,11 +245,11 @@ class _Checker:
         """Index records by code, reporting duplicates within the kind and against ``others``."""
         index: dict[str, Record] = {}
         for record in records:
-            earlier = index.get(record.code) or others.get(record.code)
+            earlier = index.get(record.key) or others.get(record.key)
             if earlier is not None:
-                self.report(record, None, f"{what} '{record.code}' is already used by {earlier.label}{_at(earlier)}")
+                self.report(record, None, f"{what} '{record.key}' is already used by {earlier.label}{_at(earlier)}")
             else:
-                index[record.code] = record
+                index[record.key] = record
         return index
 
     def _resolve(self, record: Record, key: str, code: str | None, index: Mapping[str, Record], kind: str) -> bool:
@@ -247,7 +258,7 @@ class _Checker:
             return code is not None
         if code not in self.broken:
             what = "composite" if key == "composites" else key
-            self.report(record, key, f"{what} '{code}' is not a known {kind}{_suggest(code, index, record.code)}")
+            self.report(record, key, f"{what} '{code}' is not a known {kind}{_suggest(code, index, record.key)}")
         return False
 
     def _check_companies(self) -> None:
@@ -286,12 +297,33 @@ class _Checker:
                 owner = self.departments[person.department].company
                 if owner != person.company:
                     self.report(person, "department", f"department '{person.department}' belongs to company {owner}")
+        self._check_cycles(self.people, lambda p: [p.manager] if p.manager else [], "manager")
 
     def _check_cycles(self, index: Mapping[str, Record], edges: Callable[[Record], list[str]], key: str) -> None:
         for cycle in find_cycles({code: [e for e in edges(r) if e in index] for code, r in index.items()}):
             record = index[cycle[0]]
             field_name = "composites" if key == "composite" else key
             self.report(record, field_name, f"{key} '{cycle[1]}' forms a cycle {' -> '.join(cycle)}")
+
+    def _check_depth(self) -> None:
+        """Report the first record on each branch that sits deeper than :data:`MAX_DEPTH`."""
+        above: dict[str, str | None] = {c.code: c.parent for c in self.companies.values()}
+        above.update({d.code: d.parent or d.company for d in self.departments.values()})
+        levels: dict[str, int] = {}
+        for start in above:
+            chain, node = [], start
+            while node in above and node not in levels and node not in chain:
+                chain.append(node)
+                node = above[node]
+            if node in chain:
+                continue  # a cycle, reported on its own
+            level = levels.get(node, 0)
+            for code in reversed(chain):
+                level += 1
+                levels[code] = level
+                if level == MAX_DEPTH + 1:
+                    record = self.departments.get(code) or self.companies[code]
+                    self.report(record, "parent", f"sits {level} levels deep; at most {MAX_DEPTH} are allowed")
 
     def _check_sibling_names(self) -> None:
         """Keycloak needs sibling groups to have distinct names; find clashes before Keycloak does."""

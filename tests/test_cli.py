@@ -69,16 +69,32 @@ def test_validate_invalid_spec_lists_all_problems_and_exits_1(tmp_path):
     [
         (("validate", "no/such/dir"), "error: no/such/dir: no such file or directory"),
         (("render", "no/such/dir", "--out", "x"), "error: no/such/dir: no such file or directory"),
-        (("import", "no/such/file.json"), "error: no such Keycloak server"),
+        (("import", "no/such/file.json"), "error: no/such/file.json: no such file"),
     ],
 )
-def test_bad_input_gives_a_message_and_exit_1(args, message, monkeypatch):
-    for name in ("GROUPID_SERVER_URL", "GROUPID_ADMIN_USER", "GROUPID_CLIENT_ID"):
-        monkeypatch.delenv(name, raising=False)
+def test_bad_input_gives_a_message_and_exit_1(args, message):
     result = invoke(*args)
     assert result.exit_code == 1
-    assert result.stderr.startswith(message.replace("no such Keycloak server", "no Keycloak server"))
+    assert result.stderr.startswith(message)
     assert "Traceback" not in result.output
+
+
+def test_import_without_a_server_says_how_to_name_one(tmp_path, monkeypatch):
+    for name in ("GROUPID_SERVER_URL", "GROUPID_ADMIN_USER", "GROUPID_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    assert invoke("render", str(EXAMPLE), "--out", str(tmp_path)).exit_code == 0
+    result = invoke("import", str(tmp_path / "xinghe.json"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: no Keycloak server: set GROUPID_SERVER_URL or pass --server-url")
+
+
+def test_names_are_printed_as_written_not_as_markup(tmp_path):
+    spec = tmp_path / "[bold]spec"
+    spec.mkdir()
+    (spec / "group.yaml").write_text("group: {code: X, name: '[red]甲', realm: x}\n", encoding="utf-8")
+    result = invoke("validate", str(spec))
+    assert result.exit_code == 0
+    assert f"{spec}: valid — group X ([red]甲)" in result.output
 
 
 def test_render_writes_the_realm_file(tmp_path):
@@ -114,6 +130,18 @@ def test_unreachable_server_is_a_clear_error(tmp_path, monkeypatch):
     result = invoke("import", str(tmp_path / "xinghe.json"), "--server-url", url)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: Keycloak at {url} does not answer (sign in): Connection refused")
+
+
+def test_local_keycloak_exports_name_the_password_file_unless_revealed(keycloak, monkeypatch):
+    if not keycloak.server_url.startswith("http://127.0.0.1"):
+        pytest.skip("the suite runs against an external Keycloak")
+    hidden = invoke("keycloak", "status", "--instance", "test")
+    assert hidden.exit_code == 0
+    assert f"export GROUPID_SERVER_URL={keycloak.server_url}" in hidden.output
+    assert "export GROUPID_ADMIN_PASSWORD_FILE=" in hidden.output
+    assert keycloak.admin_password not in hidden.output + hidden.stderr
+    shown = invoke("keycloak", "status", "--instance", "test", "--reveal")
+    assert f"export GROUPID_ADMIN_PASSWORD={keycloak.admin_password}" in shown.output
 
 
 def test_keycloak_status_when_not_running(tmp_path, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 import requests
 import responses
 
-from groupid.errors import AuthenticationFailed, ConfigurationError, KeycloakError, KeycloakUnreachable
+from groupid.errors import AuthenticationFailed, ConfigurationError, KeycloakError, KeycloakUnreachable, RealmExists
 from groupid.realms import ConnectionSettings, KeycloakServer
 
 URL = "http://keycloak.test"
@@ -99,3 +99,26 @@ def test_expired_token_is_refreshed_once():
     responses.get(f"{URL}/admin/realms/x", json={"realm": "x"})
     assert KeycloakServer(admin()).realm_exists("x") is True
     assert unauthorized.call_count == 1
+
+
+@responses.activate
+def test_a_server_that_is_not_keycloak_says_so():
+    responses.post(TOKEN, body="<html>portal</html>", content_type="text/html")
+    with pytest.raises(KeycloakError, match=r"did not answer like Keycloak to sign in .*is the server URL right"):
+        KeycloakServer(admin())
+
+
+@responses.activate
+def test_a_non_json_answer_to_an_admin_call_is_a_keycloak_error():
+    responses.post(TOKEN, json=token())
+    responses.get(f"{URL}/admin/realms/x/users/profile", body="<html>proxy login</html>")
+    with pytest.raises(KeycloakError, match=r"did not answer like Keycloak to read the user profile of x"):
+        KeycloakServer(admin()).read_user_profile("x")
+
+
+@responses.activate
+def test_realm_created_meanwhile_by_someone_else_is_realm_exists():
+    responses.post(TOKEN, json=token())
+    responses.post(f"{URL}/admin/realms", status=409, json={"errorMessage": "Conflict detected. See logs for details"})
+    with pytest.raises(RealmExists, match="realm 'x' already exists"):
+        KeycloakServer(admin()).create_realm({"realm": "x"})

@@ -23,8 +23,7 @@ def test_group_tree_mirrors_companies_and_departments(group):
     assert set(paths) == {c.code for c in group.companies} | {d.code for d in group.departments}
     for company in group.companies:
         if company.parent:
-            parent = group.company(company.parent)
-            assert paths[company.code] == f"{paths[parent.code]}/{company.name}"
+            assert paths[company.code] == f"{paths[company.parent]}/{company.name}"
     for dept in group.departments:
         above = dept.parent or dept.company
         assert paths[dept.code] == f"{paths[above]}/{dept.name}"

@@ -155,6 +155,60 @@ INVALID = {
             "org.csv:4: department D3: missing required key 'name'",
         ],
     ),
+    "CSV: undecodable, with the line where it stops being text": (
+        {"group.yaml": GROUP + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
+         "org.csv": "a,b,c\nD1,财务部,BX\nD2,caf\xe9,BX\n".encode("utf-8")[:-9] + b"\xe9,BX\n"},
+        ["org.csv: cannot decode the file as UTF-8, GBK or GB18030 (line 3, byte 0xe9); save it as UTF-8 or name its encoding with `encoding:`"],
+    ),
+    "CSV: an unclosed quote is an error, not a swallowed file": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
+         "org.csv": 'a,b,c\nD1,"财务部,BX\nD2,人事部,BX\n'},
+        ["org.csv:2: cannot parse: unexpected end of data"],
+    ),
+    "CSV: a mapped column twice in the header": (
+        {"group.yaml": GROUP + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
+         "org.csv": "a,b,c,b\nD1,财务部,BX,x\n"},
+        ["org.csv:1: column 'b' appears more than once in the header"],
+    ),
+    "CSV: `from:` must be a file name and headers text": (
+        {"group.yaml": GROUP + "departments: {from: 123, columns: {code: a}}\nroles: {from: r.csv, columns: {name: null}}\n"},
+        [
+            "group.yaml:2: departments: `from:` and `encoding:` must be text",
+            "group.yaml:3: roles: columns: name: the header must be text",
+        ],
+    ),
+    "unreadable files do not hide the other problems": (
+        {"group.yaml": GROUP + "companies:\n  - {code: BX, name: 甲, uscc: 91350100M000100Y44}\n"
+         + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
+         "roles.yaml": "roles: {from: roles.csv, columns: {name: a}}\n",
+         "people.yaml": "people: []\n".encode("utf-8") + b"# \xff\n"},
+        [
+            "group.yaml:3: company BX: uscc '91350100M000100Y44': check character is '4', expected '3'",
+            "people.yaml:2: not UTF-8; save YAML files as UTF-8",
+            "org.csv: no such file",
+            "roles.csv: no such file",
+        ],
+    ),
+    "numbers and dates where codes belong": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + "  - {code: 1.10, name: 甲公司, parent: BX}\n  - {code: 2023-03-05, name: 乙公司}\n"},
+        [
+            "group.yaml:4: company: code: 1.1 was read as a number; put it in quotes, as written in the file",
+            "group.yaml:5: company: code: 2023-03-05 was read as a date; put it in quotes, as written in the file",
+        ],
+    ),
+    "a department chain deeper than the limit": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + "departments:\n"
+         + "".join(f"  - {{code: D{i}, name: 部{i}, company: BX{', parent: D' + str(i - 1) if i else ''}}}\n" for i in range(40))},
+        ["group.yaml:34: department D29: sits 31 levels deep; at most 30 are allowed"],
+    ),
+    "a person who is their own manager": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + "people:\n  - {employee_id: E1, name: 张三, company: BX, manager: E1}\n"},
+        ["group.yaml:5: person E1: manager 'E1' forms a cycle E1 -> E1"],
+    ),
+    "group that is not a mapping, reported once": (
+        {"group.yaml": "group:\n", "empty.yaml": ""},
+        ["group.yaml:1: `group:` must be a mapping with code, name and realm"],
+    ),
     "every problem at once, across files": (
         {"a.yaml": GROUP + "companies:\n" + ROOT + "  - {code: BX-A, name: 甲公司, parent: BX, uscc: 91350100M000100Y44}\n",
          "b.yaml": "departments:\n  - {code: D1, name: 财务部, company: BX-Z}\n  - {code: D2, name: 人事部, company: BX, parnet: D1}\n"},
@@ -180,6 +234,12 @@ def test_problems_name_the_spec_path_as_given(tmp_path, monkeypatch):
     with pytest.raises(SpecError) as caught:
         load_spec("spec")
     assert str(caught.value.problems[0]).startswith("spec/group.yaml:3: company BX: uscc '1'")
+
+
+def test_numeric_codes_keep_their_leading_zeros(tmp_path):
+    spec = write(tmp_path, {"group.yaml": GROUP + "companies:\n  - {code: 001, name: 甲公司}\n  - {code: 1002, name: 乙公司, parent: 001}\n"})
+    group = load_spec(spec)
+    assert [(c.code, c.parent) for c in group.companies] == [("001", None), ("1002", "001")]
 
 
 def test_missing_spec_directory(tmp_path):
@@ -226,16 +286,3 @@ def test_csv_sources_in_each_encoding(tmp_path, encoding, data):
     assert str(group.departments[0].where()) == f"{spec}/org.csv:2"
 
 
-def test_undecodable_csv_names_the_file(tmp_path):
-    spec = write(tmp_path, {
-        "group.yaml": GROUP + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
-        "org.csv": b"a,b,c\nD1,\xff\xfe\xff,BX\n",
-    })
-    with pytest.raises(SourceError, match=r"org.csv: cannot decode the file as UTF-8, GBK or GB18030 \(line 2, byte 0xff\)"):
-        load_spec(spec)
-
-
-def test_missing_csv_names_the_file(tmp_path):
-    spec = write(tmp_path, {"group.yaml": GROUP + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n"})
-    with pytest.raises(SourceError, match=r"org.csv: no such file"):
-        load_spec(spec)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,18 @@ class Table:
     rows: list[Row] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
+    def missing_or_ambiguous(self, wanted: Iterable[str]) -> Problem | None:
+        """A problem naming the wanted columns the header lacks or holds twice, or None when all are there once."""
+        missing = [h for h in wanted if h not in self.header]
+        twice = [h for h in wanted if self.header.count(h) > 1]
+        if missing:
+            message = f"column {', '.join(map(repr, missing))} not found; the header has: {', '.join(self.header)}"
+        elif twice:
+            message = f"column {', '.join(map(repr, twice))} appears more than once in the header"
+        else:
+            return None
+        return Problem(Location(self.name, 1), message)
+
 
 def detect_encoding(data: bytes) -> str | None:
     """The encoding ``data`` decodes with, or None when none of the supported ones fits."""
@@ -59,7 +72,7 @@ def read_csv(path: Path, encoding: str = "auto", name: str | None = None) -> Tab
     """
     name = name or str(path)
     text, used = _decode(_read_bytes(path, name), encoding, name)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [cell.strip() for cell in next(reader)]
     except StopIteration:
@@ -100,22 +113,21 @@ def _decode(data: bytes, encoding: str, name: str) -> tuple[str, str]:
 
 
 def _first_bad_byte(data: bytes) -> str:
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return f"line {line}, byte 0x{data[exc.start]:02x}"
-    return "unknown position"
+    """Where the file stops being text, in the encoding that got furthest (the likeliest one)."""
+    failures = []
+    for encoding in ENCODINGS:
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            failures.append(exc.start)
+    start = max(failures, default=0)
+    line = data[:start].count(b"\n") + 1
+    return f"line {line}, byte 0x{data[start]:02x}"
 
 
 def _check_header(header: list[str], name: str) -> None:
     if not any(header):
         raise SourceError(f"{name}:1: the header row is empty")
-    seen: set[str] = set()
-    for cell in header:
-        if cell and cell in seen:
-            raise SourceError(f"{name}:1: column '{cell}' appears twice in the header")
-        seen.add(cell)
 
 
 def _read_rows(reader, table: Table) -> None:
@@ -133,6 +145,9 @@ def _read_rows(reader, table: Table) -> None:
                 )
                 continue
             padded = [*cells, *[""] * (width - len(cells))]
-            table.rows.append(Row(where, {h: c.strip() for h, c in zip(table.header, padded) if h}))
+            cells_by_header: dict[str, str] = {}
+            for header, cell in zip(table.header, padded):
+                cells_by_header.setdefault(header, cell.strip())
+            table.rows.append(Row(where, cells_by_header))
     except csv.Error as exc:
         raise SourceError(f"{table.name}:{line}: cannot parse: {exc}") from None

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,31 +41,41 @@ def read_representation(path: Path | str) -> dict:
         raise SourceError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
     if not isinstance(data, dict) or not isinstance(data.get("realm"), str) or not data["realm"]:
         raise SourceError(f"{path}: not a realm representation (no \"realm\" name)")
+    for key, kind in (("groups", list), ("roles", dict), ("users", list), ("clients", list)):
+        if key in data and not isinstance(data[key], kind):
+            raise SourceError(f"{path}: \"{key}\" must be a JSON {'list' if kind is list else 'object'}")
     return data
 
 
 def import_realm(
-    path: Path | str, settings: ConnectionSettings, realm: str | None = None, skip_existing: bool = False
+    path: Path | str,
+    settings: ConnectionSettings | None = None,
+    *,
+    server_url: str | None = None,
+    realm: str | None = None,
+    skip_existing: bool = False,
 ) -> ImportResult:
     """Create a new realm from the representation in ``path``; ``realm`` renames it on the way in.
 
-    An existing realm is never overwritten: :class:`RealmExists` is raised, or with ``skip_existing`` the
+    ``settings`` default to the environment (``GROUPID_*``, with ``server_url`` overriding the URL). An
+    existing realm is never overwritten: :class:`RealmExists` is raised, or with ``skip_existing`` the
     realm is left as it is and the result says so.
     """
     representation = read_representation(path)
     if realm:
         representation = {**representation, "realm": realm}
-    name = representation["realm"]
-    server = KeycloakServer(settings)
-    counts = dict(groups=_count_groups(representation.get("groups", [])), roles=len(representation.get("roles", {}).get("realm", [])))
+    settings = settings or ConnectionSettings.from_env(server_url=server_url)
+    roles = representation.get("roles", {}).get("realm", [])
+    result = ImportResult(representation["realm"], settings.server_url, True, _count_groups(representation), len(roles))
     try:
-        server.create_realm(representation)
+        KeycloakServer(settings).create_realm(representation)
     except RealmExists:
         if not skip_existing:
             raise
-        return ImportResult(name, settings.server_url, False, **counts)
-    return ImportResult(name, settings.server_url, True, **counts)
+        return dataclasses.replace(result, created=False)
+    return result
 
 
-def _count_groups(groups: list[dict]) -> int:
-    return sum(1 + _count_groups(g.get("subGroups", [])) for g in groups)
+def _count_groups(parent: dict) -> int:
+    groups = parent.get("groups", parent.get("subGroups")) or []
+    return sum(1 + _count_groups(group) for group in groups)

@@ -90,9 +90,14 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     if not file:
         return None
     try:
-        return Path(file).read_text(encoding="utf-8").removesuffix("\n")
+        return read_secret_file(Path(file))
     except OSError as exc:
         raise ConfigurationError(f"{name}_FILE: cannot read '{file}': {exc.strerror}") from None
+
+
+def read_secret_file(path: Path) -> str:
+    """A secret kept in a file, without the line ending editors and ``echo`` add (raises OSError)."""
+    return path.read_text(encoding="utf-8").rstrip("\r\n")
 
 
 def _verify(env: Mapping[str, str]) -> bool | str:

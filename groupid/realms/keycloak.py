@@ -17,7 +17,7 @@ import requests
 from keycloak import KeycloakOpenIDConnection
 from keycloak import exceptions as kc
 
-from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable, RealmExists
+from groupid.errors import AuthenticationFailed, Conflict, KeycloakError, KeycloakUnreachable, RealmExists
 from groupid.realms.connection import ConnectionSettings
 
 PAGE_SIZE = 500
@@ -75,9 +75,10 @@ class KeycloakServer:
     def create_realm(self, representation: dict) -> None:
         """Create a realm from a full RealmRepresentation (Keycloak's own import); refuse to overwrite one."""
         realm = representation.get("realm", "")
-        if self.realm_exists(realm):
-            raise RealmExists(f"realm '{realm}' already exists at {self.settings.server_url}; nothing was changed")
-        self._request("POST", "admin/realms", f"create realm {realm}", body=representation)
+        try:
+            self._request("POST", "admin/realms", f"create realm {realm}", body=representation)
+        except Conflict:
+            raise RealmExists(f"realm '{realm}' already exists at {self.settings.server_url}; nothing was changed") from None
 
     def delete_realm(self, realm: str) -> None:
         """Delete a realm and everything in it."""
@@ -154,43 +155,46 @@ class KeycloakServer:
                 response = self._connection.raw_put(path, data=json.dumps(body))
             else:
                 response = self._connection.raw_delete(path)
-        if missing_ok and response.status_code == 404:
-            return None
-        if response.status_code >= 400:
-            raise self._http_error(response, action)
-        if raw:
-            return response
-        return response.json() if response.content else None
+            if missing_ok and response.status_code == 404:
+                return None
+            if response.status_code >= 400:
+                raise self._refusal(action, response.status_code, response.content)
+            if raw:
+                return response
+            return response.json() if response.content else None
 
-    def _http_error(self, response: requests.Response, action: str) -> KeycloakError:
-        code = response.status_code
-        detail = _error_detail(response.content)
+    def _refusal(self, action: str, code: int | None, content) -> KeycloakError:
+        """The groupid error for an HTTP error status answered to ``action``."""
         where = self.settings.server_url
+        detail = _error_detail(content)
         if code == 401:
-            return AuthenticationFailed(f"Keycloak at {where} no longer accepts the token of {self.settings.identity}")
+            return AuthenticationFailed(f"Keycloak at {where} refused the credentials of {self.settings.identity}")
         if code == 403:
             return AuthenticationFailed(f"{self.settings.identity} may not {action} at {where} (HTTP 403): it lacks admin rights")
+        if code == 409:
+            return Conflict(f"Keycloak at {where} refused to {action}: it already exists (HTTP 409){': ' + detail if detail else ''}")
         return KeycloakError(f"Keycloak at {where} refused to {action}: HTTP {code}{': ' + detail if detail else ''}")
 
     @contextmanager
     def _translated(self, action: str):
+        """Turn python-keycloak and requests errors raised inside the block into groupid errors."""
         where = self.settings.server_url
         try:
             yield
-        except kc.KeycloakAuthenticationError:
-            raise AuthenticationFailed(f"Keycloak at {where} refused the credentials of {self.settings.identity}") from None
         except kc.KeycloakConnectionError as exc:
-            cause = exc.__cause__ or exc
-            raise KeycloakUnreachable(f"Keycloak at {where} does not answer ({action}): {_short(cause)}") from None
+            raise KeycloakUnreachable(f"Keycloak at {where} does not answer ({action}): {_short(exc.__cause__ or exc)}") from None
         except kc.KeycloakError as exc:
-            code = exc.response_code
-            detail = _error_detail(exc.error_message)
-            if code == 404:
+            if exc.response_code == 404:
                 raise KeycloakError(
                     f"{where} answered HTTP 404 to {action}: no realm '{self.settings.auth_realm}' there; "
                     "is the server URL right (Keycloak before 17 needs the /auth suffix)?"
                 ) from None
-            raise KeycloakError(f"Keycloak at {where} refused to {action}: HTTP {code}{': ' + detail if detail else ''}") from None
+            raise self._refusal(action, exc.response_code, exc.error_message) from None
+        except (ValueError, TypeError) as exc:
+            # a JSON body that is not JSON, or python-keycloak's "unexpected response type": not a Keycloak
+            raise KeycloakError(
+                f"{where} did not answer like Keycloak to {action} ({_short(exc)}); is the server URL right?"
+            ) from None
         except requests.RequestException as exc:
             raise KeycloakUnreachable(f"Keycloak at {where} does not answer ({action}): {_short(exc)}") from None
 
