@@ -14,6 +14,7 @@ import pytest
 from groupid import localserver
 from groupid.errors import LocalServerError
 from groupid.localserver import Jdk, LocalKeycloak, cache_dir, find_jdk
+from groupid.localserver.instance import _server_env
 
 
 def make_jdk(root: Path, name: str, version: str, *, executable: bool = True) -> Path:
@@ -342,7 +343,7 @@ def test_password_is_reused_across_starts(instance: LocalKeycloak) -> None:
 def test_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("JAVA_OPTS_KC_HEAP", raising=False)
     monkeypatch.delenv("JAVA_OPTS_APPEND", raising=False)
-    env25 = localserver._server_env(Jdk(tmp_path / "jdk25", 25), "pw")
+    env25 = _server_env(Jdk(tmp_path / "jdk25", 25), "pw")
     assert env25["KC_BOOTSTRAP_ADMIN_USERNAME"] == "admin"
     assert env25["KC_BOOTSTRAP_ADMIN_PASSWORD"] == "pw"
     assert env25["JAVA_HOME"] == str(tmp_path / "jdk25")
@@ -351,6 +352,6 @@ def test_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert "--add-opens=java.base/java.lang=ALL-UNNAMED" in env25["JAVA_OPTS_APPEND"]
 
     monkeypatch.setenv("JAVA_OPTS_KC_HEAP", "-Xmx4g")
-    env17 = localserver._server_env(Jdk(tmp_path / "jdk17", 17), "pw")
+    env17 = _server_env(Jdk(tmp_path / "jdk17", 17), "pw")
     assert env17["JAVA_OPTS_KC_HEAP"] == "-Xmx4g"
     assert "JAVA_OPTS_APPEND" not in env17

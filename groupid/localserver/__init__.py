@@ -1,0 +1,49 @@
+"""A local Keycloak server for trying groupid out and for tests.
+
+The server distribution is fetched once from Maven Central with ``mvn`` and
+kept in a cache directory outside the repository; each named *instance* runs
+that distribution in ``start-dev`` mode on a free port of 127.0.0.1 and keeps
+its state in ``<cache>/instances/<name>/``::
+
+    <cache>/keycloak/<version>/keycloak-<version>/   the unpacked distribution
+    <cache>/instances/<name>/state.json             pid, port, url, ... (no secrets)
+    <cache>/instances/<name>/admin-password          mode 0600, the only copy of the secret
+    <cache>/instances/<name>/keycloak.log            the server's output
+
+The default instance keeps its data in Keycloak's dev-file database (H2 files
+under ``<cache>/instances/<name>/data/h2/``), so realms survive a restart and
+the admin password stays the one in ``admin-password``; an *ephemeral*
+instance (``ephemeral=True``, used by tests) runs on an in-memory database and
+forgets everything when stopped.
+
+Environment variables:
+
+``GROUPID_CACHE_DIR``         where to keep distributions and instances
+                              (else ``$XDG_CACHE_HOME/groupid``, else ``~/.cache/groupid``)
+``GROUPID_KEYCLOAK_VERSION``  the Keycloak version to run (default :data:`DEFAULT_VERSION`)
+``GROUPID_JAVA_HOME``         the JDK to run Keycloak with (else the newest supported JDK
+                              among ``$JAVA_HOME`` and those under ``/usr/lib/jvm``;
+                              ``$JAVA_HOME`` wins ties)
+
+The package's modules, in the order a start goes through them:
+:mod:`~groupid.localserver.jdk` finds the Java, :mod:`~groupid.localserver.distribution`
+fetches the server, :mod:`~groupid.localserver.instance` runs and stops it with the
+helpers of :mod:`~groupid.localserver.process`. The names below are the public API.
+
+The library never prints: everything that goes wrong is raised as
+:class:`~groupid.errors.LocalServerError`.
+"""
+
+from groupid.localserver.distribution import DEFAULT_VERSION, cache_dir
+from groupid.localserver.instance import LocalKeycloak, ServerInfo
+from groupid.localserver.jdk import SUPPORTED_JAVA, Jdk, find_jdk
+
+__all__ = [
+    "DEFAULT_VERSION",
+    "SUPPORTED_JAVA",
+    "Jdk",
+    "LocalKeycloak",
+    "ServerInfo",
+    "cache_dir",
+    "find_jdk",
+]
