@@ -79,17 +79,20 @@ def test_wrong_server_path_says_so():
 @responses.activate
 def test_admin_call_500_names_the_action_and_detail():
     responses.post(TOKEN, json=token())
+    responses.get(f"{URL}/admin/realms/x", json={"realm": "x"})
+    responses.get(f"{URL}/admin/realms/x/roles", json=[])
     responses.get(f"{URL}/admin/realms/x/groups", status=500, json={"errorMessage": "unknown_error"})
     with pytest.raises(KeycloakError, match=r"refused to read the groups of x: HTTP 500: unknown_error"):
-        KeycloakServer(admin()).read_groups("x")
+        KeycloakServer(admin()).read("x")
 
 
 @responses.activate
 def test_forbidden_says_admin_rights_are_missing():
     responses.post(TOKEN, json=token())
+    responses.get(f"{URL}/admin/realms/x", json={"realm": "x"})
     responses.get(f"{URL}/admin/realms/x/roles", status=403, json={"error": "HTTP 403 Forbidden"})
     with pytest.raises(AuthenticationFailed, match=r"user 'admin' \(realm master\) may not read the roles of x .*lacks admin rights"):
-        KeycloakServer(admin()).read_realm_roles("x")
+        KeycloakServer(admin()).read("x")
 
 
 @responses.activate
@@ -121,4 +124,6 @@ def test_realm_created_meanwhile_by_someone_else_is_realm_exists():
     responses.post(TOKEN, json=token())
     responses.post(f"{URL}/admin/realms", status=409, json={"errorMessage": "Conflict detected. See logs for details"})
     with pytest.raises(RealmExists, match="realm 'x' already exists"):
-        KeycloakServer(admin()).create_realm({"realm": "x"})
+        KeycloakServer(admin()).import_realm({"realm": "x"})
+    with pytest.raises(RealmExists, match="realm 'x' already exists"):
+        KeycloakServer(admin()).create_realm("x", "X")

@@ -1,5 +1,8 @@
 """Adapters to Keycloak realms: read the live state, write changes.
 
+:class:`RealmAdapter` is the contract; :class:`KeycloakServer` fulfils it against a real server,
+:class:`MemoryRealms` in memory for fast tests.
+
 :func:`import_realm` loads a rendered realm (``groupid render``) into a server with Keycloak's own import.
 """
 
@@ -11,10 +14,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from groupid.errors import RealmExists, SourceError
+from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import KeycloakServer
+from groupid.realms.memory import MemoryRealms
 
-__all__ = ["ConnectionSettings", "ImportResult", "KeycloakServer", "import_realm", "read_representation"]
+__all__ = [
+    "ConnectionSettings",
+    "ImportResult",
+    "KeycloakServer",
+    "LiveGroup",
+    "LiveRealm",
+    "LiveRole",
+    "MemoryRealms",
+    "RealmAdapter",
+    "import_realm",
+    "read_representation",
+]
 
 
 @dataclass(frozen=True)
@@ -68,7 +84,7 @@ def import_realm(
     roles = representation.get("roles", {}).get("realm", [])
     result = ImportResult(representation["realm"], settings.server_url, True, _count_groups(representation), len(roles))
     try:
-        KeycloakServer(settings).create_realm(representation)
+        KeycloakServer(settings).import_realm(representation)
     except RealmExists:
         if not skip_existing:
             raise

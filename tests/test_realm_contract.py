@@ -1,0 +1,147 @@
+"""The realm contract against both adapters, and what reading a large realm costs on the real Keycloak."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import responses
+from responses import matchers
+
+from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
+from groupid.state import ATTR_CODE, ATTR_MANAGED
+from tests.realm_contract import RealmContract
+
+
+class TestMemoryRealm(RealmContract):
+    @pytest.fixture
+    def adapter(self):
+        return MemoryRealms()
+
+
+class TestKeycloakRealm(RealmContract):
+    @pytest.fixture
+    def adapter(self, keycloak):
+        return KeycloakServer(keycloak)
+
+    def drop_realm(self, adapter, realm):
+        adapter.delete_realm(realm)
+
+
+# -- reading a large realm ------------------------------------------------------------------------------
+
+PAGE = 50
+
+
+def managed(name: str, children: list[dict] = ()) -> dict:
+    return {"name": name, "attributes": {ATTR_CODE: [name], ATTR_MANAGED: ["true"]}, "subGroups": list(children)}
+
+
+def hand_made(name: str, children: list[dict] = ()) -> dict:
+    return {"name": name, "attributes": {"note": ["made by hand"]}, "subGroups": list(children)}
+
+
+def team(name: str, with_sub_team: bool) -> dict:
+    return managed(name, [managed(f"{name}X")] if with_sub_team else [])
+
+
+def large_tree() -> list[dict]:
+    """303 managed groups five levels deep, with subtrees made by hand at the top and in the middle."""
+    companies = []
+    for c in range(3):
+        departments = []
+        for d in range(4):
+            # 4 sections of 4 teams; the first team of each section has a sub-team (level 5)
+            sections = [managed(f"C{c}D{d}S{s}", [team(f"C{c}D{d}S{s}T{t}", t == 0) for t in range(4)]) for s in range(4)]
+            if (c, d) == (0, 0):
+                sections.append(hand_made("项目组", [hand_made("P1", [hand_made("P1a")]), hand_made("P2")]))
+            departments.append(managed(f"C{c}D{d}", sections))
+        companies.append(managed(f"C{c}", departments))
+    # a managed group under groups made by hand: the search brings the ancestors, the rest is read by hand
+    first = hand_made("甲", [hand_made("甲一", [managed("受管")]), hand_made("甲二")])
+    extra = hand_made("手工组", [first, hand_made("乙"), hand_made("丙")])
+    return [*companies, extra]
+
+
+def expected_paths(groups: list[dict], parent: str = "") -> dict[str, dict]:
+    paths = {}
+    for group in groups:
+        path = f"{parent}/{group['name']}"
+        paths[path] = group["attributes"]
+        paths.update(expected_paths(group["subGroups"], path))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def large_realm(keycloak, realm_name):
+    tree = large_tree()
+    KeycloakServer(keycloak).import_realm({"realm": realm_name, "enabled": True, "groups": tree})
+    return expected_paths(tree)
+
+
+def read_paths(server: KeycloakServer, realm: str) -> dict[str, dict]:
+    live = server.read(realm)
+    paths = live.paths()
+    return {paths[group.id]: group.attributes for group in live.groups}
+
+
+def test_reading_a_large_realm_costs_pages_not_groups(keycloak, realm_name, large_realm):
+    server = KeycloakServer(keycloak, page_size=PAGE)
+    before = server.requests
+    assert read_paths(server, realm_name) == large_realm
+    cost = server.requests - before
+
+    managed_count = sum(1 for attributes in large_realm.values() if ATTR_MANAGED in attributes)
+    assert managed_count == 304
+    search_pages = math.ceil(managed_count / PAGE) + 1  # the last page may look full: one more, empty
+    # realm + top level + roles + the default role's composites + user profile, and one children request for
+    # each group holding groups made by hand: C0D0, 项目组, P1, 手工组, 甲
+    constant = 5 + 5
+    assert cost <= search_pages + constant
+    # fewer than one request per ten groups (a naive reader makes one per group with sub-groups)
+    assert cost * 10 < len(large_realm)
+
+
+def test_a_large_realm_reads_the_same_whatever_the_page_size(keycloak, realm_name, large_realm):
+    small = KeycloakServer(keycloak, page_size=7).read(realm_name)
+    large = KeycloakServer(keycloak).read(realm_name)
+    assert small.groups == large.groups
+    assert len(large.groups) == len(large_realm)
+
+
+# -- a server that nests search answers in their ancestors ------------------------------------------------
+
+SERVER = "http://keycloak.test"
+
+
+def node(name: str, managed_group: bool, count: int, children: list[dict] = ()) -> dict:
+    attributes = {ATTR_MANAGED: ["true"]} if managed_group else {}
+    return {"id": name, "name": name, "attributes": attributes, "subGroupCount": count, "subGroups": list(children)}
+
+
+def answer(path: str, body: list | dict, **params) -> None:
+    """Register one GET answer, for exactly these query parameters."""
+    query = {key: str(value) for key, value in params.items()}
+    responses.get(f"{SERVER}/admin/realms/r{path}", json=body, match=[matchers.query_param_matcher(query)])
+
+
+@responses.activate(assert_all_requests_are_fired=True)
+def test_a_search_answered_nested_is_still_read_to_the_end():
+    # a Keycloak that ignores populateHierarchy=false answers each match inside its ancestors: a page of two
+    # matches may hold a single top-level entry, which must not be taken for the last page
+    responses.post(f"{SERVER}/realms/master/protocol/openid-connect/token", json={"access_token": "t", "expires_in": 300})
+    answer("", {"realm": "r"})
+    answer("/roles", [], briefRepresentation="false", first=0, max=2)
+    answer("/users/profile", {"attributes": []})
+    search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false", "max": 2}
+    answer("/groups", [node("A", True, 2, [node("B", True, 1)])], first=0, **search)
+    answer("/groups", [node("A", True, 2, [node("B", True, 1, [node("C", True, 0)]), node("D", True, 0)])], first=2, **search)
+    answer("/groups", [node("E", False, 1, [node("F", True, 0)])], first=4, **search)
+    answer("/groups", [node("A", True, 2), node("E", False, 1)], briefRepresentation="false", first=0, max=2)
+    answer("/groups", [], briefRepresentation="false", first=2, max=2)
+
+    live = KeycloakServer(ConnectionSettings(SERVER, admin_user="admin", admin_password="pw"), page_size=2).read("r")
+
+    assert sorted(live.paths().values()) == ["/A", "/A/B", "/A/B/C", "/A/D", "/E", "/E/F"]
+    # every page was asked for (assert_all_requests_are_fired), and no group's children one by one
+    assert not any("/children" in call.request.url for call in responses.calls)
