@@ -19,11 +19,16 @@ import typer
 from rich.console import Console
 
 from groupid import __version__
-from groupid.errors import ExitCode, GroupidError, SpecError
+from groupid.apply import apply_plans, check_plans
+from groupid.diff import DiffOptions, plan_spec
+from groupid.errors import ConfigurationError, ExitCode, GroupidError, SpecError
+from groupid.export import export_realm
 from groupid.localserver import LocalKeycloak, ServerInfo
-from groupid.realms import import_realm
+from groupid.plan import load_plans, save_plans
+from groupid.realms import connect, import_realm
 from groupid.spec import load_spec
 from groupid.state import render_spec
+from groupid.views import as_json, as_markdown, as_text
 
 # markup=False: names from specs and paths (e.g. "[bold]") are printed as they are, never as Rich markup
 out = Console(highlight=False, soft_wrap=True, markup=False)
@@ -42,6 +47,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # docstring paragraphs re-flow; names in [brackets] are not markup
 )
 keycloak_app = typer.Typer(
     help=(
@@ -49,6 +55,7 @@ keycloak_app = typer.Typer(
         'Example: eval "$(groupid keycloak start)"'
     ),
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.add_typer(keycloak_app, name="keycloak")
 
@@ -163,6 +170,105 @@ def import_(
         out.print(f"created realm {result.realm} at {result.server_url}: {result.groups} groups, {result.roles} roles")
     else:
         out.print(f"realm {result.realm} already exists at {result.server_url}; left unchanged")
+
+
+RealmName = Annotated[
+    Optional[str],
+    typer.Option("--realm", help="Put the group's realm under this name instead (e.g. a staging copy)."),
+]
+Prune = Annotated[bool, typer.Option("--prune", help="Delete objects groupid made that left the spec.")]
+Adopt = Annotated[bool, typer.Option("--adopt", help="Take over objects made by hand that match the spec.")]
+
+
+@app.command()
+@handles_errors
+def plan(
+    spec_dir: Annotated[Path, typer.Argument(help="The spec: a directory of YAML files, or one YAML file.")],
+    realm: RealmName = None,
+    server_url: ServerUrl = None,
+    prune: Prune = False,
+    adopt: Adopt = False,
+    as_json_: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the plan as Markdown (for a pull request).")] = False,
+    out_file: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Also save the plan here, for `groupid apply FILE`.")
+    ] = None,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 0 when nothing would change, 2 when something would.")
+    ] = False,
+) -> None:
+    """Show what apply would change in the live realm(s): creates, updates (old → new) and deletes.
+
+    Reads the live realm, compares it with the spec and prints the changes grouped by kind, in the order apply
+    would make them. Objects made by hand that match the spec are listed as unmanaged (see --adopt); objects
+    groupid made that left the spec are listed as orphans (see --prune). Secrets show as (sensitive).
+
+    Example: groupid plan examples/xinghe --detailed-exitcode -o xinghe.plan.json
+    """
+    plans = plan_spec(spec_dir, connect(server_url), realm=realm, options=DiffOptions(prune=prune, adopt=adopt))
+    if out_file:
+        save_plans(plans, out_file)
+        err.print(f"saved the plan to {out_file}; apply it with: groupid apply {out_file}")
+    out.print(as_json(plans) if as_json_ else as_markdown(plans) if markdown else as_text(plans))
+    if detailed_exitcode and any(not p.empty for p in plans):
+        raise typer.Exit(int(ExitCode.CHANGES_PENDING))
+
+
+@app.command()
+@handles_errors
+def apply(
+    target: Annotated[Path, typer.Argument(help="A spec directory (or YAML file), or a plan saved by `plan -o`.")],
+    realm: RealmName = None,
+    server_url: ServerUrl = None,
+    prune: Prune = False,
+    adopt: Adopt = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Apply even when the deletion guard trips.")] = False,
+) -> None:
+    """Apply the spec (or a saved plan) to the live realm(s), in dependency order.
+
+    Shows the plan and asks for confirmation on a terminal unless --yes. A saved plan is refused when the
+    live realm changed after it was made. Refuses (exit 3, nothing written) when more than 10 objects and
+    more than 20% of the managed objects of one kind would be deleted, unless --force. A second apply
+    changes nothing.
+
+    Example: groupid apply examples/xinghe --yes
+    """
+    adapter = connect(server_url)
+    saved = target.suffix == ".json"
+    plans = load_plans(target) if saved else plan_spec(target, adapter, realm=realm, options=DiffOptions(prune, adopt))
+    out.print(as_text(plans))
+    if all(p.empty for p in plans):
+        return
+    check_plans(plans, adapter, saved=False, force=force)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigurationError("not on a terminal, so nobody can confirm: pass --yes to apply")
+        typer.confirm("Apply these changes?", abort=True)
+    for result in apply_plans(plans, adapter, saved=saved, force=force):
+        counts = result.counts()
+        out.print(f"realm {result.realm}: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted")
+
+
+@app.command()
+@handles_errors
+def export(
+    realm: Annotated[str, typer.Option("--realm", help="The live realm to export.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write group.yaml into.")],
+    server_url: ServerUrl = None,
+) -> None:
+    """Write a spec from a live realm, so that `groupid plan` against it shows no changes.
+
+    Groups and roles made by hand or by another tool are exported too; plan lists them as unmanaged and
+    `groupid apply --adopt` takes them over. Groups without a groupid code get one made from their id.
+
+    Example: groupid export --realm legacy --out specs/legacy
+    """
+    result = export_realm(connect(server_url), realm, out_dir)
+    out.print(
+        f"wrote {result.path}: {result.companies} companies, {result.departments} departments, {result.roles} roles"
+        + (f"; {result.generated_codes} groups got a generated code (G-…), rename them as you like" if result.generated_codes else "")
+    )
 
 
 Reveal = Annotated[

@@ -15,7 +15,9 @@ the exit code the CLI maps it to::
     │       └── RealmExists           exit 1  refusing to overwrite an existing realm
     ├── ConfigurationError            exit 1  missing or contradictory settings (env vars, options)
     ├── LocalServerError              exit 1  the local Keycloak cannot be fetched, started or stopped
+    ├── ApplyFailed                   exit 1  a change failed part-way through an apply (says how far it got)
     └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
+        └── StalePlan                 exit 3  a saved plan no longer matches the live realm
 """
 
 from __future__ import annotations
@@ -112,3 +114,11 @@ class SafetyGuardRefused(GroupidError):
     """A safety guard refused the change; nothing was written."""
 
     exit_code = ExitCode.REFUSED
+
+
+class StalePlan(SafetyGuardRefused):
+    """A saved plan was made against a live state that has changed since; nothing was written."""
+
+
+class ApplyFailed(GroupidError):
+    """A change failed after others were applied; the message says how many and which one."""

@@ -117,6 +117,7 @@ class Company(Record):
     uscc: Uscc | None = None  #: 统一社会信用代码; entities outside the mainland have none
     own_realm: bool = False  #: data sovereignty: a realm of its own under topology realm-per-company
     email_domains: list[Domain] = []
+    roles: list[RoleName] = []  #: realm roles granted to everyone in the company, subsidiaries excepted
 
 
 
@@ -129,6 +130,7 @@ class Department(Record):
     name: Name
     company: Code
     parent: Code | None = None
+    roles: list[RoleName] = []  #: realm roles granted to everyone in the department and its sub-departments
 
 
 
@@ -188,6 +190,8 @@ class Group(Record):
     realm: RealmName
     topology: Topology = Topology.GROUPS
     description: str | None = None
+    default_roles: list[RoleName] = []  #: realm roles every user of the realm gets
+    declare_user_attributes: bool = True  #: declare groupid's user attributes in the realm's user profile
     companies: list[Company] = []
     departments: list[Department] = []
     roles: list[Role] = []
@@ -201,7 +205,7 @@ MAX_DEPTH = 30
 Real groups stay far below it; a deeper tree is almost always a parent column pointing the wrong way.
 """
 
-INFO_KEYS = ("code", "name", "realm", "topology", "description")
+INFO_KEYS = ("code", "name", "realm", "topology", "description", "default_roles", "declare_user_attributes")
 """The keys of the ``group:`` mapping; the rest of Group comes from the other sections."""
 
 
@@ -257,7 +261,7 @@ class _Checker:
         if code is None or code in index:
             return code is not None
         if code not in self.broken:
-            what = "composite" if key == "composites" else key
+            what = {"composites": "composite", "roles": "role"}.get(key, key)
             self.report(record, key, f"{what} '{code}' is not a known {kind}{_suggest(code, index, record.key)}")
         return False
 
@@ -287,6 +291,12 @@ class _Checker:
         for role in self.roles.values():
             for composite in role.composites:
                 self._resolve(role, "composites", composite, self.roles, "role")
+        for record in [*self.companies.values(), *self.departments.values()]:
+            for name in record.roles:
+                self._resolve(record, "roles", name, self.roles, "role")
+        for name in self.group.default_roles:
+            if name not in self.roles:
+                self.problems.append(Problem(self.group.where("default_roles"), f"group: default role '{name}' is not a known role{_suggest(name, self.roles, '')}"))
         self._check_cycles(self.roles, lambda r: r.composites, "composite")
 
     def _check_people(self) -> None:

@@ -52,6 +52,7 @@ class GroupNode:
     name: str
     attributes: Attributes
     children: tuple[GroupNode, ...] = ()
+    roles: tuple[str, ...] = ()  #: realm roles granted to the group
 
     def walk(self, parent_path: str = "") -> Iterator[tuple[str, GroupNode]]:
         """Yield (path, node) for this node and every node below it, depth first."""
@@ -78,6 +79,8 @@ class RealmState:
     display_name: str
     groups: tuple[GroupNode, ...]
     roles: tuple[RoleNode, ...]
+    default_roles: tuple[str, ...] = ()
+    declare_user_attributes: bool = True
 
     def walk_groups(self) -> Iterator[tuple[str, GroupNode]]:
         """Every group of the realm as (path, node), parents before children."""
@@ -99,6 +102,8 @@ def compile_realms(group: Group) -> list[RealmState]:
             display_name=group.name,
             groups=tuple(tree.company_node(c) for c in group.companies if c.parent is None),
             roles=tuple(_role_node(role) for role in group.roles),
+            default_roles=tuple(group.default_roles),
+            declare_user_attributes=group.declare_user_attributes,
         )
     ]
 
@@ -125,13 +130,13 @@ class _Tree:
             attributes["email_domains"] = list(company.email_domains)
         children = [self.company_node(c) for c in self.subsidiaries.get(company.code, [])]
         children += [self.department_node(d) for d in self.departments.get(f"company:{company.code}", [])]
-        return GroupNode(company.code, "company", company.name, attributes, tuple(children))
+        return GroupNode(company.code, "company", company.name, attributes, tuple(children), tuple(company.roles))
 
     def department_node(self, dept: Department) -> GroupNode:
         attributes = _owned(dept.code, "department")
         attributes["company_code"] = [dept.company]
         children = tuple(self.department_node(d) for d in self.departments.get(dept.code, []))
-        return GroupNode(dept.code, "department", dept.name, attributes, children)
+        return GroupNode(dept.code, "department", dept.name, attributes, children, tuple(dept.roles))
 
 
 def _owned(code: str, kind: str) -> Attributes:
@@ -142,14 +147,37 @@ def _role_node(role: Role) -> RoleNode:
     return RoleNode(role.name, role.description, tuple(role.composites))
 
 
+def default_role_name(realm: str) -> str:
+    """The composite role Keycloak grants every user of ``realm``; default roles are its composites."""
+    return f"default-roles-{realm}"
+
+
+KEYCLOAK_DEFAULT_ROLES = {"offline_access": "${role_offline-access}", "uma_authorization": "${role_uma_authorization}"}
+"""The roles Keycloak puts in a new realm's default role (with their descriptions); groupid leaves them there."""
+
+
 def realm_representation(state: RealmState) -> dict:
     """The realm as a Keycloak RealmRepresentation, ready for Keycloak's own import."""
+    default_role = {
+        "name": default_role_name(state.realm),
+        "description": "${role_default-roles}",
+        "composite": True,
+        "composites": {"realm": [*KEYCLOAK_DEFAULT_ROLES, *state.default_roles]},
+    }
     return {
         "realm": state.realm,
         "displayName": state.display_name,
         "enabled": True,
         "groups": [_group_representation(node) for node in state.groups],
-        "roles": {"realm": [_role_representation(role) for role in state.roles]},
+        "roles": {
+            "realm": [
+                *(_role_representation(role) for role in state.roles),
+                # an import names every role its default role includes, Keycloak's own ones too
+                *({"name": name, "description": text} for name, text in KEYCLOAK_DEFAULT_ROLES.items()),
+                default_role,
+            ]
+        },
+        "defaultRole": {"name": default_role["name"], "composite": True},
         "components": {
             "org.keycloak.userprofile.UserProfileProvider": [
                 {
@@ -166,6 +194,7 @@ def _group_representation(node: GroupNode) -> dict:
     return {
         "name": node.name,
         "attributes": node.attributes,
+        "realmRoles": list(node.roles),
         "subGroups": [_group_representation(child) for child in node.children],
     }
 

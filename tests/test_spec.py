@@ -46,7 +46,7 @@ INVALID = {
     "unknown key without a close match lists the allowed keys": (
         {"group.yaml": GROUP + "companies:\n" + ROOT
          + "departments:\n  - {code: D1, name: 财务部, company: BX, leader: 张三}\n"},
-        ["group.yaml:5: department D1: unknown key 'leader'; allowed: code, name, company, parent"],
+        ["group.yaml:5: department D1: unknown key 'leader'; allowed: code, name, company, parent, roles"],
     ),
     "unknown section": (
         {"group.yaml": GROUP + "companies:\n" + ROOT + "departmnets: []\n"},
@@ -144,7 +144,7 @@ INVALID = {
         {"group.yaml": GROUP + "companies:\n" + ROOT
          + "departments: {from: org.csv, columns: {code: 部门编码, name: 部门名称, company: 公司编码, leader: 负责人}}\n",
          "org.csv": "部门编码,部门名称,公司编码,负责人\nD1,财务部,BX,张三\n"},
-        ["group.yaml:4: departments: columns: 'leader' is not a department field; allowed: code, name, company, parent"],
+        ["group.yaml:4: departments: columns: 'leader' is not a department field; allowed: code, name, company, parent, roles"],
     ),
     "CSV: errors name the row": (
         {"group.yaml": GROUP + "companies:\n" + ROOT

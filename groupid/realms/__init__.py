@@ -9,10 +9,10 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from groupid.files import read_json
 from groupid.errors import RealmExists, SourceError
 from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
@@ -28,6 +28,7 @@ __all__ = [
     "LiveRole",
     "MemoryRealms",
     "RealmAdapter",
+    "connect",
     "import_realm",
     "read_representation",
 ]
@@ -46,15 +47,7 @@ class ImportResult:
 
 def read_representation(path: Path | str) -> dict:
     """Read a realm representation (JSON) written by ``groupid render`` or by Keycloak's export."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SourceError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: cannot read: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{path}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    data = read_json(path, "a realm representation")
     if not isinstance(data, dict) or not isinstance(data.get("realm"), str) or not data["realm"]:
         raise SourceError(f"{path}: not a realm representation (no \"realm\" name)")
     for key, kind in (("groups", list), ("roles", dict), ("users", list), ("clients", list)):
@@ -95,3 +88,8 @@ def import_realm(
 def _count_groups(parent: dict) -> int:
     groups = parent.get("groups", parent.get("subGroups")) or []
     return sum(1 + _count_groups(group) for group in groups)
+
+
+def connect(server_url: str | None = None) -> KeycloakServer:
+    """The Keycloak named by the environment (``GROUPID_*``), signed in; ``server_url`` overrides the URL."""
+    return KeycloakServer(ConnectionSettings.from_env(server_url=server_url))

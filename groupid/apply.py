@@ -1,0 +1,141 @@
+"""Carrying plans out through a realm adapter.
+
+Before anything is written, every plan passes its checks: a saved plan must still match the live realm it
+was made against (else :class:`StalePlan`), and no plan may delete more than the deletion guard allows
+(else :class:`SafetyGuardRefused`), unless forced. Then the changes run in the plan's dependency order. A
+failure part-way is reported as such — how many changes were applied and which one failed — never as
+success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from groupid.diff import live_checksum
+from groupid.errors import ApplyFailed, GroupidError, StalePlan
+from groupid.plan import Change, Plan
+from groupid.realms.base import RealmAdapter
+
+
+@dataclass
+class ApplyResult:
+    """What one plan's apply did."""
+
+    realm: str
+    applied: list[Change] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """How many creates, updates and deletes were applied."""
+        counts = {"create": 0, "update": 0, "delete": 0}
+        for change in self.applied:
+            counts[change.action] += 1
+        return counts
+
+
+def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force: bool = False) -> None:
+    """Refuse, before any write, plans whose realm changed since (saved plans) or that delete too much."""
+    for plan in plans:
+        if saved:
+            current = live_checksum(adapter.read(plan.realm))
+            if current != plan.live_checksum:
+                raise StalePlan(
+                    f"realm {plan.realm} changed after the plan was made; nothing was written. "
+                    "Make a new plan and review it"
+                )
+        plan.check_deletions(force)
+
+
+def apply_plans(
+    plans: list[Plan],
+    adapter: RealmAdapter,
+    *,
+    saved: bool = False,
+    force: bool = False,
+    progress: Callable[[Change], None] | None = None,
+) -> list[ApplyResult]:
+    """Check every plan, then apply them one after the other.
+
+    ``saved`` plans (read back from a file) are first compared with the live realm. ``progress`` is called
+    after each applied change.
+    """
+    check_plans(plans, adapter, saved=saved, force=force)
+    return [_Applier(plan, adapter, progress).run() for plan in plans]
+
+
+class _Applier:
+    """Applies one plan; remembers the ids of the groups it creates for the changes that follow."""
+
+    def __init__(self, plan: Plan, adapter: RealmAdapter, progress: Callable[[Change], None] | None):
+        self.plan = plan
+        self.realm = plan.realm
+        self.adapter = adapter
+        self.progress = progress
+        self.created: dict[str, str] = {}
+        self.handlers: dict[tuple[str, str], Callable[[Change], None]] = {
+            ("create", "realm"): lambda c: adapter.create_realm(self.realm, c.data["display_name"]),
+            ("update", "realm"): lambda c: adapter.update_realm(self.realm, c.data["display_name"]),
+            ("create", "user-profile"): self._user_profile,
+            ("update", "user-profile"): self._user_profile,
+            ("create", "role"): lambda c: adapter.create_role(self.realm, c.key, c.data["description"], c.data["attributes"]),
+            ("update", "role"): lambda c: adapter.update_role(self.realm, c.key, c.data["description"], c.data["attributes"]),
+            ("delete", "role"): lambda c: adapter.delete_role(self.realm, c.key),
+            ("create", "composites"): self._composites,
+            ("update", "composites"): self._composites,
+            ("update", "default-roles"): self._composites,
+            ("create", "group"): self._create_group,
+            ("update", "group"): self._update_group,
+            ("delete", "group"): lambda c: adapter.delete_group(self.realm, c.data["id"]),
+            ("create", "group-roles"): self._group_roles,
+            ("update", "group-roles"): self._group_roles,
+        }
+
+    def run(self) -> ApplyResult:
+        result = ApplyResult(self.realm)
+        for change in self.plan.changes:
+            try:
+                self.handlers[(change.action, change.kind)](change)
+            except GroupidError as exc:
+                total = len(self.plan.changes)
+                raise ApplyFailed(
+                    f"realm {self.realm}: {change.action} {change.label} failed after {len(result.applied)} of "
+                    f"{total} changes were applied: {exc}. Run plan again to see what remains"
+                ) from exc
+            result.applied.append(change)
+            if self.progress:
+                self.progress(change)
+        return result
+
+    def _group_id(self, code: str | None, known: str | None) -> str | None:
+        """A group's id: known from the plan, or created earlier in this apply."""
+        if code is None:
+            return None
+        return known or self.created[code]
+
+    def _user_profile(self, change: Change) -> None:
+        self.adapter.set_user_profile(self.realm, change.data["profile"])
+
+    def _composites(self, change: Change) -> None:
+        role = change.data["role"]
+        if change.data["add"]:
+            self.adapter.add_composites(self.realm, role, change.data["add"])
+        if change.data["remove"]:
+            self.adapter.remove_composites(self.realm, role, change.data["remove"])
+
+    def _create_group(self, change: Change) -> None:
+        data = change.data
+        parent_id = self._group_id(data["parent"], data.get("parent_id"))
+        self.created[change.key] = self.adapter.create_group(self.realm, parent_id, data["name"], data["attributes"])
+
+    def _update_group(self, change: Change) -> None:
+        data = change.data
+        self.adapter.update_group(self.realm, data["id"], data["name"], data["attributes"])
+        if data.get("move"):
+            self.adapter.move_group(self.realm, data["id"], self._group_id(data["parent"], data.get("parent_id")))
+
+    def _group_roles(self, change: Change) -> None:
+        group_id = self._group_id(change.data["group"], change.data.get("id"))
+        if change.data["add"]:
+            self.adapter.add_group_roles(self.realm, group_id, change.data["add"])
+        if change.data["remove"]:
+            self.adapter.remove_group_roles(self.realm, group_id, change.data["remove"])

@@ -1,0 +1,369 @@
+"""Comparing the desired state of a realm with its live state, into a :class:`~groupid.plan.Plan`.
+
+Identity is the code, not the name: a live group is matched to the spec by its ``groupid.code`` attribute,
+so a renamed department is an update of the same group and a moved one is a move — never a delete and a
+create that would lose its members and role mappings.
+
+Ownership decides what may be touched. Objects groupid created carry ``groupid.managed``; only those are
+updated freely and, with ``prune``, deleted when they leave the spec. An object made by hand (or by another
+tool) that matches the spec — a group at the same path, a role of the same name — is reported as unmanaged
+and left alone, unless ``adopt`` asks to take it over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from pathlib import Path
+
+from groupid.plan import Change, Create, Delete, FieldChange, Finding, Plan, Update
+from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
+from groupid.spec import load_spec
+from groupid.state import (
+    ATTR_CODE,
+    ATTR_MANAGED,
+    USER_PROFILE_GROUP,
+    KEYCLOAK_DEFAULT_ROLES,
+    GroupNode,
+    RealmState,
+    RoleNode,
+    compile_realms,
+    default_role_name,
+    user_profile,
+)
+
+MANAGED_GROUP_ATTRIBUTES = frozenset(
+    {ATTR_CODE, ATTR_MANAGED, "groupid.kind", "uscc", "region", "email_domains", "company_code"}
+)
+"""Group attributes groupid writes; others (added by hand or by other tools) are kept as they are."""
+
+OWNED = {ATTR_MANAGED: ["true"]}
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """How far a plan may go beyond creating and updating owned objects."""
+
+    prune: bool = False  #: delete owned objects that left the spec
+    adopt: bool = False  #: take over unmanaged objects that match the spec
+
+
+def live_checksum(live: LiveRealm) -> str:
+    """A fingerprint of the live state; a saved plan is stale when it no longer matches."""
+    canonical = asdict(live)
+    canonical["groups"] = sorted(canonical["groups"], key=lambda g: g["id"])
+    canonical["roles"] = sorted(canonical["roles"], key=lambda r: r["name"])
+    text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=sorted)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def plan_spec(
+    spec: Path | str, adapter: RealmAdapter, *, realm: str | None = None, options: DiffOptions = DiffOptions()
+) -> list[Plan]:
+    """Load the spec at ``spec`` and plan every realm it needs against the live realms of ``adapter``.
+
+    ``realm`` puts the group's realm under another name (a staging copy, say).
+    """
+    group = load_spec(spec)
+    if realm:
+        group = group.model_copy(update={"realm": realm})
+    return [diff_realm(state, adapter.read(state.realm), options) for state in compile_realms(group)]
+
+
+def diff_realm(desired: RealmState, live: LiveRealm, options: DiffOptions = DiffOptions()) -> Plan:
+    """The plan that brings ``live`` in line with ``desired``."""
+    differ = _RealmDiff(desired, live, options)
+    differ.run()
+    return Plan(
+        realm=desired.realm,
+        changes=differ.changes,
+        findings=differ.findings,
+        live_checksum=live_checksum(live),
+        managed=differ.managed_counts(),
+    )
+
+
+@dataclass
+class _Placed:
+    """A desired group with where it goes: its parent's code, its path and depth."""
+
+    node: GroupNode
+    parent: str | None
+    path: str
+    depth: int
+
+
+@dataclass
+class _RealmDiff:
+    """One comparison; one method per kind of object."""
+
+    desired: RealmState
+    live: LiveRealm
+    options: DiffOptions
+    changes: list[Change] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.paths = self.live.paths()
+        self.groups_by_id = {g.id: g for g in self.live.groups}
+        self.owned_groups = {g.attribute(ATTR_CODE): g for g in self.live.groups if _owned(g.attributes) and g.attribute(ATTR_CODE)}
+        self.groups_by_path = {self.paths[g.id]: g for g in self.live.groups}
+        self.roles = {r.name: r for r in self.live.roles}
+        self.ids: dict[str, str] = {}  # code -> live group id, for groups matched (owned or adopted/unmanaged)
+        self.codes_by_id: dict[str, str] = {}
+        self.placed = list(_place(self.desired.groups))
+        self.desired_codes = {item.node.code for item in self.placed}
+        self.children: dict[str | None, list[LiveGroup]] = {}
+        for group in self.live.groups:
+            self.children.setdefault(group.parent_id, []).append(group)
+
+    def run(self) -> None:
+        if not self.live.exists:
+            self.changes.append(Create("realm", self.desired.realm, f"realm {self.desired.realm}",
+                                       (FieldChange("displayName", None, self.desired.display_name),),
+                                       {"display_name": self.desired.display_name}))
+        elif (self.live.display_name or self.live.name) != self.desired.display_name:
+            self.changes.append(Update("realm", self.desired.realm, f"realm {self.desired.realm}",
+                                       (FieldChange("displayName", self.live.display_name, self.desired.display_name),),
+                                       {"display_name": self.desired.display_name}))
+        self._diff_user_profile()
+        self._diff_roles()
+        self._diff_default_roles()
+        self._diff_groups()
+
+    def managed_counts(self) -> dict[str, int]:
+        return {
+            "group": len(self.owned_groups),
+            "role": sum(1 for r in self.live.roles if _owned(r.attributes)),
+        }
+
+    # -- user profile ---------------------------------------------------------------------------------
+
+    def _diff_user_profile(self) -> None:
+        if not self.desired.declare_user_attributes:
+            return
+        wanted = user_profile()
+        current = self.live.user_profile or {"attributes": [], "groups": []}
+        merged, added, changed = _merge_profile(current, wanted)
+        if not added and not changed:
+            return
+        fields = []
+        if added:
+            fields.append(FieldChange("attributes added", None, ", ".join(added)))
+        if changed:
+            fields.append(FieldChange("attributes changed", None, ", ".join(changed)))
+        action = Create if not self.live.exists else Update
+        self.changes.append(action("user-profile", "user-profile", "user profile", tuple(fields), {"profile": merged}))
+
+    # -- roles ----------------------------------------------------------------------------------------
+
+    def _diff_roles(self) -> None:
+        desired = {role.name: role for role in self.desired.roles}
+        for role in self.desired.roles:
+            live = self.roles.get(role.name)
+            if live is None:
+                self.changes.append(Create("role", role.name, f"role {role.name}",
+                                           _fields({"description": (None, role.description)}),
+                                           {"description": role.description, "attributes": OWNED}))
+                self._diff_composites(role, [])
+            elif _owned(live.attributes) or self.options.adopt:
+                self._update_role(role, live)
+                self._diff_composites(role, live.composites)
+            else:
+                self.findings.append(Finding("role", role.name, f"role {role.name} exists but was not made by groupid; "
+                                             "apply --adopt takes it over"))
+        for live in self.live.roles:
+            if _owned(live.attributes) and live.name not in desired:
+                self._orphan(Delete("role", live.name, f"role {live.name}", (), {"name": live.name}))
+
+    def _update_role(self, role: RoleNode, live: LiveRole) -> None:
+        attributes = {**live.attributes, **OWNED}
+        fields = _fields({
+            "description": ((live.description or None), role.description),
+            ATTR_MANAGED: (_first(live.attributes, ATTR_MANAGED), "true"),
+        })
+        if fields:
+            self.changes.append(Update("role", role.name, f"role {role.name}", fields,
+                                       {"description": role.description, "attributes": attributes}))
+
+    def _diff_composites(self, role: RoleNode, live: list[str]) -> None:
+        self._diff_set("composites", role.name, f"composites of role {role.name}", live, role.composites,
+                       {"role": role.name})
+
+    def _diff_set(self, kind: str, key: str, label: str, live: list[str], wanted, data: dict, depth: int = 0) -> None:
+        """A change adding and removing members of a set (composites, a group's roles), when they differ."""
+        add = sorted(set(wanted) - set(live))
+        remove = sorted(set(live) - set(wanted))
+        if add or remove:
+            action = Create if not live else Update
+            field_name = kind.rsplit("-", 1)[-1]
+            self.changes.append(action(kind, key, label, (FieldChange(field_name, sorted(live), sorted(wanted)),),
+                                       {**data, "add": add, "remove": remove}, depth))
+
+    def _diff_default_roles(self) -> None:
+        """Add the spec's default roles; remove only groupid's own roles that left the list."""
+        live = set(self.live.default_roles)
+        wanted = set(self.desired.default_roles)
+        owned = {r.name for r in self.live.roles if _owned(r.attributes)} - set(KEYCLOAK_DEFAULT_ROLES)
+        add = sorted(wanted - live)
+        remove = sorted((live & owned) - wanted)
+        if add or remove:
+            name = default_role_name(self.desired.realm)
+            self.changes.append(Update("default-roles", name, "default roles",
+                                       (FieldChange("default roles", sorted(live), sorted((live - set(remove)) | wanted)),),
+                                       {"role": name, "add": add, "remove": remove}))
+
+    # -- groups ---------------------------------------------------------------------------------------
+
+    def _diff_groups(self) -> None:
+        for item in self.placed:
+            self._diff_group(item)
+        for code, live in self.owned_groups.items():
+            if code not in self.desired_codes:
+                self._prune_group(code, live)
+
+    def _diff_group(self, item: _Placed) -> None:
+        node = item.node
+        live = self.owned_groups.get(node.code)
+        if live is None:
+            live = self.groups_by_path.get(item.path)
+            if live is not None and not self.options.adopt:
+                self._match(node.code, live.id)
+                self.findings.append(Finding("group", node.code, f"group {item.path} exists but was not made by "
+                                             f"groupid; apply --adopt takes it over as {node.code}"))
+                return
+        label = f"group {node.code} ({item.path})"
+        if live is None:
+            self.changes.append(Create("group", node.code, label, _fields({
+                "name": (None, node.name), "parent": (None, item.parent), **_attribute_fields({}, node.attributes)}),
+                {"name": node.name, "parent": item.parent, "parent_id": self.ids.get(item.parent),
+                 "attributes": node.attributes}, item.depth))
+            self._diff_group_roles(node, label, [], item.depth)
+            return
+        parent_code = self._code_of(live.parent_id)
+        self._match(node.code, live.id)
+        attributes = {k: v for k, v in live.attributes.items() if k not in MANAGED_GROUP_ATTRIBUTES}
+        attributes.update(node.attributes)
+        fields = _fields({"name": (live.name, node.name), "parent": (parent_code, item.parent),
+                          **_attribute_fields(live.attributes, node.attributes)})
+        if fields:
+            self.changes.append(Update("group", node.code, label, fields, {
+                "id": live.id, "name": node.name, "attributes": attributes,
+                "parent": item.parent, "parent_id": self.ids.get(item.parent), "move": parent_code != item.parent},
+                item.depth))
+        self._diff_group_roles(node, label, live.realm_roles, item.depth)
+
+    def _match(self, code: str, group_id: str) -> None:
+        self.ids[code] = group_id
+        self.codes_by_id[group_id] = code
+
+    def _code_of(self, group_id: str | None) -> str | None:
+        """The code a live group is known by: the spec code it was matched to, its attribute, or its path."""
+        if group_id is None:
+            return None
+        if group_id in self.codes_by_id:
+            return self.codes_by_id[group_id]
+        group = self.groups_by_id.get(group_id)
+        return (group.attribute(ATTR_CODE) if group else None) or self.paths.get(group_id)
+
+    def _diff_group_roles(self, node: GroupNode, label: str, live: list[str], depth: int) -> None:
+        self._diff_set("group-roles", node.code, f"roles of {label}", live, node.roles,
+                       {"group": node.code, "id": self.ids.get(node.code)}, depth)
+
+    def _prune_group(self, code: str, live: LiveGroup) -> None:
+        parent = self.groups_by_id.get(live.parent_id)
+        if parent is not None and _owned(parent.attributes) and parent.attribute(ATTR_CODE) not in self.desired_codes:
+            return  # deleting the topmost orphan deletes this one with it
+        path = self.paths[live.id]
+        handmade = [g for g in self._descendants(live.id) if not _owned(g.attributes)]
+        if handmade:
+            names = ", ".join(self.paths[g.id] for g in handmade[:3])
+            self.findings.append(Finding("group", code, f"group {code} ({path}) left the spec but is kept: it holds "
+                                         f"groups not made by groupid ({names})"))
+            return
+        self._orphan(Delete("group", code, f"group {code} ({path})", (), {"id": live.id}, path.count("/")))
+
+    def _descendants(self, group_id: str) -> list[LiveGroup]:
+        """The groups below ``group_id`` that stay there (those the spec moves elsewhere are not counted)."""
+        found, stack = [], list(self.children.get(group_id, []))
+        while stack:
+            group = stack.pop()
+            if group.attribute(ATTR_CODE) not in self.desired_codes:
+                found.append(group)
+                stack.extend(self.children.get(group.id, []))
+        return found
+
+    def _orphan(self, delete: Delete) -> None:
+        if self.options.prune:
+            self.changes.append(delete)
+        else:
+            self.findings.append(Finding(delete.kind, delete.key, f"{delete.label} left the spec; apply --prune deletes it"))
+
+
+def _place(roots: tuple[GroupNode, ...]):
+    """Every desired group with its parent's code, path and depth, parents first."""
+    stack = [(root, None, "", 1) for root in reversed(roots)]
+    while stack:
+        node, parent, parent_path, depth = stack.pop()
+        path = f"{parent_path}/{node.name}"
+        yield _Placed(node, parent, path, depth)
+        stack.extend((child, node.code, path, depth + 1) for child in reversed(node.children))
+
+
+def _owned(attributes: dict[str, list[str]]) -> bool:
+    return _first(attributes, ATTR_MANAGED) == "true"
+
+
+def _first(attributes: dict[str, list[str]], name: str) -> str | None:
+    values = attributes.get(name) or [None]
+    return values[0]
+
+
+def _fields(pairs: dict[str, tuple]) -> tuple[FieldChange, ...]:
+    """FieldChanges for the pairs whose old and new differ."""
+    return tuple(FieldChange(name, old, new) for name, (old, new) in pairs.items() if old != new)
+
+
+def _attribute_fields(live: dict[str, list[str]], wanted: dict[str, list[str]]) -> dict[str, tuple]:
+    """Old/new pairs of the attributes groupid manages."""
+    keys = sorted((set(live) & MANAGED_GROUP_ATTRIBUTES) | set(wanted))
+    return {f"attributes.{key}": (_value(live.get(key)), _value(wanted.get(key))) for key in keys}
+
+
+def _value(values: list[str] | None):
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else sorted(values)
+
+
+def _merge_profile(current: dict, wanted: dict) -> tuple[dict, list[str], list[str]]:
+    """The live user profile with groupid's attributes and attribute group added or corrected.
+
+    Attributes and groups that others declared stay as they are.
+    """
+    ours = {a["name"]: a for a in wanted["attributes"] if a.get("group") == USER_PROFILE_GROUP}
+    attributes, added, changed = [], [], []
+    for attribute in current.get("attributes", []):
+        name = attribute["name"]
+        if name in ours:
+            expected = {**attribute, **ours.pop(name)}
+            if expected != attribute:
+                changed.append(name)
+            attributes.append(expected)
+        else:
+            attributes.append(attribute)
+    for name, attribute in ours.items():
+        added.append(name)
+        attributes.append(attribute)
+    groups = list(current.get("groups", []))
+    our_group = next(g for g in wanted["groups"] if g["name"] == USER_PROFILE_GROUP)
+    if not any(g.get("name") == USER_PROFILE_GROUP for g in groups):
+        groups.append(our_group)
+        if not added and not changed:
+            changed.append(f"group {USER_PROFILE_GROUP}")
+    if not current.get("attributes"):
+        # a realm about to be created: start from Keycloak's defaults
+        return wanted, added, changed
+    return {**current, "attributes": attributes, "groups": groups}, added, changed

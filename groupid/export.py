@@ -1,0 +1,163 @@
+"""Writing a spec from a live realm, so that an existing realm can be brought under groupid.
+
+The exported spec describes the realm as it is: ``groupid plan`` against the same realm then shows no
+changes. Groups and roles that groupid did not make are listed by plan as unmanaged, and ``groupid apply
+--adopt`` takes them over — adopting an existing realm is export, review, apply.
+
+Groups carry their code in ``groupid.code``; a group made by hand gets a code made from its id (``G-`` and
+the first characters of the id), which the admin may rename in the spec before adopting.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from groupid.errors import KeycloakError, SourceError
+from groupid.realms.base import LiveGroup, LiveRealm, RealmAdapter
+from groupid.state import ATTR_CODE, ATTR_KIND, KEYCLOAK_DEFAULT_ROLES, USER_ATTRIBUTES, default_role_name
+
+COMPANY_ATTRIBUTES = ("region", "uscc")
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What :func:`export_realm` wrote."""
+
+    path: Path
+    companies: int
+    departments: int
+    roles: int
+    generated_codes: int  #: groups without a groupid code, given one made from their id
+
+
+def export_realm(adapter: RealmAdapter, realm: str, out: Path | str) -> ExportResult:
+    """Read ``realm`` and write ``out/group.yaml``, a spec that plans to no changes against it."""
+    live = adapter.read(realm)
+    if not live.exists:
+        raise KeycloakError(f"realm '{realm}' does not exist")
+    spec, counts = _spec_of(live)
+    out = Path(out)
+    path = out / "group.yaml"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write(f"# Exported by groupid from realm {realm}. Review the codes, then: groupid plan {out}\n")
+            YAML().dump(spec, handle)
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot write: {exc.strerror}") from None
+    return ExportResult(path, *counts)
+
+
+def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int]]:
+    codes = _codes(live.groups)
+    by_id = {g.id: g for g in live.groups}
+    companies, departments = CommentedSeq(), CommentedSeq()
+    company_of: dict[str, str] = {}  # group id -> code of the company it belongs to (itself for companies)
+    for group in live.groups:  # parents come first
+        parent = by_id.get(group.parent_id)
+        if _is_company(group, parent, codes, company_of):
+            company_of[group.id] = codes[group.id]
+            companies.append(_company(group, codes, parent))
+        else:
+            company_of[group.id] = company_of[parent.id]
+            departments.append(_department(group, codes, parent, company_of))
+    roles = CommentedSeq(_role(r) for r in live.roles if r.name in _exported_roles(live))
+    info = _flow({
+        "code": re.sub(r"[^A-Za-z0-9._-]", "-", live.name.upper()),
+        "name": live.display_name or live.name,
+        "realm": live.name,
+        "topology": "groups",
+        "default_roles": [r for r in live.default_roles if r not in KEYCLOAK_DEFAULT_ROLES],
+    })
+    declared = {a.get("name") for a in live.user_profile.get("attributes", [])}
+    if not {name for name, _ in USER_ATTRIBUTES} <= declared:
+        info["declare_user_attributes"] = False
+    spec = CommentedMap(group=info, companies=companies, departments=departments, roles=roles)
+    if "declare_user_attributes" in info:
+        spec.yaml_set_comment_before_after_key(
+            "companies", before="declare_user_attributes: false keeps the realm's user profile as it is; set it to\n"
+            "true before syncing people, so that Keycloak keeps the attributes groupid writes")
+    generated = sum(1 for g in live.groups if not g.attribute(ATTR_CODE))
+    return spec, (len(companies), len(departments), len(roles), generated)
+
+
+def _exported_roles(live: LiveRealm) -> set[str]:
+    """The realm's roles, without Keycloak's own unless a group or another role uses them."""
+    used = {name for g in live.groups for name in g.realm_roles}
+    used |= {name for r in live.roles if r.name != default_role_name(live.name) for name in r.composites}
+    builtin = {default_role_name(live.name), *KEYCLOAK_DEFAULT_ROLES}
+    return {r.name for r in live.roles if r.name not in builtin or r.name in used}
+
+
+def _codes(groups: list[LiveGroup]) -> dict[str, str]:
+    """Each group's code: its groupid.code, else one made from its id that no other group uses."""
+    taken = {g.attribute(ATTR_CODE) for g in groups if g.attribute(ATTR_CODE)}
+    codes: dict[str, str] = {}
+    for group in groups:
+        code = group.attribute(ATTR_CODE)
+        if not code:
+            compact = re.sub(r"[^A-Za-z0-9]", "", group.id)
+            length = 8
+            code = f"G-{compact[:length]}"
+            while code in taken:
+                length += 4
+                code = f"G-{compact[:length]}"
+            taken.add(code)
+        codes[group.id] = code
+    return codes
+
+
+def _is_company(group: LiveGroup, parent: LiveGroup | None, codes: dict[str, str], company_of: dict[str, str]) -> bool:
+    """Top-level groups are companies; below them, groups marked as companies directly under a company."""
+    if parent is None:
+        return True
+    return group.attribute(ATTR_KIND) == "company" and company_of.get(parent.id) == codes[parent.id]
+
+
+def _company(group: LiveGroup, codes: dict[str, str], parent: LiveGroup | None) -> CommentedMap:
+    entry = {"code": codes[group.id], "name": group.name}
+    if parent is not None:
+        entry["parent"] = codes[parent.id]
+    for key in COMPANY_ATTRIBUTES:
+        if group.attribute(key):
+            entry[key] = group.attribute(key)
+    if group.attributes.get("email_domains"):
+        entry["email_domains"] = list(group.attributes["email_domains"])
+    if group.realm_roles:
+        entry["roles"] = sorted(group.realm_roles)
+    return _flow(entry)
+
+
+def _department(group: LiveGroup, codes: dict[str, str], parent: LiveGroup, company_of: dict[str, str]) -> CommentedMap:
+    entry = {"code": codes[group.id], "name": group.name, "company": company_of[group.id]}
+    if company_of.get(parent.id) != codes[parent.id]:  # the parent is a department, not the company itself
+        entry["parent"] = codes[parent.id]
+    if group.realm_roles:
+        entry["roles"] = sorted(group.realm_roles)
+    return _flow(entry)
+
+
+def _role(role) -> CommentedMap:
+    entry = {"name": role.name}
+    if role.description:
+        entry["description"] = role.description
+    if role.composites:
+        entry["composites"] = sorted(role.composites)
+    return _flow(entry)
+
+
+def _flow(entry: dict) -> CommentedMap:
+    """A mapping written on one line, as the hand-written specs are."""
+    mapping = CommentedMap(entry)
+    for key, value in entry.items():
+        if isinstance(value, list):
+            seq = CommentedSeq(value)
+            seq.fa.set_flow_style()
+            mapping[key] = seq
+    mapping.fa.set_flow_style()
+    return mapping

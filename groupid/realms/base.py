@@ -1,0 +1,147 @@
+"""The contract every realm adapter fulfils: read a realm's live state, write single changes.
+
+Two adapters implement it: :class:`~groupid.realms.keycloak.KeycloakServer` (the real server, over the Admin
+REST API) and :class:`~groupid.realms.memory.MemoryRealms` (in memory, for fast tests). Both pass the same
+contract test suite (``tests/realm_contract.py``), so what the in-memory one does in a unit test is what
+Keycloak does in production.
+
+The live state is read in one go (:meth:`RealmAdapter.read`) and indexed by the planner; writes are small and
+targeted — never a delete-and-create of something that has members or mappings.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LiveGroup:
+    """A group as it is in Keycloak."""
+
+    id: str
+    name: str
+    parent_id: str | None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    realm_roles: list[str] = field(default_factory=list)
+
+    def attribute(self, name: str) -> str | None:
+        """The first value of an attribute, or None."""
+        values = self.attributes.get(name) or [None]
+        return values[0]
+
+
+@dataclass
+class LiveRole:
+    """A realm role as it is in Keycloak, with the names of its realm-role composites."""
+
+    name: str
+    description: str | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    composites: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LiveRealm:
+    """Everything groupid manages in one realm, as read from the server.
+
+    ``groups`` lists parents before their children. ``exists`` is False for a realm that is not there yet:
+    everything else is then empty.
+    """
+
+    name: str
+    exists: bool = True
+    display_name: str | None = None
+    groups: list[LiveGroup] = field(default_factory=list)
+    roles: list[LiveRole] = field(default_factory=list)
+    default_roles: list[str] = field(default_factory=list)
+    user_profile: dict = field(default_factory=dict)
+
+    def paths(self) -> dict[str, str]:
+        """Each group's path (``/company/department``) by group id."""
+        paths: dict[str, str] = {}
+        for group in self.groups:
+            paths[group.id] = f"{paths.get(group.parent_id, '') if group.parent_id else ''}/{group.name}"
+        return paths
+
+
+class RealmAdapter(ABC):
+    """Reads and writes realms of one Keycloak (or a stand-in for one)."""
+
+    @abstractmethod
+    def read(self, realm: str) -> LiveRealm:
+        """The live state of ``realm``; ``exists=False`` when there is no such realm."""
+
+    @abstractmethod
+    def create_realm(self, realm: str, display_name: str | None) -> None:
+        """Create an empty, enabled realm."""
+
+    @abstractmethod
+    def update_realm(self, realm: str, display_name: str | None) -> None:
+        """Change the realm's display name."""
+
+    @abstractmethod
+    def create_group(self, realm: str, parent_id: str | None, name: str, attributes: dict[str, list[str]]) -> str:
+        """Create a group (top-level when ``parent_id`` is None); return its id."""
+
+    @abstractmethod
+    def update_group(self, realm: str, group_id: str, name: str, attributes: dict[str, list[str]]) -> None:
+        """Rename a group and replace its attributes; members and role mappings stay."""
+
+    @abstractmethod
+    def move_group(self, realm: str, group_id: str, parent_id: str | None) -> None:
+        """Move a group under another parent (top level when None); members and role mappings stay."""
+
+    @abstractmethod
+    def delete_group(self, realm: str, group_id: str) -> None:
+        """Delete a group and its sub-groups."""
+
+    @abstractmethod
+    def create_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Create a realm role."""
+
+    @abstractmethod
+    def update_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Change a realm role's description and attributes."""
+
+    @abstractmethod
+    def delete_role(self, realm: str, name: str) -> None:
+        """Delete a realm role."""
+
+    @abstractmethod
+    def add_composites(self, realm: str, role: str, names: list[str]) -> None:
+        """Make the realm roles ``names`` part of ``role``."""
+
+    @abstractmethod
+    def remove_composites(self, realm: str, role: str, names: list[str]) -> None:
+        """Take the realm roles ``names`` out of ``role``."""
+
+    @abstractmethod
+    def add_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
+        """Grant realm roles to a group (and so to its members and sub-groups' members)."""
+
+    @abstractmethod
+    def remove_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
+        """Revoke realm roles from a group."""
+
+    @abstractmethod
+    def set_user_profile(self, realm: str, profile: dict) -> None:
+        """Replace the realm's user profile configuration."""
+
+    # -- people: used by the contract tests now, by sync later ----------------------------------------
+
+    @abstractmethod
+    def create_user(self, realm: str, user: dict) -> str:
+        """Create a user from a UserRepresentation; return its id."""
+
+    @abstractmethod
+    def read_user(self, realm: str, user_id: str) -> dict:
+        """A user's representation, with its attributes."""
+
+    @abstractmethod
+    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Make a user a member of a group."""
+
+    @abstractmethod
+    def members(self, realm: str, group_id: str) -> list[str]:
+        """The ids of the direct members of a group."""

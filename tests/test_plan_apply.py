@@ -1,0 +1,249 @@
+"""Plan and apply, end to end: each test runs against the in-memory realm and against the real Keycloak."""
+
+from __future__ import annotations
+
+import textwrap
+import uuid
+
+import pytest
+
+from groupid.apply import apply_plans
+from groupid.diff import DiffOptions, plan_spec
+from groupid.errors import SafetyGuardRefused, StalePlan
+from groupid.plan import Plan, load_plans, save_plans
+from groupid.realms import KeycloakServer
+from groupid.realms.memory import MemoryRealms
+from groupid.state import ATTR_CODE, ATTR_MANAGED, USER_ATTRIBUTES
+from tests.test_example import EXAMPLE
+
+SPEC = """\
+group: {code: BC, name: 北辰集团, realm: REALM, default_roles: [employee]}
+companies:
+  - {code: BC, name: 北辰集团有限公司, roles: [employee]}
+  - {code: BC-TECH, name: 北辰科技有限公司, parent: BC}
+departments:
+  - {code: BC-HR, name: 人力资源部, company: BC, roles: [hr-admin]}
+  - {code: BC-TECH-RD, name: 研发中心, company: BC-TECH}
+  - {code: BC-TECH-RD-QA, name: 测试组, company: BC-TECH, parent: BC-TECH-RD}
+  - {code: BC-TECH-OPS, name: 运维部, company: BC-TECH}
+roles:
+  - {name: employee, description: 员工}
+  - {name: hr-admin, description: 人事管理员, composites: [employee]}
+"""
+
+
+@pytest.fixture(params=["memory", pytest.param("keycloak", marks=pytest.mark.keycloak)])
+def adapter(request):
+    if request.param == "memory":
+        return MemoryRealms()
+    return KeycloakServer(request.getfixturevalue("keycloak"))
+
+
+@pytest.fixture
+def realm(adapter):
+    name = f"t-plan-{uuid.uuid4().hex[:8]}"
+    yield name
+    if isinstance(adapter, KeycloakServer) and adapter.realm_exists(name):
+        adapter.delete_realm(name)
+
+
+@pytest.fixture
+def spec(tmp_path, realm):
+    """A spec directory; ``spec.write(text)`` replaces its content (REALM stands for the test's realm)."""
+
+    class Spec:
+        path = tmp_path / "spec"
+
+        def write(self, text: str) -> None:
+            self.path.mkdir(exist_ok=True)
+            (self.path / "group.yaml").write_text(textwrap.dedent(text).replace("REALM", realm), encoding="utf-8")
+
+        def edit(self, old: str, new: str) -> None:
+            text = (self.path / "group.yaml").read_text(encoding="utf-8")
+            assert old in text
+            (self.path / "group.yaml").write_text(text.replace(old, new), encoding="utf-8")
+
+    spec = Spec()
+    spec.write(SPEC)
+    return spec
+
+
+def plan(spec, adapter, **options) -> Plan:
+    (only,) = plan_spec(spec.path, adapter, options=DiffOptions(**options))
+    return only
+
+
+def apply(spec, adapter, **options) -> Plan:
+    made = plan(spec, adapter, **options)
+    apply_plans([made], adapter)
+    return made
+
+
+def groups_by_code(adapter, realm):
+    live = adapter.read(realm)
+    paths = live.paths()
+    return {g.attribute(ATTR_CODE): (g, paths[g.id]) for g in live.groups if g.attribute(ATTR_CODE)}
+
+
+def test_apply_from_empty_then_nothing_to_change(spec, adapter, realm):
+    first = apply(spec, adapter)
+    assert first.counts()["create"] > 0 and first.counts()["delete"] == 0
+    groups = groups_by_code(adapter, realm)
+    assert groups["BC-TECH-RD-QA"][1] == "/北辰集团有限公司/北辰科技有限公司/研发中心/测试组"
+    assert groups["BC-HR"][0].realm_roles == ["hr-admin"]
+    assert groups["BC"][0].attributes[ATTR_MANAGED] == ["true"]
+    live = adapter.read(realm)
+    roles = {r.name: r for r in live.roles}
+    assert roles["hr-admin"].composites == ["employee"]
+    assert "employee" in live.default_roles
+    declared = {a["name"] for a in live.user_profile["attributes"]}
+    assert {name for name, _ in USER_ATTRIBUTES} <= declared
+    assert plan(spec, adapter).empty
+
+
+def test_hand_made_drift_is_shown_and_reverted(spec, adapter, realm):
+    apply(spec, adapter)
+    groups = groups_by_code(adapter, realm)
+    rd = groups["BC-TECH-RD"][0]
+    adapter.update_group(realm, rd.id, "研发部（手改）", {**rd.attributes, "region": ["火星"]})
+    adapter.remove_group_roles(realm, groups["BC-HR"][0].id, ["hr-admin"])
+    adapter.update_role(realm, "employee", "被改过", {ATTR_MANAGED: ["true"]})
+
+    drift = plan(spec, adapter)
+    changed = {(c.kind, c.key): {f.name: (f.old, f.new) for f in c.fields} for c in drift.changes}
+    assert changed[("group", "BC-TECH-RD")] == {"name": ("研发部（手改）", "研发中心"), "attributes.region": ("火星", None)}
+    assert changed[("group-roles", "BC-HR")] == {"roles": ([], ["hr-admin"])}
+    assert changed[("role", "employee")] == {"description": ("被改过", "员工")}
+
+    apply_plans([drift], adapter)
+    assert plan(spec, adapter).empty
+    assert groups_by_code(adapter, realm)["BC-TECH-RD"][0].id == rd.id
+
+
+def test_rename_and_move_keep_members_and_role_mappings(spec, adapter, realm):
+    apply(spec, adapter)
+    qa = groups_by_code(adapter, realm)["BC-TECH-RD-QA"][0]
+    user = adapter.create_user(realm, {"username": "lina", "enabled": True, "firstName": "娜", "lastName": "李",
+                                       "email": "lina@example.cn"})
+    adapter.add_member(realm, qa.id, user)
+    adapter.add_group_roles(realm, qa.id, ["employee"])  # drift that the spec must see as such
+    spec.edit("{code: BC-TECH-RD-QA, name: 测试组, company: BC-TECH, parent: BC-TECH-RD}",
+              "{code: BC-TECH-RD-QA, name: 质量保障组, company: BC-TECH, parent: BC-TECH-OPS, roles: [employee]}")
+
+    moved = plan(spec, adapter)
+    (change,) = [c for c in moved.changes if c.key == "BC-TECH-RD-QA"]
+    assert change.action == "update"
+    assert {f.name: (f.old, f.new) for f in change.fields} == {
+        "name": ("测试组", "质量保障组"), "parent": ("BC-TECH-RD", "BC-TECH-OPS")}
+
+    apply_plans([moved], adapter)
+    group, path = groups_by_code(adapter, realm)["BC-TECH-RD-QA"]
+    assert group.id == qa.id
+    assert path == "/北辰集团有限公司/北辰科技有限公司/运维部/质量保障组"
+    assert adapter.members(realm, qa.id) == [user]
+    assert group.realm_roles == ["employee"]
+    assert plan(spec, adapter).empty
+
+
+def test_move_a_department_to_another_company(spec, adapter, realm):
+    apply(spec, adapter)
+    ops = groups_by_code(adapter, realm)["BC-TECH-OPS"][0]
+    spec.edit("{code: BC-TECH-OPS, name: 运维部, company: BC-TECH}", "{code: BC-TECH-OPS, name: 运维部, company: BC}")
+    apply(spec, adapter)
+    group, path = groups_by_code(adapter, realm)["BC-TECH-OPS"]
+    assert (group.id, path) == (ops.id, "/北辰集团有限公司/运维部")
+    assert group.attributes["company_code"] == ["BC"]
+
+
+def test_prune_deletes_only_owned_objects(spec, adapter, realm):
+    apply(spec, adapter)
+    groups = groups_by_code(adapter, realm)
+    handmade_top = adapter.create_group(realm, None, "手工建的组", {})
+    handmade_child = adapter.create_group(realm, groups["BC-TECH-OPS"][0].id, "值班小组", {})
+    adapter.create_role(realm, "handmade-role", None, {})
+    spec.edit("  - {code: BC-TECH-RD-QA, name: 测试组, company: BC-TECH, parent: BC-TECH-RD}\n", "")
+    spec.edit("  - {code: BC-TECH-OPS, name: 运维部, company: BC-TECH}\n", "")
+    spec.edit("  - {name: hr-admin, description: 人事管理员, composites: [employee]}\n", "")
+    spec.edit("roles: [hr-admin]", "roles: []")
+
+    kept = plan(spec, adapter)
+    assert not [c for c in kept.changes if c.action == "delete"]
+    assert {f.key for f in kept.findings} == {"BC-TECH-RD-QA", "BC-TECH-OPS", "hr-admin"}
+
+    pruned = plan(spec, adapter, prune=True)
+    assert sorted((c.kind, c.key) for c in pruned.changes if c.action == "delete") == [
+        ("group", "BC-TECH-RD-QA"), ("role", "hr-admin")]
+    ops_finding = next(f for f in pruned.findings if f.key == "BC-TECH-OPS")
+    assert "值班小组" in ops_finding.message  # an owned group holding a hand-made one is kept
+    apply_plans([pruned], adapter)
+
+    live = adapter.read(realm)
+    ids = {g.id for g in live.groups}
+    assert {handmade_top, handmade_child, groups["BC-TECH-OPS"][0].id} <= ids
+    assert groups["BC-TECH-RD-QA"][0].id not in ids
+    assert {r.name for r in live.roles} >= {"handmade-role", "employee"} and "hr-admin" not in {r.name for r in live.roles}
+
+
+def test_unmanaged_match_is_reported_and_adopted_on_request(spec, adapter, realm):
+    adapter.create_realm(realm, "北辰集团")
+    top = adapter.create_group(realm, None, "北辰集团有限公司", {"cost_center": ["0001"]})
+    adapter.create_role(realm, "employee", "手工建的", {})
+
+    first = plan(spec, adapter)
+    assert {(f.kind, f.key) for f in first.findings} >= {("group", "BC"), ("role", "employee")}
+    assert not [c for c in first.changes if c.key == "BC" and c.kind == "group"]
+    apply_plans([first], adapter)  # creates the rest under the unmanaged group, leaves it alone
+    assert groups_by_code(adapter, realm)["BC-TECH"][1] == "/北辰集团有限公司/北辰科技有限公司"
+    assert ATTR_CODE not in next(g for g in adapter.read(realm).groups if g.id == top).attributes
+
+    apply(spec, adapter, adopt=True)
+    adopted = groups_by_code(adapter, realm)["BC"][0]
+    assert adopted.id == top
+    assert adopted.attributes["cost_center"] == ["0001"]  # attributes groupid does not manage are kept
+    assert plan(spec, adapter).empty
+
+
+def test_saved_plan_is_refused_when_the_realm_changed(spec, adapter, realm, tmp_path):
+    apply(spec, adapter)
+    spec.edit("name: 研发中心", "name: 研发与创新中心")
+    save_plans([plan(spec, adapter)], tmp_path / "plan.json")
+    (saved,) = load_plans(tmp_path / "plan.json")
+    assert [c.key for c in saved.changes] == ["BC-TECH-RD"]
+
+    adapter.create_group(realm, None, "别人刚建的组", {})
+    before = adapter.read(realm)
+    with pytest.raises(StalePlan, match="changed after the plan was made; nothing was written"):
+        apply_plans([saved], adapter, saved=True)
+    assert adapter.read(realm) == before
+
+
+def test_saved_plan_applies_as_reviewed(spec, adapter, realm, tmp_path):
+    apply(spec, adapter)
+    spec.edit("name: 研发中心", "name: 研发与创新中心")
+    save_plans([plan(spec, adapter)], tmp_path / "plan.json")
+    apply_plans(load_plans(tmp_path / "plan.json"), adapter, saved=True)
+    assert groups_by_code(adapter, realm)["BC-TECH-RD"][1] == "/北辰集团有限公司/北辰科技有限公司/研发与创新中心"
+
+
+def test_deletion_guard_refuses_and_writes_nothing(spec, adapter, realm):
+    many = "".join(f"  - {{code: BC-D{i:02}, name: 部门{i:02}, company: BC}}\n" for i in range(12))
+    spec.edit("departments:\n", "departments:\n" + many)
+    apply(spec, adapter)
+    for i in range(12):
+        spec.edit(f"  - {{code: BC-D{i:02}, name: 部门{i:02}, company: BC}}\n", "")
+    risky = plan(spec, adapter, prune=True)
+    assert risky.counts()["delete"] == 12
+    before = adapter.read(realm)
+    with pytest.raises(SafetyGuardRefused, match=r"deletes 12 of 18 managed groups .* nothing was written"):
+        apply_plans([risky], adapter)
+    assert adapter.read(realm) == before
+    apply_plans([risky], adapter, force=True)
+    assert plan(spec, adapter, prune=True).empty
+
+
+def test_the_example_applies_cleanly(adapter, realm):
+    (made,) = plan_spec(EXAMPLE, adapter, realm=realm)
+    apply_plans([made], adapter)
+    (again,) = plan_spec(EXAMPLE, adapter, realm=realm)
+    assert again.empty, [c.label for c in again.changes]
+    assert len(groups_by_code(adapter, realm)) == 51
