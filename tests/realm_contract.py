@@ -1,24 +1,31 @@
 """The contract every :class:`~groupid.realms.base.RealmAdapter` fulfils, as a reusable test suite.
 
 Subclass :class:`RealmContract`, provide the ``adapter`` fixture and, when realms must not outlive a test,
-override :meth:`RealmContract.drop_realm`: every test below then runs against that adapter, each in a fresh
-realm. The same tests pass against the real
-Keycloak and against :class:`~groupid.realms.memory.MemoryRealms`, which is what lets unit tests trust the
-in-memory one.
+override :meth:`RealmContract.drop_realm` (and :meth:`RealmContract.realm_url` for a server that checks where
+an identity provider points): every test below then runs against that adapter, each in a fresh realm. The same
+tests pass against the real Keycloak and against :class:`~groupid.realms.memory.MemoryRealms`, which is what
+lets unit tests trust the in-memory one.
+
+Besides the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider`` (both
+adapters have it): the one place where a stored secret shows, masked or as a vault reference.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
 from groupid.errors import Conflict, KeycloakError
-from groupid.realms.base import LiveRealm, RealmAdapter
+from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, RealmAdapter
 from groupid.state import ATTR_CODE, ATTR_MANAGED
 
 MANAGED = {ATTR_MANAGED: ["true"]}
 NOBODY = "00000000-0000-0000-0000-000000000000"  # an id of the right shape that nothing has
+MASK = "**********"  # what Keycloak shows in place of a stored secret
+BUILT_IN_CLIENTS = {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
 
 
 def fresh_realm_name() -> str:
@@ -36,9 +43,35 @@ def by_name(live: LiveRealm) -> dict:
     return {group.name: group for group in live.groups}
 
 
+def find(items: list, **match):
+    """The first of ``items`` whose fields have the values of ``match``, or None."""
+    return next((item for item in items if all(getattr(item, k) == v for k, v in match.items())), None)
+
+
 def role(live: LiveRealm, name: str):
     """The role ``name`` of ``live``, or None."""
-    return next((r for r in live.roles if r.name == name), None)
+    return find(live.roles, name=name)
+
+
+def assert_not_found(*writes) -> None:
+    """Each of ``writes`` fails as Keycloak's HTTP 404 does: an error, and not a :class:`Conflict`."""
+    for write in writes:
+        with pytest.raises(KeycloakError, match="404") as caught:
+            write()
+        assert not isinstance(caught.value, Conflict)
+
+
+def broker_client(company_realm: str, client_id: str = "company-xinghe") -> dict:
+    """The confidential client a group realm gives a company realm to sign in through (realm-per-company)."""
+    return {
+        "clientId": client_id, "name": "星河", "enabled": True, "publicClient": False, "rootUrl": "${authBaseUrl}",
+        "redirectUris": [f"/realms/{company_realm}/broker/group/endpoint"], "attributes": {ATTR_MANAGED: "true"},
+    }
+
+
+def without_secret(config: dict) -> dict:
+    """An identity provider config as the live state shows it."""
+    return {key: value for key, value in config.items() if key != "clientSecret"}
 
 
 class RealmContract:
@@ -52,17 +85,53 @@ class RealmContract:
         """The adapter under test."""
         raise NotImplementedError("a RealmContract subclass provides the adapter fixture")
 
+    def realm_url(self, adapter: RealmAdapter, realm: str) -> str:
+        """Where ``realm`` of the adapter's server is (an identity provider points at it)."""
+        return f"https://keycloak.example/realms/{realm}"
+
+    @contextmanager
+    def fresh_realm(self, adapter: RealmAdapter, display_name: str):
+        """A new realm created through the adapter, dropped afterwards."""
+        name = fresh_realm_name()
+        adapter.create_realm(name, display_name)
+        try:
+            yield name
+        finally:
+            self.drop_realm(adapter, name)
+
     @pytest.fixture
     def realm(self, adapter: RealmAdapter) -> str:
         """A fresh, empty realm created through the adapter."""
-        name = fresh_realm_name()
-        adapter.create_realm(name, "契约测试")
-        yield name
-        self.drop_realm(adapter, name)
+        with self.fresh_realm(adapter, "契约测试") as name:
+            yield name
+
+    @pytest.fixture
+    def other_realm(self, adapter: RealmAdapter) -> str:
+        """A second fresh realm on the same server: the group realm a company realm links to."""
+        with self.fresh_realm(adapter, "集团") as name:
+            yield name
+
+    @pytest.fixture
+    def organizations(self, adapter: RealmAdapter, realm: str) -> str:
+        """The fresh realm, with Organizations enabled."""
+        adapter.update_realm(realm, "契约测试", organizations_enabled=True)
+        return realm
 
     def user(self, adapter: RealmAdapter, realm: str, username: str) -> str:
         """A new user's id."""
         return adapter.create_user(realm, {"username": username, "enabled": True})
+
+    def oidc_provider(self, adapter: RealmAdapter, group_realm: str, client_id: str, secret: str) -> dict:
+        """An identity provider "group" that signs users in through ``group_realm`` of the same server."""
+        issuer = self.realm_url(adapter, group_realm)
+        endpoints = f"{issuer}/protocol/openid-connect"
+        config = {
+            "issuer": issuer, "authorizationUrl": f"{endpoints}/auth", "tokenUrl": f"{endpoints}/token",
+            "userInfoUrl": f"{endpoints}/userinfo", "jwksUrl": f"{endpoints}/certs", "logoutUrl": f"{endpoints}/logout",
+            "clientId": client_id, "clientSecret": secret, "clientAuthMethod": "client_secret_post",
+            "syncMode": "IMPORT", "validateSignature": "true", "useJwksUrl": "true", ATTR_MANAGED: "true",
+        }
+        return {"alias": "group", "providerId": "keycloak-oidc", "displayName": "星河集团", "enabled": True, "config": config}
 
     # -- realms ------------------------------------------------------------------------------------------
 
@@ -74,11 +143,17 @@ class RealmContract:
         assert role(live, f"default-roles-{realm}").composites == ["offline_access", "uma_authorization"]
         assert live.default_roles == ["offline_access", "uma_authorization"]
         assert {"username", "email", "firstName", "lastName"} <= {a["name"] for a in live.user_profile["attributes"]}
+        assert (live.organizations_enabled, live.organizations, live.identity_providers) == (False, [], [])
+        clients = {client.client_id: client for client in live.clients}
+        assert set(clients) == BUILT_IN_CLIENTS
+        assert clients["admin-cli"].public_client and not clients["realm-management"].public_client
+        assert clients["security-admin-console"].redirect_uris == [f"/admin/{realm}/console/*"]
 
     def test_a_missing_realm_reads_as_not_existing(self, adapter):
         live = adapter.read(fresh_realm_name())
         assert not live.exists
         assert (live.groups, live.roles, live.default_roles) == ([], [], [])
+        assert (live.organizations, live.clients, live.identity_providers) == ([], [], [])
 
     def test_creating_a_realm_twice_is_a_conflict(self, adapter, realm):
         with pytest.raises(Conflict):
@@ -229,15 +304,12 @@ class RealmContract:
         assert adapter.read_user(realm, user)["username"] == "zhao.lei"
 
     def test_an_unknown_group_is_an_error_not_a_conflict(self, adapter, realm):
-        for write in (
+        assert_not_found(
             lambda: adapter.update_group(realm, NOBODY, "x", {}),
             lambda: adapter.move_group(realm, NOBODY, None),
             lambda: adapter.delete_group(realm, NOBODY),
             lambda: adapter.create_group(realm, NOBODY, "x", {}),
-        ):
-            with pytest.raises(KeycloakError, match="404") as caught:
-                write()
-            assert not isinstance(caught.value, Conflict)
+        )
 
     # -- roles -------------------------------------------------------------------------------------------
 
@@ -347,3 +419,189 @@ class RealmContract:
             adapter.read_user(realm, NOBODY)
         with pytest.raises(KeycloakError, match="404"):
             adapter.add_member(realm, group, NOBODY)
+
+    # -- organizations -----------------------------------------------------------------------------------
+
+    def test_organizations_are_off_until_turned_on_and_hidden_while_off(self, adapter, realm):
+        assert_not_found(lambda: adapter.create_organization(realm, "星河集团", "xinghe", [], {}))
+
+        adapter.update_realm(realm, "契约测试", organizations_enabled=True)
+        org = adapter.create_organization(realm, "星河集团", "xinghe", ["xinghe.cn"], {})
+        adapter.update_realm(realm, "星河")  # no organizations_enabled: left as it is
+        live = adapter.read(realm)
+        assert (live.display_name, live.organizations_enabled, [o.id for o in live.organizations]) == ("星河", True, [org])
+
+        adapter.update_realm(realm, "星河", organizations_enabled=False)
+        live = adapter.read(realm)
+        assert (live.display_name, live.organizations_enabled, live.organizations) == ("星河", False, [])
+        # turned off, Organizations are hidden, not deleted
+        adapter.update_realm(realm, "星河", organizations_enabled=True)
+        assert [o.id for o in adapter.read(realm).organizations] == [org]
+
+    def test_organizations_are_created_read_updated_and_deleted(self, adapter, organizations):
+        realm = organizations
+        org = adapter.create_organization(realm, "星河集团", "xinghe", ["xinghe.cn", "XH.cn"], code("XH"))
+        # domains come back in lower case, sorted
+        created = LiveOrganization(org, "星河集团", "xinghe", ["xh.cn", "xinghe.cn"], code("XH"), enabled=True)
+        assert adapter.read(realm).organizations == [created]
+
+        adapter.update_organization(realm, org, "星河控股", ["xinghe.com"], {**MANAGED, "region": ["上海"]})
+        # domains and attributes are replaced, the alias stays
+        changed = LiveOrganization(org, "星河控股", "xinghe", ["xinghe.com"], {**MANAGED, "region": ["上海"]}, enabled=True)
+        assert adapter.read(realm).organizations == [changed]
+
+        adapter.delete_organization(realm, org)
+        assert adapter.read(realm).organizations == []
+
+    def test_an_organization_needs_no_domain(self, adapter, organizations):
+        org = adapter.create_organization(organizations, "星河集团", "xinghe", [], MANAGED)
+        assert find(adapter.read(organizations).organizations, id=org).domains == []
+        adapter.update_organization(organizations, org, "星河集团", ["xinghe.cn"], MANAGED)
+        adapter.update_organization(organizations, org, "星河集团", [], MANAGED)
+        assert find(adapter.read(organizations).organizations, id=org).domains == []
+
+    def test_two_organizations_cannot_share_a_domain(self, adapter, organizations):
+        realm = organizations
+        a = adapter.create_organization(realm, "A", "a", ["a.cn"], {})
+        with pytest.raises(Conflict):
+            adapter.create_organization(realm, "B", "b", ["b.cn", "A.CN"], {})
+        b = adapter.create_organization(realm, "B", "b", ["b.cn"], {})
+        with pytest.raises(Conflict):
+            adapter.update_organization(realm, b, "B", ["b.cn", "a.cn"], {})
+        assert {o.alias: o.domains for o in adapter.read(realm).organizations} == {"a": ["a.cn"], "b": ["b.cn"]}
+
+        # once the other organization gives it up, the domain is free
+        adapter.update_organization(realm, a, "A", [], {})
+        adapter.update_organization(realm, b, "B", ["b.cn", "a.cn"], {})
+        assert {o.alias: o.domains for o in adapter.read(realm).organizations} == {"a": [], "b": ["a.cn", "b.cn"]}
+
+    def test_organization_names_and_aliases_are_unique(self, adapter, organizations):
+        realm = organizations
+        adapter.create_organization(realm, "A", "a", [], {})
+        b = adapter.create_organization(realm, "B", "b", [], {})
+        for write in (
+            lambda: adapter.create_organization(realm, "A", "other", [], {}),
+            lambda: adapter.create_organization(realm, "Other", "a", [], {}),
+            lambda: adapter.update_organization(realm, b, "A", [], {}),
+        ):
+            with pytest.raises(Conflict):
+                write()
+        assert sorted((o.name, o.alias) for o in adapter.read(realm).organizations) == [("A", "a"), ("B", "b")]
+
+    def test_an_unknown_organization_is_an_error_not_a_conflict(self, adapter, organizations):
+        assert_not_found(
+            lambda: adapter.update_organization(organizations, NOBODY, "x", [], {}),
+            lambda: adapter.delete_organization(organizations, NOBODY),
+        )
+
+    # -- clients -----------------------------------------------------------------------------------------
+
+    def test_clients_are_created_read_updated_and_deleted(self, adapter, realm):
+        client_uuid = adapter.create_client(realm, broker_client("xinghe"))
+        created = find(adapter.read(realm).clients, client_id="company-xinghe")
+        assert (created.id, created.name, created.enabled, created.public_client) == (client_uuid, "星河", True, False)
+        # a root URL Keycloak fills in, and a redirect URI relative to it
+        assert (created.root_url, created.redirect_uris) == ("${authBaseUrl}", ["/realms/xinghe/broker/group/endpoint"])
+        assert created.attributes[ATTR_MANAGED] == "true"
+
+        adapter.update_client(realm, client_uuid, {"name": "星河控股"})
+        renamed = find(adapter.read(realm).clients, id=client_uuid)
+        assert renamed == dataclasses.replace(created, name="星河控股")
+
+        uris = ["/realms/xinghe/broker/group/endpoint", "/realms/xh/broker/group/endpoint"]
+        adapter.update_client(realm, client_uuid, {"enabled": False, "redirectUris": uris, "attributes": {"note": "x"}})
+        changed = find(adapter.read(realm).clients, id=client_uuid)
+        # attributes are merged key by key: the managed mark stays
+        expected = dataclasses.replace(renamed, enabled=False, redirect_uris=uris, attributes={**renamed.attributes, "note": "x"})
+        assert changed == expected
+        # an empty value removes an attribute
+        adapter.update_client(realm, client_uuid, {"attributes": {"note": ""}})
+        assert find(adapter.read(realm).clients, id=client_uuid).attributes == renamed.attributes
+
+        adapter.delete_client(realm, client_uuid)
+        assert {client.client_id for client in adapter.read(realm).clients} == BUILT_IN_CLIENTS
+
+    def test_a_confidential_client_has_a_secret_and_a_public_one_none(self, adapter, realm):
+        client_uuid = adapter.create_client(realm, broker_client("xinghe"))
+        secret = adapter.client_secret(realm, "company-xinghe")
+        assert isinstance(secret, str) and len(secret) >= 16
+        assert secret not in repr(adapter.read(realm))
+        adapter.update_client(realm, client_uuid, {"name": "星河控股"})
+        assert adapter.client_secret(realm, "company-xinghe") == secret
+
+        adapter.create_client(realm, {**broker_client("xh", "company-xh"), "secret": "given-secret"})
+        assert adapter.client_secret(realm, "company-xh") == "given-secret"
+        with pytest.raises(KeycloakError, match="public or bearer-only"):
+            adapter.client_secret(realm, "admin-cli")
+
+    def test_a_client_id_is_unique(self, adapter, realm):
+        adapter.create_client(realm, broker_client("xinghe"))
+        other = adapter.create_client(realm, broker_client("xh", "company-xh"))
+        with pytest.raises(Conflict):
+            adapter.create_client(realm, broker_client("xinghe"))
+        with pytest.raises(Conflict):
+            adapter.update_client(realm, other, {"clientId": "company-xinghe"})
+        assert find(adapter.read(realm).clients, id=other).client_id == "company-xh"
+
+    def test_an_unknown_client_is_an_error_not_a_conflict(self, adapter, realm):
+        assert_not_found(
+            lambda: adapter.update_client(realm, NOBODY, {"name": "x"}),
+            lambda: adapter.delete_client(realm, NOBODY),
+            # the clientId is matched exactly
+            lambda: adapter.client_secret(realm, "company"),
+        )
+
+    # -- identity providers ------------------------------------------------------------------------------
+
+    def test_a_realm_links_to_another_through_a_client_and_an_identity_provider(self, adapter, realm, other_realm):
+        # realm-per-company: the group realm has a client for the company realm, whose identity provider uses it
+        adapter.create_client(other_realm, broker_client(realm))
+        provider = self.oidc_provider(adapter, other_realm, "company-xinghe", adapter.client_secret(other_realm, "company-xinghe"))
+        adapter.create_identity_provider(realm, provider)
+
+        # the config, a key of groupid's own included, reads back without the secret
+        expected = LiveIdentityProvider("group", "keycloak-oidc", "星河集团", True, without_secret(provider["config"]))
+        assert adapter.read(realm).identity_providers == [expected]
+        assert adapter.read_identity_provider(realm, "group")["config"]["clientSecret"] == MASK
+
+        # a config without the secret keeps it (all the admin API shows of a plain secret is that one is there)
+        adapter.update_identity_provider(realm, "group", {"config": without_secret(provider["config"])})
+        assert adapter.read_identity_provider(realm, "group")["config"]["clientSecret"] == MASK
+
+        adapter.delete_identity_provider(realm, "group")
+        assert adapter.read(realm).identity_providers == []
+
+    def test_updating_an_identity_provider_keeps_its_secret(self, adapter, realm, other_realm):
+        # Keycloak masks a stored secret but shows a vault reference as it is: with one as the secret, the admin
+        # API shows whether the stored secret is still the same
+        provider = self.oidc_provider(adapter, other_realm, "company-xinghe", "${vault.group-secret}")
+        adapter.create_identity_provider(realm, provider)
+        config = {key: value for key, value in without_secret(provider["config"]).items() if key != "logoutUrl"}
+
+        adapter.update_identity_provider(realm, "group", {"displayName": "集团", "config": config})
+        stored = adapter.read_identity_provider(realm, "group")
+        # the given config replaced the old one (no logoutUrl), but for the secret
+        assert stored["config"] == {**config, "clientSecret": "${vault.group-secret}"}
+        assert adapter.read(realm).identity_providers == [LiveIdentityProvider("group", "keycloak-oidc", "集团", True, config)]
+
+        adapter.update_identity_provider(realm, "group", {"enabled": False})  # no config: the config stays
+        adapter.update_identity_provider(realm, "group", {"config": {**config, "clientSecret": MASK}})
+        assert adapter.read_identity_provider(realm, "group")["config"] == {**config, "clientSecret": "${vault.group-secret}"}
+        assert adapter.read(realm).identity_providers == [LiveIdentityProvider("group", "keycloak-oidc", "集团", False, config)]
+
+        # a secret given is the new secret
+        adapter.update_identity_provider(realm, "group", {"config": {**config, "clientSecret": "${vault.rotated}"}})
+        assert adapter.read_identity_provider(realm, "group")["config"]["clientSecret"] == "${vault.rotated}"
+
+    def test_an_identity_provider_alias_is_unique(self, adapter, realm, other_realm):
+        adapter.create_identity_provider(realm, self.oidc_provider(adapter, other_realm, "company-xinghe", "s1"))
+        with pytest.raises(Conflict):
+            adapter.create_identity_provider(realm, self.oidc_provider(adapter, other_realm, "company-xh", "s2"))
+        assert adapter.read(realm).identity_providers[0].config["clientId"] == "company-xinghe"
+
+    def test_an_unknown_identity_provider_is_an_error_not_a_conflict(self, adapter, realm):
+        assert_not_found(
+            lambda: adapter.update_identity_provider(realm, "nope", {"displayName": "x"}),
+            lambda: adapter.delete_identity_provider(realm, "nope"),
+            lambda: adapter.read_identity_provider(realm, "nope"),
+        )

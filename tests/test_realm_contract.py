@@ -1,4 +1,5 @@
-"""The realm contract against both adapters, and what reading a large realm costs on the real Keycloak."""
+"""The realm contract against both adapters; what reading a large realm costs on the real Keycloak, and what it
+does about Keycloak's small default pages and its PUTs that replace rather than change."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import pytest
 import responses
 from responses import matchers
 
+from groupid.errors import Conflict, KeycloakError
 from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
 from groupid.state import ATTR_CODE, ATTR_MANAGED
-from tests.realm_contract import RealmContract
+from tests.realm_contract import RealmContract, fresh_realm_name
+
+MANAGED_ORG = {ATTR_MANAGED: ["true"], ATTR_CODE: ["XH"]}
 
 
 class TestMemoryRealm(RealmContract):
@@ -26,6 +30,77 @@ class TestKeycloakRealm(RealmContract):
 
     def drop_realm(self, adapter, realm):
         adapter.delete_realm(realm)
+
+    def realm_url(self, adapter, realm):
+        # Keycloak wants https for an identity provider's URLs, but for the local server's own
+        return f"{adapter.settings.server_url}/realms/{realm}"
+
+
+# -- past the first page, and past Keycloak's replacing PUTs ------------------------------------------------
+
+
+@pytest.fixture
+def server(keycloak):
+    return KeycloakServer(keycloak)
+
+
+@pytest.fixture
+def company_realm(server):
+    name = fresh_realm_name()
+    server.create_realm(name, None)
+    server.update_realm(name, None, organizations_enabled=True)
+    yield name
+    server.delete_realm(name)
+
+
+def by_hand(server: KeycloakServer, method: str, path: str, body=None):
+    """What an admin does in the console, past the adapter: one admin request on ``admin/realms/{path}``."""
+    return server._request(method, f"admin/realms/{path}", f"{method} {path} by hand", body=body)
+
+
+def test_organizations_clients_and_identity_providers_are_read_past_the_first_page(keycloak, server, company_realm):
+    # Keycloak lists 10 organizations unless asked for more: 12 need a second page even at the default size
+    for n in range(12):
+        server.create_organization(company_realm, f"公司{n:02d}", f"c{n:02d}", [f"c{n:02d}.cn"], {})
+    for n in range(3):
+        server.create_client(company_realm, {"clientId": f"app-{n}"})
+        config = {"clientId": "x", "authorizationUrl": "https://idp.example/auth", "tokenUrl": "https://idp.example/token"}
+        server.create_identity_provider(company_realm, {"alias": f"idp-{n}", "providerId": "oidc", "config": config})
+
+    small = KeycloakServer(keycloak, page_size=5).read(company_realm)
+    live = server.read(company_realm)
+
+    assert len(live.organizations) == 12 and live.organizations == small.organizations
+    assert [o.alias for o in live.organizations] == [f"c{n:02d}" for n in range(12)]
+    assert len(live.clients) == 6 + 3 and live.clients == small.clients
+    assert [p.alias for p in small.identity_providers] == ["idp-0", "idp-1", "idp-2"]
+
+
+def test_an_organization_update_keeps_what_an_admin_set_by_hand(server, company_realm):
+    # Keycloak's PUT resets what it is not sent: the adapter reads the organization and changes it
+    org = server.create_organization(company_realm, "星河集团", "xinghe", ["xinghe.cn", "xh.cn"], {})
+    current = by_hand(server, "GET", f"{company_realm}/organizations/{org}")
+    domains = [{"name": "xinghe.cn", "verified": True}, {"name": "xh.cn", "verified": False}]
+    by_hand(server, "PUT", f"{company_realm}/organizations/{org}", {
+        **current, "enabled": False, "description": "手工", "redirectUrl": "https://xinghe.cn/", "domains": domains,
+    })
+
+    server.update_organization(company_realm, org, "星河控股", ["xinghe.cn", "xinghe.com"], MANAGED_ORG)
+
+    after = by_hand(server, "GET", f"{company_realm}/organizations/{org}")
+    assert (after["name"], after["alias"], after["attributes"]) == ("星河控股", "xinghe", MANAGED_ORG)
+    assert (after["enabled"], after["description"], after["redirectUrl"]) == (False, "手工", "https://xinghe.cn/")
+    assert sorted((d["name"], d["verified"]) for d in after["domains"]) == [("xinghe.cn", True), ("xinghe.com", False)]
+
+
+def test_a_shared_domain_is_a_conflict_though_keycloak_answers_400(server, company_realm):
+    server.create_organization(company_realm, "A", "a", ["a.cn"], {})
+    with pytest.raises(Conflict, match=r"HTTP 400\): Domain a.cn is already linked to another organization"):
+        server.create_organization(company_realm, "B", "b", ["a.cn"], {})
+    # any other 400 stays a plain error
+    with pytest.raises(KeycloakError, match="domain is invalid") as caught:
+        server.create_organization(company_realm, "C", "c", ["not a domain"], {})
+    assert not isinstance(caught.value, Conflict)
 
 
 # -- reading a large realm ------------------------------------------------------------------------------
@@ -94,9 +169,10 @@ def test_reading_a_large_realm_costs_pages_not_groups(keycloak, realm_name, larg
     managed_count = sum(1 for attributes in large_realm.values() if ATTR_MANAGED in attributes)
     assert managed_count == 304
     search_pages = math.ceil(managed_count / PAGE) + 1  # the last page may look full: one more, empty
-    # realm + top level + roles + the default role's composites + user profile, and one children request for
-    # each group holding groups made by hand: C0D0, 项目组, P1, 手工组, 甲
-    constant = 5 + 5
+    # realm + top level + roles + the default role's composites + user profile + clients + identity providers
+    # (Organizations are off: not listed), and one children request for each group holding groups made by
+    # hand: C0D0, 项目组, P1, 手工组, 甲
+    constant = 7 + 5
     assert cost <= search_pages + constant
     # fewer than one request per ten groups (a naive reader makes one per group with sub-groups)
     assert cost * 10 < len(large_realm)
@@ -133,6 +209,8 @@ def test_a_search_answered_nested_is_still_read_to_the_end():
     answer("", {"realm": "r"})
     answer("/roles", [], briefRepresentation="false", first=0, max=2)
     answer("/users/profile", {"attributes": []})
+    answer("/clients", [], first=0, max=2)
+    answer("/identity-provider/instances", [], briefRepresentation="false", first=0, max=2)
     search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false", "max": 2}
     answer("/groups", [node("A", True, 2, [node("B", True, 1)])], first=0, **search)
     answer("/groups", [node("A", True, 2, [node("B", True, 1, [node("C", True, 0)]), node("D", True, 0)])], first=2, **search)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from groupid.files import read_json
 from groupid.errors import RealmExists, SourceError
-from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory import MemoryRealms
@@ -23,7 +23,10 @@ __all__ = [
     "ConnectionSettings",
     "ImportResult",
     "KeycloakServer",
+    "LiveClient",
     "LiveGroup",
+    "LiveIdentityProvider",
+    "LiveOrganization",
     "LiveRealm",
     "LiveRole",
     "MemoryRealms",

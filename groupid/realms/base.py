@@ -42,6 +42,48 @@ class LiveRole:
 
 
 @dataclass
+class LiveOrganization:
+    """A Keycloak Organization (26+) as it is: one per company under topology ``organizations``."""
+
+    id: str
+    name: str
+    alias: str
+    domains: list[str] = field(default_factory=list)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    enabled: bool = True
+
+    def attribute(self, name: str) -> str | None:
+        """The first value of an attribute, or None."""
+        values = self.attributes.get(name) or [None]
+        return values[0]
+
+
+@dataclass
+class LiveClient:
+    """A client as it is, reduced to what groupid manages. Its secret is never read into the state."""
+
+    id: str
+    client_id: str
+    name: str | None = None
+    enabled: bool = True
+    public_client: bool = False
+    root_url: str | None = None
+    redirect_uris: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LiveIdentityProvider:
+    """An identity provider as it is. Secrets in its config come back masked from Keycloak and are left out."""
+
+    alias: str
+    provider_id: str
+    display_name: str | None = None
+    enabled: bool = True
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class LiveRealm:
     """Everything groupid manages in one realm, as read from the server.
 
@@ -56,6 +98,10 @@ class LiveRealm:
     roles: list[LiveRole] = field(default_factory=list)
     default_roles: list[str] = field(default_factory=list)
     user_profile: dict = field(default_factory=dict)
+    organizations_enabled: bool = False
+    organizations: list[LiveOrganization] = field(default_factory=list)
+    clients: list[LiveClient] = field(default_factory=list)
+    identity_providers: list[LiveIdentityProvider] = field(default_factory=list)
 
     def paths(self) -> dict[str, str]:
         """Each group's path (``/company/department``) by group id."""
@@ -77,8 +123,8 @@ class RealmAdapter(ABC):
         """Create an empty, enabled realm."""
 
     @abstractmethod
-    def update_realm(self, realm: str, display_name: str | None) -> None:
-        """Change the realm's display name."""
+    def update_realm(self, realm: str, display_name: str | None, organizations_enabled: bool | None = None) -> None:
+        """Change the realm's display name and, unless None, whether Organizations are enabled."""
 
     @abstractmethod
     def create_group(self, realm: str, parent_id: str | None, name: str, attributes: dict[str, list[str]]) -> str:
@@ -127,6 +173,52 @@ class RealmAdapter(ABC):
     @abstractmethod
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
+
+    # -- organizations (topology "organizations"; the realm must have them enabled) ----------------------
+
+    # TEMP-ABSTRACT @abstractmethod
+    def create_organization(self, realm: str, name: str, alias: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> str:
+        """Create an organization; return its id."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> None:
+        """Change an organization's name, domains and attributes (its alias never changes)."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def delete_organization(self, realm: str, org_id: str) -> None:
+        """Delete an organization (its members stay users of the realm)."""
+
+    # -- clients and identity providers (topology "realm-per-company": linking realms) -----------------
+
+    # TEMP-ABSTRACT @abstractmethod
+    def create_client(self, realm: str, representation: dict) -> str:
+        """Create a client from a ClientRepresentation; return its id."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
+        """Change a client (fields present in ``representation`` only)."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def delete_client(self, realm: str, client_uuid: str) -> None:
+        """Delete a client."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def client_secret(self, realm: str, client_id: str) -> str:
+        """The secret of a confidential client, looked up by its clientId. Never logged or stored."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def create_identity_provider(self, realm: str, representation: dict) -> None:
+        """Create an identity provider from an IdentityProviderRepresentation."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def update_identity_provider(self, realm: str, alias: str, representation: dict) -> None:
+        """Change an identity provider; a config without ``clientSecret`` keeps the stored secret."""
+
+    # TEMP-ABSTRACT @abstractmethod
+    def delete_identity_provider(self, realm: str, alias: str) -> None:
+        """Delete an identity provider."""
 
     # -- people: used by the contract tests now, by sync later ----------------------------------------
 

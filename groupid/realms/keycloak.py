@@ -6,11 +6,16 @@ This is the one place where python-keycloak and requests errors are caught; they
 Reading a realm never goes N+1 (one request per group): the managed groups come from a paginated attribute
 search (``q=groupid.managed:true``), which answers each match inside its ancestors, so a realm groupid owns
 costs about one request per page of groups. Only groups that have more sub-groups than the search showed —
-subtrees made by hand — are explored further, page by page, with ``/groups/{id}/children``.
+subtrees made by hand — are explored further, page by page, with ``/groups/{id}/children``. Organizations,
+clients and identity providers come in full from their lists, a request per page of each.
+
+Secrets stay out of the state: a client's secret is read only on demand (:meth:`KeycloakServer.client_secret`),
+and an identity provider's ``clientSecret``, which Keycloak answers masked, is left out of its config.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +27,7 @@ from keycloak import KeycloakOpenIDConnection
 from keycloak import exceptions as kc
 
 from groupid.errors import AuthenticationFailed, Conflict, KeycloakError, KeycloakUnreachable, RealmExists
-from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.state import ATTR_MANAGED
 
@@ -30,6 +35,17 @@ PAGE_SIZE = 100
 """Entries per paginated request. Keycloak 26.5 answers a group search page in a time that grows faster than its
 size (on a laptop about 0.07 s for 100 matches, 0.6 s for 500, 2 s for 1000), so larger pages save requests but
 not time: 100 reads 3,000 managed groups in 31 search requests and about 1.5 s."""
+
+SECRET_MASK = "**********"
+"""What Keycloak answers in place of a stored secret. Sent back in an identity provider's config, it keeps the
+stored secret; a config without ``clientSecret`` would drop it."""
+
+SECRET_KEYS = frozenset({"clientSecret"})
+"""Identity provider config keys that hold a secret (Keycloak masks them; vault references it shows as they are)."""
+
+CLASHES_ANSWERED_400 = ("is already linked to another organization",)
+"""Keycloak answers some clashes with what exists with HTTP 400, not 409: these words in the answer say it is one
+(an email domain another organization has). They are :class:`Conflict` here, like any 409."""
 
 
 class KeycloakServer(RealmAdapter):
@@ -78,10 +94,16 @@ class KeycloakServer(RealmAdapter):
         """Create an empty, enabled realm; :class:`RealmExists` (a :class:`Conflict`) if it is there already."""
         self.import_realm({"realm": realm, "displayName": display_name, "enabled": True})
 
-    def update_realm(self, realm: str, display_name: str | None) -> None:
-        """Change the realm's display name (None clears it)."""
+    def update_realm(self, realm: str, display_name: str | None, organizations_enabled: bool | None = None) -> None:
+        """Change the realm's display name (None clears it) and, unless None, whether Organizations are enabled.
+
+        Turning Organizations off hides the realm's organizations without deleting them: on again, they are back.
+        """
         # Keycloak leaves the display name alone when it is null: an empty one is how to clear it
-        self._request("PUT", _url(realm), f"update realm {realm}", body={"displayName": display_name or ""})
+        body: dict = {"displayName": display_name or ""}
+        if organizations_enabled is not None:
+            body["organizationsEnabled"] = organizations_enabled
+        self._request("PUT", _url(realm), f"update realm {realm}", body=body)
 
     def delete_realm(self, realm: str) -> None:
         """Delete a realm and everything in it."""
@@ -96,6 +118,7 @@ class KeycloakServer(RealmAdapter):
             return LiveRealm(realm, exists=False)
         roles = self._read_roles(realm)
         default_role = (representation.get("defaultRole") or {}).get("name")
+        organizations_enabled = bool(representation.get("organizationsEnabled"))
         return LiveRealm(
             name=realm,
             display_name=representation.get("displayName") or None,
@@ -104,6 +127,11 @@ class KeycloakServer(RealmAdapter):
             # the default role is a composite like any other: its composites were read with the roles
             default_roles=next((role.composites for role in roles if role.name == default_role), []),
             user_profile=self.read_user_profile(realm),
+            organizations_enabled=organizations_enabled,
+            # Keycloak refuses to list the organizations of a realm that has them off (HTTP 404)
+            organizations=self._read_organizations(realm) if organizations_enabled else [],
+            clients=self._read_clients(realm),
+            identity_providers=self._read_identity_providers(realm),
         )
 
     def _read_groups(self, realm: str) -> list[LiveGroup]:
@@ -136,6 +164,20 @@ class KeycloakServer(RealmAdapter):
     def _realm_composites(self, realm: str, role: str) -> list[str]:
         composites = self._request("GET", _url(realm, "roles", role, "composites", "realm"), f"read role {role} of {realm}")
         return sorted(composite["name"] for composite in composites)
+
+    def _read_organizations(self, realm: str) -> list[LiveOrganization]:
+        """Every organization of ``realm``; the full list entries carry the attributes, so nothing more is asked."""
+        url, action = _url(realm, "organizations"), f"read the organizations of {realm}"
+        return [live_organization(o) for o in self._pages(url, action, briefRepresentation="false")]
+
+    def _read_clients(self, realm: str) -> list[LiveClient]:
+        """Every client of ``realm``, Keycloak's own included; their secrets are not kept."""
+        return [live_client(c) for c in self._pages(_url(realm, "clients"), f"read the clients of {realm}")]
+
+    def _read_identity_providers(self, realm: str) -> list[LiveIdentityProvider]:
+        """Every identity provider of ``realm`` with its config, secrets left out."""
+        url, action = _url(realm, "identity-provider", "instances"), f"read the identity providers of {realm}"
+        return [live_identity_provider(p) for p in self._pages(url, action, briefRepresentation="false")]
 
     def read_user_profile(self, realm: str) -> dict:
         """The user profile configuration of ``realm``."""
@@ -209,6 +251,105 @@ class KeycloakServer(RealmAdapter):
         roles = [self._request("GET", _url(realm, "roles", name), f"read role '{name}' of {realm}") for name in names]
         self._request(method, url, action, body=roles)
 
+    # -- organizations -----------------------------------------------------------------------------------
+
+    def create_organization(self, realm: str, name: str, alias: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> str:
+        """Create an enabled organization; return its id.
+
+        A name or alias another organization has, or an email domain it has, is a :class:`Conflict`; a realm
+        without Organizations enabled is a :class:`KeycloakError` (HTTP 404).
+        """
+        body = {"name": name, "alias": alias, "domains": _domains(domains), "attributes": attributes, "enabled": True}
+        url = _url(realm, "organizations")
+        return _created_id(self._request("POST", url, f"create organization '{name}' in {realm}", body=body, raw=True))
+
+    def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> None:
+        """Change an organization's name and replace its domains and attributes; the rest stays.
+
+        Keycloak's PUT replaces the whole organization (what it leaves out is cleared or reset, ``enabled``
+        included) and refuses any alias but the current one, so the organization is read and changed: its alias,
+        description, redirect URL, enabled flag and the verified flags of the domains it keeps stay as they are.
+        """
+        url, action = _url(realm, "organizations", org_id), f"update organization {org_id} of {realm}"
+        current = self._request("GET", url, action)
+        verified = {domain["name"] for domain in current.get("domains") or () if domain.get("verified")}
+        body = {**current, "name": name, "domains": _domains(domains, verified), "attributes": attributes}
+        self._request("PUT", url, action, body=body)
+
+    def delete_organization(self, realm: str, org_id: str) -> None:
+        """Delete an organization; its members stay users of the realm."""
+        self._request("DELETE", _url(realm, "organizations", org_id), f"delete organization {org_id} of {realm}")
+
+    # -- clients -----------------------------------------------------------------------------------------
+
+    def create_client(self, realm: str, representation: dict) -> str:
+        """Create a client; return its id. A confidential one gets a secret from Keycloak unless it brings one."""
+        action = f"create client '{representation.get('clientId')}' in {realm}"
+        return _created_id(self._request("POST", _url(realm, "clients"), action, body=representation, raw=True))
+
+    def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
+        """Change the fields of a client that ``representation`` holds; the others stay.
+
+        Keycloak's PUT on a client is a merge already: fields left out (or null) stay, and ``attributes`` are
+        merged key by key — a key given an empty value is removed, the keys not given stay. So the
+        representation is sent as it is, in one request.
+        """
+        url, action = _url(realm, "clients", client_uuid), f"update client {client_uuid} of {realm}"
+        self._request("PUT", url, action, body=representation)
+
+    def delete_client(self, realm: str, client_uuid: str) -> None:
+        """Delete a client."""
+        self._request("DELETE", _url(realm, "clients", client_uuid), f"delete client {client_uuid} of {realm}")
+
+    def client_secret(self, realm: str, client_id: str) -> str:
+        """The secret of the confidential client whose clientId is ``client_id``; never logged or stored.
+
+        No such client is a :class:`KeycloakError` saying HTTP 404; a public or bearer-only one, which has no
+        secret, a :class:`KeycloakError` too.
+        """
+        action = f"read the secret of client '{client_id}' of {realm}"
+        # clientId= matches exactly (search=true would match a part)
+        found = self._request("GET", _url(realm, "clients"), action, params={"clientId": client_id})
+        if not found:
+            raise self._refusal(action, 404, "no client has that clientId")
+        secret = self._request("GET", _url(realm, "clients", found[0]["id"], "client-secret"), action)
+        if not secret.get("value"):
+            raise KeycloakError(f"Keycloak at {self.settings.server_url} cannot {action}: it is a public or bearer-only client")
+        return secret["value"]
+
+    # -- identity providers ------------------------------------------------------------------------------
+
+    def create_identity_provider(self, realm: str, representation: dict) -> None:
+        """Create an identity provider; an alias another one has is a :class:`Conflict`."""
+        action = f"create identity provider '{representation.get('alias')}' in {realm}"
+        self._request("POST", _url(realm, "identity-provider", "instances"), action, body=representation)
+
+    def update_identity_provider(self, realm: str, alias: str, representation: dict) -> None:
+        """Change the fields of an identity provider that ``representation`` holds; a config given replaces the
+        config, except that one without ``clientSecret`` keeps the stored secret.
+
+        Keycloak's PUT replaces the whole provider, and a config without ``clientSecret`` drops the stored secret;
+        the masked value sent back keeps it. So the provider is read, the given fields are laid over it and a
+        config without a secret gets the mask (with no secret stored, Keycloak then stores none).
+        """
+        url, action = _url(realm, "identity-provider", "instances", alias), f"update identity provider '{alias}' of {realm}"
+        body = {**self._request("GET", url, action), **representation, "alias": alias}
+        body["config"] = {"clientSecret": SECRET_MASK, **(body.get("config") or {})}
+        self._request("PUT", url, action, body=body)
+
+    def delete_identity_provider(self, realm: str, alias: str) -> None:
+        """Delete an identity provider; the links of users to it go with it."""
+        url = _url(realm, "identity-provider", "instances", alias)
+        self._request("DELETE", url, f"delete identity provider '{alias}' of {realm}")
+
+    def read_identity_provider(self, realm: str, alias: str) -> dict:
+        """An identity provider's representation as Keycloak answers it: secrets masked, vault references
+        (``${vault.key}``) shown as they are."""
+        url = _url(realm, "identity-provider", "instances", alias)
+        return self._request("GET", url, f"read identity provider '{alias}' of {realm}")
+
     # -- user profile and people -------------------------------------------------------------------------
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
@@ -276,6 +417,8 @@ class KeycloakServer(RealmAdapter):
             return AuthenticationFailed(f"{self.settings.identity} may not {action} at {where} (HTTP 403): it lacks admin rights")
         if code == 409:
             return Conflict(f"Keycloak at {where} refused to {action}: it already exists (HTTP 409){': ' + detail if detail else ''}")
+        if code == 400 and any(words in detail for words in CLASHES_ANSWERED_400):
+            return Conflict(f"Keycloak at {where} refused to {action}: it clashes with what exists (HTTP 400): {detail}")
         return KeycloakError(f"Keycloak at {where} refused to {action}: HTTP {code}{': ' + detail if detail else ''}")
 
     @contextmanager
@@ -368,6 +511,50 @@ def _managed_count(page: list[dict]) -> int:
     """
     managed = {g["id"] for g, _ in _walk(page, None) if (g.get("attributes") or {}).get(ATTR_MANAGED) == ["true"]}
     return len(managed)
+
+
+def live_organization(representation: dict) -> LiveOrganization:
+    """An OrganizationRepresentation (in full: with attributes) as groupid sees it; domains sorted."""
+    return LiveOrganization(
+        id=representation["id"],
+        name=representation["name"],
+        alias=representation["alias"],
+        domains=sorted(domain["name"] for domain in representation.get("domains") or ()),
+        attributes=copy.deepcopy(representation.get("attributes") or {}),
+        enabled=representation.get("enabled", True),
+    )
+
+
+def live_client(representation: dict) -> LiveClient:
+    """A ClientRepresentation reduced to what groupid manages; the secret is not kept."""
+    return LiveClient(
+        id=representation["id"],
+        client_id=representation["clientId"],
+        name=representation.get("name"),
+        enabled=representation.get("enabled", True),
+        public_client=representation.get("publicClient", False),
+        # Keycloak keeps a cleared root URL as an empty string
+        root_url=representation.get("rootUrl") or None,
+        redirect_uris=list(representation.get("redirectUris") or ()),
+        attributes=dict(representation.get("attributes") or {}),
+    )
+
+
+def live_identity_provider(representation: dict) -> LiveIdentityProvider:
+    """An IdentityProviderRepresentation as groupid sees it: its config without secrets, masked or not."""
+    config = representation.get("config") or {}
+    return LiveIdentityProvider(
+        alias=representation["alias"],
+        provider_id=representation["providerId"],
+        display_name=representation.get("displayName") or None,
+        enabled=representation.get("enabled", True),
+        config={key: value for key, value in config.items() if key not in SECRET_KEYS and value != SECRET_MASK},
+    )
+
+
+def _domains(names: list[str], verified: set[str] = frozenset()) -> list[dict]:
+    """The domain representations of an organization; those in ``verified`` keep their verified flag."""
+    return [{"name": name, "verified": name.lower() in verified} for name in names]
 
 
 def _url(realm: str, *segments: str) -> str:

@@ -2,22 +2,31 @@
 
 :class:`MemoryRealms` holds several realms and behaves as :class:`~groupid.realms.keycloak.KeycloakServer`
 observably does — the contract tests (``tests/realm_contract.py``) run against both. That includes the
-refusals: a sibling group, role, realm or username that exists already is a :class:`Conflict` (Keycloak's
-409); an unknown realm, group, role or user is a :class:`KeycloakError` saying HTTP 404. A new realm
-comes with Keycloak's default roles and user profile, and user attributes the profile does not declare are
-dropped silently, as Keycloak 24+ does.
+refusals: a sibling group, role, realm, username, clientId, identity provider alias, organization name or alias,
+or an email domain another organization has, is a :class:`Conflict`; an unknown realm, group, role, user,
+client, identity provider or organization is a :class:`KeycloakError` saying HTTP 404, and so is any
+organization call on a realm without Organizations enabled. A new realm comes with Keycloak's default roles,
+clients and user profile, and user attributes the profile does not declare are dropped silently, as Keycloak
+24+ does.
+
+Organizations, clients and identity providers are kept as the representations Keycloak would answer, and read
+through the same conversions as the real server's (:func:`~groupid.realms.keycloak.live_client` and its
+siblings).
 """
 
 from __future__ import annotations
 
 import copy
+import secrets
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from groupid.errors import Conflict, KeycloakError, RealmExists
 from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
-from groupid.realms.keycloak import parents_first
+from groupid.realms.keycloak import SECRET_KEYS, SECRET_MASK, parents_first
+from groupid.realms.keycloak import live_client, live_identity_provider, live_organization
 from groupid.state import USER_PROFILE_GROUP, user_profile
 
 WHERE = "Keycloak (in memory)"
@@ -32,6 +41,21 @@ _KEEPS_UNDECLARED = {"ENABLED", "ADMIN_EDIT"}
 
 # fields of a UserRepresentation that are not attributes, though the user profile declares some of them
 _USER_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
+
+# the clients Keycloak 26.5 gives every new realm, reduced to what LiveClient shows ({realm}: the realm's name)
+_BUILT_IN_CLIENTS = (
+    {"clientId": "account", "publicClient": True,
+     "rootUrl": "${authBaseUrl}", "redirectUris": ["/realms/{realm}/account/*"]},
+    {"clientId": "account-console", "publicClient": True,
+     "rootUrl": "${authBaseUrl}", "redirectUris": ["/realms/{realm}/account/*"]},
+    {"clientId": "admin-cli", "publicClient": True},
+    {"clientId": "broker", "bearerOnly": True, "attributes": {"realm_client": "true"}},
+    {"clientId": "realm-management", "bearerOnly": True, "attributes": {"realm_client": "true"}},
+    {"clientId": "security-admin-console", "publicClient": True,
+     "rootUrl": "${authAdminUrl}", "redirectUris": ["/admin/{realm}/console/*"]},
+)
+
+_CLIENT_DEFAULTS = {"enabled": True, "publicClient": False, "bearerOnly": False, "redirectUris": []}
 
 
 @dataclass
@@ -60,6 +84,11 @@ class _Realm:
     user_profile: dict
     groups: dict[str, _Group] = field(default_factory=dict)
     users: dict[str, dict] = field(default_factory=dict)
+    organizations_enabled: bool = False
+    # the rest as Keycloak would answer them: organizations and clients by id, identity providers by alias
+    organizations: dict[str, dict] = field(default_factory=dict)
+    clients: dict[str, dict] = field(default_factory=dict)
+    identity_providers: dict[str, dict] = field(default_factory=dict)
 
     @property
     def default_role(self) -> str:
@@ -104,6 +133,11 @@ class MemoryRealms(RealmAdapter):
             roles=sorted(roles, key=lambda role: role.name),
             default_roles=sorted(state.roles[state.default_role].composites) if state.default_role in state.roles else [],
             user_profile=copy.deepcopy(state.user_profile),
+            organizations_enabled=state.organizations_enabled,
+            # turned off, Organizations are hidden, not gone
+            organizations=_listed(state.organizations, live_organization, "name") if state.organizations_enabled else [],
+            clients=_listed(state.clients, live_client, "clientId"),
+            identity_providers=_listed(state.identity_providers, live_identity_provider, "alias"),
         )
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
@@ -114,11 +148,21 @@ class MemoryRealms(RealmAdapter):
         roles = {name: _Role(name, description, {}) for name, description in _BUILT_IN_ROLES.items()}
         state = _Realm(realm, display_name or None, roles, _default_user_profile())
         roles[state.default_role] = _Role(state.default_role, "${role_default-roles}", {}, list(_BUILT_IN_ROLES))
+        for built_in in _BUILT_IN_CLIENTS:
+            client = _new_client(_for_realm(built_in, realm))
+            client["name"] = f"${{client_{client['clientId']}}}"
+            state.clients[client["id"]] = client
         self.realms[realm] = state
 
-    def update_realm(self, realm: str, display_name: str | None) -> None:
-        """Change the realm's display name (None clears it)."""
-        self._realm(realm, f"update realm {realm}").display_name = display_name or None
+    def update_realm(self, realm: str, display_name: str | None, organizations_enabled: bool | None = None) -> None:
+        """Change the realm's display name (None clears it) and, unless None, whether Organizations are enabled.
+
+        Turning Organizations off hides the realm's organizations without deleting them: on again, they are back.
+        """
+        state = self._realm(realm, f"update realm {realm}")
+        state.display_name = display_name or None
+        if organizations_enabled is not None:
+            state.organizations_enabled = organizations_enabled
 
     # -- groups ------------------------------------------------------------------------------------------
 
@@ -216,6 +260,122 @@ class MemoryRealms(RealmAdapter):
         state = self._realm(realm, action)
         edit(_group(state, group_id, action).realm_roles, _known_roles(state, names, action))
 
+    # -- organizations -----------------------------------------------------------------------------------
+
+    def create_organization(self, realm: str, name: str, alias: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> str:
+        """Create an enabled organization; return its id. Domains are kept in lower case, as Keycloak does."""
+        action = f"create organization '{name}' in {realm}"
+        state = self._organizations(realm, action)
+        organization = {"id": str(uuid.uuid4()), "name": name, "alias": alias, "enabled": True}
+        if any(other["alias"] == alias for other in state.organizations.values()):
+            raise _conflict(action, "A organization with the same alias already exists")
+        _set_organization(state, organization, name, domains, attributes, action)
+        state.organizations[organization["id"]] = organization
+        return organization["id"]
+
+    def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> None:
+        """Change an organization's name and replace its domains and attributes; alias and the rest stay."""
+        action = f"update organization {org_id} of {realm}"
+        state = self._organizations(realm, action)
+        _set_organization(state, _organization(state, org_id, action), name, domains, attributes, action)
+
+    def delete_organization(self, realm: str, org_id: str) -> None:
+        """Delete an organization; its members stay users of the realm."""
+        action = f"delete organization {org_id} of {realm}"
+        state = self._organizations(realm, action)
+        del state.organizations[_organization(state, org_id, action)["id"]]
+
+    def _organizations(self, realm: str, action: str) -> _Realm:
+        """The realm an organization call works on; Keycloak answers 404 while Organizations are off."""
+        state = self._realm(realm, action)
+        if not state.organizations_enabled:
+            raise _missing(action, "Organizations not enabled for this realm.")
+        return state
+
+    # -- clients -----------------------------------------------------------------------------------------
+
+    def create_client(self, realm: str, representation: dict) -> str:
+        """Create a client; return its id. A confidential one gets a random secret unless it brings one."""
+        action = f"create client '{representation.get('clientId')}' in {realm}"
+        state = self._realm(realm, action)
+        _check_client_id_free(state, representation.get("clientId"), None, action)
+        client = _new_client(representation)
+        state.clients[client["id"]] = client
+        return client["id"]
+
+    def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
+        """Change the fields of a client that ``representation`` holds, as Keycloak merges them.
+
+        Fields left out or null stay; ``attributes`` are merged key by key, an empty or null value removing a
+        key. A client made public loses its secret; made confidential again, it gets a new one.
+        """
+        action = f"update client {client_uuid} of {realm}"
+        state = self._realm(realm, action)
+        client = _client(state, client_uuid, action)
+        given = {key: copy.deepcopy(value) for key, value in representation.items() if value is not None and key != "id"}
+        if "clientId" in given:
+            _check_client_id_free(state, given["clientId"], client_uuid, action)
+        attributes = {**client["attributes"], **given.pop("attributes", {})}
+        client.update(given, attributes={key: value for key, value in attributes.items() if value not in ("", None)})
+        _give_secret(client)
+
+    def delete_client(self, realm: str, client_uuid: str) -> None:
+        """Delete a client."""
+        action = f"delete client {client_uuid} of {realm}"
+        state = self._realm(realm, action)
+        del state.clients[_client(state, client_uuid, action)["id"]]
+
+    def client_secret(self, realm: str, client_id: str) -> str:
+        """The secret of the confidential client whose clientId is ``client_id``."""
+        action = f"read the secret of client '{client_id}' of {realm}"
+        found = [c for c in self._realm(realm, action).clients.values() if c["clientId"] == client_id]
+        if not found:
+            raise _missing(action, "no client has that clientId")
+        if not found[0].get("secret"):
+            raise KeycloakError(f"{WHERE} cannot {action}: it is a public or bearer-only client")
+        return found[0]["secret"]
+
+    # -- identity providers ------------------------------------------------------------------------------
+
+    def create_identity_provider(self, realm: str, representation: dict) -> None:
+        """Create an identity provider; an alias another one has is a :class:`Conflict`."""
+        alias = representation.get("alias")
+        action = f"create identity provider '{alias}' in {realm}"
+        state = self._realm(realm, action)
+        if alias in state.identity_providers:
+            raise _conflict(action, f"Identity Provider {alias} already exists")
+        provider = {"enabled": True, "config": {}, **copy.deepcopy(representation)}
+        state.identity_providers[alias] = provider
+
+    def update_identity_provider(self, realm: str, alias: str, representation: dict) -> None:
+        """Change the fields of an identity provider that ``representation`` holds; a config given replaces the
+        config, except that one without ``clientSecret`` (or with it masked) keeps the stored secret."""
+        action = f"update identity provider '{alias}' of {realm}"
+        provider = _identity_provider(self._realm(realm, action), alias, action)
+        config = copy.deepcopy(representation.get("config", provider["config"]))
+        for key in SECRET_KEYS:
+            if config.get(key, SECRET_MASK) == SECRET_MASK:
+                _copy_key(provider["config"], config, key)
+        provider.update(copy.deepcopy(representation), alias=alias, config=config)
+
+    def delete_identity_provider(self, realm: str, alias: str) -> None:
+        """Delete an identity provider."""
+        action = f"delete identity provider '{alias}' of {realm}"
+        state = self._realm(realm, action)
+        del state.identity_providers[_identity_provider(state, alias, action)["alias"]]
+
+    def read_identity_provider(self, realm: str, alias: str) -> dict:
+        """An identity provider's representation as Keycloak answers it: secrets masked, vault references
+        (``${vault.key}``) shown as they are."""
+        action = f"read identity provider '{alias}' of {realm}"
+        provider = copy.deepcopy(_identity_provider(self._realm(realm, action), alias, action))
+        for key in SECRET_KEYS & provider["config"].keys():
+            if not provider["config"][key].startswith("${vault."):
+                provider["config"][key] = SECRET_MASK
+        return provider
+
     # -- user profile and people -------------------------------------------------------------------------
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
@@ -281,22 +441,97 @@ def _kept_attributes(profile: dict, attributes: dict[str, list[str]]) -> dict[st
     return {name: list(values) for name, values in attributes.items() if name in declared}
 
 
+def _listed(representations: dict[str, dict], live: Callable, order: str) -> list:
+    """Stored representations as ``live`` makes them, in Keycloak's order (by the field ``order``)."""
+    return [live(r) for r in sorted(representations.values(), key=lambda r: r[order])]
+
+
+def _for_realm(value, realm: str):
+    """``value`` (a built-in client, or part of one) with ``{realm}`` in its strings filled in."""
+    if isinstance(value, dict):
+        return {key: _for_realm(item, realm) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_for_realm(item, realm) for item in value]
+    return value.replace("{realm}", realm) if isinstance(value, str) else value
+
+
+def _new_client(representation: dict) -> dict:
+    """A client as Keycloak stores a new one: defaults filled in, a secret when it is confidential."""
+    client = {**_CLIENT_DEFAULTS, **copy.deepcopy(representation), "id": str(uuid.uuid4())}
+    client["attributes"] = {"realm_client": "false", **client.get("attributes", {})}
+    _give_secret(client)
+    return client
+
+
+def _give_secret(client: dict) -> None:
+    """A confidential client keeps its secret, or gets a new random one; a public or bearer-only one has none."""
+    if client["publicClient"] or client["bearerOnly"]:
+        client.pop("secret", None)
+    elif not client.get("secret"):
+        client["secret"] = secrets.token_urlsafe(24)
+        client["attributes"]["client.secret.creation.time"] = str(int(time.time()))
+
+
+def _set_organization(state: _Realm, organization: dict, name: str, domains: list[str],
+                      attributes: dict[str, list[str]], action: str) -> None:
+    """Give an organization a name, domains and attributes, refusing what another organization has."""
+    others = [other for other in state.organizations.values() if other["id"] != organization["id"]]
+    if any(other["name"] == name for other in others):
+        raise _conflict(action, "A organization with the same name already exists.")
+    names = list(dict.fromkeys(domain.lower() for domain in domains))
+    taken = {domain["name"] for other in others for domain in other.get("domains", ())}
+    clash = next((domain for domain in names if domain in taken), None)
+    if clash:
+        # Keycloak says this with HTTP 400; KeycloakServer makes it the Conflict it is
+        raise _conflict(action, f"Domain {clash} is already linked to another organization in realm {state.name}")
+    verified = {domain["name"] for domain in organization.get("domains", ()) if domain["verified"]}
+    organization.update(name=name, attributes=copy.deepcopy(attributes))
+    organization["domains"] = [{"name": domain, "verified": domain in verified} for domain in names]
+
+
+def _check_client_id_free(state: _Realm, client_id: str | None, own_id: str | None, action: str) -> None:
+    """Refuse a clientId another client of the realm has, as Keycloak does."""
+    if any(c["clientId"] == client_id and c["id"] != own_id for c in state.clients.values()):
+        raise _conflict(action, f"Client {client_id} already exists")
+
+
+def _copy_key(source: dict, target: dict, key: str) -> None:
+    """Make ``target[key]`` what it is in ``source``, or absent when ``source`` has none."""
+    if key in source:
+        target[key] = source[key]
+    else:
+        target.pop(key, None)
+
+
+def _found(items: dict, key: str, action: str, detail: str):
+    """``items[key]``; when it is not there, Keycloak's HTTP 404 with Keycloak's ``detail``."""
+    if key not in items:
+        raise _missing(action, detail)
+    return items[key]
+
+
+def _organization(state: _Realm, org_id: str, action: str) -> dict:
+    return _found(state.organizations, org_id, action, "Organization not found.")
+
+
+def _client(state: _Realm, client_uuid: str, action: str) -> dict:
+    return _found(state.clients, client_uuid, action, "Could not find client")
+
+
+def _identity_provider(state: _Realm, alias: str, action: str) -> dict:
+    return _found(state.identity_providers, alias, action, "Identity provider not found")
+
+
 def _group(state: _Realm, group_id: str, action: str) -> _Group:
-    if group_id not in state.groups:
-        raise _missing(action, "Could not find group by id")
-    return state.groups[group_id]
+    return _found(state.groups, group_id, action, "Could not find group by id")
 
 
 def _role(state: _Realm, name: str, action: str) -> _Role:
-    if name not in state.roles:
-        raise _missing(action, "Could not find role")
-    return state.roles[name]
+    return _found(state.roles, name, action, "Could not find role")
 
 
 def _user(state: _Realm, user_id: str, action: str) -> dict:
-    if user_id not in state.users:
-        raise _missing(action, "User not found")
-    return state.users[user_id]
+    return _found(state.users, user_id, action, "User not found")
 
 
 def _known_roles(state: _Realm, names: list[str], action: str) -> list[str]:
