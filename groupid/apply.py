@@ -73,8 +73,8 @@ class _Applier:
         self.progress = progress
         self.created: dict[str, str] = {}
         self.handlers: dict[tuple[str, str], Callable[[Change], None]] = {
-            ("create", "realm"): lambda c: adapter.create_realm(self.realm, c.data["display_name"]),
-            ("update", "realm"): lambda c: adapter.update_realm(self.realm, c.data["display_name"]),
+            ("create", "realm"): self._create_realm,
+            ("update", "realm"): self._update_realm,
             ("create", "user-profile"): self._user_profile,
             ("update", "user-profile"): self._user_profile,
             ("create", "role"): lambda c: adapter.create_role(self.realm, c.key, c.data["description"], c.data["attributes"]),
@@ -88,6 +88,18 @@ class _Applier:
             ("delete", "group"): lambda c: adapter.delete_group(self.realm, c.data["id"]),
             ("create", "group-roles"): self._group_roles,
             ("update", "group-roles"): self._group_roles,
+            ("create", "organization"): lambda c: adapter.create_organization(
+                self.realm, c.data["name"], c.data["alias"], c.data["domains"], c.data["attributes"]),
+            ("update", "organization"): lambda c: adapter.update_organization(
+                self.realm, c.data["id"], c.data["name"], c.data["domains"], c.data["attributes"]),
+            ("delete", "organization"): lambda c: adapter.delete_organization(self.realm, c.data["id"]),
+            ("create", "client"): lambda c: adapter.create_client(self.realm, c.data["representation"]),
+            ("update", "client"): lambda c: adapter.update_client(self.realm, c.data["uuid"], c.data["representation"]),
+            ("delete", "client"): lambda c: adapter.delete_client(self.realm, c.data["uuid"]),
+            ("create", "identity-provider"): self._create_identity_provider,
+            ("update", "identity-provider"): lambda c: adapter.update_identity_provider(
+                self.realm, c.key, c.data["representation"]),
+            ("delete", "identity-provider"): lambda c: adapter.delete_identity_provider(self.realm, c.key),
         }
 
     def run(self) -> ApplyResult:
@@ -111,6 +123,23 @@ class _Applier:
         if code is None:
             return None
         return known or self.created[code]
+
+    def _create_realm(self, change: Change) -> None:
+        self.adapter.create_realm(self.realm, change.data["display_name"])
+        if change.data.get("organizations_enabled"):
+            self._update_realm(change)
+
+    def _update_realm(self, change: Change) -> None:
+        self.adapter.update_realm(self.realm, change.data["display_name"], change.data.get("organizations_enabled"))
+
+    def _create_identity_provider(self, change: Change) -> None:
+        representation = change.data["representation"]
+        if change.data.get("secret_from"):
+            # looked up now, never stored in the plan: a saved plan file holds no secret
+            realm, client_id = change.data["secret_from"]
+            secret = self.adapter.client_secret(realm, client_id)
+            representation = {**representation, "config": {**representation["config"], "clientSecret": secret}}
+        self.adapter.create_identity_provider(self.realm, representation)
 
     def _user_profile(self, change: Change) -> None:
         self.adapter.set_user_profile(self.realm, change.data["profile"])

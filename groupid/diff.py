@@ -69,7 +69,8 @@ def plan_spec(
     group = load_spec(spec)
     if realm:
         group = group.model_copy(update={"realm": realm})
-    return [diff_realm(state, adapter.read(state.realm), options) for state in compile_realms(group)]
+    states = compile_realms(group, server_url=getattr(adapter, "server_url", None))
+    return [diff_realm(state, adapter.read(state.realm), options) for state in states]
 
 
 def diff_realm(desired: RealmState, live: LiveRealm, options: DiffOptions = DiffOptions()) -> Plan:
@@ -120,24 +121,38 @@ class _RealmDiff:
             self.children.setdefault(group.parent_id, []).append(group)
 
     def run(self) -> None:
-        if not self.live.exists:
-            self.changes.append(Create("realm", self.desired.realm, f"realm {self.desired.realm}",
-                                       (FieldChange("displayName", None, self.desired.display_name),),
-                                       {"display_name": self.desired.display_name}))
-        elif (self.live.display_name or self.live.name) != self.desired.display_name:
-            self.changes.append(Update("realm", self.desired.realm, f"realm {self.desired.realm}",
-                                       (FieldChange("displayName", self.live.display_name, self.desired.display_name),),
-                                       {"display_name": self.desired.display_name}))
+        self._diff_realm()
         self._diff_user_profile()
         self._diff_roles()
         self._diff_default_roles()
         self._diff_groups()
+        self._diff_organizations()
+        self._diff_clients()
+        self._diff_identity_providers()
 
     def managed_counts(self) -> dict[str, int]:
         return {
             "group": len(self.owned_groups),
             "role": sum(1 for r in self.live.roles if _owned(r.attributes)),
+            "organization": sum(1 for o in self.live.organizations if _owned(o.attributes)),
+            "client": sum(1 for c in self.live.clients if c.attributes.get(ATTR_MANAGED) == "true"),
+            "identity-provider": sum(1 for i in self.live.identity_providers if i.config.get(ATTR_MANAGED) == "true"),
         }
+
+    def _diff_realm(self) -> None:
+        # Organizations are switched on when the topology needs them, never off: someone may use them by hand.
+        wanted = {"displayName": self.desired.display_name}
+        if self.desired.organizations_enabled:
+            wanted["organizationsEnabled"] = True
+        data = {"display_name": self.desired.display_name, "organizations_enabled": wanted.get("organizationsEnabled")}
+        label = f"realm {self.desired.realm}"
+        if not self.live.exists:
+            self.changes.append(Create("realm", self.desired.realm, label, _fields({k: (None, v) for k, v in wanted.items()}), data))
+            return
+        current = {"displayName": self.live.display_name or self.live.name, "organizationsEnabled": self.live.organizations_enabled}
+        fields = _fields({k: (current[k], v) for k, v in wanted.items()})
+        if fields:
+            self.changes.append(Update("realm", self.desired.realm, label, fields, data))
 
     # -- user profile ---------------------------------------------------------------------------------
 
@@ -160,33 +175,24 @@ class _RealmDiff:
     # -- roles ----------------------------------------------------------------------------------------
 
     def _diff_roles(self) -> None:
-        desired = {role.name: role for role in self.desired.roles}
-        for role in self.desired.roles:
-            live = self.roles.get(role.name)
-            if live is None:
-                self.changes.append(Create("role", role.name, f"role {role.name}",
-                                           _fields({"description": (None, role.description)}),
-                                           {"description": role.description, "attributes": OWNED}))
-                self._diff_composites(role, [])
-            elif _owned(live.attributes) or self.options.adopt:
-                self._update_role(role, live)
-                self._diff_composites(role, live.composites)
-            else:
-                self.findings.append(Finding("role", role.name, f"role {role.name} exists but was not made by groupid; "
-                                             "apply --adopt takes it over"))
-        for live in self.live.roles:
-            if _owned(live.attributes) and live.name not in desired:
-                self._orphan(Delete("role", live.name, f"role {live.name}", (), {"name": live.name}))
+        nodes = {role.name: role for role in self.desired.roles}
+        wanted = {name: {"description": role.description, f"attributes.{ATTR_MANAGED}": "true"}
+                  for name, role in nodes.items()}
 
-    def _update_role(self, role: RoleNode, live: LiveRole) -> None:
-        attributes = {**live.attributes, **OWNED}
-        fields = _fields({
-            "description": ((live.description or None), role.description),
-            ATTR_MANAGED: (_first(live.attributes, ATTR_MANAGED), "true"),
-        })
-        if fields:
-            self.changes.append(Update("role", role.name, f"role {role.name}", fields,
-                                       {"description": role.description, "attributes": attributes}))
+        def view(role: LiveRole) -> dict:
+            return {"description": role.description or None, f"attributes.{ATTR_MANAGED}": _first(role.attributes, ATTR_MANAGED)}
+
+        def data(name: str, role: LiveRole | None) -> dict:
+            node = nodes.get(name)
+            if node is None:
+                return {"name": name}
+            return {"description": node.description, "attributes": {**(role.attributes if role else {}), **OWNED}}
+
+        self._diff_objects("role", wanted, self.roles, view, lambda r: _owned(r.attributes), data, lambda n: f"role {n}")
+        for name, role in nodes.items():
+            live = self.roles.get(name)
+            if live is None or _owned(live.attributes) or self.options.adopt:
+                self._diff_composites(role, live.composites if live else [])
 
     def _diff_composites(self, role: RoleNode, live: list[str]) -> None:
         self._diff_set("composites", role.name, f"composites of role {role.name}", live, role.composites,
@@ -300,6 +306,111 @@ class _RealmDiff:
             self.changes.append(delete)
         else:
             self.findings.append(Finding(delete.kind, delete.key, f"{delete.label} left the spec; apply --prune deletes it"))
+
+
+    # -- organizations, clients, identity providers ---------------------------------------------------
+
+    def _diff_organizations(self) -> None:
+        by_alias = {org.alias: org.code for org in self.desired.organizations}
+        live = {}
+        for org in self.live.organizations:
+            key = org.attribute(ATTR_CODE) if _owned(org.attributes) else by_alias.get(org.alias)
+            live[key or f"alias:{org.alias}"] = org
+        wanted = {org.code: {"name": org.name, "domains": sorted(org.domains),
+                             **{f"attributes.{k}": _value(v) for k, v in org.attributes.items()}}
+                  for org in self.desired.organizations}
+        nodes = {org.code: org for org in self.desired.organizations}
+
+        def view(org):
+            return {"name": org.name, "domains": sorted(org.domains),
+                    **{f"attributes.{k}": _value(v) for k, v in org.attributes.items()}}
+
+        def data(code, org):
+            node = nodes.get(code)
+            if node is None:
+                return {"id": org.id}
+            attributes = {**(org.attributes if org else {}), **node.attributes}
+            return {"id": org.id if org else None, "name": node.name, "alias": node.alias,
+                    "domains": list(node.domains), "attributes": attributes}
+
+        self._diff_objects("organization", wanted, live, view, lambda o: _owned(o.attributes), data,
+                           lambda code: f"organization {code}")
+
+    def _diff_clients(self) -> None:
+        wanted = {c.client_id: _client_view(c.representation) for c in self.desired.clients}
+        nodes = {c.client_id: c for c in self.desired.clients}
+        live = {c.client_id: c for c in self.live.clients}
+
+        def data(client_id, client):
+            node = nodes.get(client_id)
+            return {"uuid": client.id if client else None,
+                    **({"representation": node.representation} if node else {})}
+
+        self._diff_objects("client", wanted, live, _live_client_view, lambda c: c.attributes.get(ATTR_MANAGED) == "true",
+                           data, lambda client_id: f"client {client_id}")
+
+    def _diff_identity_providers(self) -> None:
+        nodes = {i.alias: i for i in self.desired.identity_providers}
+        wanted = {alias: _idp_view(node.representation) for alias, node in nodes.items()}
+        live = {i.alias: i for i in self.live.identity_providers}
+
+        def view(idp):
+            current = _idp_view({"displayName": idp.display_name, "enabled": idp.enabled,
+                                 "providerId": idp.provider_id, "config": idp.config})
+            return current
+
+        def data(alias, idp):
+            node = nodes.get(alias)
+            if node is None:
+                return {"alias": alias}
+            config = {**(idp.config if idp else {}), **node.representation["config"]}
+            return {"alias": alias, "representation": {**node.representation, "config": config},
+                    "secret_from": list(node.secret_from) if node.secret_from and idp is None else None}
+
+        self._diff_objects("identity-provider", wanted, live, view, lambda i: i.config.get(ATTR_MANAGED) == "true",
+                           data, lambda alias: f"identity provider {alias}", secret=lambda alias: nodes[alias].secret_from)
+
+    def _diff_objects(self, kind, wanted: dict[str, dict], live: dict, view, owned, data, label, secret=None) -> None:
+        """Create, update (owned or adopted), report (unmanaged) and prune objects of one kind, keyed alike."""
+        for key, fields in wanted.items():
+            current = live.get(key)
+            if current is None:
+                created = _fields({name: (None, value) for name, value in fields.items()})
+                if secret and secret(key):
+                    created += (FieldChange("config.clientSecret", None, f"secret of client {secret(key)[1]}", True),)
+                self.changes.append(Create(kind, key, label(key), created, data(key, None)))
+            elif owned(current) or self.options.adopt:
+                now = view(current)
+                changed = _fields({name: (now.get(name), value) for name, value in fields.items()})
+                if changed:
+                    self.changes.append(Update(kind, key, label(key), changed, data(key, current)))
+            else:
+                self.findings.append(Finding(kind, key, f"{label(key)} exists but was not made by groupid; "
+                                             "apply --adopt takes it over"))
+        for key, current in live.items():
+            if key not in wanted and owned(current):
+                self._orphan(Delete(kind, key, label(key), (), data(key, current)))
+
+
+_CLIENT_FIELDS = ("name", "enabled", "publicClient", "rootUrl", "redirectUris")
+
+
+def _client_view(representation: dict) -> dict:
+    view = {name: representation.get(name) for name in _CLIENT_FIELDS}
+    view["redirectUris"] = sorted(view["redirectUris"] or [])
+    view[f"attributes.{ATTR_MANAGED}"] = representation.get("attributes", {}).get(ATTR_MANAGED)
+    return view
+
+
+def _live_client_view(client) -> dict:
+    return _client_view({"name": client.name, "enabled": client.enabled, "publicClient": client.public_client,
+                         "rootUrl": client.root_url, "redirectUris": client.redirect_uris, "attributes": client.attributes})
+
+
+def _idp_view(representation: dict) -> dict:
+    view = {name: representation.get(name) for name in ("displayName", "enabled", "providerId")}
+    view.update({f"config.{k}": v for k, v in representation.get("config", {}).items() if k != "clientSecret"})
+    return view
 
 
 def _place(roots: tuple[GroupNode, ...]):

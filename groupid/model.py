@@ -51,6 +51,7 @@ RoleName = Annotated[str, AfterValidator(_matching(_ROLE, "role name (letters, d
 Name = Annotated[str, AfterValidator(_display_name)]
 Domain = Annotated[str, AfterValidator(lambda v: _matching(_DOMAIN, "email domain")(v.lower()))]
 Uscc = Annotated[str, AfterValidator(str.upper)]
+PublicUrl = Annotated[str, AfterValidator(_matching(re.compile(r"https?://[^\s/]+(/[^\s]*)?"), "URL (http:// or https://)"))]
 
 
 class Topology(str, Enum):
@@ -116,6 +117,7 @@ class Company(Record):
     region: str | None = None
     uscc: Uscc | None = None  #: 统一社会信用代码; entities outside the mainland have none
     own_realm: bool = False  #: data sovereignty: a realm of its own under topology realm-per-company
+    realm: RealmName | None = None  #: the name of that realm (default: <group realm>-<code in lower case>)
     email_domains: list[Domain] = []
     roles: list[RoleName] = []  #: realm roles granted to everyone in the company, subsidiaries excepted
 
@@ -192,6 +194,7 @@ class Group(Record):
     description: str | None = None
     default_roles: list[RoleName] = []  #: realm roles every user of the realm gets
     declare_user_attributes: bool = True  #: declare groupid's user attributes in the realm's user profile
+    public_url: PublicUrl | None = None  #: where people reach Keycloak; links between realms point there
     companies: list[Company] = []
     departments: list[Department] = []
     roles: list[Role] = []
@@ -205,7 +208,9 @@ MAX_DEPTH = 30
 Real groups stay far below it; a deeper tree is almost always a parent column pointing the wrong way.
 """
 
-INFO_KEYS = ("code", "name", "realm", "topology", "description", "default_roles", "declare_user_attributes")
+INFO_KEYS = (
+    "code", "name", "realm", "topology", "description", "default_roles", "declare_user_attributes", "public_url",
+)
 """The keys of the ``group:`` mapping; the rest of Group comes from the other sections."""
 
 
@@ -241,6 +246,8 @@ class _Checker:
         self._check_depth()
         if self.group.topology is Topology.ORGANIZATIONS:
             self._check_domains_unique()
+        if self.group.topology is Topology.REALM_PER_COMPANY:
+            self._check_realms_unique()
 
     def report(self, record: Record, key: str | None, message: str) -> None:
         self.problems.append(Problem(record.where(key), f"{record.label}: {message}"))
@@ -346,6 +353,17 @@ class _Checker:
                 under = f"under {parent}" if parent else "at the top level"
                 self.report(record, "name", f"name '{record.name}' is already used {under} by {earlier.label}{_at(earlier)}")
 
+    def _check_realms_unique(self) -> None:
+        owners: dict[str, Record] = {self.group.realm: self.group}
+        for company in self.companies.values():
+            if company.own_realm:
+                realm = own_realm_name(self.group.realm, company)
+                earlier = owners.setdefault(realm, company)
+                if earlier is not company:
+                    self.report(company, "realm", f"realm '{realm}' is already used by {earlier.label}")
+            elif company.realm:
+                self.report(company, "realm", "realm is set but own_realm is not true")
+
     def _check_domains_unique(self) -> None:
         # Keycloak refuses two organizations with the same email domain.
         owners: dict[str, Company] = {}
@@ -354,6 +372,11 @@ class _Checker:
                 earlier = owners.setdefault(domain, company)
                 if earlier is not company:
                     self.report(company, "email_domains", f"email domain '{domain}' is already used by {earlier.label}")
+
+
+def own_realm_name(group_realm: str, company: Company) -> str:
+    """The realm of a company with ``own_realm``: its ``realm``, else ``<group realm>-<code>`` in lower case."""
+    return company.realm or f"{group_realm}-{re.sub(r'[^a-z0-9_-]', '-', company.code.lower())}"
 
 
 def find_cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:

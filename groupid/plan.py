@@ -23,7 +23,10 @@ from groupid.files import read_json
 
 PLAN_FORMAT = 1
 
-KIND_ORDER = ("realm", "user-profile", "role", "group", "composites", "default-roles", "group-roles")
+KIND_ORDER = (
+    "realm", "user-profile", "role", "group", "composites", "default-roles", "group-roles",
+    "organization", "client", "identity-provider",
+)
 """Creates and updates run in this order; deletes run after all of them, in reverse."""
 
 DELETE_THRESHOLD_COUNT = 10

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from groupid.errors import ConfigurationError, SourceError
-from groupid.model import Company, Department, Group, Role, Topology
+from groupid.model import Company, Department, Group, Role, Topology, own_realm_name
 from groupid.spec import load_spec
 
 ATTR_CODE = "groupid.code"
@@ -72,6 +72,34 @@ class RoleNode:
 
 
 @dataclass(frozen=True)
+class OrganizationNode:
+    """A desired Keycloak Organization: one per company under topology ``organizations``."""
+
+    code: str
+    name: str
+    alias: str
+    domains: tuple[str, ...]
+    attributes: Attributes
+
+
+@dataclass(frozen=True)
+class ClientNode:
+    """A desired client; ``representation`` holds the fields groupid sets."""
+
+    client_id: str
+    representation: dict
+
+
+@dataclass(frozen=True)
+class IdentityProviderNode:
+    """A desired identity provider; its client secret is looked up at apply time, never kept in a plan."""
+
+    alias: str
+    representation: dict  #: without the secret
+    secret_from: tuple[str, str] | None = None  #: (realm, clientId) of the client whose secret it uses
+
+
+@dataclass(frozen=True)
 class RealmState:
     """Everything groupid wants in one realm."""
 
@@ -81,6 +109,10 @@ class RealmState:
     roles: tuple[RoleNode, ...]
     default_roles: tuple[str, ...] = ()
     declare_user_attributes: bool = True
+    organizations_enabled: bool = False
+    organizations: tuple[OrganizationNode, ...] = ()
+    clients: tuple[ClientNode, ...] = ()
+    identity_providers: tuple[IdentityProviderNode, ...] = ()
 
     def walk_groups(self) -> Iterator[tuple[str, GroupNode]]:
         """Every group of the realm as (path, node), parents before children."""
@@ -88,30 +120,127 @@ class RealmState:
             yield from root.walk()
 
 
-def compile_realms(group: Group) -> list[RealmState]:
-    """The desired state of each realm the group needs."""
-    if group.topology is not Topology.GROUPS:
-        raise ConfigurationError(
-            f"topology '{group.topology.value}' cannot be rendered yet; "
-            f"use topology 'groups' ({group.where('topology') or 'group:'})"
-        )
+def compile_realms(group: Group, server_url: str | None = None) -> list[RealmState]:
+    """The desired state of each realm the group needs, the group's own realm first.
+
+    ``server_url`` is where links between realms point when the spec sets no ``public_url``.
+    """
     tree = _Tree(group)
-    return [
-        RealmState(
-            realm=group.realm,
-            display_name=group.name,
-            groups=tuple(tree.company_node(c) for c in group.companies if c.parent is None),
-            roles=tuple(_role_node(role) for role in group.roles),
-            default_roles=tuple(group.default_roles),
-            declare_user_attributes=group.declare_user_attributes,
+    top = [c for c in group.companies if c.parent is None and c.code not in tree.split_off]
+    main = _realm_state(group, tree, group.realm, group.name, top)
+    if group.topology is Topology.ORGANIZATIONS:
+        organizations = tuple(_organization_node(company) for company in group.companies)
+        return [replace(main, organizations_enabled=True, organizations=organizations)]
+    if group.topology is Topology.REALM_PER_COMPANY and tree.split_off:
+        links = [_RealmLink(group, company, _base_url(group, server_url)) for company in group.companies
+                 if company.code in tree.split_off]
+        others = [
+            replace(_realm_state(group, tree, link.realm, link.company.name, [link.company]),
+                    identity_providers=(link.identity_provider(),))
+            for link in links
+        ]
+        return [replace(main, clients=tuple(link.client() for link in links)), *others]
+    return [main]
+
+
+def _realm_state(group: Group, tree: _Tree, realm: str, display_name: str, companies: list[Company]) -> RealmState:
+    return RealmState(
+        realm=realm,
+        display_name=display_name,
+        groups=tuple(tree.company_node(c) for c in companies),
+        roles=tuple(_role_node(role) for role in group.roles),
+        default_roles=tuple(group.default_roles),
+        declare_user_attributes=group.declare_user_attributes,
+    )
+
+
+def _base_url(group: Group, server_url: str | None) -> str:
+    url = group.public_url or server_url
+    if not url:
+        raise ConfigurationError(
+            "topology realm-per-company links the realms through the URL people reach Keycloak at: "
+            f"set public_url in group: ({group.where() or 'the spec'})"
         )
-    ]
+    return url.rstrip("/")
+
+
+def _organization_node(company: Company) -> OrganizationNode:
+    attributes = {ATTR_CODE: [company.code], ATTR_MANAGED: ["true"]}
+    if company.parent:
+        attributes["parent_company"] = [company.parent]  # organizations do not nest; the tree stays readable
+    if company.uscc:
+        attributes["uscc"] = [company.uscc]
+    return OrganizationNode(company.code, company.name, company.code.lower(), tuple(company.email_domains), attributes)
+
+
+@dataclass(frozen=True)
+class _RealmLink:
+    """How a company realm trusts the group realm: a client there, an identity provider here.
+
+    One group account then reaches the apps of every company, while each company keeps its users and
+    their data in its own realm.
+    """
+
+    group: Group
+    company: Company
+    base_url: str
+
+    @property
+    def realm(self) -> str:
+        return own_realm_name(self.group.realm, self.company)
+
+    @property
+    def client_id(self) -> str:
+        return f"groupid-link-{self.realm}"
+
+    def client(self) -> ClientNode:
+        alias = self.group.realm
+        return ClientNode(self.client_id, {
+            "clientId": self.client_id,
+            "name": f"{self.company.name} ({self.realm})",
+            "enabled": True,
+            "publicClient": False,
+            "protocol": "openid-connect",
+            "standardFlowEnabled": True,
+            "directAccessGrantsEnabled": False,
+            "rootUrl": "${authBaseUrl}",
+            "redirectUris": [f"/realms/{self.realm}/broker/{alias}/endpoint"],
+            "attributes": {ATTR_MANAGED: "true"},
+        })
+
+    def identity_provider(self) -> IdentityProviderNode:
+        issuer = f"{self.base_url}/realms/{self.group.realm}"
+        endpoints = f"{issuer}/protocol/openid-connect"
+        return IdentityProviderNode(self.group.realm, {
+            "alias": self.group.realm,
+            "displayName": self.group.name,
+            "providerId": "keycloak-oidc",
+            "enabled": True,
+            "trustEmail": True,
+            "config": {
+                "issuer": issuer,
+                "authorizationUrl": f"{endpoints}/auth",
+                "tokenUrl": f"{endpoints}/token",
+                "userInfoUrl": f"{endpoints}/userinfo",
+                "jwksUrl": f"{endpoints}/certs",
+                "logoutUrl": f"{endpoints}/logout",
+                "clientId": self.client_id,
+                "clientAuthMethod": "client_secret_post",
+                "defaultScope": "openid profile email",
+                "syncMode": "IMPORT",
+                "validateSignature": "true",
+                "useJwksUrl": "true",
+                ATTR_MANAGED: "true",
+            },
+        }, (self.group.realm, self.client_id))
 
 
 class _Tree:
     """Builds the group tree: subsidiaries under their parent company, departments under their company."""
 
     def __init__(self, group: Group):
+        split = group.topology is Topology.REALM_PER_COMPANY
+        self.split_off = {c.code for c in group.companies if split and c.own_realm}  #: companies with a realm of their own
         self.subsidiaries: dict[str, list[Company]] = {}
         self.departments: dict[str, list[Department]] = {}
         for company in group.companies:
@@ -128,7 +257,7 @@ class _Tree:
             attributes["region"] = [company.region]
         if company.email_domains:
             attributes["email_domains"] = list(company.email_domains)
-        children = [self.company_node(c) for c in self.subsidiaries.get(company.code, [])]
+        children = [self.company_node(c) for c in self.subsidiaries.get(company.code, []) if c.code not in self.split_off]
         children += [self.department_node(d) for d in self.departments.get(f"company:{company.code}", [])]
         return GroupNode(company.code, "company", company.name, attributes, tuple(children), tuple(company.roles))
 
@@ -178,6 +307,7 @@ def realm_representation(state: RealmState) -> dict:
             ]
         },
         "defaultRole": {"name": default_role["name"], "composite": True},
+        **_organizations_representation(state),
         "components": {
             "org.keycloak.userprofile.UserProfileProvider": [
                 {
@@ -187,6 +317,21 @@ def realm_representation(state: RealmState) -> dict:
                 }
             ]
         },
+    }
+
+
+def _organizations_representation(state: RealmState) -> dict:
+    """Organizations for an import. Links between realms (clients, identity providers) are left to apply:
+    they need a client secret, and rendered files never carry secrets."""
+    if not state.organizations_enabled:
+        return {}
+    return {
+        "organizationsEnabled": True,
+        "organizations": [
+            {"name": org.name, "alias": org.alias, "enabled": True, "attributes": org.attributes,
+             "domains": [{"name": domain} for domain in org.domains]}
+            for org in state.organizations
+        ],
     }
 
 

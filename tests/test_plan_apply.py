@@ -247,3 +247,70 @@ def test_the_example_applies_cleanly(adapter, realm):
     (again,) = plan_spec(EXAMPLE, adapter, realm=realm)
     assert again.empty, [c.label for c in again.changes]
     assert len(groups_by_code(adapter, realm)) == 51
+
+
+def topology_example(tmp_path, realm: str, topology: str) -> object:
+    """examples/xinghe under another topology and realm name, with its own directory."""
+    spec = tmp_path / f"xinghe-{topology}"
+    spec.mkdir()
+    for name in ("roles.yaml", "org.csv"):
+        (spec / name).write_bytes((EXAMPLE / name).read_bytes())
+    text = (EXAMPLE / "group.yaml").read_text(encoding="utf-8")
+    text = text.replace("realm: xinghe, topology: groups",
+                        f"realm: {realm}, topology: {topology}, public_url: 'https://sso.xinghe.example.cn'")
+    text = text.replace("region: 苏州, email_domains: [mfg.xinghe.example.cn]", "region: 苏州, email_domains: [sz.xinghe.example.cn]")
+    (spec / "group.yaml").write_text(text, encoding="utf-8")
+    return spec
+
+
+def test_organizations_topology_applies_and_reads_back(adapter, realm, tmp_path):
+    spec = topology_example(tmp_path, realm, "organizations")
+    (made,) = plan_spec(spec, adapter)
+    apply_plans([made], adapter)
+    live = adapter.read(realm)
+    assert live.organizations_enabled
+    organizations = {o.attribute(ATTR_CODE): o for o in live.organizations}
+    assert set(organizations) == {"XH", "XH-TECH", "XH-FIN", "XH-MFG", "XH-MFG-SZ", "XH-HK"}
+    assert organizations["XH-TECH"].domains == ["tech.xinghe.example.cn"]
+    assert organizations["XH-MFG-SZ"].attributes["parent_company"] == ["XH-MFG"]
+    assert len(groups_by_code(adapter, realm)) == 51
+    (again,) = plan_spec(spec, adapter)
+    assert again.empty, [c.label for c in again.changes]
+
+    text = (spec / "group.yaml").read_text(encoding="utf-8").replace("星河科技有限公司", "星河数字科技有限公司")
+    (spec / "group.yaml").write_text(text, encoding="utf-8")
+    (renamed,) = plan_spec(spec, adapter)
+    assert {(c.kind, c.key) for c in renamed.changes} == {("organization", "XH-TECH"), ("group", "XH-TECH")}
+    apply_plans([renamed], adapter)
+    assert {o.name for o in adapter.read(realm).organizations} >= {"星河数字科技有限公司"}
+
+
+def test_realm_per_company_gives_sovereign_companies_their_realm(adapter, realm, tmp_path):
+    spec = topology_example(tmp_path, realm, "realm-per-company")
+    plans = plan_spec(spec, adapter)
+    assert [p.realm for p in plans] == [realm, f"{realm}-xh-fin"]
+    try:
+        apply_plans(plans, adapter)
+        main, finance = adapter.read(realm), adapter.read(f"{realm}-xh-fin")
+        assert "XH-FIN" not in {g.attribute(ATTR_CODE) for g in main.groups}
+        assert {g.attribute(ATTR_CODE) for g in finance.groups if g.parent_id is None} == {"XH-FIN"}
+        (client,) = [c for c in main.clients if c.client_id == f"groupid-link-{realm}-xh-fin"]
+        assert client.redirect_uris == [f"/realms/{realm}-xh-fin/broker/{realm}/endpoint"]
+        (idp,) = finance.identity_providers
+        assert (idp.alias, idp.provider_id, idp.config["clientId"]) == (realm, "keycloak-oidc", client.client_id)
+        assert idp.config["issuer"] == f"https://sso.xinghe.example.cn/realms/{realm}"
+        assert "clientSecret" not in idp.config
+        assert all(p.empty for p in plan_spec(spec, adapter)), "a second apply changes nothing"
+    finally:
+        if isinstance(adapter, KeycloakServer) and adapter.realm_exists(f"{realm}-xh-fin"):
+            adapter.delete_realm(f"{realm}-xh-fin")
+
+
+def test_plans_never_carry_secrets(adapter, realm, tmp_path):
+    spec = topology_example(tmp_path, realm, "realm-per-company")
+    plans = plan_spec(spec, adapter)
+    save_plans(plans, tmp_path / "plan.json")
+    (create,) = [c for c in plans[1].changes if c.kind == "identity-provider"]
+    secret = next(f for f in create.fields if f.name == "config.clientSecret")
+    assert secret.sensitive and create.to_dict()["fields"][-1]["new"] == "(sensitive)"
+    assert "clientSecret" not in (tmp_path / "plan.json").read_text(encoding="utf-8").replace('"config.clientSecret"', "")

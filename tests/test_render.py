@@ -53,7 +53,46 @@ def test_render_writes_one_file_per_realm_and_is_deterministic(tmp_path):
     assert "星河控股集团有限公司" in first[0].read_text(encoding="utf-8")  # readable, not \\u-escaped
 
 
-def test_topologies_other_than_groups_are_refused_clearly(tmp_path):
-    (tmp_path / "group.yaml").write_text("group: {code: X, name: 甲, realm: x, topology: organizations}\n", encoding="utf-8")
-    with pytest.raises(ConfigurationError, match="topology 'organizations' cannot be rendered yet"):
-        render_spec(tmp_path, tmp_path / "out")
+def topology_spec(tmp_path, topology: str, extra: str = "") -> object:
+    text = (EXAMPLE / "group.yaml").read_text(encoding="utf-8").replace("topology: groups", f"topology: {topology}{extra}")
+    # two organizations cannot share an email domain: give the Suzhou subsidiary its own
+    text = text.replace("region: 苏州, email_domains: [mfg.xinghe.example.cn]", "region: 苏州, email_domains: [sz.xinghe.example.cn]")
+    for name in ("roles.yaml", "org.csv"):
+        (tmp_path / name).write_bytes((EXAMPLE / name).read_bytes())
+    (tmp_path / "group.yaml").write_text(text, encoding="utf-8")
+    return load_spec(tmp_path)
+
+
+def test_organizations_topology_has_one_organization_per_company(tmp_path):
+    group = topology_spec(tmp_path, "organizations")
+    (state,) = compile_realms(group)
+    assert [o.code for o in state.organizations] == [c.code for c in group.companies]
+    sz = next(o for o in state.organizations if o.code == "XH-MFG-SZ")
+    assert (sz.alias, sz.attributes["parent_company"]) == ("xh-mfg-sz", ["XH-MFG"])
+    rep = realm_representation(state)
+    assert rep["organizationsEnabled"] is True and len(rep["organizations"]) == len(group.companies)
+    assert len(list(state.walk_groups())) == 51  # the group tree is there as well
+
+
+def test_realm_per_company_splits_off_the_sovereign_companies(tmp_path):
+    group = topology_spec(tmp_path, "realm-per-company", ", public_url: 'https://sso.xinghe.example.cn'")
+    main, finance = compile_realms(group)
+    assert (main.realm, finance.realm) == ("xinghe", "xinghe-xh-fin")
+    assert "XH-FIN" not in {node.code for _, node in main.walk_groups()}
+    assert {node.code for _, node in finance.walk_groups()} == {"XH-FIN"} | {
+        d.code for d in group.departments if d.company == "XH-FIN"}
+    (client,) = main.clients
+    (idp,) = finance.identity_providers
+    assert client.client_id == idp.representation["config"]["clientId"] == "groupid-link-xinghe-xh-fin"
+    assert idp.representation["config"]["issuer"] == "https://sso.xinghe.example.cn/realms/xinghe"
+    assert idp.secret_from == ("xinghe", "groupid-link-xinghe-xh-fin")
+    assert "clientSecret" not in idp.representation["config"]
+    written = render_spec(tmp_path, tmp_path / "out")
+    assert [p.name for p in written] == ["xinghe.json", "xinghe-xh-fin.json"]
+
+
+def test_realm_per_company_needs_a_url_to_link_realms(tmp_path):
+    group = topology_spec(tmp_path, "realm-per-company")
+    with pytest.raises(ConfigurationError, match="set public_url in group:"):
+        compile_realms(group)
+    assert len(compile_realms(group, server_url="http://127.0.0.1:8080")) == 2

@@ -15,8 +15,19 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 
+class _Attributed:
+    """Objects whose ``attributes`` map names to lists of values, as Keycloak's groups and organizations do."""
+
+    attributes: dict[str, list[str]]
+
+    def attribute(self, name: str) -> str | None:
+        """The first value of an attribute, or None."""
+        values = self.attributes.get(name) or [None]
+        return values[0]
+
+
 @dataclass
-class LiveGroup:
+class LiveGroup(_Attributed):
     """A group as it is in Keycloak."""
 
     id: str
@@ -24,11 +35,6 @@ class LiveGroup:
     parent_id: str | None
     attributes: dict[str, list[str]] = field(default_factory=dict)
     realm_roles: list[str] = field(default_factory=list)
-
-    def attribute(self, name: str) -> str | None:
-        """The first value of an attribute, or None."""
-        values = self.attributes.get(name) or [None]
-        return values[0]
 
 
 @dataclass
@@ -42,7 +48,7 @@ class LiveRole:
 
 
 @dataclass
-class LiveOrganization:
+class LiveOrganization(_Attributed):
     """A Keycloak Organization (26+) as it is: one per company under topology ``organizations``."""
 
     id: str
@@ -51,11 +57,6 @@ class LiveOrganization:
     domains: list[str] = field(default_factory=list)
     attributes: dict[str, list[str]] = field(default_factory=dict)
     enabled: bool = True
-
-    def attribute(self, name: str) -> str | None:
-        """The first value of an attribute, or None."""
-        values = self.attributes.get(name) or [None]
-        return values[0]
 
 
 @dataclass
@@ -176,47 +177,51 @@ class RealmAdapter(ABC):
 
     # -- organizations (topology "organizations"; the realm must have them enabled) ----------------------
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def create_organization(self, realm: str, name: str, alias: str, domains: list[str],
                             attributes: dict[str, list[str]]) -> str:
         """Create an organization; return its id."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
                             attributes: dict[str, list[str]]) -> None:
         """Change an organization's name, domains and attributes (its alias never changes)."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def delete_organization(self, realm: str, org_id: str) -> None:
         """Delete an organization (its members stay users of the realm)."""
 
     # -- clients and identity providers (topology "realm-per-company": linking realms) -----------------
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def create_client(self, realm: str, representation: dict) -> str:
         """Create a client from a ClientRepresentation; return its id."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
         """Change a client (fields present in ``representation`` only)."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def delete_client(self, realm: str, client_uuid: str) -> None:
         """Delete a client."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def client_secret(self, realm: str, client_id: str) -> str:
         """The secret of a confidential client, looked up by its clientId. Never logged or stored."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def create_identity_provider(self, realm: str, representation: dict) -> None:
         """Create an identity provider from an IdentityProviderRepresentation."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
+    def read_identity_provider(self, realm: str, alias: str) -> dict:
+        """One identity provider's representation; a stored secret shows masked (or as its vault reference)."""
+
+    @abstractmethod
     def update_identity_provider(self, realm: str, alias: str, representation: dict) -> None:
         """Change an identity provider; a config without ``clientSecret`` keeps the stored secret."""
 
-    # TEMP-ABSTRACT @abstractmethod
+    @abstractmethod
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider."""
 
