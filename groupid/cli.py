@@ -7,6 +7,7 @@ codes every command shares: 0 done or nothing to change, 1 error, 2 changes pend
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shlex
@@ -17,6 +18,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from groupid import __version__
 from groupid.apply import apply_plans, check_plans
@@ -245,7 +247,9 @@ def apply(
         if not sys.stdin.isatty():
             raise ConfigurationError("not on a terminal, so nobody can confirm: pass --yes to apply")
         typer.confirm("Apply these changes?", abort=True)
-    for result in apply_plans(plans, adapter, saved=saved, force=force):
+    with _progress(sum(len(p.changes) for p in plans)) as advance:
+        results = apply_plans(plans, adapter, saved=saved, force=force, progress=advance)
+    for result in results:
         counts = result.counts()
         out.print(f"realm {result.realm}: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted")
 
@@ -332,6 +336,18 @@ def stop(instance: Instance = "default") -> None:
     """
     stopped = LocalKeycloak(instance).stop()
     err.print("stopped the local Keycloak" if stopped else "the local Keycloak was not running")
+
+
+@contextlib.contextmanager
+def _progress(total: int):
+    """A progress bar on a terminal (apply of a large group takes minutes); nothing in logs and pipes."""
+    if not err.is_terminal:
+        yield lambda change: None
+        return
+    with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task("apply", total=total)
+        yield lambda change: bar.advance(task)
 
 
 def _print_exports(info: ServerInfo, reveal: bool) -> None:
