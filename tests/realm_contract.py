@@ -19,13 +19,15 @@ from contextlib import contextmanager
 import pytest
 
 from groupid.errors import Conflict, KeycloakError
-from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, RealmAdapter
+from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, RealmAdapter
 from groupid.state import ATTR_CODE, ATTR_MANAGED
 
 MANAGED = {ATTR_MANAGED: ["true"]}
 NOBODY = "00000000-0000-0000-0000-000000000000"  # an id of the right shape that nothing has
 MASK = "**********"  # what Keycloak shows in place of a stored secret
 BUILT_IN_CLIENTS = {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
+# what a new realm's default role is made of: Keycloak's realm roles and two roles of its client "account"
+DEFAULT_ROLES = ["account/manage-account", "account/view-profile", "offline_access", "uma_authorization"]
 
 
 def fresh_realm_name() -> str:
@@ -48,17 +50,19 @@ def find(items: list, **match):
     return next((item for item in items if all(getattr(item, k) == v for k, v in match.items())), None)
 
 
-def role(live: LiveRealm, name: str):
-    """The role ``name`` of ``live``, or None."""
-    return find(live.roles, name=name)
+def role(live: LiveRealm, ref: str):
+    """The role of ``live`` referred to as ``ref`` (``name`` or ``clientId/name``), or None."""
+    return find([*live.roles, *live.client_roles], ref=ref)
 
 
-def assert_not_found(*writes) -> None:
-    """Each of ``writes`` fails as Keycloak's HTTP 404 does: an error, and not a :class:`Conflict`."""
+def assert_not_found(*writes, naming: str | None = None) -> None:
+    """Each of ``writes`` fails as Keycloak's HTTP 404 does: an error, and not a :class:`Conflict`; with
+    ``naming``, an error that says what was not found."""
     for write in writes:
         with pytest.raises(KeycloakError, match="404") as caught:
             write()
         assert not isinstance(caught.value, Conflict)
+        assert naming is None or f"'{naming}'" in str(caught.value), str(caught.value)
 
 
 def broker_client(company_realm: str, client_id: str = "company-xinghe") -> dict:
@@ -140,8 +144,10 @@ class RealmContract:
         assert live.exists and live.name == realm and live.display_name == "契约测试"
         assert live.groups == []
         assert {"offline_access", "uma_authorization", f"default-roles-{realm}"} <= {r.name for r in live.roles}
-        assert role(live, f"default-roles-{realm}").composites == ["offline_access", "uma_authorization"]
-        assert live.default_roles == ["offline_access", "uma_authorization"]
+        assert role(live, f"default-roles-{realm}").composites == DEFAULT_ROLES
+        assert live.default_roles == DEFAULT_ROLES
+        # the roles of Keycloak's own clients are not listed, though references to them work
+        assert live.client_roles == []
         assert {"username", "email", "firstName", "lastName"} <= {a["name"] for a in live.user_profile["attributes"]}
         assert (live.organizations_enabled, live.organizations, live.identity_providers) == (False, [], [])
         clients = {client.client_id: client for client in live.clients}
@@ -356,7 +362,7 @@ class RealmContract:
         assert role(live, "manager").composites == ["employee"]
         # the roles themselves stay, and the realm's default role is not touched
         assert role(live, "approver") is not None
-        assert live.default_roles == ["offline_access", "uma_authorization"]
+        assert live.default_roles == DEFAULT_ROLES
 
     def test_group_roles_are_granted_and_revoked(self, adapter, realm):
         for name in ("employee", "finance"):
@@ -380,6 +386,171 @@ class RealmContract:
         live = adapter.read(realm)
         assert role(live, "manager").composites == []
         assert live.groups[0].realm_roles == ["manager"]
+
+    # -- client roles ------------------------------------------------------------------------------------
+
+    def app_client(self, adapter: RealmAdapter, realm: str, client_id: str = "oa") -> str:
+        """A new client that apps' roles hang on; its id."""
+        return adapter.create_client(realm, {"clientId": client_id, "name": client_id.upper()})
+
+    def test_client_roles_are_created_updated_and_deleted(self, adapter, realm):
+        self.app_client(adapter, realm)
+        adapter.create_client_role(realm, "oa", "approve", "审批", MANAGED)
+        # a realm role of the same name is another role
+        adapter.create_role(realm, "approve", "realm", {})
+        live = adapter.read(realm)
+        assert live.client_roles == [LiveRole("approve", "审批", MANAGED, [], client="oa")]
+        assert live.client_roles[0].ref == "oa/approve"
+
+        adapter.update_client_role(realm, "oa", "approve", "OA 审批", {**MANAGED, "scope": ["oa"]})
+        changed = role(adapter.read(realm), "oa/approve")
+        assert (changed.description, changed.attributes) == ("OA 审批", {**MANAGED, "scope": ["oa"]})
+        adapter.update_client_role(realm, "oa", "approve", None, {})
+        live = adapter.read(realm)
+        assert (role(live, "oa/approve").description, role(live, "oa/approve").attributes) == (None, {})
+        assert role(live, "approve").description == "realm"
+
+        adapter.delete_client_role(realm, "oa", "approve")
+        live = adapter.read(realm)
+        assert live.client_roles == []
+        assert role(live, "approve") is not None
+
+    def test_a_client_role_name_is_unique_within_its_client(self, adapter, realm):
+        for client_id in ("oa", "crm"):
+            self.app_client(adapter, realm, client_id)
+        adapter.create_client_role(realm, "oa", "read", "OA", {})
+        with pytest.raises(Conflict):
+            adapter.create_client_role(realm, "oa", "read", "again", {})
+        adapter.create_client_role(realm, "crm", "read", "CRM", {})
+        described = [(r.ref, r.description) for r in adapter.read(realm).client_roles]
+        assert described == [("crm/read", "CRM"), ("oa/read", "OA")]
+
+    def test_composites_of_a_realm_role_mix_realm_and_client_roles(self, adapter, realm):
+        self.app_client(adapter, realm)
+        adapter.create_client_role(realm, "oa", "approve", None, {})
+        for name in ("manager", "employee"):
+            adapter.create_role(realm, name, None, {})
+
+        adapter.add_composites(realm, "manager", ["oa/approve", "employee", "account/view-profile"])
+        assert role(adapter.read(realm), "manager").composites == ["account/view-profile", "employee", "oa/approve"]
+
+        adapter.remove_composites(realm, "manager", ["oa/approve", "employee"])
+        live = adapter.read(realm)
+        assert role(live, "manager").composites == ["account/view-profile"]
+        assert role(live, "oa/approve") is not None and role(live, "employee") is not None
+
+    def test_composites_of_a_client_role_mix_realm_and_client_roles(self, adapter, realm):
+        for client_id in ("oa", "crm"):
+            self.app_client(adapter, realm, client_id)
+        for ref in ("oa/admin", "oa/approve", "crm/read"):
+            adapter.create_client_role(realm, *ref.split("/"), None, {})
+        adapter.create_role(realm, "employee", None, {})
+
+        adapter.add_composites(realm, "oa/admin", ["oa/approve", "crm/read", "employee"])
+        live = adapter.read(realm)
+        assert role(live, "oa/admin").composites == ["crm/read", "employee", "oa/approve"]
+        assert role(live, "crm/read").composites == []
+
+        adapter.remove_composites(realm, "oa/admin", ["crm/read", "employee"])
+        assert role(adapter.read(realm), "oa/admin").composites == ["oa/approve"]
+
+    def test_client_roles_are_granted_to_groups_and_revoked(self, adapter, realm):
+        for client_id in ("oa", "crm"):
+            self.app_client(adapter, realm, client_id)
+        adapter.create_client_role(realm, "oa", "approve", None, {})
+        adapter.create_client_role(realm, "crm", "read", None, {})
+        adapter.create_role(realm, "employee", None, {})
+        # a managed group below one made by hand, and one made by hand below that: each comes from another listing
+        hand = adapter.create_group(realm, None, "手工", {})
+        managed = adapter.create_group(realm, hand, "财务部", code("FIN"))
+        below = adapter.create_group(realm, hand, "手工组", {})
+        granted = ["crm/read", "employee", "oa/approve", "realm-management/view-users"]
+        for group in (hand, managed, below):
+            adapter.add_group_roles(realm, group, granted)
+
+        for group in adapter.read(realm).groups:
+            assert (group.realm_roles, group.role_refs()) == (["employee"], granted), group.name
+            assert group.client_roles == {"crm": ["read"], "oa": ["approve"], "realm-management": ["view-users"]}
+
+        adapter.remove_group_roles(realm, managed, ["oa/approve", "employee", "realm-management/view-users"])
+        groups = by_name(adapter.read(realm))
+        assert (groups["财务部"].realm_roles, groups["财务部"].client_roles) == ([], {"crm": ["read"]})
+        assert groups["手工"].role_refs() == granted
+
+    def test_deleting_a_client_role_or_its_client_drops_it_from_composites_and_groups(self, adapter, realm):
+        oa = self.app_client(adapter, realm)
+        self.app_client(adapter, realm, "crm")
+        for ref in ("oa/approve", "oa/read", "crm/read"):
+            adapter.create_client_role(realm, *ref.split("/"), None, {})
+        adapter.create_role(realm, "manager", None, {})
+        adapter.add_composites(realm, "manager", ["oa/approve", "oa/read", "crm/read"])
+        group = adapter.create_group(realm, None, "A", {})
+        adapter.add_group_roles(realm, group, ["oa/approve", "oa/read", "crm/read"])
+
+        adapter.delete_client_role(realm, "oa", "approve")
+        live = adapter.read(realm)
+        assert role(live, "manager").composites == ["crm/read", "oa/read"]
+        assert live.groups[0].role_refs() == ["crm/read", "oa/read"]
+
+        adapter.delete_client(realm, oa)
+        live = adapter.read(realm)
+        assert [r.ref for r in live.client_roles] == ["crm/read"]
+        assert role(live, "manager").composites == ["crm/read"]
+        assert live.groups[0].client_roles == {"crm": ["read"]}
+
+    def test_a_renamed_client_keeps_its_roles_and_their_grants(self, adapter, realm):
+        oa = self.app_client(adapter, realm)
+        adapter.create_client_role(realm, "oa", "approve", None, {})
+        adapter.create_role(realm, "manager", None, {})
+        adapter.add_composites(realm, "manager", ["oa/approve"])
+        group = adapter.create_group(realm, None, "A", {})
+        adapter.add_group_roles(realm, group, ["oa/approve"])
+
+        adapter.update_client(realm, oa, {"clientId": "workflow"})
+
+        live = adapter.read(realm)
+        assert [r.ref for r in live.client_roles] == ["workflow/approve"]
+        assert role(live, "manager").composites == ["workflow/approve"]
+        assert live.groups[0].role_refs() == ["workflow/approve"]
+
+    def test_a_client_id_with_slashes_is_a_reference_too(self, adapter, realm):
+        # SAML clients are often named by URL: the role name is what follows the last "/"
+        self.app_client(adapter, realm, "https://oa.example/sp")
+        adapter.create_client_role(realm, "https://oa.example/sp", "approve", None, {})
+        adapter.create_role(realm, "manager", None, {})
+        adapter.add_composites(realm, "manager", ["https://oa.example/sp/approve"])
+        group = adapter.create_group(realm, None, "A", {})
+        adapter.add_group_roles(realm, group, ["https://oa.example/sp/approve"])
+
+        live = adapter.read(realm)
+        assert [(r.client, r.name) for r in live.client_roles] == [("https://oa.example/sp", "approve")]
+        assert role(live, "manager").composites == ["https://oa.example/sp/approve"]
+        assert live.groups[0].client_roles == {"https://oa.example/sp": ["approve"]}
+
+    def test_an_unknown_client_or_client_role_is_an_error_naming_it(self, adapter, realm):
+        self.app_client(adapter, realm)
+        adapter.create_client_role(realm, "oa", "approve", None, {})
+        adapter.create_role(realm, "employee", None, {})
+        group = adapter.create_group(realm, None, "A", {})
+        for ref in ("nope/approve", "oa/nope"):
+            assert_not_found(
+                lambda: adapter.add_composites(realm, "employee", [ref]),
+                lambda: adapter.remove_composites(realm, "employee", [ref]),
+                lambda: adapter.add_composites(realm, ref, ["employee"]),
+                lambda: adapter.add_group_roles(realm, group, [ref]),
+                lambda: adapter.remove_group_roles(realm, group, [ref]),
+                lambda: adapter.update_client_role(realm, *ref.split("/"), None, {}),
+                lambda: adapter.delete_client_role(realm, *ref.split("/")),
+                naming=ref,
+            )
+        assert_not_found(lambda: adapter.create_client_role(realm, "nope", "x", None, {}), naming="nope")
+        # one unknown role in a grant changes nothing, whatever the order
+        with pytest.raises(KeycloakError, match="404"):
+            adapter.add_group_roles(realm, group, ["employee", "oa/approve", "nope/approve"])
+        with pytest.raises(KeycloakError, match="404"):
+            adapter.add_composites(realm, "employee", ["oa/approve", "oa/nope"])
+        live = adapter.read(realm)
+        assert (live.groups[0].role_refs(), role(live, "employee").composites) == ([], [])
 
     # -- user profile and people -------------------------------------------------------------------------
 

@@ -5,6 +5,10 @@ REST API) and :class:`~groupid.realms.memory.MemoryRealms` (in memory, for fast 
 contract test suite (``tests/realm_contract.py``), so what the in-memory one does in a unit test is what
 Keycloak does in production.
 
+Roles are named by *references*: ``name`` for a realm role, ``clientId/name`` for a role of a client (role
+names never contain ``/``). Wherever a method takes or returns role names — composites, a group's roles —
+both kinds may appear.
+
 The live state is read in one go (:meth:`RealmAdapter.read`) and indexed by the planner; writes are small and
 targeted — never a delete-and-create of something that has members or mappings.
 """
@@ -35,16 +39,29 @@ class LiveGroup(_Attributed):
     parent_id: str | None
     attributes: dict[str, list[str]] = field(default_factory=dict)
     realm_roles: list[str] = field(default_factory=list)
+    client_roles: dict[str, list[str]] = field(default_factory=dict)  #: clientId -> names of its roles granted
+
+    def role_refs(self) -> list[str]:
+        """Every role granted to the group, as references (``name``, ``clientId/name``), sorted."""
+        refs = [*self.realm_roles, *(f"{client}/{name}" for client, names in self.client_roles.items() for name in names)]
+        return sorted(refs)
 
 
 @dataclass
 class LiveRole:
-    """A realm role as it is in Keycloak, with the names of its realm-role composites."""
+    """A role as it is in Keycloak — a realm role, or a client's role when ``client`` is set — with the
+    references of its composites (realm and client roles alike)."""
 
     name: str
     description: str | None = None
     attributes: dict[str, list[str]] = field(default_factory=dict)
     composites: list[str] = field(default_factory=list)
+    client: str | None = None  #: the clientId of the client the role belongs to
+
+    @property
+    def ref(self) -> str:
+        """How the role is referenced: ``name`` or ``clientId/name``."""
+        return f"{self.client}/{self.name}" if self.client else self.name
 
 
 @dataclass
@@ -96,7 +113,8 @@ class LiveRealm:
     exists: bool = True
     display_name: str | None = None
     groups: list[LiveGroup] = field(default_factory=list)
-    roles: list[LiveRole] = field(default_factory=list)
+    roles: list[LiveRole] = field(default_factory=list)  #: realm roles
+    client_roles: list[LiveRole] = field(default_factory=list)  #: roles of clients other than Keycloak's own
     default_roles: list[str] = field(default_factory=list)
     user_profile: dict = field(default_factory=dict)
     organizations_enabled: bool = False
@@ -156,20 +174,34 @@ class RealmAdapter(ABC):
         """Delete a realm role."""
 
     @abstractmethod
+    def create_client_role(self, realm: str, client_id: str, name: str, description: str | None,
+                           attributes: dict[str, list[str]]) -> None:
+        """Create a role of the client whose clientId is ``client_id``."""
+
+    @abstractmethod
+    def update_client_role(self, realm: str, client_id: str, name: str, description: str | None,
+                           attributes: dict[str, list[str]]) -> None:
+        """Change a client role's description and attributes."""
+
+    @abstractmethod
+    def delete_client_role(self, realm: str, client_id: str, name: str) -> None:
+        """Delete a client role."""
+
+    @abstractmethod
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
-        """Make the realm roles ``names`` part of ``role``."""
+        """Make the roles ``names`` part of the role ``role`` (all references: ``name`` or ``clientId/name``)."""
 
     @abstractmethod
     def remove_composites(self, realm: str, role: str, names: list[str]) -> None:
-        """Take the realm roles ``names`` out of ``role``."""
+        """Take the roles ``names`` out of the role ``role`` (references, as for :meth:`add_composites`)."""
 
     @abstractmethod
     def add_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
-        """Grant realm roles to a group (and so to its members and sub-groups' members)."""
+        """Grant roles (references) to a group, and so to its members and sub-groups' members."""
 
     @abstractmethod
     def remove_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
-        """Revoke realm roles from a group."""
+        """Revoke roles (references) from a group."""
 
     @abstractmethod
     def set_user_profile(self, realm: str, profile: dict) -> None:

@@ -7,7 +7,11 @@ Reading a realm never goes N+1 (one request per group): the managed groups come 
 search (``q=groupid.managed:true``), which answers each match inside its ancestors, so a realm groupid owns
 costs about one request per page of groups. Only groups that have more sub-groups than the search showed —
 subtrees made by hand — are explored further, page by page, with ``/groups/{id}/children``. Organizations,
-clients and identity providers come in full from their lists, a request per page of each.
+clients and identity providers come in full from their lists, a request per page of each; roles too, the realm's
+and those of each client but Keycloak's own, plus one request per composite role for all its composites.
+
+Roles are named by references (``name``, ``clientId/name``): a group's client roles come with the group, and a
+composite's client is known from the clients read alongside.
 
 Secrets stay out of the state: a client's secret is read only on demand (:meth:`KeycloakServer.client_secret`),
 and an identity provider's ``clientSecret``, which Keycloak answers masked, is left out of its config.
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import json
+from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -43,12 +48,62 @@ stored secret; a config without ``clientSecret`` would drop it."""
 SECRET_KEYS = frozenset({"clientSecret"})
 """Identity provider config keys that hold a secret (Keycloak masks them; vault references it shows as they are)."""
 
+KEYCLOAK_CLIENTS = frozenset(
+    {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
+)
+"""The clientIds of the clients Keycloak gives every realm. Their roles are Keycloak's: they are not read into
+:attr:`LiveRealm.client_roles <groupid.realms.base.LiveRealm.client_roles>`, though references to them are fine."""
+
 CLASHES_ANSWERED_400 = ("is already linked to another organization",)
 """Keycloak answers some clashes with what exists with HTTP 400, not 409: these words in the answer say it is one
 (an email domain another organization has). They are :class:`Conflict` here, like any 409."""
 
 
-class KeycloakServer(RealmAdapter):
+class RolesByReference(ABC):
+    """The role methods of :class:`~groupid.realms.base.RealmAdapter`, for realm and client roles alike, in terms
+    of three that an adapter provides and that name a role by its reference (``name`` or ``clientId/name``)."""
+
+    @abstractmethod
+    def _create_role(self, realm: str, client_id: str | None, name: str, description: str | None,
+                     attributes: dict[str, list[str]]) -> None:
+        """Create a role of the realm (``client_id`` None) or of a client; its name is unique there."""
+
+    @abstractmethod
+    def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Replace the description (None clears it) and the attributes of the role ``ref``."""
+
+    @abstractmethod
+    def _delete_role(self, realm: str, ref: str) -> None:
+        """Delete the role ``ref``; composites and group mappings lose it too."""
+
+    def create_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Create a realm role."""
+        self._create_role(realm, None, name, description, attributes)
+
+    def update_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Replace a realm role's description (None clears it) and attributes."""
+        self._update_role(realm, name, description, attributes)
+
+    def delete_role(self, realm: str, name: str) -> None:
+        """Delete a realm role; composites and group mappings lose it too."""
+        self._delete_role(realm, name)
+
+    def create_client_role(self, realm: str, client_id: str, name: str, description: str | None,
+                           attributes: dict[str, list[str]]) -> None:
+        """Create a role of the client whose clientId is ``client_id``; no such client is an error (HTTP 404)."""
+        self._create_role(realm, client_id, name, description, attributes)
+
+    def update_client_role(self, realm: str, client_id: str, name: str, description: str | None,
+                           attributes: dict[str, list[str]]) -> None:
+        """Replace a client role's description (None clears it) and attributes."""
+        self._update_role(realm, role_reference(client_id, name), description, attributes)
+
+    def delete_client_role(self, realm: str, client_id: str, name: str) -> None:
+        """Delete a client role; composites and group mappings lose it too."""
+        self._delete_role(realm, role_reference(client_id, name))
+
+
+class KeycloakServer(RolesByReference, RealmAdapter):
     """One Keycloak server, reached with the admin credentials of ``settings``.
 
     ``page_size`` is how many entries each paginated request asks for; ``requests`` counts the admin
@@ -116,21 +171,27 @@ class KeycloakServer(RealmAdapter):
         representation = self._request("GET", _url(realm), f"read realm {realm}", missing_ok=True)
         if representation is None:
             return LiveRealm(realm, exists=False)
-        roles = self._read_roles(realm)
+        listed_roles = self._list_roles(_url(realm, "roles"), f"read the roles of {realm}")
+        groups = self._read_groups(realm)
+        # composites name their client by its id: they are read once the clients are known
+        clients = self._read_clients(realm)
+        client_ids = {client.id: client.client_id for client in clients}
+        roles = sorted(self._live_roles(realm, listed_roles, None, client_ids), key=lambda role: role.name)
         default_role = (representation.get("defaultRole") or {}).get("name")
         organizations_enabled = bool(representation.get("organizationsEnabled"))
         return LiveRealm(
             name=realm,
             display_name=representation.get("displayName") or None,
-            groups=self._read_groups(realm),
+            groups=groups,
             roles=roles,
+            client_roles=self._read_client_roles(realm, clients, client_ids),
             # the default role is a composite like any other: its composites were read with the roles
             default_roles=next((role.composites for role in roles if role.name == default_role), []),
             user_profile=self.read_user_profile(realm),
             organizations_enabled=organizations_enabled,
             # Keycloak refuses to list the organizations of a realm that has them off (HTTP 404)
             organizations=self._read_organizations(realm) if organizations_enabled else [],
-            clients=self._read_clients(realm),
+            clients=clients,
             identity_providers=self._read_identity_providers(realm),
         )
 
@@ -153,17 +214,38 @@ class KeycloakServer(RealmAdapter):
             pending += tree.incomplete(tree.add(children, parent_id))
         return parents_first(tree.groups.values())
 
-    def _read_roles(self, realm: str) -> list[LiveRole]:
-        """Every realm role of ``realm`` with its realm-role composites, by name."""
+    def _read_client_roles(self, realm: str, clients: list[LiveClient], client_ids: dict[str, str]) -> list[LiveRole]:
+        """The roles of every client but Keycloak's own, by clientId and name: a request per page of each client."""
         roles = []
-        for role in self._pages(_url(realm, "roles"), f"read the roles of {realm}", briefRepresentation="false"):
-            composites = self._realm_composites(realm, role["name"]) if role.get("composite") else []
-            roles.append(LiveRole(role["name"], role.get("description"), role.get("attributes") or {}, composites))
-        return sorted(roles, key=lambda role: role.name)
+        for client in clients:
+            if client.client_id not in KEYCLOAK_CLIENTS:
+                url, action = _url(realm, "clients", client.id, "roles"), f"read the roles of client '{client.client_id}' of {realm}"
+                roles += self._live_roles(realm, self._list_roles(url, action), client.client_id, client_ids)
+        return sorted(roles, key=lambda role: (role.client, role.name))
 
-    def _realm_composites(self, realm: str, role: str) -> list[str]:
-        composites = self._request("GET", _url(realm, "roles", role, "composites", "realm"), f"read role {role} of {realm}")
-        return sorted(composite["name"] for composite in composites)
+    def _list_roles(self, url: str, action: str) -> list[dict]:
+        """The role representations listed at ``url`` (the realm's or a client's), attributes included."""
+        return list(self._pages(url, action, briefRepresentation="false"))
+
+    def _live_roles(self, realm: str, listed: list[dict], client: str | None, client_ids: dict[str, str]) -> list[LiveRole]:
+        """Listed roles (the realm's, or the client ``client``'s) with their composites; ``client_ids`` maps the
+        ids of clients to their clientIds."""
+        return [
+            LiveRole(role["name"], role.get("description"), role.get("attributes") or {},
+                     self._composites(realm, role, client_ids), client)
+            for role in listed
+        ]
+
+    def _composites(self, realm: str, role: dict, client_ids: dict[str, str]) -> list[str]:
+        """The references of a role's composites, realm and client roles alike: one request, for a composite only.
+
+        Without ``first`` and ``max`` Keycloak answers them all at once; each says in ``containerId`` whose it is.
+        """
+        if not role.get("composite"):
+            return []
+        url = _url(realm, "roles-by-id", role["id"], "composites")
+        action = f"read the composites of role '{role['name']}' of {realm}"
+        return sorted(_reference(composite, client_ids) for composite in self._request("GET", url, action))
 
     def _read_organizations(self, realm: str) -> list[LiveOrganization]:
         """Every organization of ``realm``; the full list entries carry the attributes, so nothing more is asked."""
@@ -210,46 +292,98 @@ class KeycloakServer(RealmAdapter):
 
     # -- roles -------------------------------------------------------------------------------------------
 
-    def create_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Create a realm role."""
-        body = {"name": name, "description": description, "attributes": attributes}
-        self._request("POST", _url(realm, "roles"), f"create role '{name}' in {realm}", body=body)
+    def _create_role(self, realm: str, client_id: str | None, name: str, description: str | None,
+                     attributes: dict[str, list[str]]) -> None:
+        """Create a role of the realm (``client_id`` None) or of a client."""
+        action = f"create role '{role_reference(client_id, name)}' in {realm}"
+        url = self._roles_url(realm, client_id, action)
+        self._request("POST", url, action, body=_role_body(name, description, attributes))
 
-    def update_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Replace a realm role's description (None clears it) and attributes."""
-        body = {"name": name, "description": description, "attributes": attributes}
-        self._request("PUT", _url(realm, "roles", name), f"update role '{name}' of {realm}", body=body)
+    def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Replace the description and attributes of the role ``ref``.
 
-    def delete_role(self, realm: str, name: str) -> None:
-        """Delete a realm role; Keycloak drops it from composites and group mappings too."""
-        self._request("DELETE", _url(realm, "roles", name), f"delete role '{name}' of {realm}")
+        Keycloak's PUT clears a null description but keeps the attributes when they are left out: both are sent.
+        """
+        action = f"update role '{ref}' of {realm}"
+        body = _role_body(split_reference(ref)[1], description, attributes)
+        self._request("PUT", self._role_url(realm, ref, action), action, body=body)
+
+    def _delete_role(self, realm: str, ref: str) -> None:
+        """Delete the role ``ref``."""
+        action = f"delete role '{ref}' of {realm}"
+        self._request("DELETE", self._role_url(realm, ref, action), action)
 
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
-        """Make the realm roles ``names`` part of ``role``."""
-        url = _url(realm, "roles", role, "composites")
-        self._send_roles("POST", realm, url, f"add composites to role '{role}' of {realm}", names)
+        """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""
+        self._edit_composites("POST", realm, role, names, f"add composites to role '{role}' of {realm}")
 
     def remove_composites(self, realm: str, role: str, names: list[str]) -> None:
-        """Take the realm roles ``names`` out of ``role``."""
-        url = _url(realm, "roles", role, "composites")
-        self._send_roles("DELETE", realm, url, f"remove composites from role '{role}' of {realm}", names)
+        """Take the roles ``names`` out of ``role`` (references)."""
+        self._edit_composites("DELETE", realm, role, names, f"remove composites from role '{role}' of {realm}")
 
     def add_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
-        """Grant realm roles to a group (and so to its members and sub-groups' members)."""
-        url = _url(realm, "groups", group_id, "role-mappings", "realm")
-        self._send_roles("POST", realm, url, f"grant roles to group {group_id} of {realm}", names)
+        """Grant roles (references) to a group, and so to its members and sub-groups' members."""
+        self._edit_group_roles("POST", realm, group_id, names, f"grant roles to group {group_id} of {realm}")
 
     def remove_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
-        """Revoke realm roles from a group."""
-        url = _url(realm, "groups", group_id, "role-mappings", "realm")
-        self._send_roles("DELETE", realm, url, f"revoke roles from group {group_id} of {realm}", names)
+        """Revoke roles (references) from a group."""
+        self._edit_group_roles("DELETE", realm, group_id, names, f"revoke roles from group {group_id} of {realm}")
 
-    def _send_roles(self, method: str, realm: str, url: str, action: str, names: list[str]) -> None:
-        """Send the representations of the roles ``names``: composites and mappings find roles by id, not name."""
-        if not names:
-            return
-        roles = [self._request("GET", _url(realm, "roles", name), f"read role '{name}' of {realm}") for name in names]
-        self._request(method, url, action, body=roles)
+    def _edit_composites(self, method: str, realm: str, role: str, names: list[str], action: str) -> None:
+        """Post or delete the composites ``names`` of ``role``: one request takes roles of any kind."""
+        if names:
+            roles = self._representations(realm, names)
+            self._request(method, self._role_url(realm, role, action) + "/composites", action, body=roles)
+
+    def _edit_group_roles(self, method: str, realm: str, group_id: str, names: list[str], action: str) -> None:
+        """Post or delete a group's role mappings: the realm roles in one request, each client's in one more.
+
+        Every role is looked up before the first mapping is sent, so an unknown one changes nothing.
+        """
+        by_client: dict[str | None, list[dict]] = defaultdict(list)
+        for role in self._representations(realm, names):
+            by_client[role["containerId"] if role.get("clientRole") else None].append(role)
+        for client_uuid, roles in by_client.items():
+            mappings = ("realm",) if client_uuid is None else ("clients", client_uuid)
+            self._request(method, _url(realm, "groups", group_id, "role-mappings", *mappings), action, body=roles)
+
+    def _representations(self, realm: str, refs: list[str]) -> list[dict]:
+        """The representations of the roles ``refs``: composites and mappings find roles by id, not by name.
+
+        A request per role, and one per client named (an unknown client or role is an error naming the reference).
+        """
+        client_uuids: dict[str, str] = {}
+        roles = []
+        for ref in dict.fromkeys(refs):
+            action = f"find role '{ref}' of {realm}"
+            roles.append(self._request("GET", self._role_url(realm, ref, action, client_uuids), action))
+        return roles
+
+    def _roles_url(self, realm: str, client_id: str | None, action: str,
+                   client_uuids: dict[str, str] | None = None) -> str:
+        """The admin path of the realm's roles (``client_id`` None) or of a client's; see :meth:`_client_uuid`."""
+        if client_id is None:
+            return _url(realm, "roles")
+        return _url(realm, "clients", self._client_uuid(realm, client_id, action, client_uuids), "roles")
+
+    def _role_url(self, realm: str, ref: str, action: str, client_uuids: dict[str, str] | None = None) -> str:
+        """The admin path of the role ``ref`` (``name`` or ``clientId/name``)."""
+        client_id, name = split_reference(ref)
+        return f"{self._roles_url(realm, client_id, action, client_uuids)}/{quote(name, safe='')}"
+
+    def _client_uuid(self, realm: str, client_id: str, action: str, known: dict[str, str] | None = None) -> str:
+        """The id of the client whose clientId is ``client_id``; none is a :class:`KeycloakError` saying HTTP 404.
+
+        ``known`` (clientId to id) saves asking twice within one call.
+        """
+        known = {} if known is None else known
+        if client_id not in known:
+            # clientId= matches exactly (search=true would match a part)
+            found = self._request("GET", _url(realm, "clients"), action, params={"clientId": client_id})
+            if not found:
+                raise self._refusal(action, 404, f"no client has the clientId '{client_id}'")
+            known[client_id] = found[0]["id"]
+        return known[client_id]
 
     # -- organizations -----------------------------------------------------------------------------------
 
@@ -310,11 +444,8 @@ class KeycloakServer(RealmAdapter):
         secret, a :class:`KeycloakError` too.
         """
         action = f"read the secret of client '{client_id}' of {realm}"
-        # clientId= matches exactly (search=true would match a part)
-        found = self._request("GET", _url(realm, "clients"), action, params={"clientId": client_id})
-        if not found:
-            raise self._refusal(action, 404, "no client has that clientId")
-        secret = self._request("GET", _url(realm, "clients", found[0]["id"], "client-secret"), action)
+        url = _url(realm, "clients", self._client_uuid(realm, client_id, action), "client-secret")
+        secret = self._request("GET", url, action)
         if not secret.get("value"):
             raise KeycloakError(f"Keycloak at {self.settings.server_url} cannot {action}: it is a public or bearer-only client")
         return secret["value"]
@@ -468,7 +599,10 @@ class _GroupTree:
             parent = representation.get("parentId") or parent
             attributes = representation.get("attributes") or {}
             roles = sorted(representation.get("realmRoles") or [])
-            self.groups[group_id] = LiveGroup(group_id, representation["name"], parent, attributes, roles)
+            # the names of the client roles granted, by clientId
+            granted = representation.get("clientRoles") or {}
+            client_roles = {client: sorted(granted[client]) for client in sorted(granted)}
+            self.groups[group_id] = LiveGroup(group_id, representation["name"], parent, attributes, roles, client_roles)
             self._expected[group_id] = representation.get("subGroupCount", 0)
             self._seen[parent] += 1
             new.append(group_id)
@@ -511,6 +645,32 @@ def _managed_count(page: list[dict]) -> int:
     """
     managed = {g["id"] for g, _ in _walk(page, None) if (g.get("attributes") or {}).get(ATTR_MANAGED) == ["true"]}
     return len(managed)
+
+
+def split_reference(ref: str) -> tuple[str | None, str]:
+    """The clientId (None for a realm role) and the name of the role ``ref`` refers to.
+
+    Role names never contain ``/``; clientIds may (a SAML client's is often a URL): the name is what follows the
+    last one.
+    """
+    client_id, _, name = ref.rpartition("/")
+    return client_id or None, name
+
+
+def role_reference(client_id: str | None, name: str) -> str:
+    """How a role is referred to: ``name`` for a realm role, ``clientId/name`` for a client's."""
+    return f"{client_id}/{name}" if client_id else name
+
+
+def _reference(representation: dict, client_ids: dict[str, str]) -> str:
+    """The reference of a RoleRepresentation; a client role's ``containerId`` is its client's id (in ``client_ids``)."""
+    client_id = client_ids[representation["containerId"]] if representation.get("clientRole") else None
+    return role_reference(client_id, representation["name"])
+
+
+def _role_body(name: str, description: str | None, attributes: dict[str, list[str]]) -> dict:
+    """The RoleRepresentation groupid writes."""
+    return {"name": name, "description": description, "attributes": attributes}
 
 
 def live_organization(representation: dict) -> LiveOrganization:

@@ -6,8 +6,11 @@ refusals: a sibling group, role, realm, username, clientId, identity provider al
 or an email domain another organization has, is a :class:`Conflict`; an unknown realm, group, role, user,
 client, identity provider or organization is a :class:`KeycloakError` saying HTTP 404, and so is any
 organization call on a realm without Organizations enabled. A new realm comes with Keycloak's default roles,
-clients and user profile, and user attributes the profile does not declare are dropped silently, as Keycloak
-24+ does.
+clients (with the roles of Keycloak's own clients) and user profile, and user attributes the profile does not
+declare are dropped silently, as Keycloak 24+ does.
+
+Roles are kept by client id and name, as Keycloak keeps them by id: a renamed client keeps its roles and their
+grants, and a deleted client or role leaves no composite or group mapping behind.
 
 Organizations, clients and identity providers are kept as the representations Keycloak would answer, and read
 through the same conversions as the real server's (:func:`~groupid.realms.keycloak.live_client` and its
@@ -20,21 +23,50 @@ import copy
 import secrets
 import time
 import uuid
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from groupid.errors import Conflict, KeycloakError, RealmExists
 from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
-from groupid.realms.keycloak import SECRET_KEYS, SECRET_MASK, parents_first
+from groupid.realms.keycloak import KEYCLOAK_CLIENTS, SECRET_KEYS, SECRET_MASK, RolesByReference, parents_first
+from groupid.realms.keycloak import role_reference, split_reference
 from groupid.realms.keycloak import live_client, live_identity_provider, live_organization
 from groupid.state import USER_PROFILE_GROUP, user_profile
 
 WHERE = "Keycloak (in memory)"
 
-_Edit = Callable[[list[str], list[str]], None]  # _add or _remove: changes a list of role names in place
+_Key = tuple[str | None, str]  # a role: the id of its client (None for a realm role) and its name
+
+_Edit = Callable[[list[_Key], list[_Key]], None]  # _add or _remove: changes a list of roles in place
 
 # the realm roles Keycloak gives every new realm, with the descriptions it gives them
 _BUILT_IN_ROLES = {"offline_access": "${role_offline-access}", "uma_authorization": "${role_uma_authorization}"}
+
+# the roles of Keycloak 26.5's own clients in a new realm, with their composites (roles of the same client); each
+# is described as "${role_<name>}"
+_REALM_MANAGEMENT_ROLES = (
+    "create-client", "impersonation", "manage-authorization", "manage-clients", "manage-events",
+    "manage-identity-providers", "manage-realm", "manage-users", "query-clients", "query-groups", "query-realms",
+    "query-users", "view-authorization", "view-clients", "view-events", "view-identity-providers", "view-realm",
+    "view-users",
+)
+_BUILT_IN_CLIENT_ROLES = {
+    "account": {
+        "delete-account": [], "manage-account": ["manage-account-links"], "manage-account-links": [],
+        "manage-consent": ["view-consent"], "view-applications": [], "view-consent": [], "view-groups": [],
+        "view-profile": [],
+    },
+    "broker": {"read-token": []},
+    "realm-management": {
+        **{name: [] for name in _REALM_MANAGEMENT_ROLES},
+        "view-clients": ["query-clients"], "view-users": ["query-groups", "query-users"],
+        "realm-admin": list(_REALM_MANAGEMENT_ROLES),
+    },
+}
+
+# what the default role of a new realm is made of
+_DEFAULT_ROLE_COMPOSITES = ("offline_access", "uma_authorization", "account/view-profile", "account/manage-account")
 
 # user profile policies under which Keycloak keeps attributes the profile does not declare, when an admin writes
 _KEEPS_UNDECLARED = {"ENABLED", "ADMIN_EDIT"}
@@ -64,7 +96,7 @@ class _Group:
     name: str
     parent_id: str | None
     attributes: dict[str, list[str]]
-    realm_roles: list[str] = field(default_factory=list)
+    roles: list[_Key] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
 
 
@@ -73,15 +105,15 @@ class _Role:
     name: str
     description: str | None
     attributes: dict[str, list[str]]
-    composites: list[str] = field(default_factory=list)
+    composites: list[_Key] = field(default_factory=list)
 
 
 @dataclass
 class _Realm:
     name: str
     display_name: str | None
-    roles: dict[str, _Role]
     user_profile: dict
+    roles: dict[_Key, _Role] = field(default_factory=dict)  # realm and client roles
     groups: dict[str, _Group] = field(default_factory=dict)
     users: dict[str, dict] = field(default_factory=dict)
     organizations_enabled: bool = False
@@ -91,12 +123,24 @@ class _Realm:
     identity_providers: dict[str, dict] = field(default_factory=dict)
 
     @property
-    def default_role(self) -> str:
-        """The name of the realm's default role, as Keycloak names it."""
-        return f"default-roles-{self.name}"
+    def default_role(self) -> _Key:
+        """The realm's default role, as Keycloak names it."""
+        return None, f"default-roles-{self.name}"
+
+    def client_id(self, client_uuid: str | None) -> str | None:
+        """The current clientId of the client with that id; None for None (the realm)."""
+        return self.clients[client_uuid]["clientId"] if client_uuid else None
+
+    def reference(self, key: _Key) -> str:
+        """How the role ``key`` is referred to, under its client's current clientId."""
+        return role_reference(self.client_id(key[0]), key[1])
+
+    def references(self, keys: list[_Key]) -> list[str]:
+        """The references of the roles ``keys``, sorted."""
+        return sorted(self.reference(key) for key in keys)
 
 
-class MemoryRealms(RealmAdapter):
+class MemoryRealms(RolesByReference, RealmAdapter):
     """Realms kept in memory, with Keycloak's observable behaviour.
 
     ``requests`` counts the calls made, one for each (the round trips an ideal server would need), so that a
@@ -121,17 +165,16 @@ class MemoryRealms(RealmAdapter):
         if realm not in self.realms:
             return LiveRealm(realm, exists=False)
         state = self.realms[realm]
-        # copies: what a caller does with the answer must not change the realm, as with a server
-        groups = [
-            LiveGroup(g.id, g.name, g.parent_id, copy.deepcopy(g.attributes), sorted(g.realm_roles)) for g in state.groups.values()
-        ]
-        roles = [LiveRole(r.name, r.description, copy.deepcopy(r.attributes), sorted(r.composites)) for r in state.roles.values()]
+        roles = [_live_role(state, key, role) for key, role in state.roles.items()]
+        default_role = state.roles.get(state.default_role)
         return LiveRealm(
             name=realm,
             display_name=state.display_name,
-            groups=parents_first(groups),
-            roles=sorted(roles, key=lambda role: role.name),
-            default_roles=sorted(state.roles[state.default_role].composites) if state.default_role in state.roles else [],
+            groups=parents_first(_live_group(state, group) for group in state.groups.values()),
+            roles=sorted((role for role in roles if role.client is None), key=lambda role: role.name),
+            client_roles=sorted((role for role in roles if role.client and role.client not in KEYCLOAK_CLIENTS),
+                                key=lambda role: (role.client, role.name)),
+            default_roles=state.references(default_role.composites) if default_role else [],
             user_profile=copy.deepcopy(state.user_profile),
             organizations_enabled=state.organizations_enabled,
             # turned off, Organizations are hidden, not gone
@@ -145,13 +188,16 @@ class MemoryRealms(RealmAdapter):
         self.requests += 1
         if realm in self.realms:
             raise RealmExists(f"realm '{realm}' already exists at {WHERE}; nothing was changed")
-        roles = {name: _Role(name, description, {}) for name, description in _BUILT_IN_ROLES.items()}
-        state = _Realm(realm, display_name or None, roles, _default_user_profile())
-        roles[state.default_role] = _Role(state.default_role, "${role_default-roles}", {}, list(_BUILT_IN_ROLES))
+        state = _Realm(realm, display_name or None, _default_user_profile())
+        state.roles = {(None, name): _Role(name, description, {}) for name, description in _BUILT_IN_ROLES.items()}
         for built_in in _BUILT_IN_CLIENTS:
             client = _new_client(_for_realm(built_in, realm))
             client["name"] = f"${{client_{client['clientId']}}}"
             state.clients[client["id"]] = client
+            _give_built_in_roles(state, client)
+        default_role = _Role(state.default_role[1], "${role_default-roles}", {})
+        default_role.composites = [_key(state, ref, "create realm") for ref in _DEFAULT_ROLE_COMPOSITES]
+        state.roles[state.default_role] = default_role
         self.realms[realm] = state
 
     def update_realm(self, realm: str, display_name: str | None, organizations_enabled: bool | None = None) -> None:
@@ -211,54 +257,54 @@ class MemoryRealms(RealmAdapter):
 
     # -- roles -------------------------------------------------------------------------------------------
 
-    def create_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Create a realm role."""
-        action = f"create role '{name}' in {realm}"
+    def _create_role(self, realm: str, client_id: str | None, name: str, description: str | None,
+                     attributes: dict[str, list[str]]) -> None:
+        """Create a role of the realm (``client_id`` None) or of a client; its name is unique there."""
+        action = f"create role '{role_reference(client_id, name)}' in {realm}"
         state = self._realm(realm, action)
-        if name in state.roles:
+        key = (_client_uuid(state, client_id, action), name)
+        if key in state.roles:
             raise _conflict(action, f"Role with name {name} already exists")
-        state.roles[name] = _Role(name, description, copy.deepcopy(attributes))
+        state.roles[key] = _Role(name, description, copy.deepcopy(attributes))
 
-    def update_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Replace a realm role's description (None clears it) and attributes."""
-        action = f"update role '{name}' of {realm}"
-        role = _role(self._realm(realm, action), name, action)
+    def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Replace the description and attributes of the role ``ref``."""
+        action = f"update role '{ref}' of {realm}"
+        state = self._realm(realm, action)
+        role = state.roles[_key(state, ref, action)]
         role.description, role.attributes = description, copy.deepcopy(attributes)
 
-    def delete_role(self, realm: str, name: str) -> None:
-        """Delete a realm role, and with it its place in composites and group mappings."""
-        action = f"delete role '{name}' of {realm}"
+    def _delete_role(self, realm: str, ref: str) -> None:
+        """Delete the role ``ref``."""
+        action = f"delete role '{ref}' of {realm}"
         state = self._realm(realm, action)
-        _role(state, name, action)
-        del state.roles[name]
-        for other in state.roles.values():
-            _remove(other.composites, [name])
-        for group in state.groups.values():
-            _remove(group.realm_roles, [name])
+        _drop_roles(state, [_key(state, ref, action)])
 
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
-        """Make the realm roles ``names`` part of ``role``."""
+        """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""
         self._edit_composites(realm, role, names, _add, f"add composites to role '{role}' of {realm}")
 
     def remove_composites(self, realm: str, role: str, names: list[str]) -> None:
-        """Take the realm roles ``names`` out of ``role``."""
+        """Take the roles ``names`` out of ``role`` (references)."""
         self._edit_composites(realm, role, names, _remove, f"remove composites from role '{role}' of {realm}")
 
     def add_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
-        """Grant realm roles to a group."""
+        """Grant roles (references) to a group."""
         self._edit_group_roles(realm, group_id, names, _add, f"grant roles to group {group_id} of {realm}")
 
     def remove_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
-        """Revoke realm roles from a group."""
+        """Revoke roles (references) from a group."""
         self._edit_group_roles(realm, group_id, names, _remove, f"revoke roles from group {group_id} of {realm}")
 
     def _edit_composites(self, realm: str, role: str, names: list[str], edit: _Edit, action: str) -> None:
         state = self._realm(realm, action)
-        edit(_role(state, role, action).composites, _known_roles(state, names, action))
+        composites = _known_roles(state, realm, names)
+        edit(state.roles[_key(state, role, action)].composites, composites)
 
     def _edit_group_roles(self, realm: str, group_id: str, names: list[str], edit: _Edit, action: str) -> None:
         state = self._realm(realm, action)
-        edit(_group(state, group_id, action).realm_roles, _known_roles(state, names, action))
+        group = _group(state, group_id, action)
+        edit(group.roles, _known_roles(state, realm, names))
 
     # -- organizations -----------------------------------------------------------------------------------
 
@@ -326,16 +372,16 @@ class MemoryRealms(RealmAdapter):
         action = f"delete client {client_uuid} of {realm}"
         state = self._realm(realm, action)
         del state.clients[_client(state, client_uuid, action)["id"]]
+        # its roles go with it, and so do their grants
+        _drop_roles(state, [key for key in state.roles if key[0] == client_uuid])
 
     def client_secret(self, realm: str, client_id: str) -> str:
         """The secret of the confidential client whose clientId is ``client_id``."""
         action = f"read the secret of client '{client_id}' of {realm}"
-        found = [c for c in self._realm(realm, action).clients.values() if c["clientId"] == client_id]
-        if not found:
-            raise _missing(action, "no client has that clientId")
-        if not found[0].get("secret"):
+        client = _client_named(self._realm(realm, action), client_id, action)
+        if not client.get("secret"):
             raise KeycloakError(f"{WHERE} cannot {action}: it is a public or bearer-only client")
-        return found[0]["secret"]
+        return client["secret"]
 
     # -- identity providers ------------------------------------------------------------------------------
 
@@ -422,6 +468,31 @@ class MemoryRealms(RealmAdapter):
         if realm not in self.realms:
             raise _missing(action, "Realm not found.")
         return self.realms[realm]
+
+
+def _give_built_in_roles(state: _Realm, client: dict) -> None:
+    """Give one of Keycloak's own clients the roles Keycloak gives it."""
+    roles = _BUILT_IN_CLIENT_ROLES.get(client["clientId"], {})
+    for name in roles:
+        state.roles[client["id"], name] = _Role(name, f"${{role_{name}}}", {})
+    for name, composites in roles.items():
+        state.roles[client["id"], name].composites = [(client["id"], composite) for composite in composites]
+
+
+def _live_role(state: _Realm, key: _Key, role: _Role) -> LiveRole:
+    """A stored role as the live state shows it; a copy, as a server's answer is."""
+    composites = state.references(role.composites)
+    return LiveRole(role.name, role.description, copy.deepcopy(role.attributes), composites, state.client_id(key[0]))
+
+
+def _live_group(state: _Realm, group: _Group) -> LiveGroup:
+    """A stored group as the live state shows it: its realm roles, and its client roles by clientId."""
+    names: dict[str | None, list[str]] = defaultdict(list)
+    for client_uuid, name in group.roles:
+        names[state.client_id(client_uuid)].append(name)
+    realm_roles = sorted(names.pop(None, []))
+    client_roles = {client_id: sorted(names[client_id]) for client_id in sorted(names)}
+    return LiveGroup(group.id, group.name, group.parent_id, copy.deepcopy(group.attributes), realm_roles, client_roles)
 
 
 def _default_user_profile() -> dict:
@@ -526,17 +597,44 @@ def _group(state: _Realm, group_id: str, action: str) -> _Group:
     return _found(state.groups, group_id, action, "Could not find group by id")
 
 
-def _role(state: _Realm, name: str, action: str) -> _Role:
-    return _found(state.roles, name, action, "Could not find role")
+def _client_named(state: _Realm, client_id: str, action: str) -> dict:
+    """The client whose clientId is ``client_id`` (matched exactly)."""
+    found = [client for client in state.clients.values() if client["clientId"] == client_id]
+    if not found:
+        raise _missing(action, f"no client has the clientId '{client_id}'")
+    return found[0]
+
+
+def _client_uuid(state: _Realm, client_id: str | None, action: str) -> str | None:
+    """The id of the client whose clientId is ``client_id``; None for None (a realm role's)."""
+    return None if client_id is None else _client_named(state, client_id, action)["id"]
 
 
 def _user(state: _Realm, user_id: str, action: str) -> dict:
     return _found(state.users, user_id, action, "User not found")
 
 
-def _known_roles(state: _Realm, names: list[str], action: str) -> list[str]:
-    """``names``, each checked to be a realm role: Keycloak refuses the whole request for one unknown name."""
-    return [_role(state, name, action).name for name in names]
+def _key(state: _Realm, ref: str, action: str) -> _Key:
+    """The role a reference (``name`` or ``clientId/name``) refers to; an unknown client or role is HTTP 404."""
+    client_id, name = split_reference(ref)
+    key = (_client_uuid(state, client_id, action), name)
+    _found(state.roles, key, action, "Could not find role")
+    return key
+
+
+def _known_roles(state: _Realm, realm: str, refs: list[str]) -> list[_Key]:
+    """The roles ``refs``, each looked up as Keycloak looks them up: one unknown changes nothing."""
+    return [_key(state, ref, f"find role '{ref}' of {realm}") for ref in refs]
+
+
+def _drop_roles(state: _Realm, keys: list[_Key]) -> None:
+    """Delete roles, and with them their place in composites and group mappings."""
+    for key in keys:
+        del state.roles[key]
+    for role in state.roles.values():
+        _remove(role.composites, keys)
+    for group in state.groups.values():
+        _remove(group.roles, keys)
 
 
 def _check_free(state: _Realm, parent_id: str | None, name: str, action: str) -> None:
