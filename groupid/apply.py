@@ -77,9 +77,9 @@ class _Applier:
             ("update", "realm"): self._update_realm,
             ("create", "user-profile"): self._user_profile,
             ("update", "user-profile"): self._user_profile,
-            ("create", "role"): lambda c: adapter.create_role(self.realm, c.key, c.data["description"], c.data["attributes"]),
-            ("update", "role"): lambda c: adapter.update_role(self.realm, c.key, c.data["description"], c.data["attributes"]),
-            ("delete", "role"): lambda c: adapter.delete_role(self.realm, c.key),
+            ("create", "role"): self._role,
+            ("update", "role"): self._role,
+            ("delete", "role"): self._role,
             ("create", "composites"): self._composites,
             ("update", "composites"): self._composites,
             ("update", "default-roles"): self._composites,
@@ -140,6 +140,19 @@ class _Applier:
             secret = self.adapter.client_secret(realm, client_id)
             representation = {**representation, "config": {**representation["config"], "clientSecret": secret}}
         self.adapter.create_identity_provider(self.realm, representation)
+
+    def _role(self, change: Change) -> None:
+        """Realm and client roles alike; a change's data names the client when the role has one."""
+        data, adapter = change.data, self.adapter
+        if data.get("client"):
+            write = {"create": adapter.create_client_role, "update": adapter.update_client_role,
+                     "delete": adapter.delete_client_role}[change.action]
+            target = (self.realm, data["client"], data["name"])
+        else:
+            write = {"create": adapter.create_role, "update": adapter.update_role,
+                     "delete": adapter.delete_role}[change.action]
+            target = (self.realm, data["name"])
+        write(*target) if change.action == "delete" else write(*target, data["description"], data["attributes"])
 
     def _user_profile(self, change: Change) -> None:
         self.adapter.set_user_profile(self.realm, change.data["profile"])

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 
 from pathlib import Path
 
+from groupid.errors import ConfigurationError
 from groupid.plan import Change, Create, Delete, FieldChange, Finding, Plan, Update
 from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
 from groupid.spec import load_spec
@@ -111,7 +112,7 @@ class _RealmDiff:
         self.groups_by_id = {g.id: g for g in self.live.groups}
         self.owned_groups = {g.attribute(ATTR_CODE): g for g in self.live.groups if _owned(g.attributes) and g.attribute(ATTR_CODE)}
         self.groups_by_path = {self.paths[g.id]: g for g in self.live.groups}
-        self.roles = {r.name: r for r in self.live.roles}
+        self.roles = {r.ref: r for r in [*self.live.roles, *self.live.client_roles]}
         self.ids: dict[str, str] = {}  # code -> live group id, for groups matched (owned or adopted/unmanaged)
         self.codes_by_id: dict[str, str] = {}
         self.placed = list(_place(self.desired.groups))
@@ -175,28 +176,40 @@ class _RealmDiff:
     # -- roles ----------------------------------------------------------------------------------------
 
     def _diff_roles(self) -> None:
-        nodes = {role.name: role for role in self.desired.roles}
-        wanted = {name: {"description": role.description, f"attributes.{ATTR_MANAGED}": "true"}
-                  for name, role in nodes.items()}
+        nodes = {role.ref: role for role in self.desired.roles}
+        self._check_clients_exist(nodes.values())
+        wanted = {ref: {"description": role.description, f"attributes.{ATTR_MANAGED}": "true"}
+                  for ref, role in nodes.items()}
 
         def view(role: LiveRole) -> dict:
             return {"description": role.description or None, f"attributes.{ATTR_MANAGED}": _first(role.attributes, ATTR_MANAGED)}
 
-        def data(name: str, role: LiveRole | None) -> dict:
-            node = nodes.get(name)
+        def data(ref: str, role: LiveRole | None) -> dict:
+            node = nodes.get(ref)
             if node is None:
-                return {"name": name}
-            return {"description": node.description, "attributes": {**(role.attributes if role else {}), **OWNED}}
+                return {"client": role.client, "name": role.name}
+            attributes = {**(role.attributes if role else {}), **OWNED}
+            return {"client": node.client, "name": node.name, "description": node.description, "attributes": attributes}
 
-        self._diff_objects("role", wanted, self.roles, view, lambda r: _owned(r.attributes), data, lambda n: f"role {n}")
-        for name, role in nodes.items():
-            live = self.roles.get(name)
+        self._diff_objects("role", wanted, self.roles, view, lambda r: _owned(r.attributes), data, lambda r: f"role {r}")
+        for ref, role in nodes.items():
+            live = self.roles.get(ref)
             if live is None or _owned(live.attributes) or self.options.adopt:
                 self._diff_composites(role, live.composites if live else [])
 
+    def _check_clients_exist(self, roles) -> None:
+        """Client roles need their client; groupid does not make app clients up."""
+        clients = {c.client_id for c in self.live.clients} | {c.client_id for c in self.desired.clients}
+        missing = sorted({role.ref for role in roles if role.client and role.client not in clients})
+        if missing:
+            raise ConfigurationError(
+                f"realm {self.desired.realm}: the client of role {', '.join(missing)} does not exist there; "
+                "create the client first (or drop client: from the role)"
+            )
+
     def _diff_composites(self, role: RoleNode, live: list[str]) -> None:
-        self._diff_set("composites", role.name, f"composites of role {role.name}", live, role.composites,
-                       {"role": role.name})
+        self._diff_set("composites", role.ref, f"composites of role {role.ref}", live, role.composites,
+                       {"role": role.ref})
 
     def _diff_set(self, kind: str, key: str, label: str, live: list[str], wanted, data: dict, depth: int = 0) -> None:
         """A change adding and removing members of a set (composites, a group's roles), when they differ."""
@@ -212,7 +225,7 @@ class _RealmDiff:
         """Add the spec's default roles; remove only groupid's own roles that left the list."""
         live = set(self.live.default_roles)
         wanted = set(self.desired.default_roles)
-        owned = {r.name for r in self.live.roles if _owned(r.attributes)} - set(KEYCLOAK_DEFAULT_ROLES)
+        owned = {ref for ref, role in self.roles.items() if _owned(role.attributes)} - set(KEYCLOAK_DEFAULT_ROLES)
         add = sorted(wanted - live)
         remove = sorted((live & owned) - wanted)
         if add or remove:
@@ -259,7 +272,7 @@ class _RealmDiff:
                 "id": live.id, "name": node.name, "attributes": attributes,
                 "parent": item.parent, "parent_id": self.ids.get(item.parent), "move": parent_code != item.parent},
                 item.depth))
-        self._diff_group_roles(node, label, live.realm_roles, item.depth)
+        self._diff_group_roles(node, label, live.role_refs(), item.depth)
 
     def _match(self, code: str, group_id: str) -> None:
         self.ids[code] = group_id

@@ -66,7 +66,8 @@ def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int]]:
         else:
             company_of[group.id] = company_of[parent.id]
             departments.append(_department(group, codes, parent, company_of))
-    roles = CommentedSeq(_role(r) for r in live.roles if r.name in _exported_roles(live))
+    exported = _exported_roles(live)
+    roles = CommentedSeq(_role(r) for r in [*live.roles, *live.client_roles] if r.ref in exported)
     info = _flow({
         "code": re.sub(r"[^A-Za-z0-9._-]", "-", live.name.upper()),
         "name": live.display_name or live.name,
@@ -88,10 +89,11 @@ def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int]]:
 
 def _exported_roles(live: LiveRealm) -> set[str]:
     """The realm's roles, without Keycloak's own unless a group or another role uses them."""
-    used = {name for g in live.groups for name in g.realm_roles}
-    used |= {name for r in live.roles if r.name != default_role_name(live.name) for name in r.composites}
+    used = {ref for g in live.groups for ref in g.role_refs()}
+    used |= {ref for r in live.roles if r.name != default_role_name(live.name) for ref in r.composites}
     builtin = {default_role_name(live.name), *KEYCLOAK_DEFAULT_ROLES}
-    return {r.name for r in live.roles if r.name not in builtin or r.name in used}
+    realm = {r.ref for r in live.roles if r.name not in builtin or r.name in used}
+    return realm | {r.ref for r in live.client_roles}
 
 
 def _codes(groups: list[LiveGroup]) -> dict[str, str]:
@@ -128,8 +130,8 @@ def _company(group: LiveGroup, codes: dict[str, str], parent: LiveGroup | None) 
             entry[key] = group.attribute(key)
     if group.attributes.get("email_domains"):
         entry["email_domains"] = list(group.attributes["email_domains"])
-    if group.realm_roles:
-        entry["roles"] = sorted(group.realm_roles)
+    if group.role_refs():
+        entry["roles"] = group.role_refs()
     return _flow(entry)
 
 
@@ -137,13 +139,13 @@ def _department(group: LiveGroup, codes: dict[str, str], parent: LiveGroup, comp
     entry = {"code": codes[group.id], "name": group.name, "company": company_of[group.id]}
     if company_of.get(parent.id) != codes[parent.id]:  # the parent is a department, not the company itself
         entry["parent"] = codes[parent.id]
-    if group.realm_roles:
-        entry["roles"] = sorted(group.realm_roles)
+    if group.role_refs():
+        entry["roles"] = group.role_refs()
     return _flow(entry)
 
 
 def _role(role) -> CommentedMap:
-    entry = {"name": role.name}
+    entry = {"name": role.name, **({"client": role.client} if role.client else {})}
     if role.description:
         entry["description"] = role.description
     if role.composites:

@@ -48,6 +48,13 @@ def _display_name(value: str) -> str:
 Code = Annotated[str, AfterValidator(_matching(_CODE, "code (letters, digits, '.', '_', '-')"))]
 RealmName = Annotated[str, AfterValidator(_matching(_REALM, "realm name (lower-case letters, digits, '_', '-')"))]
 RoleName = Annotated[str, AfterValidator(_matching(_ROLE, "role name (letters, digits, '.', '_', ':', '-')"))]
+ClientId = Annotated[str, AfterValidator(_matching(_ROLE, "clientId (letters, digits, '.', '_', ':', '-')"))]
+RoleRef = Annotated[str, AfterValidator(_matching(
+    re.compile(rf"(?:{_ROLE.pattern}/)?{_ROLE.pattern}"), "role reference (a realm role, or client/role)"))]
+
+KEYCLOAK_CLIENTS = frozenset({"account", "account-console", "admin-cli", "broker", "realm-management",
+                              "security-admin-console"})
+"""Clients every realm has; their roles (``realm-management/view-users``, …) may be used without defining them."""
 Name = Annotated[str, AfterValidator(_display_name)]
 Domain = Annotated[str, AfterValidator(lambda v: _matching(_DOMAIN, "email domain")(v.lower()))]
 Uscc = Annotated[str, AfterValidator(str.upper)]
@@ -119,7 +126,7 @@ class Company(Record):
     own_realm: bool = False  #: data sovereignty: a realm of its own under topology realm-per-company
     realm: RealmName | None = None  #: the name of that realm (default: <group realm>-<code in lower case>)
     email_domains: list[Domain] = []
-    roles: list[RoleName] = []  #: realm roles granted to everyone in the company, subsidiaries excepted
+    roles: list[RoleRef] = []  #: roles granted to everyone in the company, subsidiaries excepted
 
 
 
@@ -132,7 +139,7 @@ class Department(Record):
     name: Name
     company: Code
     parent: Code | None = None
-    roles: list[RoleName] = []  #: realm roles granted to everyone in the department and its sub-departments
+    roles: list[RoleRef] = []  #: roles granted to everyone in the department and its sub-departments
 
 
 
@@ -143,8 +150,14 @@ class Role(Record):
     key_field: ClassVar[str] = "name"
 
     name: RoleName
+    client: ClientId | None = None  #: the clientId of the client the role belongs to; a realm role without
     description: str | None = None
-    composites: list[RoleName] = []
+    composites: list[RoleRef] = []  #: roles it includes: ``name`` for realm roles, ``client/name`` for client roles
+
+    @property
+    def key(self) -> str:
+        """How other records refer to the role: ``name``, or ``client/name`` for a client role."""
+        return f"{self.client}/{self.name}" if self.client else self.name
 
 
 
@@ -192,7 +205,7 @@ class Group(Record):
     realm: RealmName
     topology: Topology = Topology.GROUPS
     description: str | None = None
-    default_roles: list[RoleName] = []  #: realm roles every user of the realm gets
+    default_roles: list[RoleRef] = []  #: roles every user of the realm gets
     declare_user_attributes: bool = True  #: declare groupid's user attributes in the realm's user profile
     public_url: PublicUrl | None = None  #: where people reach Keycloak; links between realms point there
     companies: list[Company] = []
@@ -297,14 +310,20 @@ class _Checker:
     def _check_roles(self) -> None:
         for role in self.roles.values():
             for composite in role.composites:
-                self._resolve(role, "composites", composite, self.roles, "role")
+                self._resolve_role(role, "composites", composite)
         for record in [*self.companies.values(), *self.departments.values()]:
-            for name in record.roles:
-                self._resolve(record, "roles", name, self.roles, "role")
-        for name in self.group.default_roles:
-            if name not in self.roles:
-                self.problems.append(Problem(self.group.where("default_roles"), f"group: default role '{name}' is not a known role{_suggest(name, self.roles, '')}"))
+            for ref in record.roles:
+                self._resolve_role(record, "roles", ref)
+        for ref in self.group.default_roles:
+            if not _keycloak_role(ref) and ref not in self.roles:
+                self.problems.append(Problem(self.group.where("default_roles"),
+                                             f"group: default role '{ref}' is not a known role{_suggest(ref, self.roles, '')}"))
         self._check_cycles(self.roles, lambda r: r.composites, "composite")
+
+    def _resolve_role(self, record: Record, key: str, ref: str) -> None:
+        """Roles of Keycloak's own clients (realm-management/view-users) exist in every realm."""
+        if not _keycloak_role(ref):
+            self._resolve(record, key, ref, self.roles, "role")
 
     def _check_people(self) -> None:
         for person in self.people.values():
@@ -412,6 +431,11 @@ def find_cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:
                 on_path.add(nxt)
                 stack.append(iter(graph.get(nxt, [])))
     return sorted(cycles.values(), key=lambda c: order[c[0]])
+
+
+def _keycloak_role(ref: str) -> bool:
+    client, _, name = ref.rpartition("/")
+    return bool(name) and client in KEYCLOAK_CLIENTS
 
 
 def _at(record: Record) -> str:

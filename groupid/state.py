@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from groupid.errors import ConfigurationError, SourceError
-from groupid.model import Company, Department, Group, Role, Topology, own_realm_name
+from groupid.model import KEYCLOAK_CLIENTS, Company, Department, Group, Role, Topology, own_realm_name
 from groupid.spec import load_spec
 
 ATTR_CODE = "groupid.code"
@@ -64,11 +64,17 @@ class GroupNode:
 
 @dataclass(frozen=True)
 class RoleNode:
-    """A desired realm role and the realm roles it includes."""
+    """A desired role — a realm role, or a client's when ``client`` is set — and the roles it includes."""
 
     name: str
     description: str | None
-    composites: tuple[str, ...]
+    composites: tuple[str, ...]  #: references: ``name`` or ``clientId/name``
+    client: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """How the role is referenced: ``name`` or ``clientId/name``."""
+        return f"{self.client}/{self.name}" if self.client else self.name
 
 
 @dataclass(frozen=True)
@@ -273,7 +279,7 @@ def _owned(code: str, kind: str) -> Attributes:
 
 
 def _role_node(role: Role) -> RoleNode:
-    return RoleNode(role.name, role.description, tuple(role.composites))
+    return RoleNode(role.name, role.description, tuple(role.composites), role.client)
 
 
 def default_role_name(realm: str) -> str:
@@ -291,7 +297,7 @@ def realm_representation(state: RealmState) -> dict:
         "name": default_role_name(state.realm),
         "description": "${role_default-roles}",
         "composite": True,
-        "composites": {"realm": [*KEYCLOAK_DEFAULT_ROLES, *state.default_roles]},
+        "composites": _composites_representation([*KEYCLOAK_DEFAULT_ROLES, *state.default_roles]),
     }
     return {
         "realm": state.realm,
@@ -300,7 +306,7 @@ def realm_representation(state: RealmState) -> dict:
         "groups": [_group_representation(node) for node in state.groups],
         "roles": {
             "realm": [
-                *(_role_representation(role) for role in state.roles),
+                *(_role_representation(role) for role in state.roles if role.client is None),
                 # an import names every role its default role includes, Keycloak's own ones too
                 *({"name": name, "description": text} for name, text in KEYCLOAK_DEFAULT_ROLES.items()),
                 default_role,
@@ -339,7 +345,7 @@ def _group_representation(node: GroupNode) -> dict:
     return {
         "name": node.name,
         "attributes": node.attributes,
-        "realmRoles": list(node.roles),
+        **_mappings_representation(node.roles),
         "subGroups": [_group_representation(child) for child in node.children],
     }
 
@@ -349,8 +355,34 @@ def _role_representation(role: RoleNode) -> dict:
     if role.description:
         representation["description"] = role.description
     if role.composites:
-        representation["composites"] = {"realm": list(role.composites)}
+        representation["composites"] = _composites_representation(role.composites)
     return representation
+
+
+def _importable(refs) -> tuple[list[str], dict[str, list[str]]]:
+    """Realm role names and client roles by clientId, for an import.
+
+    Roles of the apps' clients are left out: an import of the realm alone has no such clients yet;
+    ``groupid apply`` grants them once the clients exist.
+    """
+    realm, clients = [], {}
+    for ref in refs:
+        client, _, name = ref.rpartition("/")
+        if not client:
+            realm.append(name)
+        elif client in KEYCLOAK_CLIENTS:
+            clients.setdefault(client, []).append(name)
+    return realm, clients
+
+
+def _composites_representation(refs) -> dict:
+    realm, clients = _importable(refs)
+    return {"realm": realm, **({"client": clients} if clients else {})}
+
+
+def _mappings_representation(refs) -> dict:
+    realm, clients = _importable(refs)
+    return {"realmRoles": realm, **({"clientRoles": clients} if clients else {})}
 
 
 def user_profile() -> dict:

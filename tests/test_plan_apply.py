@@ -9,7 +9,7 @@ import pytest
 
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions, plan_spec
-from groupid.errors import SafetyGuardRefused, StalePlan
+from groupid.errors import ConfigurationError, SafetyGuardRefused, StalePlan
 from groupid.plan import Plan, load_plans, save_plans
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
@@ -314,3 +314,30 @@ def test_plans_never_carry_secrets(adapter, realm, tmp_path):
     secret = next(f for f in create.fields if f.name == "config.clientSecret")
     assert secret.sensitive and create.to_dict()["fields"][-1]["new"] == "(sensitive)"
     assert "clientSecret" not in (tmp_path / "plan.json").read_text(encoding="utf-8").replace('"config.clientSecret"', "")
+
+
+def test_client_roles_are_planned_granted_and_kept_in_line(spec, adapter, realm):
+    spec.edit("  - {name: hr-admin, description: 人事管理员, composites: [employee]}\n",
+              "  - {name: hr-admin, description: 人事管理员, composites: [employee]}\n"
+              "  - {name: approve, client: oa, description: OA 审批, composites: [employee]}\n")
+    spec.edit("{code: BC-HR, name: 人力资源部, company: BC, roles: [hr-admin]}",
+              "{code: BC-HR, name: 人力资源部, company: BC, roles: [hr-admin, oa/approve, realm-management/view-users]}")
+    with pytest.raises(ConfigurationError, match="the client of role oa/approve does not exist there"):
+        plan(spec, adapter)
+
+    adapter.create_realm(realm, "北辰集团")
+    adapter.create_client(realm, {"clientId": "oa", "name": "OA", "enabled": True, "publicClient": False})
+    apply(spec, adapter)
+    live = adapter.read(realm)
+    (approve,) = [r for r in live.client_roles if r.ref == "oa/approve"]
+    assert (approve.description, approve.composites) == ("OA 审批", ["employee"])
+    hr = groups_by_code(adapter, realm)["BC-HR"][0]
+    assert hr.role_refs() == ["hr-admin", "oa/approve", "realm-management/view-users"]
+    assert plan(spec, adapter).empty
+
+    adapter.update_client_role(realm, "oa", "approve", "手改", {ATTR_MANAGED: ["true"]})
+    adapter.remove_group_roles(realm, hr.id, ["realm-management/view-users"])
+    drift = plan(spec, adapter)
+    assert {(c.kind, c.key) for c in drift.changes} == {("role", "oa/approve"), ("group-roles", "BC-HR")}
+    apply_plans([drift], adapter)
+    assert plan(spec, adapter).empty

@@ -48,6 +48,9 @@ class ImportResult:
     roles: int
 
 
+IMPORT_TIMEOUT = 900.0
+
+
 def read_representation(path: Path | str) -> dict:
     """Read a realm representation (JSON) written by ``groupid render`` or by Keycloak's export."""
     data = read_json(path, "a realm representation")
@@ -80,7 +83,8 @@ def import_realm(
     roles = representation.get("roles", {}).get("realm", [])
     result = ImportResult(representation["realm"], settings.server_url, True, _count_groups(representation), len(roles))
     try:
-        KeycloakServer(settings).import_realm(representation)
+        # Keycloak imports a realm in one transaction: thousands of groups take minutes, not seconds
+        KeycloakServer(dataclasses.replace(settings, timeout=max(settings.timeout, IMPORT_TIMEOUT))).import_realm(representation)
     except RealmExists:
         if not skip_existing:
             raise
