@@ -30,7 +30,8 @@ COMMANDS = sorted(all_commands(typer.main.get_command(app)))
 
 
 def test_the_commands_issue_promises_exist():
-    assert {("validate",), ("render",), ("import",), ("keycloak", "start"), ("keycloak", "stop"), ("keycloak", "status")} <= set(COMMANDS)
+    assert {("validate",), ("render",), ("import",), ("plan",), ("apply",), ("export",),
+            ("keycloak", "start"), ("keycloak", "stop"), ("keycloak", "status")} <= set(COMMANDS)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
