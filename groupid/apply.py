@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from groupid.diff import live_checksum
 from groupid.errors import ApplyFailed, GroupidError, StalePlan
-from groupid.plan import Change, Plan
+from groupid.plan import Change, Plan, count_actions
 from groupid.realms.base import RealmAdapter
 
 
@@ -27,10 +27,7 @@ class ApplyResult:
 
     def counts(self) -> dict[str, int]:
         """How many creates, updates and deletes were applied."""
-        counts = {"create": 0, "update": 0, "delete": 0}
-        for change in self.applied:
-            counts[change.action] += 1
-        return counts
+        return count_actions(self.applied)
 
 
 def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force: bool = False) -> None:
@@ -40,8 +37,8 @@ def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force:
             current = live_checksum(adapter.read(plan.realm))
             if current != plan.live_checksum:
                 raise StalePlan(
-                    f"realm {plan.realm} changed after the plan was made; nothing was written. "
-                    "Make a new plan and review it"
+                    f"realm {plan.realm} changed after the plan was made (or the plan was applied already); "
+                    "nothing was written. Make a new plan and review it"
                 )
         plan.check_deletions(force)
 
@@ -96,9 +93,8 @@ class _Applier:
             ("create", "client"): lambda c: adapter.create_client(self.realm, c.data["representation"]),
             ("update", "client"): lambda c: adapter.update_client(self.realm, c.data["uuid"], c.data["representation"]),
             ("delete", "client"): lambda c: adapter.delete_client(self.realm, c.data["uuid"]),
-            ("create", "identity-provider"): self._create_identity_provider,
-            ("update", "identity-provider"): lambda c: adapter.update_identity_provider(
-                self.realm, c.key, c.data["representation"]),
+            ("create", "identity-provider"): self._identity_provider,
+            ("update", "identity-provider"): self._identity_provider,
             ("delete", "identity-provider"): lambda c: adapter.delete_identity_provider(self.realm, c.key),
         }
 
@@ -107,11 +103,12 @@ class _Applier:
         for change in self.plan.changes:
             try:
                 self.handlers[(change.action, change.kind)](change)
-            except GroupidError as exc:
-                total = len(self.plan.changes)
+            except (GroupidError, KeyError, TypeError, ValueError) as exc:
+                # KeyError and friends: a saved plan edited by hand; say so with the progress made
+                reason = str(exc) if isinstance(exc, GroupidError) else f"the plan is damaged ({type(exc).__name__}: {exc})"
                 raise ApplyFailed(
                     f"realm {self.realm}: {change.action} {change.label} failed after {len(result.applied)} of "
-                    f"{total} changes were applied: {exc}. Run plan again to see what remains"
+                    f"{len(self.plan.changes)} changes were applied: {reason}. Run plan again to see what remains"
                 ) from exc
             result.applied.append(change)
             if self.progress:
@@ -132,14 +129,17 @@ class _Applier:
     def _update_realm(self, change: Change) -> None:
         self.adapter.update_realm(self.realm, change.data["display_name"], change.data.get("organizations_enabled"))
 
-    def _create_identity_provider(self, change: Change) -> None:
+    def _identity_provider(self, change: Change) -> None:
         representation = change.data["representation"]
         if change.data.get("secret_from"):
             # looked up now, never stored in the plan: a saved plan file holds no secret
             realm, client_id = change.data["secret_from"]
             secret = self.adapter.client_secret(realm, client_id)
             representation = {**representation, "config": {**representation["config"], "clientSecret": secret}}
-        self.adapter.create_identity_provider(self.realm, representation)
+        if change.action == "create":
+            self.adapter.create_identity_provider(self.realm, representation)
+        else:
+            self.adapter.update_identity_provider(self.realm, change.key, representation)
 
     def _role(self, change: Change) -> None:
         """Realm and client roles alike; a change's data names the client when the role has one."""
@@ -171,9 +171,10 @@ class _Applier:
 
     def _update_group(self, change: Change) -> None:
         data = change.data
-        self.adapter.update_group(self.realm, data["id"], data["name"], data["attributes"])
+        # move first: a new name may be taken under the old parent (a department swapped into its place)
         if data.get("move"):
             self.adapter.move_group(self.realm, data["id"], self._group_id(data["parent"], data.get("parent_id")))
+        self.adapter.update_group(self.realm, data["id"], data["name"], data["attributes"])
 
     def _group_roles(self, change: Change) -> None:
         group_id = self._group_id(change.data["group"], change.data.get("id"))

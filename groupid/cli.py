@@ -174,7 +174,7 @@ def import_(
         out.print(f"realm {result.realm} already exists at {result.server_url}; left unchanged")
 
 
-RealmName = Annotated[
+RealmOverride = Annotated[
     Optional[str],
     typer.Option("--realm", help="Put the group's realm under this name instead (e.g. a staging copy)."),
 ]
@@ -186,7 +186,7 @@ Adopt = Annotated[bool, typer.Option("--adopt", help="Take over objects made by 
 @handles_errors
 def plan(
     spec_dir: Annotated[Path, typer.Argument(help="The spec: a directory of YAML files, or one YAML file.")],
-    realm: RealmName = None,
+    realm: RealmOverride = None,
     server_url: ServerUrl = None,
     prune: Prune = False,
     adopt: Adopt = False,
@@ -207,6 +207,8 @@ def plan(
 
     Example: groupid plan examples/xinghe --detailed-exitcode -o xinghe.plan.json
     """
+    if as_json_ and markdown:
+        raise ConfigurationError("choose one of --json and --markdown")
     plans = plan_spec(spec_dir, connect(server_url), realm=realm, options=DiffOptions(prune=prune, adopt=adopt))
     if out_file:
         save_plans(plans, out_file)
@@ -220,7 +222,7 @@ def plan(
 @handles_errors
 def apply(
     target: Annotated[Path, typer.Argument(help="A spec directory (or YAML file), or a plan saved by `plan -o`.")],
-    realm: RealmName = None,
+    realm: RealmOverride = None,
     server_url: ServerUrl = None,
     prune: Prune = False,
     adopt: Adopt = False,
@@ -236,13 +238,16 @@ def apply(
 
     Example: groupid apply examples/xinghe --yes
     """
+    saved = target.is_file() and target.suffix == ".json"
+    if saved and (realm or prune or adopt):
+        raise ConfigurationError(f"{target} is a saved plan: it is applied as reviewed; --realm, --prune and "
+                                 "--adopt belong to the plan command")
     adapter = connect(server_url)
-    saved = target.suffix == ".json"
     plans = load_plans(target) if saved else plan_spec(target, adapter, realm=realm, options=DiffOptions(prune, adopt))
     out.print(as_text(plans))
     if all(p.empty for p in plans):
         return
-    check_plans(plans, adapter, saved=False, force=force)
+    check_plans(plans, adapter, saved=saved, force=force)  # refuse before asking, not after
     if not yes:
         if not sys.stdin.isatty():
             raise ConfigurationError("not on a terminal, so nobody can confirm: pass --yes to apply")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from groupid.errors import ConfigurationError
 from groupid.plan import Change, Create, Delete, FieldChange, Finding, Plan, Update
-from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.base import LiveGroup, LiveIdentityProvider, LiveRealm, LiveRole, RealmAdapter
 from groupid.spec import load_spec
 from groupid.state import (
     ATTR_CODE,
@@ -71,12 +71,23 @@ def plan_spec(
     if realm:
         group = group.model_copy(update={"realm": realm})
     states = compile_realms(group, server_url=getattr(adapter, "server_url", None))
-    return [diff_realm(state, adapter.read(state.realm), options) for state in states]
+    plans: list[Plan] = []
+    for state in states:  # the group realm first: its new link clients concern the company realms' plans
+        new_clients = {(p.realm, c.key) for p in plans for c in p.changes if c.kind == "client" and c.action == "create"}
+        plans.append(diff_realm(state, adapter.read(state.realm), options, frozenset(new_clients)))
+    return plans
 
 
-def diff_realm(desired: RealmState, live: LiveRealm, options: DiffOptions = DiffOptions()) -> Plan:
-    """The plan that brings ``live`` in line with ``desired``."""
-    differ = _RealmDiff(desired, live, options)
+def diff_realm(
+    desired: RealmState, live: LiveRealm, options: DiffOptions = DiffOptions(),
+    new_clients: frozenset[tuple[str, str]] = frozenset(),
+) -> Plan:
+    """The plan that brings ``live`` in line with ``desired``.
+
+    ``new_clients`` are (realm, clientId) pairs another plan creates: an identity provider that takes its
+    secret from one of them gets the new secret.
+    """
+    differ = _RealmDiff(desired, live, options, new_clients)
     differ.run()
     return Plan(
         realm=desired.realm,
@@ -104,6 +115,7 @@ class _RealmDiff:
     desired: RealmState
     live: LiveRealm
     options: DiffOptions
+    new_clients: frozenset[tuple[str, str]] = frozenset()
     changes: list[Change] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
@@ -134,7 +146,7 @@ class _RealmDiff:
     def managed_counts(self) -> dict[str, int]:
         return {
             "group": len(self.owned_groups),
-            "role": sum(1 for r in self.live.roles if _owned(r.attributes)),
+            "role": sum(1 for r in self.roles.values() if _owned(r.attributes)),
             "organization": sum(1 for o in self.live.organizations if _owned(o.attributes)),
             "client": sum(1 for c in self.live.clients if c.attributes.get(ATTR_MANAGED) == "true"),
             "identity-provider": sum(1 for i in self.live.identity_providers if i.config.get(ATTR_MANAGED) == "true"),
@@ -195,7 +207,7 @@ class _RealmDiff:
         for ref, role in nodes.items():
             live = self.roles.get(ref)
             if live is None or _owned(live.attributes) or self.options.adopt:
-                self._diff_composites(role, live.composites if live else [])
+                self._diff_composites(role, live.composites if live else None)
 
     def _check_clients_exist(self, roles) -> None:
         """Client roles need their client; groupid does not make app clients up."""
@@ -207,18 +219,23 @@ class _RealmDiff:
                 "create the client first (or drop client: from the role)"
             )
 
-    def _diff_composites(self, role: RoleNode, live: list[str]) -> None:
+    def _diff_composites(self, role: RoleNode, live: list[str] | None) -> None:
+        """``live`` is None for a role the plan creates."""
         self._diff_set("composites", role.ref, f"composites of role {role.ref}", live, role.composites,
-                       {"role": role.ref})
+                       {"role": role.ref}, field_name="composites")
 
-    def _diff_set(self, kind: str, key: str, label: str, live: list[str], wanted, data: dict, depth: int = 0) -> None:
-        """A change adding and removing members of a set (composites, a group's roles), when they differ."""
-        add = sorted(set(wanted) - set(live))
-        remove = sorted(set(live) - set(wanted))
+    def _diff_set(self, kind: str, key: str, label: str, live: list[str] | None, wanted, data: dict,
+                  depth: int = 0, field_name: str = "roles") -> None:
+        """A change adding and removing members of a set (composites, a group's roles), when they differ.
+
+        ``live`` is None when the object holding the set is new: the change is then a create.
+        """
+        current = live or []
+        add = sorted(set(wanted) - set(current))
+        remove = sorted(set(current) - set(wanted))
         if add or remove:
-            action = Create if not live else Update
-            field_name = kind.rsplit("-", 1)[-1]
-            self.changes.append(action(kind, key, label, (FieldChange(field_name, sorted(live), sorted(wanted)),),
+            action = Create if live is None else Update
+            self.changes.append(action(kind, key, label, (FieldChange(field_name, sorted(current), sorted(wanted)),),
                                        {**data, "add": add, "remove": remove}, depth))
 
     def _diff_default_roles(self) -> None:
@@ -248,6 +265,13 @@ class _RealmDiff:
         live = self.owned_groups.get(node.code)
         if live is None:
             live = self.groups_by_path.get(item.path)
+            if live is not None and _owned(live.attributes):
+                # groupid's own group of another code sits there; taking it over would steal it from that code
+                other = live.attribute(ATTR_CODE)
+                self.findings.append(Finding("group", node.code, f"group {node.code} cannot be created at {item.path}: "
+                                             f"groupid's group {other} is there; once {other} is renamed, moved or "
+                                             "pruned, apply again"))
+                return
             if live is not None and not self.options.adopt:
                 self._match(node.code, live.id)
                 self.findings.append(Finding("group", node.code, f"group {item.path} exists but was not made by "
@@ -259,7 +283,7 @@ class _RealmDiff:
                 "name": (None, node.name), "parent": (None, item.parent), **_attribute_fields({}, node.attributes)}),
                 {"name": node.name, "parent": item.parent, "parent_id": self.ids.get(item.parent),
                  "attributes": node.attributes}, item.depth))
-            self._diff_group_roles(node, label, [], item.depth)
+            self._diff_group_roles(node, label, None, item.depth)
             return
         parent_code = self._code_of(live.parent_id)
         self._match(node.code, live.id)
@@ -287,7 +311,7 @@ class _RealmDiff:
         group = self.groups_by_id.get(group_id)
         return (group.attribute(ATTR_CODE) if group else None) or self.paths.get(group_id)
 
-    def _diff_group_roles(self, node: GroupNode, label: str, live: list[str], depth: int) -> None:
+    def _diff_group_roles(self, node: GroupNode, label: str, live: list[str] | None, depth: int) -> None:
         self._diff_set("group-roles", node.code, f"roles of {label}", live, node.roles,
                        {"group": node.code, "id": self.ids.get(node.code)}, depth)
 
@@ -302,7 +326,10 @@ class _RealmDiff:
             self.findings.append(Finding("group", code, f"group {code} ({path}) left the spec but is kept: it holds "
                                          f"groups not made by groupid ({names})"))
             return
-        self._orphan(Delete("group", code, f"group {code} ({path})", (), {"id": live.id}, path.count("/")))
+        below = sorted(self.paths[g.id] for g in self._descendants(live.id))
+        label = f"group {code} ({path})" + (f" and the {len(below)} groups below it" if below else "")
+        fields = (FieldChange("deletes with it", None, below),) if below else ()
+        self._orphan(Delete("group", code, label, fields, {"id": live.id, "cascade": len(below)}, path.count("/")))
 
     def _descendants(self, group_id: str) -> list[LiveGroup]:
         """The groups below ``group_id`` that stay there (those the spec moves elsewhere are not counted)."""
@@ -366,19 +393,23 @@ class _RealmDiff:
         nodes = {i.alias: i for i in self.desired.identity_providers}
         wanted = {alias: _idp_view(node.representation) for alias, node in nodes.items()}
         live = {i.alias: i for i in self.live.identity_providers}
+        # a link whose client is recreated elsewhere in this apply must pick up the client's new secret
+        renew = {alias for alias, node in nodes.items() if node.secret_from in self.new_clients and alias in live}
+        for alias in sorted(renew):
+            wanted[alias]["config.clientSecret"] = f"new secret of client {nodes[alias].secret_from[1]}"
 
-        def view(idp):
-            current = _idp_view({"displayName": idp.display_name, "enabled": idp.enabled,
-                                 "providerId": idp.provider_id, "config": idp.config})
-            return current
+        def view(idp: LiveIdentityProvider) -> dict:
+            return _idp_view({"displayName": idp.display_name, "enabled": idp.enabled,
+                              "providerId": idp.provider_id, "config": idp.config})
 
-        def data(alias, idp):
+        def data(alias: str, idp: LiveIdentityProvider | None) -> dict:
             node = nodes.get(alias)
             if node is None:
                 return {"alias": alias}
             config = {**(idp.config if idp else {}), **node.representation["config"]}
+            fresh = idp is None or alias in renew
             return {"alias": alias, "representation": {**node.representation, "config": config},
-                    "secret_from": list(node.secret_from) if node.secret_from and idp is None else None}
+                    "secret_from": list(node.secret_from) if node.secret_from and fresh else None}
 
         self._diff_objects("identity-provider", wanted, live, view, lambda i: i.config.get(ATTR_MANAGED) == "true",
                            data, lambda alias: f"identity provider {alias}", secret=lambda alias: nodes[alias].secret_from)
@@ -390,7 +421,7 @@ class _RealmDiff:
             if current is None:
                 created = _fields({name: (None, value) for name, value in fields.items()})
                 if secret and secret(key):
-                    created += (FieldChange("config.clientSecret", None, f"secret of client {secret(key)[1]}", True),)
+                    created += _fields({"config.clientSecret": (None, f"secret of client {secret(key)[1]}")})
                 self.changes.append(Create(kind, key, label(key), created, data(key, None)))
             elif owned(current) or self.options.adopt:
                 now = view(current)
@@ -446,8 +477,8 @@ def _first(attributes: dict[str, list[str]], name: str) -> str | None:
 
 
 def _fields(pairs: dict[str, tuple]) -> tuple[FieldChange, ...]:
-    """FieldChanges for the pairs whose old and new differ."""
-    return tuple(FieldChange(name, old, new) for name, (old, new) in pairs.items() if old != new)
+    """FieldChanges for the pairs whose old and new differ; anything named a secret is marked sensitive."""
+    return tuple(FieldChange(name, old, new, "secret" in name.lower()) for name, (old, new) in pairs.items() if old != new)
 
 
 def _attribute_fields(live: dict[str, list[str]], wanted: dict[str, list[str]]) -> dict[str, tuple]:

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from groupid.errors import KeycloakError, SourceError
 from groupid.realms.base import LiveGroup, LiveRealm, RealmAdapter
-from groupid.state import ATTR_CODE, ATTR_KIND, KEYCLOAK_DEFAULT_ROLES, USER_ATTRIBUTES, default_role_name
+from groupid.state import ATTR_CODE, ATTR_KIND, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, USER_ATTRIBUTES, default_role_name
 
 COMPANY_ATTRIBUTES = ("region", "uscc")
 
@@ -72,7 +72,8 @@ def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int]]:
         "code": re.sub(r"[^A-Za-z0-9._-]", "-", live.name.upper()),
         "name": live.display_name or live.name,
         "realm": live.name,
-        "topology": "groups",
+        # organizations groupid made mean the realm was laid out under topology organizations
+        "topology": "organizations" if any(o.attribute(ATTR_MANAGED) == "true" for o in live.organizations) else "groups",
         "default_roles": [r for r in live.default_roles if r not in KEYCLOAK_DEFAULT_ROLES],
     })
     declared = {a.get("name") for a in live.user_profile.get("attributes", [])}

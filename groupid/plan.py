@@ -105,6 +105,12 @@ class Delete(Change):
 ACTIONS: dict[str, type[Change]] = {cls.action: cls for cls in (Create, Update, Delete)}
 
 
+def count_actions(changes: list[Change]) -> dict[str, int]:
+    """How many of ``changes`` create, update and delete."""
+    counted = Counter(change.action for change in changes)
+    return {action: counted.get(action, 0) for action in ACTIONS}
+
+
 @dataclass(frozen=True)
 class Finding:
     """Something the plan does not change but the admin should know: an unmanaged match, an orphan kept."""
@@ -134,8 +140,7 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """How many creates, updates and deletes."""
-        counted = Counter(change.action for change in self.changes)
-        return {action: counted.get(action, 0) for action in ACTIONS}
+        return count_actions(self.changes)
 
     def check_deletions(self, force: bool = False) -> None:
         """Refuse (:class:`SafetyGuardRefused`) when deletions of one kind exceed the threshold.
@@ -145,7 +150,11 @@ class Plan:
         """
         if force:
             return
-        deletes = Counter(change.kind for change in self.changes if change.action == "delete")
+        deletes: Counter[str] = Counter()
+        for change in self.changes:
+            if change.action == "delete":
+                # deleting a group deletes the groups below it: they count too
+                deletes[change.kind] += 1 + int(change.data.get("cascade", 0))
         for kind, count in sorted(deletes.items()):
             managed = max(self.managed.get(kind, 0), 1)
             if count > DELETE_THRESHOLD_COUNT and count / managed > DELETE_THRESHOLD_SHARE:
@@ -170,6 +179,9 @@ class Plan:
     @classmethod
     def from_dict(cls, data: dict) -> Plan:
         """The plan :meth:`to_dict` wrote."""
+        for c in data["changes"]:
+            if not isinstance(c.get("data"), dict) or c.get("kind") not in KIND_ORDER:
+                raise ValueError(f"change {c.get('label')!r} has no valid kind and data")
         changes = [
             ACTIONS[c["action"]](
                 kind=c["kind"],
@@ -185,10 +197,15 @@ class Plan:
         return cls(data["realm"], changes, findings, data["live_checksum"], dict(data.get("managed", {})))
 
 
+def plans_json(plans: list[Plan]) -> str:
+    """The plans as the JSON document ``plan -o FILE`` saves, ``plan --json`` prints and ``apply FILE`` reads."""
+    return json.dumps({"format": PLAN_FORMAT, "plans": [p.to_dict() for p in plans]}, ensure_ascii=False, indent=2)
+
+
 def save_plans(plans: list[Plan], path: Path | str) -> None:
     """Write plans to a file that ``groupid apply FILE`` accepts."""
     path = Path(path)
-    text = json.dumps({"format": PLAN_FORMAT, "plans": [p.to_dict() for p in plans]}, ensure_ascii=False, indent=2)
+    text = plans_json(plans)
     try:
         path.write_text(text + "\n", encoding="utf-8")
     except OSError as exc:

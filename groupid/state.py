@@ -141,8 +141,8 @@ def compile_realms(group: Group, server_url: str | None = None) -> list[RealmSta
         links = [_RealmLink(group, company, _base_url(group, server_url)) for company in group.companies
                  if company.code in tree.split_off]
         others = [
-            replace(_realm_state(group, tree, link.realm, link.company.name, [link.company]),
-                    identity_providers=(link.identity_provider(),))
+            _without_foreign_client_roles(replace(_realm_state(group, tree, link.realm, link.company.name, [link.company]),
+                                                  identity_providers=(link.identity_provider(),)))
             for link in links
         ]
         return [replace(main, clients=tuple(link.client() for link in links)), *others]
@@ -158,6 +158,26 @@ def _realm_state(group: Group, tree: _Tree, realm: str, display_name: str, compa
         default_roles=tuple(group.default_roles),
         declare_user_attributes=group.declare_user_attributes,
     )
+
+
+def _without_foreign_client_roles(state: RealmState) -> RealmState:
+    """A company realm keeps every realm role but only the client roles its own groups use.
+
+    The apps' clients live where their users are; a client role nobody in the company realm holds has no
+    client there to belong to.
+    """
+    composites = {role.ref: role.composites for role in state.roles}
+    needed = {ref for _, node in state.walk_groups() for ref in node.roles} | set(state.default_roles)
+    stack = list(needed)
+    while stack:
+        for ref in composites.get(stack.pop(), ()):
+            if ref not in needed:
+                needed.add(ref)
+                stack.append(ref)
+    kept = [r for r in state.roles if r.client is None or r.ref in needed]
+    dropped = {r.ref for r in state.roles} - {r.ref for r in kept}
+    roles = tuple(replace(r, composites=tuple(c for c in r.composites if c not in dropped)) for r in kept)
+    return replace(state, roles=roles)
 
 
 def _base_url(group: Group, server_url: str | None) -> str:

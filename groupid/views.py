@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from groupid.plan import KIND_ORDER, PLAN_FORMAT, Change, FieldChange, Plan
+from groupid.plan import KIND_ORDER, Change, FieldChange, Plan, plans_json
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 
@@ -34,8 +34,7 @@ def as_text(plans: Iterable[Plan]) -> str:
             lines.append(f"  {kind} ({len(changes)})")
             for change in changes:
                 lines.append(f"    {SYMBOLS[change.action]} {change.action} {change.label}")
-                if change.action == "update":
-                    lines += [f"        {_field_text(f)}" for f in change.fields]
+                lines += [f"        {_field_text(f)}" for f in _shown_fields(change)]
         if plan.findings:
             lines.append("  not changed:")
             lines += [f"    ! {finding.message}" for finding in plan.findings]
@@ -51,7 +50,7 @@ def as_markdown(plans: Iterable[Plan]) -> str:
             lines += ["| | kind | object | change |", "|---|---|---|---|"]
             for kind, changes in _by_kind(plan.changes):
                 for change in changes:
-                    details = "<br>".join(_md(_field_text(f)) for f in change.fields) if change.action == "update" else ""
+                    details = "<br>".join(_md(_field_text(f)) for f in _shown_fields(change))
                     lines.append(f"| {SYMBOLS[change.action]} | {kind} | {_md(change.label)} | {details} |")
             lines.append("")
         if plan.findings:
@@ -61,7 +60,7 @@ def as_markdown(plans: Iterable[Plan]) -> str:
 
 def as_json(plans: Iterable[Plan]) -> str:
     """The plans as JSON — the same document ``plan -o FILE`` saves and ``apply FILE`` reads."""
-    return json.dumps({"format": PLAN_FORMAT, "plans": [p.to_dict() for p in plans]}, ensure_ascii=False, indent=2)
+    return plans_json(list(plans))
 
 
 def _by_kind(changes: list[Change]) -> list[tuple[str, list[Change]]]:
@@ -69,6 +68,13 @@ def _by_kind(changes: list[Change]) -> list[tuple[str, list[Change]]]:
     for change in changes:
         grouped.setdefault(change.kind, []).append(change)
     return [(kind, grouped[kind]) for kind in KIND_ORDER if kind in grouped]
+
+
+def _shown_fields(change: Change) -> tuple[FieldChange, ...]:
+    """Every field of an update; of creates and deletes only what a reviewer must see (secrets, cascades)."""
+    if change.action == "update":
+        return change.fields
+    return tuple(f for f in change.fields if f.sensitive or f.name == "deletes with it")
 
 
 def _field_text(field: FieldChange) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 import uuid
 
@@ -9,7 +10,7 @@ import pytest
 
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions, plan_spec
-from groupid.errors import ConfigurationError, SafetyGuardRefused, StalePlan
+from groupid.errors import ApplyFailed, ConfigurationError, SafetyGuardRefused, SourceError, StalePlan
 from groupid.plan import Plan, load_plans, save_plans
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
@@ -212,7 +213,7 @@ def test_saved_plan_is_refused_when_the_realm_changed(spec, adapter, realm, tmp_
 
     adapter.create_group(realm, None, "别人刚建的组", {})
     before = adapter.read(realm)
-    with pytest.raises(StalePlan, match="changed after the plan was made; nothing was written"):
+    with pytest.raises(StalePlan, match=r"changed after the plan was made \(or the plan was applied already\); nothing was written"):
         apply_plans([saved], adapter, saved=True)
     assert adapter.read(realm) == before
 
@@ -341,3 +342,70 @@ def test_client_roles_are_planned_granted_and_kept_in_line(spec, adapter, realm)
     assert {(c.kind, c.key) for c in drift.changes} == {("role", "oa/approve"), ("group-roles", "BC-HR")}
     apply_plans([drift], adapter)
     assert plan(spec, adapter).empty
+
+
+def test_the_deletion_guard_counts_the_groups_a_delete_takes_with_it(spec, adapter, realm):
+    subs = "".join(f"  - {{code: BC-OPS-{i:02}, name: 小组{i:02}, company: BC-TECH, parent: BC-TECH-OPS}}\n" for i in range(12))
+    spec.edit("departments:\n", "departments:\n" + subs)
+    apply(spec, adapter)
+    spec.edit(subs, "")
+    spec.edit("  - {code: BC-TECH-OPS, name: 运维部, company: BC-TECH}\n", "")
+    risky = plan(spec, adapter, prune=True)
+    (delete,) = [c for c in risky.changes if c.action == "delete"]
+    assert delete.label == "group BC-TECH-OPS (/北辰集团有限公司/北辰科技有限公司/运维部) and the 12 groups below it"
+    with pytest.raises(SafetyGuardRefused, match="deletes 13 of 18 managed groups"):
+        apply_plans([risky], adapter)
+
+
+def test_a_new_code_never_takes_over_a_group_groupid_made_for_another(spec, adapter, realm):
+    apply(spec, adapter)
+    ops = groups_by_code(adapter, realm)["BC-TECH-OPS"][0]
+    spec.edit("{code: BC-TECH-OPS, name: 运维部, company: BC-TECH}", "{code: BC-TECH-IT, name: 运维部, company: BC-TECH}")
+    recoded = plan(spec, adapter, adopt=True, prune=True)
+    assert [c for c in recoded.changes if c.key == "BC-TECH-IT"] == []
+    assert any(f.key == "BC-TECH-IT" and "groupid's group BC-TECH-OPS is there" in f.message for f in recoded.findings)
+    apply_plans([recoded], adapter)  # deletes BC-TECH-OPS
+    apply(spec, adapter)  # now BC-TECH-IT is created
+    groups = groups_by_code(adapter, realm)
+    assert "BC-TECH-OPS" not in groups and groups["BC-TECH-IT"][0].id != ops.id
+
+
+def test_a_move_takes_a_name_that_is_taken_under_the_old_parent(spec, adapter, realm):
+    apply(spec, adapter)
+    spec.edit("{code: BC-TECH-RD-QA, name: 测试组, company: BC-TECH, parent: BC-TECH-RD}",
+              "{code: BC-TECH-RD-QA, name: 研发中心, company: BC-TECH, parent: BC-TECH-OPS}")
+    apply(spec, adapter)
+    assert groups_by_code(adapter, realm)["BC-TECH-RD-QA"][1] == "/北辰集团有限公司/北辰科技有限公司/运维部/研发中心"
+
+
+def test_a_recreated_link_client_gives_its_new_secret_to_the_identity_provider(adapter, realm, tmp_path):
+    spec = topology_example(tmp_path, realm, "realm-per-company")
+    try:
+        apply_plans(plan_spec(spec, adapter), adapter)
+        (client,) = [c for c in adapter.read(realm).clients if c.client_id.startswith("groupid-link-")]
+        adapter.delete_client(realm, client.id)
+        main, finance = plan_spec(spec, adapter)
+        assert [(c.action, c.kind) for c in main.changes] == [("create", "client")]
+        (renew,) = finance.changes
+        assert (renew.action, renew.kind, renew.data["secret_from"]) == ("update", "identity-provider", [realm, client.client_id])
+        assert [f.shown(f.new) for f in renew.fields] == ["(sensitive)"]
+        apply_plans([main, finance], adapter)
+        assert all(p.empty for p in plan_spec(spec, adapter))
+    finally:
+        if isinstance(adapter, KeycloakServer) and adapter.realm_exists(f"{realm}-xh-fin"):
+            adapter.delete_realm(f"{realm}-xh-fin")
+
+
+def test_a_damaged_saved_plan_is_an_error_not_a_crash(spec, adapter, realm, tmp_path):
+    apply(spec, adapter)
+    spec.edit("name: 研发中心", "name: 研发与创新中心")
+    save_plans([plan(spec, adapter)], tmp_path / "plan.json")
+    document = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
+    del document["plans"][0]["changes"][0]["data"]["name"]
+    (tmp_path / "plan.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ApplyFailed, match=r"failed after 0 of 1 changes were applied: the plan is damaged \(KeyError"):
+        apply_plans(load_plans(tmp_path / "plan.json"), adapter, saved=True)
+    document["plans"][0]["changes"][0]["data"] = None
+    (tmp_path / "plan.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(SourceError, match="not a groupid plan"):
+        load_plans(tmp_path / "plan.json")
