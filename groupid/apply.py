@@ -108,7 +108,7 @@ class _Applier:
                 reason = str(exc) if isinstance(exc, GroupidError) else f"the plan is damaged ({type(exc).__name__}: {exc})"
                 raise ApplyFailed(
                     f"realm {self.realm}: {change.action} {change.label} failed after {len(result.applied)} of "
-                    f"{len(self.plan.changes)} changes were applied: {reason}. Run plan again to see what remains"
+                    f"{len(self.plan.changes)} changes were applied: {reason.rstrip('.')}. Run plan again to see what remains"
                 ) from exc
             result.applied.append(change)
             if self.progress:

@@ -134,6 +134,7 @@ class _RealmDiff:
             self.children.setdefault(group.parent_id, []).append(group)
 
     def run(self) -> None:
+        """Compare every kind of object, in the order a plan applies them."""
         self._diff_realm()
         self._diff_user_profile()
         self._diff_roles()
@@ -144,6 +145,7 @@ class _RealmDiff:
         self._diff_identity_providers()
 
     def managed_counts(self) -> dict[str, int]:
+        """How many objects of each kind groupid owns: the base of the deletion guard."""
         return {
             "group": len(self.owned_groups),
             "role": sum(1 for r in self.roles.values() if _owned(r.attributes)),
@@ -153,6 +155,7 @@ class _RealmDiff:
         }
 
     def _diff_realm(self) -> None:
+        """The realm itself: existence, display name, Organizations switched on."""
         # Organizations are switched on when the topology needs them, never off: someone may use them by hand.
         wanted = {"displayName": self.desired.display_name}
         if self.desired.organizations_enabled:
@@ -170,6 +173,7 @@ class _RealmDiff:
     # -- user profile ---------------------------------------------------------------------------------
 
     def _diff_user_profile(self) -> None:
+        """Declare groupid's user attributes, keeping what others declared."""
         if not self.desired.declare_user_attributes:
             return
         wanted = user_profile()
@@ -188,6 +192,7 @@ class _RealmDiff:
     # -- roles ----------------------------------------------------------------------------------------
 
     def _diff_roles(self) -> None:
+        """Realm and client roles, then their composites."""
         nodes = {role.ref: role for role in self.desired.roles}
         self._check_clients_exist(nodes.values())
         wanted = {ref: {"description": role.description, f"attributes.{ATTR_MANAGED}": "true"}
@@ -254,6 +259,7 @@ class _RealmDiff:
     # -- groups ---------------------------------------------------------------------------------------
 
     def _diff_groups(self) -> None:
+        """Company and department groups, parents first; then the owned groups that left the spec."""
         for item in self.placed:
             self._diff_group(item)
         for code, live in self.owned_groups.items():
@@ -261,6 +267,7 @@ class _RealmDiff:
                 self._prune_group(code, live)
 
     def _diff_group(self, item: _Placed) -> None:
+        """One desired group: matched by code (owned), by path (unmanaged), or new."""
         node = item.node
         live = self.owned_groups.get(node.code)
         if live is None:
@@ -299,6 +306,7 @@ class _RealmDiff:
         self._diff_group_roles(node, label, live.role_refs(), item.depth)
 
     def _match(self, code: str, group_id: str) -> None:
+        """Remember which live group stands for a desired code."""
         self.ids[code] = group_id
         self.codes_by_id[group_id] = code
 
@@ -312,10 +320,12 @@ class _RealmDiff:
         return (group.attribute(ATTR_CODE) if group else None) or self.paths.get(group_id)
 
     def _diff_group_roles(self, node: GroupNode, label: str, live: list[str] | None, depth: int) -> None:
+        """The roles granted to one group; ``live`` is None for a group the plan creates."""
         self._diff_set("group-roles", node.code, f"roles of {label}", live, node.roles,
                        {"group": node.code, "id": self.ids.get(node.code)}, depth)
 
     def _prune_group(self, code: str, live: LiveGroup) -> None:
+        """An owned group that left the spec; kept when groups made by hand sit below it."""
         parent = self.groups_by_id.get(live.parent_id)
         if parent is not None and _owned(parent.attributes) and parent.attribute(ATTR_CODE) not in self.desired_codes:
             return  # deleting the topmost orphan deletes this one with it
@@ -329,7 +339,7 @@ class _RealmDiff:
         below = sorted(self.paths[g.id] for g in self._descendants(live.id))
         label = f"group {code} ({path})" + (f" and the {len(below)} groups below it" if below else "")
         fields = (FieldChange("deletes with it", None, below),) if below else ()
-        self._orphan(Delete("group", code, label, fields, {"id": live.id, "cascade": len(below)}, path.count("/")))
+        self._prune_or_report(Delete("group", code, label, fields, {"id": live.id, "cascade": len(below)}, path.count("/")))
 
     def _descendants(self, group_id: str) -> list[LiveGroup]:
         """The groups below ``group_id`` that stay there (those the spec moves elsewhere are not counted)."""
@@ -341,16 +351,17 @@ class _RealmDiff:
                 stack.extend(self.children.get(group.id, []))
         return found
 
-    def _orphan(self, delete: Delete) -> None:
+    def _prune_or_report(self, delete: Delete) -> None:
+        """An owned object that left the spec: deleted under --prune, otherwise listed as a finding."""
         if self.options.prune:
             self.changes.append(delete)
         else:
             self.findings.append(Finding(delete.kind, delete.key, f"{delete.label} left the spec; apply --prune deletes it"))
 
-
     # -- organizations, clients, identity providers ---------------------------------------------------
 
     def _diff_organizations(self) -> None:
+        """One organization per company (topology organizations), matched by code, else by alias."""
         by_alias = {org.alias: org.code for org in self.desired.organizations}
         live = {}
         for org in self.live.organizations:
@@ -377,6 +388,7 @@ class _RealmDiff:
                            lambda code: f"organization {code}")
 
     def _diff_clients(self) -> None:
+        """The clients groupid makes (links between realms), matched by clientId."""
         wanted = {c.client_id: _client_view(c.representation) for c in self.desired.clients}
         nodes = {c.client_id: c for c in self.desired.clients}
         live = {c.client_id: c for c in self.live.clients}
@@ -390,6 +402,7 @@ class _RealmDiff:
                            data, lambda client_id: f"client {client_id}")
 
     def _diff_identity_providers(self) -> None:
+        """The identity providers groupid makes (links between realms), matched by alias."""
         nodes = {i.alias: i for i in self.desired.identity_providers}
         wanted = {alias: _idp_view(node.representation) for alias, node in nodes.items()}
         live = {i.alias: i for i in self.live.identity_providers}
@@ -433,7 +446,7 @@ class _RealmDiff:
                                              "apply --adopt takes it over"))
         for key, current in live.items():
             if key not in wanted and owned(current):
-                self._orphan(Delete(kind, key, label(key), (), data(key, current)))
+                self._prune_or_report(Delete(kind, key, label(key), (), data(key, current)))
 
 
 _CLIENT_FIELDS = ("name", "enabled", "publicClient", "rootUrl", "redirectUris")

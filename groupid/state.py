@@ -52,7 +52,7 @@ class GroupNode:
     name: str
     attributes: Attributes
     children: tuple[GroupNode, ...] = ()
-    roles: tuple[str, ...] = ()  #: realm roles granted to the group
+    roles: tuple[str, ...] = ()  #: roles granted to the group, as references (``name`` or ``clientId/name``)
 
     def walk(self, parent_path: str = "") -> Iterator[tuple[str, GroupNode]]:
         """Yield (path, node) for this node and every node below it, depth first."""
