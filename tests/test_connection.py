@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 import responses
 
 from groupid.errors import AuthenticationFailed, ConfigurationError, KeycloakError, KeycloakUnreachable, RealmExists
 from groupid.realms import ConnectionSettings, KeycloakServer
+from groupid.realms.keycloak import EXPORT_TIMEOUT
 
 URL = "http://keycloak.test"
 TOKEN = f"{URL}/realms/master/protocol/openid-connect/token"
@@ -80,9 +83,8 @@ def test_wrong_server_path_says_so():
 def test_admin_call_500_names_the_action_and_detail():
     responses.post(TOKEN, json=token())
     responses.get(f"{URL}/admin/realms/x", json={"realm": "x"})
-    responses.get(f"{URL}/admin/realms/x/roles", json=[])
-    responses.get(f"{URL}/admin/realms/x/groups", status=500, json={"errorMessage": "unknown_error"})
-    with pytest.raises(KeycloakError, match=r"refused to read the groups of x: HTTP 500: unknown_error"):
+    responses.post(f"{URL}/admin/realms/x/partial-export", status=500, json={"errorMessage": "unknown_error"})
+    with pytest.raises(KeycloakError, match=r"refused to export the groups, roles and clients of x: HTTP 500: unknown_error"):
         KeycloakServer(admin()).read("x")
 
 
@@ -90,6 +92,8 @@ def test_admin_call_500_names_the_action_and_detail():
 def test_forbidden_says_admin_rights_are_missing():
     responses.post(TOKEN, json=token())
     responses.get(f"{URL}/admin/realms/x", json={"realm": "x"})
+    # a refused partial export is no error: the read goes on the paged way, where a refusal is one
+    responses.post(f"{URL}/admin/realms/x/partial-export", status=403, json={"error": "HTTP 403 Forbidden"})
     responses.get(f"{URL}/admin/realms/x/roles", status=403, json={"error": "HTTP 403 Forbidden"})
     with pytest.raises(AuthenticationFailed, match=r"user 'admin' \(realm master\) may not read the roles of x .*lacks admin rights"):
         KeycloakServer(admin()).read("x")
@@ -127,3 +131,47 @@ def test_realm_created_meanwhile_by_someone_else_is_realm_exists():
         KeycloakServer(admin()).import_realm({"realm": "x"})
     with pytest.raises(RealmExists, match="realm 'x' already exists"):
         KeycloakServer(admin()).create_realm("x", "X")
+
+
+EXPORTED = {
+    "groups": [{
+        "id": "a", "name": "A", "attributes": {"groupid.managed": ["true"]}, "realmRoles": ["employee"],
+        "clientRoles": {"app": ["view"]}, "subGroups": [{"id": "b", "name": "B", "parentId": "a", "subGroups": []}],
+    }],
+    "roles": {
+        "realm": [
+            {"name": "employee", "description": "每位员工"},
+            {"name": "default-roles-x", "composite": True,
+             "composites": {"realm": ["employee"], "client": {"account": ["view-profile"]}}},
+        ],
+        "client": {"app": [{"name": "view"}], "account": [{"name": "view-profile"}]},
+    },
+    "clients": [{"id": "1", "clientId": "app", "secret": "**********"}, {"id": "2", "clientId": "account"}],
+}
+
+
+@responses.activate
+def test_groups_roles_and_clients_come_from_one_partial_export_given_a_long_timeout():
+    responses.post(TOKEN, json=token())
+    responses.get(f"{URL}/admin/realms/x", json={"realm": "x", "defaultRole": {"name": "default-roles-x"}})
+    responses.get(f"{URL}/admin/realms/x/users/profile", json={"attributes": []})
+    responses.get(f"{URL}/admin/realms/x/identity-provider/instances", json=[])
+    server = KeycloakServer(admin())
+    timeouts = []
+
+    def export(request):
+        timeouts.append(server._connection.timeout)
+        assert "exportGroupsAndRoles=true" in request.url and "exportClients=true" in request.url
+        return 200, {}, json.dumps(EXPORTED)
+
+    responses.add_callback("POST", f"{URL}/admin/realms/x/partial-export", callback=export)
+    live = server.read("x")
+
+    assert server.requests == 4  # realm, export, user profile, identity providers
+    assert timeouts == [EXPORT_TIMEOUT] and server._connection.timeout == 30.0  # long for the export only
+    assert [live.paths()[group.id] for group in live.groups] == ["/A", "/A/B"]
+    assert live.groups[0].role_refs() == ["app/view", "employee"]
+    assert [(role.ref, role.description) for role in live.roles] == [("default-roles-x", None), ("employee", "每位员工")]
+    assert live.default_roles == ["account/view-profile", "employee"]
+    assert [role.ref for role in live.client_roles] == ["app/view"]  # Keycloak's own clients' roles are not read
+    assert [client.client_id for client in live.clients] == ["app", "account"]

@@ -3,12 +3,17 @@
 This is the one place where python-keycloak and requests errors are caught; they leave it as groupid errors
 (:class:`KeycloakUnreachable`, :class:`AuthenticationFailed`, :class:`KeycloakError`, :class:`Conflict`).
 
-Reading a realm never goes N+1 (one request per group): the managed groups come from a paginated attribute
-search (``q=groupid.managed:true``), which answers each match inside its ancestors, so a realm groupid owns
-costs about one request per page of groups. Only groups that have more sub-groups than the search showed —
-subtrees made by hand — are explored further, page by page, with ``/groups/{id}/children``. Organizations,
-clients and identity providers come in full from their lists, a request per page of each; roles too, the realm's
-and those of each client but Keycloak's own, plus one request per composite role for all its composites.
+Reading a realm never goes N+1 (one request per group). The groups, the roles (realm and client roles, with
+their composites) and the clients come from one partial export (``POST /partial-export``), which answers the
+whole group tree, every role with its composites and every client in a single request. The realm itself, its
+user profile, organizations and identity providers come from their own small lists, a request per page of each.
+
+A server that refuses the partial export (HTTP 403: an identity without the rights it asks for) is read the
+paged way instead: the managed groups from a paginated attribute search (``q=groupid.managed:true``), the
+top-level groups, and ``/groups/{id}/children`` for the groups that have more sub-groups than seen so far —
+subtrees made by hand, and groups the search skipped (it orders by name only, so among groups of the same name
+its pages may overlap); then the roles, the roles of each client but Keycloak's own, and one request per
+composite role for all its composites.
 
 Roles are named by references (``name``, ``clientId/name``): a group's client roles come with the group, and a
 composite's client is known from the clients read alongside.
@@ -25,6 +30,7 @@ from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import NamedTuple
 from urllib.parse import quote
 
 import requests
@@ -40,6 +46,11 @@ PAGE_SIZE = 100
 """Entries per paginated request. Keycloak 26.5 answers a group search page in a time that grows faster than its
 size (on a laptop about 0.07 s for 100 matches, 0.6 s for 500, 2 s for 1000), so larger pages save requests but
 not time: 100 reads 3,000 managed groups in 31 search requests and about 1.5 s."""
+
+EXPORT_TIMEOUT = 600.0
+"""Seconds the partial export may take, whatever the connection's timeout. Warm, it answers 5,000 groups in
+0.1–0.4 s; cold — the first export after Keycloak starts or imports the realm, while its caches fill — the same
+realm took 105–130 s on 2 loaded cores (Keycloak 26.5, H2), far beyond the usual 30 s."""
 
 SECRET_MASK = "**********"
 """What Keycloak answers in place of a stored secret. Sent back in an identity provider's config, it keeps the
@@ -167,36 +178,72 @@ class KeycloakServer(RolesByReference, RealmAdapter):
     # -- reading state -----------------------------------------------------------------------------------
 
     def read(self, realm: str) -> LiveRealm:
-        """The live state of ``realm`` in a handful of requests per page of groups, never one per group."""
+        """The live state of ``realm`` in a handful of requests, never one per group: see the module's docstring."""
         representation = self._request("GET", _url(realm), f"read realm {realm}", missing_ok=True)
         if representation is None:
             return LiveRealm(realm, exists=False)
-        listed_roles = self._list_roles(_url(realm, "roles"), f"read the roles of {realm}")
-        groups = self._read_groups(realm)
-        # composites name their client by its id: they are read once the clients are known
-        clients = self._read_clients(realm)
-        client_ids = {client.id: client.client_id for client in clients}
-        roles = sorted(self._live_roles(realm, listed_roles, None, client_ids), key=lambda role: role.name)
+        content = self._exported_content(realm) or self._listed_content(realm)
         default_role = (representation.get("defaultRole") or {}).get("name")
         organizations_enabled = bool(representation.get("organizationsEnabled"))
         return LiveRealm(
             name=realm,
             display_name=representation.get("displayName") or None,
-            groups=groups,
-            roles=roles,
-            client_roles=self._read_client_roles(realm, clients, client_ids),
+            groups=content.groups,
+            roles=content.roles,
+            client_roles=content.client_roles,
             # the default role is a composite like any other: its composites were read with the roles
-            default_roles=next((role.composites for role in roles if role.name == default_role), []),
+            default_roles=next((role.composites for role in content.roles if role.name == default_role), []),
             user_profile=self.read_user_profile(realm),
             organizations_enabled=organizations_enabled,
             # Keycloak refuses to list the organizations of a realm that has them off (HTTP 404)
             organizations=self._read_organizations(realm) if organizations_enabled else [],
-            clients=clients,
+            clients=content.clients,
             identity_providers=self._read_identity_providers(realm),
         )
 
+    def _exported_content(self, realm: str) -> _RealmContent | None:
+        """The groups, roles and clients of ``realm`` from one partial export; None when Keycloak refuses it (403).
+
+        The export nests the whole group tree in ``subGroups`` and names each composite by its client's clientId;
+        the clients' secrets come masked and are not kept anyway.
+        """
+        params = {"exportGroupsAndRoles": "true", "exportClients": "true"}
+        action = f"export the groups, roles and clients of {realm}"
+        exported = self._request("POST", _url(realm, "partial-export"), action, params=params, forbidden_ok=True,
+                                 timeout=EXPORT_TIMEOUT)
+        if exported is None:
+            return None
+        tree = _GroupTree()
+        tree.add(exported.get("groups") or ())
+        roles = exported.get("roles") or {}
+        client_roles = [
+            _live_role(role, _exported_composites(role), client_id)
+            for client_id, listed in (roles.get("client") or {}).items() if client_id not in KEYCLOAK_CLIENTS
+            for role in listed
+        ]
+        return _RealmContent(
+            groups=parents_first(tree.groups.values()),
+            roles=_in_order(_live_role(role, _exported_composites(role), None) for role in roles.get("realm") or ()),
+            client_roles=_in_order(client_roles),
+            clients=[live_client(client) for client in exported.get("clients") or ()],
+        )
+
+    def _listed_content(self, realm: str) -> _RealmContent:
+        """The groups, roles and clients of ``realm`` from their paginated lists: the way without partial export."""
+        listed_roles = self._list_roles(_url(realm, "roles"), f"read the roles of {realm}")
+        groups = self._read_groups(realm)
+        # composites name their client by its id: they are read once the clients are known
+        clients = self._read_clients(realm)
+        client_ids = {client.id: client.client_id for client in clients}
+        return _RealmContent(
+            groups=groups,
+            roles=_in_order(self._live_roles(realm, listed_roles, None, client_ids)),
+            client_roles=self._read_client_roles(realm, clients, client_ids),
+            clients=clients,
+        )
+
     def _read_groups(self, realm: str) -> list[LiveGroup]:
-        """Every group of ``realm``, parents before children."""
+        """Every group of ``realm``, parents before children, from the paged search and lists."""
         tree = _GroupTree()
         url, action = _url(realm, "groups"), f"read the groups of {realm}"
         # every managed group: a request per page of matches, not per group. Flat (populateHierarchy=false)
@@ -221,7 +268,7 @@ class KeycloakServer(RolesByReference, RealmAdapter):
             if client.client_id not in KEYCLOAK_CLIENTS:
                 url, action = _url(realm, "clients", client.id, "roles"), f"read the roles of client '{client.client_id}' of {realm}"
                 roles += self._live_roles(realm, self._list_roles(url, action), client.client_id, client_ids)
-        return sorted(roles, key=lambda role: (role.client, role.name))
+        return _in_order(roles)
 
     def _list_roles(self, url: str, action: str) -> list[dict]:
         """The role representations listed at ``url`` (the realm's or a client's), attributes included."""
@@ -230,11 +277,7 @@ class KeycloakServer(RolesByReference, RealmAdapter):
     def _live_roles(self, realm: str, listed: list[dict], client: str | None, client_ids: dict[str, str]) -> list[LiveRole]:
         """Listed roles (the realm's, or the client ``client``'s) with their composites; ``client_ids`` maps the
         ids of clients to their clientIds."""
-        return [
-            LiveRole(role["name"], role.get("description"), role.get("attributes") or {},
-                     self._composites(realm, role, client_ids), client)
-            for role in listed
-        ]
+        return [_live_role(role, self._composites(realm, role, client_ids), client) for role in listed]
 
     def _composites(self, realm: str, role: dict, client_ids: dict[str, str]) -> list[str]:
         """The references of a role's composites, realm and client roles alike: one request, for a composite only.
@@ -517,20 +560,25 @@ class KeycloakServer(RolesByReference, RealmAdapter):
                 return
             first += self.page_size
 
-    def _request(self, method: str, path: str, action: str, *, body=None, params=None, missing_ok=False, raw=False):
-        """Send one admin request; translate every failure into a groupid error."""
+    def _request(self, method: str, path: str, action: str, *, body=None, params=None, missing_ok=False,
+                 forbidden_ok=False, raw=False, timeout: float | None = None):
+        """Send one admin request; translate every failure into a groupid error.
+
+        ``missing_ok`` answers None for HTTP 404, ``forbidden_ok`` None for HTTP 403, instead of raising;
+        ``timeout`` lets this request take that many seconds when the connection's timeout is shorter.
+        """
         self.requests += 1
         data = None if body is None else json.dumps(body)
-        with self._translated(action):
+        with self._translated(action), self._timeout_at_least(timeout):
             if method == "GET":
                 response = self._connection.raw_get(path, **(params or {}))
             elif method == "POST":
-                response = self._connection.raw_post(path, data=data)
+                response = self._connection.raw_post(path, data=data, **(params or {}))
             elif method == "PUT":
                 response = self._connection.raw_put(path, data=data)
             else:
                 response = self._connection.raw_delete(path, data=data)
-            if missing_ok and response.status_code == 404:
+            if (missing_ok and response.status_code == 404) or (forbidden_ok and response.status_code == 403):
                 return None
             if response.status_code >= 400:
                 raise self._refusal(action, response.status_code, response.content)
@@ -551,6 +599,16 @@ class KeycloakServer(RolesByReference, RealmAdapter):
         if code == 400 and any(words in detail for words in CLASHES_ANSWERED_400):
             return Conflict(f"Keycloak at {where} refused to {action}: it clashes with what exists (HTTP 400): {detail}")
         return KeycloakError(f"Keycloak at {where} refused to {action}: HTTP {code}{': ' + detail if detail else ''}")
+
+    @contextmanager
+    def _timeout_at_least(self, seconds: float | None):
+        """Within the block, requests may take ``seconds`` (None: the connection's timeout) if that is longer."""
+        usual = self._connection.timeout
+        self._connection.timeout = max(usual or 0, seconds or 0) or usual
+        try:
+            yield
+        finally:
+            self._connection.timeout = usual
 
     @contextmanager
     def _translated(self, action: str):
@@ -574,6 +632,15 @@ class KeycloakServer(RolesByReference, RealmAdapter):
             ) from None
         except requests.RequestException as exc:
             raise KeycloakUnreachable(f"Keycloak at {where} does not answer ({action}): {_short(exc)}") from None
+
+
+class _RealmContent(NamedTuple):
+    """What one realm holds of groups, roles and clients, however it was read."""
+
+    groups: list[LiveGroup]  #: parents before their children
+    roles: list[LiveRole]  #: realm roles, by name
+    client_roles: list[LiveRole]  #: roles of clients other than Keycloak's own, by clientId and name
+    clients: list[LiveClient]
 
 
 class _GroupTree:
@@ -645,6 +712,26 @@ def _managed_count(page: list[dict]) -> int:
     """
     managed = {g["id"] for g, _ in _walk(page, None) if (g.get("attributes") or {}).get(ATTR_MANAGED) == ["true"]}
     return len(managed)
+
+
+def _live_role(representation: dict, composites: list[str], client: str | None) -> LiveRole:
+    """A RoleRepresentation (of the realm, or of the client ``client``) with the references of its composites."""
+    return LiveRole(representation["name"], representation.get("description"), representation.get("attributes") or {},
+                    composites, client)
+
+
+def _exported_composites(representation: dict) -> list[str]:
+    """The references of a role's composites as a partial export gives them: ``{realm: [name], client: {clientId:
+    [name]}}``, sorted."""
+    composites = representation.get("composites") or {}
+    client_refs = (role_reference(client_id, name) for client_id, names in (composites.get("client") or {}).items()
+                   for name in names)
+    return sorted([*(composites.get("realm") or ()), *client_refs])
+
+
+def _in_order(roles: Iterable[LiveRole]) -> list[LiveRole]:
+    """Roles in the order :class:`LiveRealm` lists them: by clientId (realm roles have none), then by name."""
+    return sorted(roles, key=lambda role: (role.client or "", role.name))
 
 
 def split_reference(ref: str) -> tuple[str | None, str]:
