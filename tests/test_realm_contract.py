@@ -205,7 +205,7 @@ def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keyclo
     # realm + top level + roles + a request for each of the 3 composite roles (the default role among them) + the
     # roles of the 2 clients of the realm's own + user profile + clients + identity providers (Organizations
     # are off: not listed), and one children request for each group holding groups made by hand: C0D0, 项目组,
-    # P1, 手工组, 甲; the search may skip some of the groups sharing a name, which costs a children request each
+    # P1, 手工组, 甲; pages end where a run of equal names begins, which may cost a few more pages
     constant = 12 + 5 + 6
     assert server.requests <= search_pages + constant
     # fewer than one request per ten groups (a naive reader makes one per group with sub-groups)

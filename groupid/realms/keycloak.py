@@ -250,7 +250,7 @@ class KeycloakServer(RolesByReference, RealmAdapter):
         # is twice as fast as Keycloak's default of nesting each match in its ancestors; the ancestors that
         # are not managed are found below like any group made by hand
         search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false"}
-        tree.add(self._pages(url, action, matched=_managed_count, **search))
+        tree.add(self._search_pages(url, action, **search))
         # every top-level group, managed or not
         tree.add(self._pages(url, action, briefRepresentation="false"))
         # groups with more children than seen so far hold subtrees made by hand: read those level by level
@@ -550,9 +550,36 @@ class KeycloakServer(RolesByReference, RealmAdapter):
 
     # -- transport ---------------------------------------------------------------------------------------
 
-    def _pages(self, url: str, action: str, *, matched: Callable[[list], int] = len, **params) -> Iterator[dict]:
+    def _search_pages(self, url: str, action: str, **params) -> Iterator[dict]:
+        """Every match of a group search, in pages that never split a run of equal names.
+
+        Keycloak orders a search by name alone, and among equal names (every company has a 财务部) the order
+        changes from one request to the next: fixed pages would miss some groups and repeat others. So each
+        page ends where the run of its last name begins, and the next page starts there, holding the whole
+        run; a run longer than a page doubles the page. A server that nests the matches in their ancestors
+        (no ``populateHierarchy``) is paged the plain way.
+        """
+        first, size = 0, self.page_size
+        while True:
+            page = self._request("GET", url, action, params={**params, "first": first, "max": size})
+            if any(entry.get("subGroups") for entry in page):
+                yield from page
+                yield from self._pages(url, action, matched=_managed_count, start=first + size, **params)
+                return
+            if len(page) < size:
+                yield from page
+                return
+            run = next(i for i, entry in enumerate(page) if entry["name"] == page[-1]["name"])
+            if run == 0:
+                size *= 2
+                continue
+            yield from page[:run]
+            first, size = first + run, self.page_size
+
+    def _pages(self, url: str, action: str, *, matched: Callable[[list], int] = len, start: int = 0,
+               **params) -> Iterator[dict]:
         """Every entry of a paginated list; ``matched`` counts the entries of a page that ``max`` limits."""
-        first = 0
+        first = start
         while True:
             page = self._request("GET", url, action, params={**params, "first": first, "max": self.page_size})
             yield from page
