@@ -1,0 +1,57 @@
+"""The adapter to a real Keycloak server, over its Admin REST API (through python-keycloak).
+
+Its transport is the one place where python-keycloak and requests errors are caught; they leave it as groupid errors
+(:class:`KeycloakUnreachable`, :class:`AuthenticationFailed`, :class:`KeycloakError`, :class:`Conflict`).
+
+Reading a realm never goes N+1 (one request per group). The groups, the roles (realm and client roles, with
+their composites) and the clients come from one partial export (``POST /partial-export``), which answers the
+whole group tree, every role with its composites and every client in a single request. The realm itself, its
+user profile, organizations and identity providers come from their own small lists, a request per page of each.
+
+A server that refuses the partial export (HTTP 403: an identity without the rights it asks for) is read the
+paged way instead: the managed groups from a paginated attribute search (``q=groupid.managed:true``), the
+top-level groups, and ``/groups/{id}/children`` for the groups that have more sub-groups than seen so far —
+subtrees made by hand, and groups the search skipped (it orders by name only, so among groups of the same name
+its pages may overlap); then the roles, the roles of each client but Keycloak's own, and one request per
+composite role for all its composites.
+
+Roles are named by references (``name``, ``clientId/name``): a group's client roles come with the group, and a
+composite's client is known from the clients read alongside.
+
+Secrets stay out of the state: a client's secret is read only on demand (:meth:`KeycloakServer.client_secret`),
+and an identity provider's ``clientSecret``, which Keycloak answers masked, is left out of its config.
+
+The package is built in layers, each importing only those above it:
+
+- :mod:`~groupid.realms.keycloak.references`: role references (``name``, ``clientId/name``), Keycloak's own
+  clients and :class:`RolesByReference`;
+- :mod:`~groupid.realms.keycloak.representations`: Keycloak's representations turned into ``Live*`` values, and
+  the group tree put together from them;
+- :mod:`~groupid.realms.keycloak.transport`: one admin request, its errors translated, and paginated lists;
+- :mod:`~groupid.realms.keycloak.reading`: the live state of a realm, from the partial export or paged;
+- :mod:`~groupid.realms.keycloak.server`: :class:`KeycloakServer`, signing in and every write.
+"""
+
+from groupid.realms.keycloak.reading import EXPORT_TIMEOUT
+from groupid.realms.keycloak.references import KEYCLOAK_CLIENTS, RolesByReference, role_reference, split_reference
+from groupid.realms.keycloak.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
+from groupid.realms.keycloak.representations import live_organization, parents_first
+from groupid.realms.keycloak.server import KeycloakServer
+from groupid.realms.keycloak.transport import CLASHES_ANSWERED_400, PAGE_SIZE
+
+__all__ = [
+    "CLASHES_ANSWERED_400",
+    "EXPORT_TIMEOUT",
+    "KEYCLOAK_CLIENTS",
+    "PAGE_SIZE",
+    "SECRET_KEYS",
+    "SECRET_MASK",
+    "KeycloakServer",
+    "RolesByReference",
+    "live_client",
+    "live_identity_provider",
+    "live_organization",
+    "parents_first",
+    "role_reference",
+    "split_reference",
+]

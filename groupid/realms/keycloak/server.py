@@ -1,0 +1,337 @@
+"""The Keycloak server itself: signing in, the realms, and every write groupid makes."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from urllib.parse import quote
+
+from keycloak import KeycloakOpenIDConnection
+
+from groupid.errors import Conflict, KeycloakError, RealmExists
+from groupid.realms.base import RealmAdapter
+from groupid.realms.connection import ConnectionSettings
+from groupid.realms.keycloak.reading import RealmReading
+from groupid.realms.keycloak.references import RolesByReference, role_reference, split_reference
+from groupid.realms.keycloak.representations import SECRET_MASK
+from groupid.realms.keycloak.transport import PAGE_SIZE, _url
+
+
+class KeycloakServer(RolesByReference, RealmReading, RealmAdapter):
+    """One Keycloak server, reached with the admin credentials of ``settings``.
+
+    ``page_size`` is how many entries each paginated request asks for; ``requests`` counts the admin
+    requests sent so far (compare it before and after a call to know what the call cost).
+
+    >>> server = KeycloakServer(ConnectionSettings.from_env())  # doctest: +SKIP
+    >>> server.read("xinghe").exists  # doctest: +SKIP
+    """
+
+    def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
+        self.settings = settings
+        self.page_size = page_size
+        self.requests = 0
+        with self._translated("sign in"):
+            self._connection = KeycloakOpenIDConnection(
+                server_url=settings.server_url + "/",
+                username=settings.admin_user,
+                password=settings.admin_password,
+                client_id=settings.client_id or "admin-cli",
+                client_secret_key=settings.client_secret,
+                realm_name=settings.auth_realm,
+                user_realm_name=settings.auth_realm,
+                verify=settings.verify,
+                timeout=settings.timeout,
+            )
+            self._connection.get_token()
+
+    # -- realms ------------------------------------------------------------------------------------------
+
+    def realm_exists(self, realm: str) -> bool:
+        """Whether a realm of that name exists."""
+        return self._request("GET", _url(realm), f"read realm {realm}", missing_ok=True) is not None
+
+    def import_realm(self, representation: dict) -> None:
+        """Create a realm from a full RealmRepresentation (Keycloak's own import); refuse to overwrite one."""
+        realm = representation.get("realm", "")
+        try:
+            self._request("POST", "admin/realms", f"create realm {realm}", body=representation)
+        except Conflict:
+            raise RealmExists(f"realm '{realm}' already exists at {self.settings.server_url}; nothing was changed") from None
+
+    def create_realm(self, realm: str, display_name: str | None) -> None:
+        """Create an empty, enabled realm; :class:`RealmExists` (a :class:`Conflict`) if it is there already."""
+        self.import_realm({"realm": realm, "displayName": display_name, "enabled": True})
+
+    def update_realm(self, realm: str, display_name: str | None, organizations_enabled: bool | None = None) -> None:
+        """Change the realm's display name (None clears it) and, unless None, whether Organizations are enabled.
+
+        Turning Organizations off hides the realm's organizations without deleting them: on again, they are back.
+        """
+        # Keycloak leaves the display name alone when it is null: an empty one is how to clear it
+        body: dict = {"displayName": display_name or ""}
+        if organizations_enabled is not None:
+            body["organizationsEnabled"] = organizations_enabled
+        self._request("PUT", _url(realm), f"update realm {realm}", body=body)
+
+    def delete_realm(self, realm: str) -> None:
+        """Delete a realm and everything in it."""
+        self._request("DELETE", _url(realm), f"delete realm {realm}")
+    # -- groups ------------------------------------------------------------------------------------------
+
+    def create_group(self, realm: str, parent_id: str | None, name: str, attributes: dict[str, list[str]]) -> str:
+        """Create a group (top-level when ``parent_id`` is None); return its id."""
+        body = {"name": name, "attributes": attributes}
+        response = self._request("POST", _parent_url(realm, parent_id), f"create group '{name}' in {realm}", body=body, raw=True)
+        return _created_id(response)
+
+    def update_group(self, realm: str, group_id: str, name: str, attributes: dict[str, list[str]]) -> None:
+        """Rename a group and replace its attributes; members, role mappings and sub-groups stay."""
+        body = {"name": name, "attributes": attributes}
+        self._request("PUT", _url(realm, "groups", group_id), f"update group {group_id} of {realm}", body=body)
+
+    def move_group(self, realm: str, group_id: str, parent_id: str | None) -> None:
+        """Move a group under another parent (top level when None); members, role mappings and sub-groups stay."""
+        action = f"move group {group_id} of {realm}"
+        # Keycloak moves a group when its id is posted as a new child; it wants a name there and ignores it,
+        # so the current one is sent (a name clash with the new siblings is still refused with 409)
+        name = self._request("GET", _url(realm, "groups", group_id), action)["name"]
+        self._request("POST", _parent_url(realm, parent_id), action, body={"id": group_id, "name": name})
+
+    def delete_group(self, realm: str, group_id: str) -> None:
+        """Delete a group, its sub-groups and their memberships."""
+        self._request("DELETE", _url(realm, "groups", group_id), f"delete group {group_id} of {realm}")
+
+    # -- roles -------------------------------------------------------------------------------------------
+
+    def _create_role(self, realm: str, client_id: str | None, name: str, description: str | None,
+                     attributes: dict[str, list[str]]) -> None:
+        """Create a role of the realm (``client_id`` None) or of a client."""
+        action = f"create role '{role_reference(client_id, name)}' in {realm}"
+        url = self._roles_url(realm, client_id, action)
+        self._request("POST", url, action, body=_role_body(name, description, attributes))
+
+    def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+        """Replace the description and attributes of the role ``ref``.
+
+        Keycloak's PUT clears a null description but keeps the attributes when they are left out: both are sent.
+        """
+        action = f"update role '{ref}' of {realm}"
+        body = _role_body(split_reference(ref)[1], description, attributes)
+        self._request("PUT", self._role_url(realm, ref, action), action, body=body)
+
+    def _delete_role(self, realm: str, ref: str) -> None:
+        """Delete the role ``ref``."""
+        action = f"delete role '{ref}' of {realm}"
+        self._request("DELETE", self._role_url(realm, ref, action), action)
+
+    def add_composites(self, realm: str, role: str, names: list[str]) -> None:
+        """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""
+        self._edit_composites("POST", realm, role, names, f"add composites to role '{role}' of {realm}")
+
+    def remove_composites(self, realm: str, role: str, names: list[str]) -> None:
+        """Take the roles ``names`` out of ``role`` (references)."""
+        self._edit_composites("DELETE", realm, role, names, f"remove composites from role '{role}' of {realm}")
+
+    def add_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
+        """Grant roles (references) to a group, and so to its members and sub-groups' members."""
+        self._edit_group_roles("POST", realm, group_id, names, f"grant roles to group {group_id} of {realm}")
+
+    def remove_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
+        """Revoke roles (references) from a group."""
+        self._edit_group_roles("DELETE", realm, group_id, names, f"revoke roles from group {group_id} of {realm}")
+
+    def _edit_composites(self, method: str, realm: str, role: str, names: list[str], action: str) -> None:
+        """Post or delete the composites ``names`` of ``role``: one request takes roles of any kind."""
+        if names:
+            roles = self._representations(realm, names)
+            self._request(method, self._role_url(realm, role, action) + "/composites", action, body=roles)
+
+    def _edit_group_roles(self, method: str, realm: str, group_id: str, names: list[str], action: str) -> None:
+        """Post or delete a group's role mappings: the realm roles in one request, each client's in one more.
+
+        Every role is looked up before the first mapping is sent, so an unknown one changes nothing.
+        """
+        by_client: dict[str | None, list[dict]] = defaultdict(list)
+        for role in self._representations(realm, names):
+            by_client[role["containerId"] if role.get("clientRole") else None].append(role)
+        for client_uuid, roles in by_client.items():
+            mappings = ("realm",) if client_uuid is None else ("clients", client_uuid)
+            self._request(method, _url(realm, "groups", group_id, "role-mappings", *mappings), action, body=roles)
+
+    def _representations(self, realm: str, refs: list[str]) -> list[dict]:
+        """The representations of the roles ``refs``: composites and mappings find roles by id, not by name.
+
+        A request per role, and one per client named (an unknown client or role is an error naming the reference).
+        """
+        client_uuids: dict[str, str] = {}
+        roles = []
+        for ref in dict.fromkeys(refs):
+            action = f"find role '{ref}' of {realm}"
+            roles.append(self._request("GET", self._role_url(realm, ref, action, client_uuids), action))
+        return roles
+
+    def _roles_url(self, realm: str, client_id: str | None, action: str,
+                   client_uuids: dict[str, str] | None = None) -> str:
+        """The admin path of the realm's roles (``client_id`` None) or of a client's; see :meth:`_client_uuid`."""
+        if client_id is None:
+            return _url(realm, "roles")
+        return _url(realm, "clients", self._client_uuid(realm, client_id, action, client_uuids), "roles")
+
+    def _role_url(self, realm: str, ref: str, action: str, client_uuids: dict[str, str] | None = None) -> str:
+        """The admin path of the role ``ref`` (``name`` or ``clientId/name``)."""
+        client_id, name = split_reference(ref)
+        return f"{self._roles_url(realm, client_id, action, client_uuids)}/{quote(name, safe='')}"
+
+    def _client_uuid(self, realm: str, client_id: str, action: str, known: dict[str, str] | None = None) -> str:
+        """The id of the client whose clientId is ``client_id``; none is a :class:`KeycloakError` saying HTTP 404.
+
+        ``known`` (clientId to id) saves asking twice within one call.
+        """
+        known = {} if known is None else known
+        if client_id not in known:
+            # clientId= matches exactly (search=true would match a part)
+            found = self._request("GET", _url(realm, "clients"), action, params={"clientId": client_id})
+            if not found:
+                raise self._refusal(action, 404, f"no client has the clientId '{client_id}'")
+            known[client_id] = found[0]["id"]
+        return known[client_id]
+
+    # -- organizations -----------------------------------------------------------------------------------
+
+    def create_organization(self, realm: str, name: str, alias: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> str:
+        """Create an enabled organization; return its id.
+
+        A name or alias another organization has, or an email domain it has, is a :class:`Conflict`; a realm
+        without Organizations enabled is a :class:`KeycloakError` (HTTP 404).
+        """
+        body = {"name": name, "alias": alias, "domains": _domains(domains), "attributes": attributes, "enabled": True}
+        url = _url(realm, "organizations")
+        return _created_id(self._request("POST", url, f"create organization '{name}' in {realm}", body=body, raw=True))
+
+    def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
+                            attributes: dict[str, list[str]]) -> None:
+        """Change an organization's name and replace its domains and attributes; the rest stays.
+
+        Keycloak's PUT replaces the whole organization (what it leaves out is cleared or reset, ``enabled``
+        included) and refuses any alias but the current one, so the organization is read and changed: its alias,
+        description, redirect URL, enabled flag and the verified flags of the domains it keeps stay as they are.
+        """
+        url, action = _url(realm, "organizations", org_id), f"update organization {org_id} of {realm}"
+        current = self._request("GET", url, action)
+        verified = {domain["name"] for domain in current.get("domains") or () if domain.get("verified")}
+        body = {**current, "name": name, "domains": _domains(domains, verified), "attributes": attributes}
+        self._request("PUT", url, action, body=body)
+
+    def delete_organization(self, realm: str, org_id: str) -> None:
+        """Delete an organization; its members stay users of the realm."""
+        self._request("DELETE", _url(realm, "organizations", org_id), f"delete organization {org_id} of {realm}")
+
+    # -- clients -----------------------------------------------------------------------------------------
+
+    def create_client(self, realm: str, representation: dict) -> str:
+        """Create a client; return its id. A confidential one gets a secret from Keycloak unless it brings one."""
+        action = f"create client '{representation.get('clientId')}' in {realm}"
+        return _created_id(self._request("POST", _url(realm, "clients"), action, body=representation, raw=True))
+
+    def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
+        """Change the fields of a client that ``representation`` holds; the others stay.
+
+        Keycloak's PUT on a client is a merge already: fields left out (or null) stay, and ``attributes`` are
+        merged key by key — a key given an empty value is removed, the keys not given stay. So the
+        representation is sent as it is, in one request.
+        """
+        url, action = _url(realm, "clients", client_uuid), f"update client {client_uuid} of {realm}"
+        self._request("PUT", url, action, body=representation)
+
+    def delete_client(self, realm: str, client_uuid: str) -> None:
+        """Delete a client."""
+        self._request("DELETE", _url(realm, "clients", client_uuid), f"delete client {client_uuid} of {realm}")
+
+    def client_secret(self, realm: str, client_id: str) -> str:
+        """The secret of the confidential client whose clientId is ``client_id``; never logged or stored.
+
+        No such client is a :class:`KeycloakError` saying HTTP 404; a public or bearer-only one, which has no
+        secret, a :class:`KeycloakError` too.
+        """
+        action = f"read the secret of client '{client_id}' of {realm}"
+        url = _url(realm, "clients", self._client_uuid(realm, client_id, action), "client-secret")
+        secret = self._request("GET", url, action)
+        if not secret.get("value"):
+            raise KeycloakError(f"Keycloak at {self.settings.server_url} cannot {action}: it is a public or bearer-only client")
+        return secret["value"]
+
+    # -- identity providers ------------------------------------------------------------------------------
+
+    def create_identity_provider(self, realm: str, representation: dict) -> None:
+        """Create an identity provider; an alias another one has is a :class:`Conflict`."""
+        action = f"create identity provider '{representation.get('alias')}' in {realm}"
+        self._request("POST", _url(realm, "identity-provider", "instances"), action, body=representation)
+
+    def update_identity_provider(self, realm: str, alias: str, representation: dict) -> None:
+        """Change the fields of an identity provider that ``representation`` holds; a config given replaces the
+        config, except that one without ``clientSecret`` keeps the stored secret.
+
+        Keycloak's PUT replaces the whole provider, and a config without ``clientSecret`` drops the stored secret;
+        the masked value sent back keeps it. So the provider is read, the given fields are laid over it and a
+        config without a secret gets the mask (with no secret stored, Keycloak then stores none).
+        """
+        url, action = _url(realm, "identity-provider", "instances", alias), f"update identity provider '{alias}' of {realm}"
+        body = {**self._request("GET", url, action), **representation, "alias": alias}
+        body["config"] = {"clientSecret": SECRET_MASK, **(body.get("config") or {})}
+        self._request("PUT", url, action, body=body)
+
+    def delete_identity_provider(self, realm: str, alias: str) -> None:
+        """Delete an identity provider; the links of users to it go with it."""
+        url = _url(realm, "identity-provider", "instances", alias)
+        self._request("DELETE", url, f"delete identity provider '{alias}' of {realm}")
+
+    def read_identity_provider(self, realm: str, alias: str) -> dict:
+        """An identity provider's representation as Keycloak answers it: secrets masked, vault references
+        (``${vault.key}``) shown as they are."""
+        url = _url(realm, "identity-provider", "instances", alias)
+        return self._request("GET", url, f"read identity provider '{alias}' of {realm}")
+
+    # -- user profile and people -------------------------------------------------------------------------
+
+    def set_user_profile(self, realm: str, profile: dict) -> None:
+        """Replace the realm's user profile configuration."""
+        self._request("PUT", _url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
+
+    def create_user(self, realm: str, user: dict) -> str:
+        """Create a user; return its id. Attributes the user profile does not declare are dropped by Keycloak."""
+        return _created_id(self._request("POST", _url(realm, "users"), f"create a user in {realm}", body=user, raw=True))
+
+    def read_user(self, realm: str, user_id: str) -> dict:
+        """One user, with its attributes."""
+        return self._request("GET", _url(realm, "users", user_id), f"read user {user_id} of {realm}")
+
+    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Make a user a member of a group (nothing changes when it is one already)."""
+        url = _url(realm, "users", user_id, "groups", group_id)
+        self._request("PUT", url, f"add user {user_id} to group {group_id} of {realm}")
+
+    def members(self, realm: str, group_id: str) -> list[str]:
+        """The ids of the direct members of a group."""
+        url, action = _url(realm, "groups", group_id, "members"), f"read the members of group {group_id} of {realm}"
+        return [user["id"] for user in self._pages(url, action, briefRepresentation="true")]
+
+
+def _role_body(name: str, description: str | None, attributes: dict[str, list[str]]) -> dict:
+    """The RoleRepresentation groupid writes."""
+    return {"name": name, "description": description, "attributes": attributes}
+
+
+def _domains(names: list[str], verified: set[str] = frozenset()) -> list[dict]:
+    """The domain representations of an organization; those in ``verified`` keep their verified flag."""
+    return [{"name": name, "verified": name.lower() in verified} for name in names]
+
+
+def _parent_url(realm: str, parent_id: str | None) -> str:
+    """Where to post a group so that it lands under ``parent_id`` (top level when None)."""
+    return _url(realm, "groups") if parent_id is None else _url(realm, "groups", parent_id, "children")
+
+
+def _created_id(response) -> str:
+    """The id of what a POST created, from its Location header."""
+    return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
