@@ -11,6 +11,7 @@ they fail: a CI run must never pass by skipping them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 
@@ -52,15 +53,22 @@ def keycloak() -> ConnectionSettings:
         server.stop()
 
 
+@contextlib.contextmanager
+def temporary_realm(settings: ConnectionSettings, prefix: str):
+    """A realm name nobody uses; the realm is deleted afterwards if something created it."""
+    name = f"t-{prefix}-{uuid.uuid4().hex[:6]}"
+    yield name
+    server = KeycloakServer(settings)
+    if server.realm_exists(name):
+        server.delete_realm(name)
+
+
 @pytest.fixture(scope="module")
 def realm_name(keycloak: ConnectionSettings, request) -> str:
     """A realm name no other module uses; the realm is deleted after the module if a test created it."""
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
-    name = f"t-{module}-{uuid.uuid4().hex[:6]}"
-    yield name
-    server = KeycloakServer(keycloak)
-    if server.realm_exists(name):
-        server.delete_realm(name)
+    with temporary_realm(keycloak, module) as name:
+        yield name
 
 
 def pytest_collection_modifyitems(items):

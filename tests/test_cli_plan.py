@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 
 from groupid.realms import KeycloakServer
+from tests.conftest import temporary_realm
 from tests.test_cli import closed_port, invoke
 from tests.test_example import EXAMPLE
 
@@ -23,11 +23,8 @@ def env(keycloak, monkeypatch):
 
 @pytest.fixture
 def realm(env):
-    name = f"t-cli-{uuid.uuid4().hex[:8]}"
-    yield name
-    server = KeycloakServer(env)
-    if server.realm_exists(name):
-        server.delete_realm(name)
+    with temporary_realm(env, "cli") as name:
+        yield name
 
 
 def test_plan_apply_plan_with_detailed_exit_codes(realm):

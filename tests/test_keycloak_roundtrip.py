@@ -26,13 +26,16 @@ def walk(live):
     return [(paths[group.id], group) for group in live.groups]
 
 
-def test_import_creates_the_realm(imported, realm_name):
+def test_import_creates_the_realm(imported, keycloak, realm_name):
     result, _ = imported
     assert result.created and result.realm == realm_name
     group = load_spec(EXAMPLE)
     assert result.groups == len(group.companies) + len(group.departments)
-    # the spec's roles, plus Keycloak's offline_access, uma_authorization and default-roles-<realm>
-    assert result.roles == len(group.roles) + 3
+    assert result.roles == len(group.roles)  # Keycloak's own roles in the file are not counted
+    # imported under another name, the realm's default role follows it and grants the spec's default roles
+    live = KeycloakServer(keycloak).read(realm_name)
+    assert set(group.default_roles) <= set(live.default_roles)
+    assert f"default-roles-{realm_name}" in {role.name for role in live.roles}
 
 
 def test_groups_read_back_match_the_model(imported, keycloak, realm_name):

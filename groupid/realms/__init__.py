@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from groupid.files import read_json
+from groupid.state import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import RealmExists, SourceError
 from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
@@ -78,9 +79,11 @@ def import_realm(
     """
     representation = read_representation(path)
     if realm:
-        representation = {**representation, "realm": realm}
+        representation = _renamed(representation, realm)
     settings = settings or ConnectionSettings.from_env(server_url=server_url)
-    roles = representation.get("roles", {}).get("realm", [])
+    # the realm's own roles: Keycloak's (offline_access, default-roles-…) come with every realm
+    builtin = {*KEYCLOAK_DEFAULT_ROLES, default_role_name(representation["realm"])}
+    roles = [r for r in representation.get("roles", {}).get("realm", []) if r.get("name") not in builtin]
     result = ImportResult(representation["realm"], settings.server_url, True, _count_groups(representation), len(roles))
     try:
         # Keycloak imports a realm in one transaction: thousands of groups take minutes, not seconds
@@ -90,6 +93,17 @@ def import_realm(
             raise
         return dataclasses.replace(result, created=False)
     return result
+
+
+def _renamed(representation: dict, realm: str) -> dict:
+    """The representation under another realm name; its default role (``default-roles-<realm>``) follows."""
+    old, new = default_role_name(representation["realm"]), default_role_name(realm)
+    roles = representation.get("roles") or {}
+    realm_roles = [{**r, "name": new} if r.get("name") == old else r for r in roles.get("realm", [])]
+    renamed = {**representation, "realm": realm, "roles": {**roles, "realm": realm_roles}}
+    if (representation.get("defaultRole") or {}).get("name") == old:
+        renamed["defaultRole"] = {**representation["defaultRole"], "name": new}
+    return renamed
 
 
 def _count_groups(parent: dict) -> int:
