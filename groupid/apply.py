@@ -69,40 +69,25 @@ class _Applier:
         self.adapter = adapter
         self.progress = progress
         self.created: dict[str, str] = {}
-        self.handlers: dict[tuple[str, str], Callable[[Change], None]] = {
-            ("create", "realm"): self._create_realm,
-            ("update", "realm"): self._update_realm,
-            ("create", "user-profile"): self._user_profile,
-            ("update", "user-profile"): self._user_profile,
-            ("create", "role"): self._role,
-            ("update", "role"): self._role,
-            ("delete", "role"): self._role,
-            ("create", "composites"): self._composites,
-            ("update", "composites"): self._composites,
-            ("update", "default-roles"): self._composites,
-            ("create", "group"): self._create_group,
-            ("update", "group"): self._update_group,
-            ("delete", "group"): lambda c: adapter.delete_group(self.realm, c.data["id"]),
-            ("create", "group-roles"): self._group_roles,
-            ("update", "group-roles"): self._group_roles,
-            ("create", "organization"): lambda c: adapter.create_organization(
-                self.realm, c.data["name"], c.data["alias"], c.data["domains"], c.data["attributes"]),
-            ("update", "organization"): lambda c: adapter.update_organization(
-                self.realm, c.data["id"], c.data["name"], c.data["domains"], c.data["attributes"]),
-            ("delete", "organization"): lambda c: adapter.delete_organization(self.realm, c.data["id"]),
-            ("create", "client"): lambda c: adapter.create_client(self.realm, c.data["representation"]),
-            ("update", "client"): lambda c: adapter.update_client(self.realm, c.data["uuid"], c.data["representation"]),
-            ("delete", "client"): lambda c: adapter.delete_client(self.realm, c.data["uuid"]),
-            ("create", "identity-provider"): self._identity_provider,
-            ("update", "identity-provider"): self._identity_provider,
-            ("delete", "identity-provider"): lambda c: adapter.delete_identity_provider(self.realm, c.key),
+        # one handler per kind; each does what the change's action asks, and nothing for an action it lacks
+        self.handlers: dict[str, Callable[[Change], None]] = {
+            "realm": self._realm,
+            "user-profile": lambda c: adapter.set_user_profile(self.realm, c.data["profile"]),
+            "role": self._role,
+            "composites": self._composites,
+            "default-roles": self._composites,
+            "group": self._group,
+            "group-roles": self._group_roles,
+            "organization": self._organization,
+            "client": self._client,
+            "identity-provider": self._identity_provider,
         }
 
     def run(self) -> ApplyResult:
         result = ApplyResult(self.realm)
         for change in self.plan.changes:
             try:
-                self.handlers[(change.action, change.kind)](change)
+                self.handlers[change.kind](change)
             except (GroupidError, KeyError, TypeError, ValueError) as exc:
                 # KeyError and friends: a saved plan edited by hand; say so with the progress made
                 reason = str(exc) if isinstance(exc, GroupidError) else f"the plan is damaged ({type(exc).__name__}: {exc})"
@@ -121,25 +106,12 @@ class _Applier:
             return None
         return known or self.created[code]
 
-    def _create_realm(self, change: Change) -> None:
-        self.adapter.create_realm(self.realm, change.data["display_name"])
-        if change.data.get("organizations_enabled"):
-            self._update_realm(change)
-
-    def _update_realm(self, change: Change) -> None:
-        self.adapter.update_realm(self.realm, change.data["display_name"], change.data.get("organizations_enabled"))
-
-    def _identity_provider(self, change: Change) -> None:
-        representation = change.data["representation"]
-        if change.data.get("secret_from"):
-            # looked up now, never stored in the plan: a saved plan file holds no secret
-            realm, client_id = change.data["secret_from"]
-            secret = self.adapter.client_secret(realm, client_id)
-            representation = {**representation, "config": {**representation["config"], "clientSecret": secret}}
+    def _realm(self, change: Change) -> None:
         if change.action == "create":
-            self.adapter.create_identity_provider(self.realm, representation)
-        else:
-            self.adapter.update_identity_provider(self.realm, change.key, representation)
+            self.adapter.create_realm(self.realm, change.data["display_name"])
+            if not change.data.get("organizations_enabled"):
+                return
+        self.adapter.update_realm(self.realm, change.data["display_name"], change.data.get("organizations_enabled"))
 
     def _role(self, change: Change) -> None:
         """Realm and client roles alike; a change's data names the client when the role has one."""
@@ -154,31 +126,63 @@ class _Applier:
             target = (self.realm, data["name"])
         write(*target) if change.action == "delete" else write(*target, data["description"], data["attributes"])
 
-    def _user_profile(self, change: Change) -> None:
-        self.adapter.set_user_profile(self.realm, change.data["profile"])
-
     def _composites(self, change: Change) -> None:
-        role = change.data["role"]
-        if change.data["add"]:
-            self.adapter.add_composites(self.realm, role, change.data["add"])
-        if change.data["remove"]:
-            self.adapter.remove_composites(self.realm, role, change.data["remove"])
-
-    def _create_group(self, change: Change) -> None:
-        data = change.data
-        parent_id = self._group_id(data["parent"], data.get("parent_id"))
-        self.created[change.key] = self.adapter.create_group(self.realm, parent_id, data["name"], data["attributes"])
-
-    def _update_group(self, change: Change) -> None:
-        data = change.data
-        # move first: a new name may be taken under the old parent (a department swapped into its place)
-        if data.get("move"):
-            self.adapter.move_group(self.realm, data["id"], self._group_id(data["parent"], data.get("parent_id")))
-        self.adapter.update_group(self.realm, data["id"], data["name"], data["attributes"])
+        self._edit_set(change, change.data["role"], self.adapter.add_composites, self.adapter.remove_composites)
 
     def _group_roles(self, change: Change) -> None:
         group_id = self._group_id(change.data["group"], change.data.get("id"))
+        self._edit_set(change, group_id, self.adapter.add_group_roles, self.adapter.remove_group_roles)
+
+    def _edit_set(self, change: Change, target: str, add, remove) -> None:
+        """Add and remove the members a set change lists (a role's composites, a group's roles)."""
         if change.data["add"]:
-            self.adapter.add_group_roles(self.realm, group_id, change.data["add"])
+            add(self.realm, target, change.data["add"])
         if change.data["remove"]:
-            self.adapter.remove_group_roles(self.realm, group_id, change.data["remove"])
+            remove(self.realm, target, change.data["remove"])
+
+    def _group(self, change: Change) -> None:
+        data = change.data
+        if change.action == "delete":
+            self.adapter.delete_group(self.realm, data["id"])
+            return
+        parent_id = self._group_id(data["parent"], data.get("parent_id"))
+        if change.action == "create":
+            self.created[change.key] = self.adapter.create_group(self.realm, parent_id, data["name"], data["attributes"])
+            return
+        # move first: a new name may be taken under the old parent (a department swapped into its place)
+        if data.get("move"):
+            self.adapter.move_group(self.realm, data["id"], parent_id)
+        self.adapter.update_group(self.realm, data["id"], data["name"], data["attributes"])
+
+    def _organization(self, change: Change) -> None:
+        data = change.data
+        if change.action == "delete":
+            self.adapter.delete_organization(self.realm, data["id"])
+        elif change.action == "create":
+            self.adapter.create_organization(self.realm, data["name"], data["alias"], data["domains"], data["attributes"])
+        else:
+            self.adapter.update_organization(self.realm, data["id"], data["name"], data["domains"], data["attributes"])
+
+    def _client(self, change: Change) -> None:
+        data = change.data
+        if change.action == "delete":
+            self.adapter.delete_client(self.realm, data["uuid"])
+        elif change.action == "create":
+            self.adapter.create_client(self.realm, data["representation"])
+        else:
+            self.adapter.update_client(self.realm, data["uuid"], data["representation"])
+
+    def _identity_provider(self, change: Change) -> None:
+        if change.action == "delete":
+            self.adapter.delete_identity_provider(self.realm, change.key)
+            return
+        representation = change.data["representation"]
+        if change.data.get("secret_from"):
+            # looked up now, never stored in the plan: a saved plan file holds no secret
+            realm, client_id = change.data["secret_from"]
+            secret = self.adapter.client_secret(realm, client_id)
+            representation = {**representation, "config": {**representation["config"], "clientSecret": secret}}
+        if change.action == "create":
+            self.adapter.create_identity_provider(self.realm, representation)
+        else:
+            self.adapter.update_identity_provider(self.realm, change.key, representation)

@@ -99,7 +99,7 @@ class _SpecLoader:
             elif key in SECTIONS:
                 self._read_section(key, value, origin, file.parent)
             else:
-                self.problems.append(Problem(origin.at(), f"unknown section '{key}'{_hint(key, TOP_KEYS)}"))
+                self.problems.append(Problem(origin.at(), f"unknown section '{key}'{did_you_mean(key, TOP_KEYS)}"))
 
     def _parse_yaml(self, file: Path, name: str) -> Any:
         try:
@@ -176,7 +176,7 @@ class _SpecLoader:
         model = SECTIONS[section]
         for key in source:
             if key not in SOURCE_KEYS:
-                self.problems.append(Problem(origin.at(key), f"{section}: unknown key '{key}'{_hint(key, SOURCE_KEYS)}"))
+                self.problems.append(Problem(origin.at(key), f"{section}: unknown key '{key}'{did_you_mean(key, SOURCE_KEYS)}"))
         columns = source.get("columns")
         if not isinstance(columns, dict) or not columns:
             self.problems.append(Problem(origin.at("columns"), f"{section}: `columns:` must map fields to CSV headers"))
@@ -186,7 +186,7 @@ class _SpecLoader:
         for key, header in columns.items():
             if key not in fields:
                 self.problems.append(
-                    Problem(origin.at("columns"), f"{section}: columns: '{key}' is not a {model.noun} field{_hint(key, fields)}")
+                    Problem(origin.at("columns"), f"{section}: columns: '{key}' is not a {model.noun} field{did_you_mean(key, fields)}")
                 )
             elif not isinstance(header, str) or not header.strip():
                 self.problems.append(Problem(origin.at("columns"), f"{section}: columns: {key}: the header must be text"))
@@ -204,7 +204,7 @@ class _SpecLoader:
         except ValidationError as exc:
             for error in exc.errors():
                 field = str(error["loc"][0]) if error["loc"] else None
-                self.problems.append(Problem(origin.at(field), f"{label}: {_describe(error, model)}"))
+                self.problems.append(Problem(origin.at(field), f"{label}: {describe_error(error, model)}"))
             record = _without_unknown_keys(model, raw)
         if record is not None:
             self.records[section].append(record.located(origin))
@@ -219,7 +219,7 @@ class _SpecLoader:
         value, origin = self.info
         for key in value:
             if key not in INFO_KEYS:
-                self.problems.append(Problem(origin.at(key), f"group: unknown key '{key}'{_hint(key, INFO_KEYS)}"))
+                self.problems.append(Problem(origin.at(key), f"group: unknown key '{key}'{did_you_mean(key, INFO_KEYS)}"))
         info = {key: value[key] for key in INFO_KEYS if key in value}
         try:
             return Group.model_validate({**info, **self.records}).located(origin)
@@ -227,7 +227,7 @@ class _SpecLoader:
             for error in exc.errors():
                 field = str(error["loc"][0])
                 if field in INFO_KEYS:
-                    self.problems.append(Problem(origin.at(field), f"group: {_describe(error, Group)}"))
+                    self.problems.append(Problem(origin.at(field), f"group: {describe_error(error, Group)}"))
             return Group.model_construct(**self.records)
 
 
@@ -263,13 +263,13 @@ def _cell(model: type[Record], name: str, value: str) -> Any:
     return value
 
 
-def _describe(error: dict, model: type[Record]) -> str:
+def describe_error(error: dict, model: type[Record]) -> str:
     """A pydantic error in the words of the spec."""
     loc = [str(part) for part in error["loc"]]
     key = loc[0] if loc else ""
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"unknown key '{key}'{_hint(key, list(model.model_fields))}"
+        return f"unknown key '{key}'{did_you_mean(key, list(model.model_fields))}"
     if kind == "missing":
         return f"missing required key '{key}'"
     if kind == "string_type" and isinstance(error["input"], float | date):
@@ -282,7 +282,7 @@ def _describe(error: dict, model: type[Record]) -> str:
     return f"{'.'.join(loc)}: {message}"
 
 
-def _hint(key: str, choices) -> str:
+def did_you_mean(key: str, choices) -> str:
     """'; did you mean X?' for a near miss, else the allowed choices."""
     choices = [str(c) for c in choices]
     close = get_close_matches(str(key), choices, n=1, cutoff=0.6)

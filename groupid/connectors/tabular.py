@@ -71,7 +71,7 @@ def read_csv(path: Path, encoding: str = "auto", name: str | None = None) -> Tab
     has no usable header; problems of single rows are collected in :attr:`Table.problems`.
     """
     name = name or str(path)
-    text, used = _decode(_read_bytes(path, name), encoding, name)
+    text, used = decode(read_bytes(path, name), encoding, name)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [cell.strip() for cell in next(reader)]
@@ -79,13 +79,14 @@ def read_csv(path: Path, encoding: str = "auto", name: str | None = None) -> Tab
         raise SourceError(f"{name}: the file is empty; expected a header row") from None
     except csv.Error as exc:
         raise SourceError(f"{name}:1: cannot parse the header: {exc}") from None
-    _check_header(header, name)
+    check_header(header, name)
     table = Table(name=name, encoding=used, header=header)
     _read_rows(reader, table)
     return table
 
 
-def _read_bytes(path: Path, name: str) -> bytes:
+def read_bytes(path: Path, name: str) -> bytes:
+    """The bytes of a file; a missing or unreadable file is a SourceError naming it."""
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -96,7 +97,8 @@ def _read_bytes(path: Path, name: str) -> bytes:
         raise SourceError(f"{name}: cannot read: {exc.strerror}") from None
 
 
-def _decode(data: bytes, encoding: str, name: str) -> tuple[str, str]:
+def decode(data: bytes, encoding: str, name: str) -> tuple[str, str]:
+    """The text of ``data`` and the encoding used (``auto`` detects it); undecodable bytes are a SourceError."""
     used = detect_encoding(data) if encoding == "auto" else encoding
     if used is None:
         raise SourceError(
@@ -125,7 +127,8 @@ def _first_bad_byte(data: bytes) -> str:
     return f"line {line}, byte 0x{data[start]:02x}"
 
 
-def _check_header(header: list[str], name: str) -> None:
+def check_header(header: list[str], name: str) -> None:
+    """Refuse a header row without any column name."""
     if not any(header):
         raise SourceError(f"{name}:1: the header row is empty")
 

@@ -9,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from groupid.connectors.tabular import _decode, _read_bytes
+from groupid.connectors.tabular import decode, read_bytes
 from groupid.connectors.hr.normalise import FIELDS
 from groupid.connectors.hr.scope import Scope
 from groupid.errors import Location, Problem, SourceError
-from groupid.spec import _describe, _hint
+from groupid.spec import describe_error, did_you_mean
 
 class Source(BaseModel):
     """The export's format: ``csv`` (with ``encoding:``), ``xlsx`` (with ``sheet:``), ``json`` or ``jsonl``."""
@@ -42,7 +42,7 @@ class Mapping(BaseModel):
     def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
         for name, header in columns.items():
             if name not in FIELDS:
-                raise ValueError(f"'{name}' is not a person field{_hint(name, FIELDS)}")
+                raise ValueError(f"'{name}' is not a person field{did_you_mean(name, FIELDS)}")
             if not header.strip():
                 raise ValueError(f"{name}: the column name is empty")
         return {name: header.strip() for name, header in columns.items()}
@@ -82,7 +82,7 @@ def _require_mapped(names, info: ValidationInfo) -> None:
         return  # columns itself is wrong and already reported
     for name in names:
         if name not in columns:
-            raise ValueError(f"'{name}' is not in columns{_hint(name, list(columns))}")
+            raise ValueError(f"'{name}' is not in columns{did_you_mean(name, list(columns))}")
 
 
 def load_mapping(path: Path | str) -> Mapping:
@@ -100,7 +100,7 @@ def load_mapping(path: Path | str) -> Mapping:
 
 def _load_yaml(path: Path, name: str) -> Any:
     try:
-        return YAML(typ="rt").load(_decode(_read_bytes(path, name), "utf-8", name)[0].removeprefix("\ufeff"))
+        return YAML(typ="rt").load(decode(read_bytes(path, name), "utf-8", name)[0].removeprefix("\ufeff"))
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
@@ -120,5 +120,5 @@ def _line(document: Any, loc: tuple) -> int | None:
 def _message(error: dict) -> str:
     loc = error["loc"]
     if loc and loc[0] == "source" and len(loc) > 1:
-        return f"source: {_describe({**error, 'loc': loc[1:]}, Source)}"
-    return _describe(error, Mapping)
+        return f"source: {describe_error({**error, 'loc': loc[1:]}, Source)}"
+    return describe_error(error, Mapping)

@@ -11,7 +11,7 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from groupid.connectors.hr.normalise import DATE_FIELDS, parse_date
-from groupid.spec import _hint
+from groupid.spec import did_you_mean
 
 Values = dict[str, Any]
 Predicate = Callable[[Values], bool]
@@ -82,7 +82,7 @@ def _attribute(path: scim.AttrPath, fields: list[str]) -> str:
     if path.uri or path.sub_attr or not isinstance(name, str):
         raise ValueError("only plain field names are supported (no URIs or sub-attributes)")
     if name not in fields:
-        raise ValueError(f"'{name}' is not a mapped field{_hint(name, fields)}")
+        raise ValueError(f"'{name}' is not a mapped field{did_you_mean(name, fields)}")
     return name
 
 

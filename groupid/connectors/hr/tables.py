@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from groupid.connectors.tabular import Row, Table, _check_header, _decode, _read_bytes, read_csv
+from groupid.connectors.tabular import Row, Table, check_header, decode, read_bytes, read_csv
 from groupid.connectors.hr.mapping import Source
 from groupid.errors import Location, Problem, SourceError
 
@@ -18,7 +18,7 @@ def _read_table(path: Path, source: Source, name: str) -> Table:
         return read_csv(path, source.encoding, name=name)
     if source.format == "xlsx":
         return _read_xlsx(path, source.sheet, name)
-    text, encoding = _decode(_read_bytes(path, name), source.encoding, name)
+    text, encoding = decode(read_bytes(path, name), source.encoding, name)
     text = text.removeprefix("\ufeff")
     items = _json_array(text, name) if source.format == "json" else _json_lines(text, name)
     return _table_from_objects(name, encoding, items)
@@ -45,7 +45,7 @@ def _read_xlsx(path: Path, sheet_name: str | None, name: str) -> Table:
     import openpyxl  # imported here: only xlsx exports need it, and it is slow to import
     from openpyxl.utils.exceptions import InvalidFileException
 
-    _read_bytes(path, name)  # the same messages as CSV for a missing or unreadable file
+    read_bytes(path, name)  # the same messages as CSV for a missing or unreadable file
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
@@ -67,7 +67,7 @@ def _sheet(book, sheet_name: str | None, name: str):
 def _table_from_sheet(sheet, name: str) -> Table:
     lines = sheet.iter_rows(values_only=True)
     header = [cell_text(value) for value in next(lines, ())]
-    _check_header(header, name)
+    check_header(header, name)
     table = Table(name=name, encoding="xlsx", header=header)
     for number, values in enumerate(lines, start=2):
         _add_row(table, Location(name, number), zip(header, map(cell_text, values)))
