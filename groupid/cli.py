@@ -2,7 +2,8 @@
 
 Each command parses its options, makes one library call, renders the result and maps errors to the exit
 codes every command shares: 0 done or nothing to change, 1 error, 2 changes pending
-(``plan --detailed-exitcode``), 3 a safety guard refused and nothing was written.
+(``plan --detailed-exitcode``), 3 a safety guard refused and nothing was written, 4 a sync finished but
+rejected some source rows.
 """
 
 from __future__ import annotations
@@ -13,23 +14,26 @@ import os
 import shlex
 import sys
 import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
 
 from groupid import __version__
 from groupid.apply import apply_plans, check_plans
 from groupid.diff import DiffOptions, plan_spec
-from groupid.errors import ConfigurationError, ExitCode, GroupidError, SpecError
+from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, GroupidError, SpecError
 from groupid.export import export_realm
 from groupid.localserver import LocalKeycloak, ServerInfo
 from groupid.plan import load_plans, save_plans
 from groupid.realms import connect, import_realm
 from groupid.spec import load_spec
 from groupid.state import render_spec
+from groupid.sync import SyncResult, sync_hr
 from groupid.views import as_json, as_markdown, as_text
 
 # markup=False: names from specs and paths (e.g. "[bold]") are printed as they are, never as Rich markup
@@ -44,7 +48,8 @@ app = typer.Typer(
         "Example: groupid validate examples/xinghe && groupid render examples/xinghe --out build/\n\n"
         "Connection settings come from the environment (GROUPID_SERVER_URL, GROUPID_ADMIN_USER, "
         "GROUPID_ADMIN_PASSWORD or GROUPID_ADMIN_PASSWORD_FILE, or GROUPID_CLIENT_ID and GROUPID_CLIENT_SECRET). "
-        "Exit codes: 0 done or nothing to change, 1 error, 2 changes pending, 3 refused by a safety guard."
+        "Exit codes: 0 done or nothing to change, 1 error, 2 changes pending, 3 refused by a safety guard, "
+        "4 sync done but some source rows rejected."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -60,6 +65,15 @@ keycloak_app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(keycloak_app, name="keycloak")
+sync_app = typer.Typer(
+    help=(
+        "Sync people into Keycloak: joiners, movers and leavers, planned first, guarded, reported.\n\n"
+        "Example: groupid sync hr 花名册.csv --spec examples/xinghe --mapping examples/xinghe/hr/mapping.yaml --dry-run"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(sync_app, name="sync")
 
 ServerUrl = Annotated[
     Optional[str],
@@ -344,15 +358,92 @@ def stop(instance: Instance = "default") -> None:
 
 
 @contextlib.contextmanager
-def _progress(total: int):
-    """A progress bar on a terminal (apply of a large group takes minutes); nothing in logs and pipes."""
+def _progress(total: int | None = None, label: str = "applying"):
+    """A progress bar on a terminal (an apply or sync of a large group takes minutes); nothing in logs and pipes.
+
+    Yields a callback that counts one step per call; a call that passes ``(done, total)`` also sets the total.
+    """
     if not err.is_terminal:
-        yield lambda change: None
+        yield lambda *_: None
         return
-    with Progress(TextColumn("applying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+    with Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err,
                   transient=True) as bar:
-        task = bar.add_task("apply", total=total)
-        yield lambda change: bar.advance(task)
+        task = bar.add_task(label, total=total)
+        yield lambda *args: bar.update(task, advance=1, total=args[1] if len(args) > 1 else None)
+
+
+_SUMMARY_COLUMNS = (("create", "created"), ("update", "updated"), ("move", "moved"), ("disable", "disabled"),
+                    ("enable", "re-enabled"), ("delete", "deleted"), ("failed", "failed"), ("rejected", "rejected"),
+                    ("unchanged", "unchanged"), ("waiting", "not started"))
+
+
+def _print_summary(result: SyncResult) -> None:
+    """The per-company table of a sync, then its totals and what was noticed."""
+    table = Table(title="planned (dry run)" if result.dry_run else None, title_justify="left")
+    table.add_column("company")
+    for _, title in _SUMMARY_COLUMNS:
+        table.add_column(title, justify="right")
+    rows = result.by_company()
+    for company, counts in rows.items():
+        table.add_row(company, *(str(counts[key] or "") for key, _ in _SUMMARY_COLUMNS))
+    totals = result.counts()
+    table.add_row("total", *(str(totals[key]) for key, _ in _SUMMARY_COLUMNS))
+    out.print(table)
+    plan = result.plan
+    out.print(f"{plan.rows} rows read, {plan.out_of_scope} out of scope, {plan.managed} managed accounts before the run; "
+              f"{result.writes} writes" + ("" if result.dry_run else f" (+{result.bookkeeping} for the lock and run record)"))
+    for notice in plan.notices[:20]:
+        out.print(f"note: {notice.where or notice.employee_id}: {notice.employee_id} {notice.message}")
+    if len(plan.notices) > 20:
+        out.print(f"note: … {len(plan.notices) - 20} more in the report")
+    for rejection in plan.rejections[:20]:
+        out.print(f"rejected: {rejection.where}: {'; '.join(rejection.reasons)}")
+    if len(plan.rejections) > 20:
+        out.print(f"rejected: … {len(plan.rejections) - 20} more in the report")
+
+
+@sync_app.command("hr")
+@handles_errors
+def sync_hr_command(
+    export: Annotated[Path, typer.Argument(help="The HR export: CSV (encoding detected), XLSX, JSON or JSONL.")],
+    spec: Annotated[Path, typer.Option("--spec", help="The spec directory: where each company and department lives.")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="The mapping file: columns, values, scope and policy.")],
+    realm: RealmOverride = None,
+    server_url: ServerUrl = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and report, write nothing.")] = False,
+    report: Annotated[
+        Optional[Path], typer.Option("--report", help="Write a JSONL report here: one line per person and action.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Go on when the leaver or truncation guard trips.")] = False,
+    today: Annotated[
+        Optional[datetime], typer.Option("--today", formats=["%Y-%m-%d"], help="Treat this date as today.")
+    ] = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for another sync of the realm to finish.")
+    ] = 0.0,
+) -> None:
+    """Sync the people of an HR export into Keycloak: joiners, movers, leavers, rehires.
+
+    Plans first and prints a summary per company. Refuses (exit 3, nothing written) when more than 20 accounts
+    and more than 5% of the managed ones would be disabled or deleted, when the export has far fewer rows than
+    the last successful run, or when another sync holds the realm — unless --force (the lock always holds).
+    Rows that cannot be used are rejected with their reason and the rest goes on: the exit code is then 4.
+
+    Example: groupid sync hr 花名册.csv --spec examples/xinghe --mapping examples/xinghe/hr/mapping.yaml --report sync.jsonl
+    """
+    adapter = connect(server_url)
+    try:
+        with _progress(label="syncing") as advance:
+            result = sync_hr(export, spec, mapping, adapter, realm=realm, dry_run=dry_run, force=force,
+                             today=today.date() if today else None, report=report, progress=advance, wait=wait)
+    except ApplyFailed as exc:
+        if getattr(exc, "result", None):
+            _print_summary(exc.result)
+        raise
+    _print_summary(result)
+    if report:
+        err.print(f"wrote {result.report_lines} lines to {report}")
+    raise typer.Exit(int(result.exit_code))
 
 
 def _print_exports(info: ServerInfo, reveal: bool) -> None:

@@ -17,7 +17,11 @@ the exit code the CLI maps it to::
     ├── LocalServerError              exit 1  the local Keycloak cannot be fetched, started or stopped
     ├── ApplyFailed                   exit 1  a change failed part-way through an apply (says how far it got)
     └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
-        └── StalePlan                 exit 3  a saved plan no longer matches the live realm
+        ├── StalePlan                 exit 3  a saved plan no longer matches the live realm
+        └── SyncLocked                exit 3  another sync holds the realm (groupid.sync.lock)
+
+A sync that finished but rejected some source rows exits 4 (:attr:`ExitCode.ROWS_REJECTED`): not an error,
+but not a clean run either, so a cron job can tell.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class ExitCode(IntEnum):
     ERROR = 1  #: an error; see the message
     CHANGES_PENDING = 2  #: ``plan --detailed-exitcode`` found changes
     REFUSED = 3  #: a safety guard refused and nothing was written
+    ROWS_REJECTED = 4  #: a sync finished, but some source rows were rejected (the report lists them)
 
 
 @dataclass(frozen=True, order=True)

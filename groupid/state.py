@@ -35,6 +35,7 @@ USER_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("employment_status", "在职状态"),
     ("start_date", "入职日期"),
     ("end_date", "离职日期"),
+    ("disabled_on", "停用日期"),  # set by a sync when it disables a leaver; the grace period counts from it
 )
 """User attributes groupid writes, with the display names the admin console shows."""
 

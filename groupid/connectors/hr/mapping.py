@@ -13,6 +13,7 @@ from groupid.connectors.tabular import decode, read_bytes
 from groupid.connectors.hr.normalise import FIELDS
 from groupid.connectors.hr.scope import Scope
 from groupid.errors import Location, Problem, SourceError
+from groupid.policy import SyncPolicy
 from groupid.spec import describe_error, did_you_mean
 
 class Source(BaseModel):
@@ -36,6 +37,7 @@ class Mapping(BaseModel):
     key: str = Field("employee_id", validate_default=True)  # the default, too, must be a mapped column
     values: dict[str, dict[str, str]] = {}
     scope: Scope | None = None
+    policy: SyncPolicy = SyncPolicy()  #: what a sync does with joiners, leavers and absentees
 
     @field_validator("columns")
     @classmethod

@@ -1,0 +1,153 @@
+"""Carry out a sync plan: new accounts in bulk, then every other change with bounded concurrency.
+
+New accounts go through Keycloak's partial import in chunks (``ifResourceExists: SKIP``: an account that
+appeared in the meantime is skipped and reported, never overwritten). Each other change is a handful of
+small requests; up to ``workers`` people are updated at once. One person's failure (Keycloak refused an email
+already in use, say) is recorded and the rest goes on; losing the server or the credentials stops the run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from itertools import groupby
+
+from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable
+from groupid.realms.base import RealmAdapter
+from groupid.sync.changes import PersonChange, SyncPlan
+
+CHUNK = 500
+"""Accounts per partial-import request."""
+
+Progress = Callable[[int, int], None]
+"""Called with (people done, people in all) as the apply goes."""
+
+
+@dataclass
+class Outcome:
+    """What an apply did: the changes made, those that failed with why, and the write requests sent."""
+
+    done: list[PersonChange] = field(default_factory=list)
+    failed: list[tuple[PersonChange, str]] = field(default_factory=list)
+    writes: int = 0
+
+
+class _Run:
+    """One apply in progress: the outcome, guarded by a lock because workers report into it."""
+
+    def __init__(self, adapter: RealmAdapter, total: int, progress: Progress | None):
+        self.adapter, self.total, self.progress = adapter, total, progress
+        self.outcome = Outcome()
+        self._lock = threading.Lock()
+        self._count = 0
+
+    def wrote(self, count: int = 1) -> None:
+        with self._lock:
+            self.outcome.writes += count
+
+    def finished(self, change: PersonChange, error: str | None = None) -> None:
+        with self._lock:
+            if error is None:
+                self.outcome.done.append(change)
+            else:
+                self.outcome.failed.append((change, error))
+            self._count += 1
+            count = self._count
+        if self.progress:
+            self.progress(count, self.total)
+
+
+def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk: int = CHUNK,
+               progress: Progress | None = None) -> Outcome:
+    """Make the changes of ``plan`` through ``adapter``; return what was done and what failed.
+
+    Raises :class:`KeycloakUnreachable` or :class:`AuthenticationFailed` when the server or the credentials
+    are lost part-way; the outcome so far is then on the exception as ``outcome``.
+    """
+    run = _Run(adapter, len(plan.changes), progress)
+    creates = [change for change in plan.changes if change.create is not None]
+    others = [change for change in plan.changes if change.create is None]
+    try:
+        for realm, changes in groupby(creates, key=lambda change: change.realm):
+            _create(run, realm, list(changes), chunk)
+        created = [change for change in run.outcome.done if change.add_organizations]
+        _concurrently(run, others, workers)
+        _concurrently(run, created, workers, organizations_only=True)
+    except (KeycloakUnreachable, AuthenticationFailed) as exc:
+        exc.outcome = run.outcome
+        raise
+    return run.outcome
+
+
+def _create(run: _Run, realm: str, changes: list[PersonChange], chunk: int) -> None:
+    for start in range(0, len(changes), chunk):
+        part = changes[start:start + chunk]
+        try:
+            ids = run.adapter.import_users(realm, [change.create for change in part])
+        except (KeycloakUnreachable, AuthenticationFailed):
+            raise
+        except KeycloakError as exc:
+            for change in part:
+                run.finished(change, str(exc))
+            continue
+        finally:
+            run.wrote()
+        for change in part:
+            user_id = ids.get(change.username)
+            if user_id is None:
+                run.finished(change, "Keycloak skipped the new account: its username or email is already in use")
+            else:
+                change.user_id = user_id
+                run.finished(change)
+
+
+def _concurrently(run: _Run, changes: list[PersonChange], workers: int, organizations_only: bool = False) -> None:
+    if not changes:
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="groupid-sync") as pool:
+        futures = [pool.submit(_apply_one, run, change, organizations_only) for change in changes]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        for future in done:
+            future.result()  # re-raise a lost server or lost credentials
+
+
+def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> None:
+    try:
+        for request in _requests(change, organizations_only):
+            request(run.adapter)
+            run.wrote()
+    except (KeycloakUnreachable, AuthenticationFailed):
+        raise
+    except KeycloakError as exc:
+        if not organizations_only:
+            run.finished(change, str(exc))
+        else:
+            run.outcome.failed.append((change, f"created, but not added to its organization: {exc}"))
+        return
+    if not organizations_only:
+        run.finished(change)
+
+
+def _requests(change: PersonChange, organizations_only: bool) -> list[Callable[[RealmAdapter], None]]:
+    """The adapter calls that make ``change``, in an order that never leaves a leaver with access."""
+    realm, user_id = change.realm, change.user_id
+    organizations = [
+        *(lambda a, o=org_id: a.add_organization_member(realm, o, user_id) for org_id, _ in change.add_organizations),
+        *(lambda a, o=org_id: a.remove_organization_member(realm, o, user_id) for org_id, _ in change.remove_organizations),
+    ]
+    if organizations_only:
+        return organizations
+    if change.delete:
+        return [lambda a: a.delete_user(realm, user_id)]
+    calls: list[Callable[[RealmAdapter], None]] = []
+    if change.update is not None:
+        calls.append(lambda a: a.update_user(realm, user_id, change.update))
+    if change.logout:  # after the disable, so no new session can start in between
+        calls.append(lambda a: a.logout_user(realm, user_id))
+    calls += [lambda a, g=group_id: a.remove_member(realm, g, user_id) for group_id, _ in change.remove_groups]
+    calls += [lambda a, g=group_id: a.add_member(realm, g, user_id) for group_id, _ in change.add_groups]
+    return calls + organizations

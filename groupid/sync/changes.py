@@ -1,0 +1,139 @@
+"""The plan of a people sync: one :class:`PersonChange` per account to touch, in a stable order.
+
+Like a realm plan, a sync plan is made before anything is written, counted, checked against the guards, and
+only then applied. A change holds everything its apply needs: no second read of the live state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from groupid.errors import Location
+from groupid.sync.people import Rejection
+
+ACTIONS = ("create", "update", "move", "disable", "enable", "delete")
+"""What a sync does to an account, in the order a summary lists them."""
+
+PERSONAL_FIELDS = frozenset({"phone", "email"})
+"""Fields whose values stay out of reports and plans: a report says that they changed, not what to."""
+
+
+@dataclass
+class PersonChange:
+    """What a sync does to one person's account in one realm.
+
+    ``actions`` says what it amounts to (a rehire that also changed department is ``enable`` and ``move``);
+    the other fields are the requests that bring it about.
+    """
+
+    realm: str
+    employee_id: str
+    username: str
+    company: str | None
+    actions: list[str]
+    where: Location | None = None  #: the source row, when the person is in the source
+    user_id: str | None = None  #: None for an account still to be created
+    create: dict | None = None  #: the UserRepresentation of a new account (with ``groups`` as paths)
+    update: dict | None = None  #: the fields of the account to PUT (attributes complete)
+    fields: dict[str, tuple] = field(default_factory=dict)  #: what changes: name -> (old, new)
+    add_groups: list[tuple[str, str]] = field(default_factory=list)  #: (id, path)
+    remove_groups: list[tuple[str, str]] = field(default_factory=list)
+    add_organizations: list[tuple[str, str]] = field(default_factory=list)  #: (id, company code)
+    remove_organizations: list[tuple[str, str]] = field(default_factory=list)
+    logout: bool = False  #: revoke every session (a leaver)
+    delete: bool = False
+
+    @property
+    def order(self) -> tuple:
+        """Creates first (in bulk), then everything else by realm and employee ID."""
+        return ("create" not in self.actions, self.realm, self.employee_id)
+
+    def data(self) -> dict:
+        """The change as plain data, personal values left out: for reports and JSON."""
+        fields = {name: "changed" if name in PERSONAL_FIELDS else [_plain(old), _plain(new)]
+                  for name, (old, new) in self.fields.items()}
+        data = {
+            "employee_id": self.employee_id,
+            "realm": self.realm,
+            "username": self.username,
+            "company": self.company,
+            "actions": list(self.actions),
+            "changes": fields,
+            "groups_added": [path for _, path in self.add_groups] + (self.create or {}).get("groups", []),
+            "groups_removed": [path for _, path in self.remove_groups],
+            "organizations_added": [code for _, code in self.add_organizations],
+            "organizations_removed": [code for _, code in self.remove_organizations],
+        }
+        if self.where:
+            data["source"] = str(self.where)
+        return {key: value for key, value in data.items() if value not in ([], {}, None)}
+
+
+def _plain(value):
+    return value if value is None or isinstance(value, (str, bool)) else str(value)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something worth knowing that changes nothing: an unknown manager, an account disabled by hand."""
+
+    employee_id: str
+    where: Location | None
+    message: str
+    company: str | None = None
+
+
+@dataclass
+class SyncPlan:
+    """Every change of one sync, with what was rejected and noticed, and the figures the guards need."""
+
+    changes: list[PersonChange] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    unchanged: Counter = field(default_factory=Counter)  #: company -> people already as they should be
+    waiting: Counter = field(default_factory=Counter)  #: company -> future joiners not created yet
+    out_of_scope: int = 0
+    managed: int = 0  #: accounts in Keycloak that carry an employee ID
+    rows: int = 0  #: data rows of the source
+
+    @property
+    def leavers(self) -> int:
+        """Accounts this plan disables or deletes: what the leaver guard counts."""
+        return sum(1 for change in self.changes if {"disable", "delete"} & set(change.actions))
+
+    @property
+    def writes(self) -> int:
+        """A rough count of the write requests an apply sends (bulk creates count per account)."""
+        return sum(_writes(change) for change in self.changes)
+
+    def counts(self) -> Counter:
+        """How many accounts each action touches, plus ``rejected``, ``unchanged`` and ``waiting``."""
+        total: Counter = Counter()
+        for company_counts in self.by_company().values():
+            total.update(company_counts)
+        return total
+
+    def by_company(self) -> dict[str, Counter]:
+        """The counts of :meth:`counts`, per company code (``?`` for rows without a usable one)."""
+        table: dict[str, Counter] = {}
+        for change in self.changes:
+            table.setdefault(change.company or "?", Counter()).update(change.actions)
+        for rejection in self.rejections:
+            table.setdefault(rejection.company or "?", Counter())["rejected"] += 1
+        for name, counter in (("unchanged", self.unchanged), ("waiting", self.waiting)):
+            for company, count in counter.items():
+                table.setdefault(company, Counter())[name] += count
+        return dict(sorted(table.items()))
+
+    def is_empty(self) -> bool:
+        """True when nothing is to be written."""
+        return not self.changes
+
+
+def _writes(change: PersonChange) -> int:
+    if change.delete:
+        return 1
+    count = int(change.create is not None) + int(change.update is not None) + int(change.logout)
+    return count + len(change.add_groups) + len(change.remove_groups) + len(change.add_organizations) + len(
+        change.remove_organizations)

@@ -1,0 +1,200 @@
+"""The desired side of a people sync: what the source says each person's account should be.
+
+A source row becomes a :class:`DesiredPerson` — placed in its realm, group and organization, with the
+lifecycle stage the dates and status give on the day of the run — or a :class:`Rejection` naming every reason.
+Managers are resolved in a second pass, once every person is known, so the order of the rows never matters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+from pydantic import ValidationError
+
+from groupid.errors import Location
+from groupid.model import Group, Person
+from groupid.spec import describe_error
+from groupid.state import RealmState
+from groupid.usernames import split_name
+
+MANAGED_ATTRIBUTE = "employee_id"
+"""A user carrying this attribute is the account of that employee, and a sync manages it."""
+
+
+class Stage(str, Enum):
+    """Where a person stands on the day of the run."""
+
+    ACTIVE = "active"
+    FUTURE = "future"  #: has not started yet
+    LEAVER = "leaver"  #: terminated, or the end date has passed
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a person's account lives: its realm, the group it is a member of, its organization."""
+
+    realm: str
+    company: str
+    group_code: str  #: the department's code, or the company's when the person has no department
+    group_path: str
+    organization: str | None = None  #: the company code of its Keycloak Organization (topology organizations)
+
+
+@dataclass
+class DesiredPerson:
+    """One person as the source describes them, placed and staged."""
+
+    person: Person
+    where: Location
+    placement: Placement
+    stage: Stage
+    attributes: dict[str, list[str]] = field(default_factory=dict)  #: groupid's user attributes, manager resolved
+
+    @property
+    def employee_id(self) -> str:
+        """The identity anchor."""
+        return self.person.employee_id
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """(firstName, lastName) as Keycloak wants them: the given name first."""
+        family, given = split_name(self.person.name)
+        return given or family, family
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A row that is not synced, with every reason; the person's account is left as it is."""
+
+    where: Location
+    employee_id: str | None
+    reasons: tuple[str, ...]
+    company: str | None = None
+
+
+class Directory:
+    """The places of a group: which realm, group and organization each company's and department's people join."""
+
+    def __init__(self, group: Group, states: Iterable[RealmState]):
+        self.group = group
+        self.companies = {company.code: company for company in group.companies}
+        self.departments = {dept.code: dept for dept in group.departments}
+        self.places: dict[str, tuple[str, str]] = {}  #: group code -> (realm, path)
+        self.organizations: dict[str, str] = {}  #: company code -> realm, where companies are organizations
+        for state in states:
+            for path, node in state.walk_groups():
+                self.places[node.code] = (state.realm, path)
+            for organization in state.organizations:
+                self.organizations[organization.code] = state.realm
+
+    @property
+    def realms(self) -> list[str]:
+        """Every realm people may live in, the group's own first."""
+        return list(dict.fromkeys(realm for realm, _ in self.places.values())) or [self.group.realm]
+
+    def place(self, person: Person) -> Placement:
+        """Where ``person`` belongs; raises ValueError naming an unknown or mismatched code."""
+        if person.company not in self.companies:
+            raise ValueError(f"company {person.company} is not in the spec")
+        code = person.company
+        if person.department is not None:
+            dept = self.departments.get(person.department)
+            if dept is None:
+                raise ValueError(f"department {person.department} is not in the spec")
+            if dept.company != person.company:
+                raise ValueError(f"department {person.department} belongs to company {dept.company}, not {person.company}")
+            code = person.department
+        realm, path = self.places[code]
+        organization = person.company if person.company in self.organizations else None
+        return Placement(realm, person.company, code, path, organization)
+
+
+def stage(person: Person, today: date) -> Stage:
+    """The lifecycle stage of ``person`` on ``today``."""
+    if person.status == "terminated" or (person.end_date is not None and person.end_date < today):
+        return Stage.LEAVER
+    if person.start_date is not None:
+        return Stage.FUTURE if person.start_date > today else Stage.ACTIVE
+    return Stage.FUTURE if person.status == "pending" else Stage.ACTIVE
+
+
+def desire(values: dict, where: Location, directory: Directory, today: date) -> DesiredPerson | Rejection:
+    """Turn one normalised source row into a desired person, or a rejection with every reason."""
+    employee_id = values.get("employee_id")
+    try:
+        person = Person.model_validate({key: value for key, value in values.items() if value is not None})
+    except ValidationError as exc:
+        reasons = tuple(describe_error(error, Person) for error in exc.errors())
+        return Rejection(where, employee_id, reasons, values.get("company"))
+    try:
+        placement = directory.place(person)
+    except ValueError as exc:
+        return Rejection(where, employee_id, (str(exc),), person.company)
+    return DesiredPerson(person, where, placement, stage(person, today), _attributes(person))
+
+
+def _attributes(person: Person) -> dict[str, list[str]]:
+    values = {
+        "employee_id": person.employee_id,
+        "company_code": person.company,
+        "department_code": person.department,
+        "title": person.title,
+        "phone": person.phone,
+        "employment_type": person.employment_type,
+        "employment_status": person.status,
+        "start_date": person.start_date,
+        "end_date": person.end_date,
+    }
+    return {name: [str(value)] for name, value in values.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class ManagerProblem:
+    """A manager reference that could not be kept: unknown, or part of a reporting cycle."""
+
+    employee_id: str
+    where: Location
+    message: str
+
+
+def resolve_managers(people: dict[str, DesiredPerson], known: set[str]) -> list[ManagerProblem]:
+    """Second pass: set each person's ``manager_id`` when the manager is a person of the source or ``known``
+    (employee IDs of existing accounts). Unknown managers and reporting cycles are reported, not followed
+    around: each chain is walked once, so a cycle of any length ends the walk."""
+    problems: list[ManagerProblem] = []
+    for employee_id, desired in people.items():
+        manager = desired.person.manager
+        if manager is None:
+            continue
+        if manager == employee_id:
+            problems.append(ManagerProblem(employee_id, desired.where, "is recorded as their own manager"))
+        elif manager not in people and manager not in known:
+            problems.append(ManagerProblem(employee_id, desired.where, f"manager {manager} is not in the export or in Keycloak"))
+        else:
+            desired.attributes["manager_id"] = [manager]
+    problems += _cycles(people)
+    return problems
+
+
+def _cycles(people: dict[str, DesiredPerson]) -> list[ManagerProblem]:
+    """Reporting cycles (A reports to B reports to A), each reported once for every person in it."""
+    state: dict[str, int] = {}  # 1: on the current chain, 2: done
+    problems: list[ManagerProblem] = []
+    for start in people:
+        chain: list[str] = []
+        current: str | None = start
+        while current in people and current not in state:
+            state[current] = 1
+            chain.append(current)
+            manager = people[current].attributes.get("manager_id", [None])[0]
+            current = manager if manager != current else None
+        if current in state and state[current] == 1:
+            cycle = chain[chain.index(current):]
+            text = " → ".join([*cycle, cycle[0]])
+            problems += [ManagerProblem(eid, people[eid].where, f"reporting cycle: {text}") for eid in cycle]
+        for eid in chain:
+            state[eid] = 2
+    return problems

@@ -1,0 +1,295 @@
+"""Compare what the source wants with the accounts Keycloak has, and plan the joiners, movers and leavers.
+
+The rules, in the words of an IT admin:
+
+* **joiner** — no account carries the employee ID: one is created with a fresh username, its attributes and
+  its group; a future start date waits (or creates it disabled, per policy).
+* **mover** — the company or department changed: the old group membership goes, the new one comes, the same
+  account stays; attributes follow the source.
+* **leaver** — terminated, or the end date has passed, or missing from the export (per policy): disabled and
+  signed out everywhere, memberships removed (per policy), the account kept; deleted only after the grace
+  period, counted from ``disabled_on``.
+* **rehire** — an account groupid disabled comes back: re-enabled, the same username. An account someone
+  disabled by hand is never re-enabled by a sync; that is reported instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from groupid.policy import SyncPolicy
+from groupid.realms.base import LiveUser
+from groupid.state import USER_ATTRIBUTES
+from groupid.sync.changes import Notice, PersonChange, SyncPlan
+from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Rejection, Stage
+from groupid.usernames import STRATEGIES, UsernameAllocator, name_fields, name_to_username
+
+SYNCED_ATTRIBUTES = tuple(name for name, _ in USER_ATTRIBUTES if name != "disabled_on")
+"""The user attributes that follow the source; ``disabled_on`` is the sync's own bookkeeping."""
+
+
+@dataclass
+class RealmPeople:
+    """The accounts of one realm and the groups and organizations people are placed in."""
+
+    realm: str
+    users: list[LiveUser]
+    groups: dict[str, tuple[str, str]] = field(default_factory=dict)  #: group code -> (id, path)
+    organizations: dict[str, str] = field(default_factory=dict)  #: company code -> organization id
+
+    def __post_init__(self) -> None:
+        self.group_codes = {group_id: code for code, (group_id, _) in self.groups.items()}
+        self.group_paths = {group_id: path for group_id, path in self.groups.values()}
+        self.organization_codes = {org_id: code for code, org_id in self.organizations.items()}
+
+
+@dataclass
+class _Account:
+    """A managed account and the realm it lives in."""
+
+    user: LiveUser
+    realm: RealmPeople
+
+    @property
+    def employee_id(self) -> str:
+        return self.user.attribute(MANAGED_ATTRIBUTE) or ""
+
+
+def plan_sync(
+    source: Iterable[DesiredPerson | Rejection],
+    out_of_scope: Iterable[str],
+    realms: list[RealmPeople],
+    policy: SyncPolicy,
+    today: date,
+    rows: int = 0,
+) -> SyncPlan:
+    """The plan that brings the accounts of ``realms`` in line with ``source`` under ``policy`` on ``today``.
+
+    ``out_of_scope`` are the employee IDs the scope left out; ``rows`` is how many data rows the source had.
+    """
+    planner = _Planner(realms, policy, today)
+    desired: list[DesiredPerson] = []
+    plan = SyncPlan(rows=rows, managed=len(planner.accounts))
+    for entry in source:
+        (desired if isinstance(entry, DesiredPerson) else plan.rejections).append(entry)
+    planner.reject_ambiguous(desired, plan)
+    for person in sorted(desired, key=lambda p: p.employee_id):
+        planner.plan_person(person, plan)
+    placed_anywhere = {person.employee_id for person in desired}
+    rejected = {rejection.employee_id for rejection in plan.rejections if rejection.employee_id}
+    skipped = set(out_of_scope) - placed_anywhere - rejected
+    for account in planner.accounts_by_id():
+        employee_id = account.employee_id
+        if (account.realm.realm, employee_id) in planner.placed or employee_id in rejected:
+            continue  # the source speaks for it, or its row is rejected: a rejected row never makes a leaver
+        if employee_id in placed_anywhere:
+            leaves = True  # the person now belongs in another realm
+        elif employee_id in skipped:
+            leaves = policy.out_of_scope == "leaver"
+        else:
+            leaves = policy.absent == "leaver"
+        if leaves:
+            planner.plan_leaver(account, None, plan)
+    plan.out_of_scope = len(skipped)
+    plan.changes.sort(key=lambda change: change.order)
+    return plan
+
+
+class _Planner:
+    """The state of one planning run: the accounts by employee ID and the usernames taken per realm."""
+
+    def __init__(self, realms: list[RealmPeople], policy: SyncPolicy, today: date):
+        self.policy, self.today = policy, today
+        self.realms = {people.realm: people for people in realms}
+        self.accounts: dict[tuple[str, str], list[_Account]] = {}
+        for people in realms:
+            for user in people.users:
+                if user.attribute(MANAGED_ATTRIBUTE):
+                    account = _Account(user, people)
+                    self.accounts.setdefault((people.realm, account.employee_id), []).append(account)
+        self.usernames = {people.realm: UsernameAllocator(user.username for user in people.users) for people in realms}
+        self.placed: set[tuple[str, str]] = set()  #: (realm, employee ID) of accounts the source speaks for
+
+    def accounts_by_id(self) -> list[_Account]:
+        """Every managed account, in a stable order."""
+        return [account for key in sorted(self.accounts) for account in self.accounts[key]]
+
+    def reject_ambiguous(self, desired: list[DesiredPerson], plan: SyncPlan) -> None:
+        """Reject people whose employee ID two accounts of one realm carry: which one is theirs is a human call."""
+        for person in list(desired):
+            key = (person.placement.realm, person.employee_id)
+            accounts = self.accounts.get(key, [])
+            if len(accounts) > 1:
+                names = ", ".join(sorted(account.user.username for account in accounts))
+                reason = f"accounts {names} in realm {key[0]} all carry employee ID {person.employee_id}"
+                plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company))
+                desired.remove(person)
+                self.placed.add(key)
+
+    def plan_person(self, person: DesiredPerson, plan: SyncPlan) -> None:
+        """Plan one person of the source."""
+        key = (person.placement.realm, person.employee_id)
+        self.placed.add(key)
+        account = (self.accounts.get(key) or [None])[0]
+        company = person.placement.company
+        if person.stage is Stage.LEAVER:
+            if account is not None:
+                self.plan_leaver(account, person, plan)
+            return
+        if person.stage is Stage.FUTURE and self.policy.future_joiners == "wait":
+            plan.waiting[company] += 1
+            return
+        change = self._joiner(person) if account is None else self._current(account, person, plan)
+        if change is None:
+            plan.unchanged[company] += 1
+        else:
+            plan.changes.append(change)
+
+    def _joiner(self, person: DesiredPerson) -> PersonChange:
+        placement = person.placement
+        username = self.usernames[placement.realm].allocate(self._username_base(person))
+        first, last = person.names
+        enabled = person.stage is Stage.ACTIVE
+        attributes = dict(person.attributes)
+        if not enabled:  # a future joiner created ahead of the day: groupid enables it on the start date
+            attributes["disabled_on"] = [self.today.isoformat()]
+        representation = {
+            "username": username, "enabled": enabled, "firstName": first, "lastName": last,
+            "attributes": attributes, "groups": [placement.group_path],
+        }
+        if person.person.email:
+            representation |= {"email": person.person.email, "emailVerified": True}
+        people = self.realms[placement.realm]
+        organizations = [(people.organizations[placement.organization], placement.organization)] if (
+            placement.organization in people.organizations) else []
+        return PersonChange(placement.realm, person.employee_id, username, placement.company, ["create"],
+                            where=person.where, create=representation, add_organizations=organizations)
+
+    def _username_base(self, person: DesiredPerson) -> str:
+        policy, p = self.policy.username, person.person
+        if policy.strategy == "template":
+            fields = {**name_fields(p.name), "employee_id": p.employee_id, "email": p.email or ""}
+            base = STRATEGIES["template"](policy.template, fields)
+        elif policy.strategy == "email" and p.email:
+            base = STRATEGIES["email"](p.email)
+        elif policy.strategy == "employee_id":
+            base = STRATEGIES["employee_id"](p.employee_id)
+        else:
+            base = name_to_username(p.name, fallback=p.employee_id)
+        return base or STRATEGIES["employee_id"](p.employee_id)
+
+    def _current(self, account: _Account, person: DesiredPerson, plan: SyncPlan) -> PersonChange | None:
+        """An existing account of someone the source lists as active (or starting, under ``disabled``)."""
+        user, people = account.user, account.realm
+        change = self._change(account, person)
+        attributes = {**_synced(user.attributes, person.attributes)}
+        if not user.enabled:
+            if user.attribute("disabled_on") is None:
+                plan.notices.append(Notice(person.employee_id, person.where,
+                                           f"account {user.username} was disabled outside groupid; left disabled",
+                                           person.placement.company))
+            elif person.stage is Stage.ACTIVE:
+                change.actions.append("enable")
+                attributes.pop("disabled_on", None)
+        was = (user.attribute("company_code"), user.attribute("department_code"))
+        if was[0] is not None and was != (person.placement.company, person.person.department):
+            change.actions.append("move")
+        self._set_fields(change, user, person, attributes)
+        self._set_memberships(change, user, people, {person.placement.group_code}, person.placement.organization)
+        if (change.add_groups or change.remove_groups or change.add_organizations or change.remove_organizations) and not (
+                {"move", "enable"} & set(change.actions)):
+            change.actions.append("update")  # memberships repaired: someone changed them by hand
+        return change if change.actions else None
+
+    def plan_leaver(self, account: _Account, person: DesiredPerson | None, plan: SyncPlan) -> None:
+        """Disable, sign out and (per policy) remove the memberships of a leaver; delete after the grace period."""
+        user, people = account.user, account.realm
+        change = self._change(account, person)
+        attributes = _synced(user.attributes, person.attributes) if person else dict(user.attributes)
+        if user.enabled:
+            change.actions.append("disable")
+            change.logout = True
+            attributes["disabled_on"] = [self.today.isoformat()]
+        elif self._grace_over(user):
+            change.actions = ["delete"]
+            change.delete = True
+            plan.changes.append(change)
+            return
+        self._set_fields(change, user, person, attributes)
+        if self.policy.leavers.memberships == "remove":
+            self._set_memberships(change, user, people, set(), None)
+        if change.actions == [] and (change.update or change.remove_groups or change.remove_organizations):
+            change.actions.append("update")
+        if change.actions:
+            plan.changes.append(change)
+        else:
+            plan.unchanged[change.company or "?"] += 1
+
+    def _grace_over(self, user: LiveUser) -> bool:
+        days = self.policy.leavers.delete_after_days
+        since = user.attribute("disabled_on")
+        if days is None or since is None:
+            return False
+        try:
+            return date.fromisoformat(since) + timedelta(days=days) <= self.today
+        except ValueError:
+            return False  # a hand-edited date: never a reason to delete
+
+    def _change(self, account: _Account, person: DesiredPerson | None) -> PersonChange:
+        user = account.user
+        company = person.placement.company if person else user.attribute("company_code")
+        return PersonChange(account.realm.realm, account.employee_id, user.username, company, [],
+                            where=person.where if person else None, user_id=user.id)
+
+    def _set_fields(self, change: PersonChange, user: LiveUser, person: DesiredPerson | None,
+                    attributes: dict[str, list[str]]) -> None:
+        """Fill ``change.update`` with what differs: names, email, enabled and the attributes."""
+        wanted: dict = {"enabled": user.enabled and not change.logout or "enable" in change.actions}
+        if person:
+            wanted["firstName"], wanted["lastName"] = person.names
+            if person.person.email:
+                wanted["email"] = person.person.email
+        current = {"enabled": user.enabled, "firstName": user.first_name, "lastName": user.last_name, "email": user.email}
+        for name, value in wanted.items():
+            if current[name] != value and name != "enabled":
+                change.fields[name] = (current[name], value)
+        for name in sorted(set(attributes) | set(user.attributes)):
+            old, new = _first(user.attributes.get(name)), _first(attributes.get(name))
+            if old != new:
+                change.fields[name] = (old, new)
+        if change.fields or wanted["enabled"] != user.enabled:
+            representation = {"username": user.username, "firstName": user.first_name, "lastName": user.last_name,
+                              "email": user.email, **wanted, "attributes": attributes}
+            if wanted.get("email") and wanted["email"] != user.email:
+                representation["emailVerified"] = True
+            change.update = {key: value for key, value in representation.items() if value is not None}
+            if change.fields and not change.actions:
+                change.actions.append("update")
+
+    @staticmethod
+    def _set_memberships(change: PersonChange, user: LiveUser, people: RealmPeople, codes: set[str],
+                         organization: str | None) -> None:
+        """Plan the membership edits that leave ``user`` in exactly the groups of ``codes`` among groupid's."""
+        wanted = {people.groups[code][0] for code in codes if code in people.groups}
+        for group_id in sorted(wanted - user.groups):
+            change.add_groups.append((group_id, people.group_paths[group_id]))
+        for group_id in sorted((user.groups & set(people.group_codes)) - wanted):
+            change.remove_groups.append((group_id, people.group_paths[group_id]))
+        wanted_orgs = {people.organizations[organization]} if organization in people.organizations else set()
+        for org_id in sorted(wanted_orgs - user.organizations):
+            change.add_organizations.append((org_id, people.organization_codes[org_id]))
+        for org_id in sorted((user.organizations & set(people.organization_codes)) - wanted_orgs):
+            change.remove_organizations.append((org_id, people.organization_codes[org_id]))
+
+
+def _synced(current: dict[str, list[str]], source: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The attribute map to write: the source's values for the synced attributes, everything else kept."""
+    kept = {name: values for name, values in current.items() if name not in SYNCED_ATTRIBUTES}
+    return {**kept, **source}
+
+
+def _first(values: list[str] | None) -> str | None:
+    return values[0] if values else None
+

@@ -1,0 +1,50 @@
+"""The JSONL report of a sync: one line per person and action, rejected rows and notices included.
+
+Personal values (phones, emails) never appear: a change says that they changed. National IDs cannot appear at
+all: columns the mapping does not name are never read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from groupid.errors import SourceError
+from groupid.sync.applying import Outcome
+from groupid.sync.changes import SyncPlan
+
+
+def report_lines(plan: SyncPlan, outcome: Outcome | None) -> Iterator[dict]:
+    """The report's lines: planned changes on a dry run, done and failed ones after an apply."""
+    if outcome is None:
+        statuses = [(change, "planned", None) for change in plan.changes]
+    else:
+        failed = {id(change): error for change, error in outcome.failed}
+        done = {id(change) for change in outcome.done}
+        statuses = [(change, "failed" if id(change) in failed else "done", failed.get(id(change)))
+                    for change in plan.changes if id(change) in failed or id(change) in done]
+    for change, status, error in statuses:
+        data = change.data()
+        actions = data.pop("actions")
+        for action in actions:
+            yield {"action": action, "status": status, **({"error": error} if error else {}), **data}
+    for rejection in plan.rejections:
+        yield {"action": "reject", "employee_id": rejection.employee_id, "company": rejection.company,
+               "source": str(rejection.where), "reasons": list(rejection.reasons)}
+    for notice in plan.notices:
+        yield {"action": "notice", "employee_id": notice.employee_id, "company": notice.company,
+               **({"source": str(notice.where)} if notice.where else {}), "message": notice.message}
+
+
+def write_report(path: Path | str, plan: SyncPlan, outcome: Outcome | None) -> int:
+    """Write the JSONL report to ``path``; return the number of lines."""
+    count = 0
+    try:
+        with open(path, "w", encoding="utf-8") as out:
+            for line in report_lines(plan, outcome):
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                count += 1
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot write the report: {exc.strerror}") from None
+    return count

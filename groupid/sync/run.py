@@ -1,0 +1,214 @@
+"""One sync run from end to end: read the source, lock the realm, read Keycloak, plan, guard, apply, record.
+
+:func:`sync_people` is the engine every people source feeds; :func:`sync_hr` reads an HR export into it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from groupid.connectors.hr import SourceRows, load_mapping, read_people
+from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, SafetyGuardRefused
+from groupid.model import Group
+from groupid.policy import SyncPolicy
+from groupid.realms.base import LiveRealm, RealmAdapter
+from groupid.spec import load_spec
+from groupid.state import ATTR_CODE, ATTR_KIND, USER_ATTRIBUTES, compile_realms
+from groupid.sync.applying import Outcome, Progress, apply_sync
+from groupid.sync.changes import Notice, SyncPlan
+from groupid.sync.lock import sync_lock
+from groupid.sync.people import DesiredPerson, Directory, Rejection, desire, resolve_managers
+from groupid.sync.planning import RealmPeople, plan_sync
+from groupid.sync.report import write_report
+
+ROWS_RECORD = "groupid.sync.{source}.rows"
+LAST_RECORD = "groupid.sync.{source}.last"
+"""Realm attributes (of the group's realm) where a successful run records its row count and date; the next run
+compares its row count with it to catch a truncated export."""
+
+
+@dataclass
+class SyncResult:
+    """What a sync planned and, unless it was a dry run, did."""
+
+    plan: SyncPlan
+    outcome: Outcome | None  #: None on a dry run
+    report_lines: int = 0
+    bookkeeping: int = 0  #: writes that are not about people: the lock and the run record
+
+    @property
+    def dry_run(self) -> bool:
+        """True when nothing was applied."""
+        return self.outcome is None
+
+    @property
+    def writes(self) -> int:
+        """Write requests sent for people (accounts, memberships); 0 on a dry run."""
+        return self.outcome.writes if self.outcome else 0
+
+    def by_company(self) -> dict[str, Counter]:
+        """Per company: the actions done (planned, on a dry run), ``failed``, ``rejected``, ``unchanged``, ``waiting``."""
+        if self.outcome is None:
+            return self.plan.by_company()
+        done = SyncPlan(self.outcome.done, self.plan.rejections, [], self.plan.unchanged, self.plan.waiting).by_company()
+        for change, _ in self.outcome.failed:
+            done.setdefault(change.company or "?", Counter())["failed"] += 1
+        return dict(sorted(done.items()))
+
+    def counts(self) -> Counter:
+        """The totals of :meth:`by_company`."""
+        total: Counter = Counter()
+        for counts in self.by_company().values():
+            total.update(counts)
+        return total
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """0 when everything went, :attr:`ExitCode.ROWS_REJECTED` when some source rows were rejected."""
+        return ExitCode.ROWS_REJECTED if self.plan.rejections else ExitCode.OK
+
+
+def sync_hr(
+    export: Path | str, spec: Path | str, mapping: Path | str, adapter: RealmAdapter, *,
+    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
+    report: Path | str | None = None, progress: Progress | None = None, wait: float = 0.0,
+) -> SyncResult:
+    """Sync the people of the HR export at ``export`` (read as the ``mapping`` file says) into the realms of
+    the spec at ``spec``. See :func:`sync_people` for the rest."""
+    rules = load_mapping(mapping)
+    group = load_spec(spec)
+    rows = read_people(export, rules)
+    return sync_people(rows, group, adapter, rules.policy, realm=realm, dry_run=dry_run, force=force,
+                       today=today, report=report, progress=progress, wait=wait, source="hr")
+
+
+def sync_people(
+    rows: SourceRows, group: Group, adapter: RealmAdapter, policy: SyncPolicy = SyncPolicy(), *,
+    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
+    report: Path | str | None = None, progress: Progress | None = None, wait: float = 0.0, source: str = "hr",
+) -> SyncResult:
+    """Plan and apply the joiners, movers and leavers ``rows`` describe, under ``policy``.
+
+    ``realm`` puts the group's realm under another name; ``today`` is the day the run treats as today;
+    ``report`` is where the JSONL report goes; ``wait`` is how long to wait for another run's lock.
+    Raises :class:`SafetyGuardRefused` (nothing written) when a guard refuses and ``force`` is not set,
+    :class:`ApplyFailed` when some people could not be written (the rest was; the report says which).
+    """
+    if realm:
+        group = group.model_copy(update={"realm": realm})
+    today = today or date.today()
+    directory = Directory(group, compile_realms(group, server_url=getattr(adapter, "server_url", None)))
+    source_entries = _entries(rows, directory, today)
+    if dry_run:
+        plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
+        _check_guards(plan, policy, last_rows, force)
+        return _finish(SyncResult(plan, None), report)
+    with sync_lock(adapter, group.realm, source, wait):
+        plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
+        _check_guards(plan, policy, last_rows, force)
+        outcome = apply_sync(plan, adapter, workers=policy.workers, progress=progress)
+        result = SyncResult(plan, outcome, bookkeeping=2)
+        if not outcome.failed:
+            result.bookkeeping += _record(adapter, group.realm, source, plan.rows, today)
+    _finish(result, report)
+    if outcome.failed:
+        error = ApplyFailed(
+            f"{len(outcome.failed)} of {len(plan.changes)} people could not be written "
+            f"(first: {outcome.failed[0][0].employee_id}: {outcome.failed[0][1]}); the others were"
+        )
+        error.result = result
+        raise error
+    return result
+
+
+def _entries(rows: SourceRows, directory: Directory, today: date) -> list[DesiredPerson | Rejection]:
+    entries: list[DesiredPerson | Rejection] = [desire(row.values, row.where, directory, today) for row in rows.people]
+    entries += [Rejection(row.where, row.employee_id, tuple(row.reasons)) for row in rows.rejected]
+    return entries
+
+
+def _plan(adapter: RealmAdapter, directory: Directory, rows: SourceRows, entries, policy: SyncPolicy,
+          today: date, source: str) -> tuple[SyncPlan, int | None]:
+    realms = [_realm_people(adapter, directory, name) for name in directory.realms]
+    people = {entry.employee_id: entry for entry in entries if isinstance(entry, DesiredPerson)}
+    known = {user.attribute("employee_id") for realm in realms for user in realm.users} - {None}
+    problems = resolve_managers(people, known)
+    out_of_scope = {row.employee_id for row in rows.out_of_scope if row.employee_id}
+    plan = plan_sync(entries, out_of_scope, realms, policy, today, rows=len(rows))
+    plan.notices += [Notice(p.employee_id, p.where, p.message, people[p.employee_id].placement.company) for p in problems]
+    last = adapter.read_realm_attributes(directory.group.realm).get(ROWS_RECORD.format(source=source))
+    return plan, int(last) if last and last.isdigit() else None
+
+
+def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str) -> RealmPeople:
+    live = adapter.read(realm)
+    if not live.exists:
+        raise ConfigurationError(f"realm {realm} does not exist: apply the spec first (groupid apply)")
+    _check_user_profile(live)
+    groups, paths = {}, live.paths()
+    for group in live.groups:
+        code = group.attribute(ATTR_CODE)
+        if group.attribute(ATTR_KIND) in ("company", "department") and directory.places.get(code, ("", ""))[0] == realm:
+            groups[code] = (group.id, paths[group.id])
+    missing = sorted(code for code, (where, _) in directory.places.items() if where == realm and code not in groups)
+    if missing:
+        raise ConfigurationError(
+            f"realm {realm} lacks the groups of {', '.join(missing[:5])}{' …' if len(missing) > 5 else ''} "
+            f"({len(missing)} in all): apply the spec first (groupid plan, groupid apply)"
+        )
+    organizations = {org.attribute(ATTR_CODE): org.id for org in live.organizations
+                     if directory.organizations.get(org.attribute(ATTR_CODE)) == realm}
+    users = adapter.read_users(realm, [group_id for group_id, _ in groups.values()], list(organizations.values()))
+    return RealmPeople(realm, users, groups, organizations)
+
+
+def _check_user_profile(live: LiveRealm) -> None:
+    """Keycloak 24+ drops undeclared attributes without a word: refuse to sync into a realm that would."""
+    profile = live.user_profile or {}
+    if profile.get("unmanagedAttributePolicy") in ("ENABLED", "ADMIN_EDIT"):
+        return
+    declared = {attribute.get("name") for attribute in profile.get("attributes", [])}
+    missing = [name for name, _ in USER_ATTRIBUTES if name not in declared]
+    if missing:
+        raise ConfigurationError(
+            f"the user profile of realm {live.name} does not declare {', '.join(missing)}: Keycloak would drop "
+            "them silently. Apply the spec (it declares them unless declare_user_attributes is false), "
+            "or declare them yourself"
+        )
+
+
+def _check_guards(plan: SyncPlan, policy: SyncPolicy, last_rows: int | None, force: bool) -> None:
+    if force:
+        return
+    guard = policy.guard
+    leavers = plan.leavers
+    if leavers > guard.max_leavers and leavers > guard.max_leaver_share * plan.managed:
+        raise SafetyGuardRefused(
+            f"this run would disable or delete {leavers} of {plan.managed} accounts, more than "
+            f"{guard.max_leavers} and more than {guard.max_leaver_share:.0%}; nothing was written. "
+            "Check the export; if it is right, run again with --force"
+        )
+    if last_rows and plan.rows < guard.min_row_share * last_rows:
+        raise SafetyGuardRefused(
+            f"the export has {plan.rows} rows, the last successful run had {last_rows}: it looks truncated "
+            f"(fewer than {guard.min_row_share:.0%}); nothing was written. If it is right, run again with --force"
+        )
+
+
+def _record(adapter: RealmAdapter, realm: str, source: str, rows: int, today: date) -> int:
+    """Remember this run's row count for the next run's truncation guard; return the writes it took."""
+    record = {ROWS_RECORD.format(source=source): str(rows), LAST_RECORD.format(source=source): today.isoformat()}
+    current = adapter.read_realm_attributes(realm)
+    if all(current.get(key) == value for key, value in record.items()):
+        return 0
+    adapter.set_realm_attributes(realm, record)
+    return 1
+
+
+def _finish(result: SyncResult, report: Path | str | None) -> SyncResult:
+    if report is not None:
+        result.report_lines = write_report(report, result.plan, result.outcome)
+    return result
