@@ -13,7 +13,7 @@ import pytest
 
 from groupid import localserver
 from groupid.errors import LocalServerError
-from groupid.localserver import Jdk, LocalKeycloak, cache_dir, find_jdk
+from groupid.localserver import Database, Jdk, LocalKeycloak, cache_dir, find_jdk
 from groupid.localserver.instance import _server_env
 
 
@@ -355,3 +355,113 @@ def test_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env17 = _server_env(Jdk(tmp_path / "jdk17", 17), "pw")
     assert env17["JAVA_OPTS_KC_HEAP"] == "-Xmx4g"
     assert "JAVA_OPTS_APPEND" not in env17
+
+
+# ------------------------------------------------------------------ database servers
+
+POSTGRES = Database("postgres", "jdbc:postgresql://127.0.0.1:5433/keycloak", "keycloak", "s3cret-pw")
+
+
+def fake_distribution(server: LocalKeycloak, script: str) -> None:
+    """A shared distribution whose kc.sh runs ``script``, with a lib/quarkus build and a jar."""
+    home = server.distribution.home
+    (home / "bin").mkdir(parents=True)
+    (home / "bin" / "kc.sh").write_text(script, encoding="utf-8")
+    (home / "lib" / "quarkus").mkdir(parents=True)
+    (home / "lib" / "quarkus" / "quarkus-application.dat").write_bytes(b"h2 build")
+    (home / "lib" / "lib" / "main").mkdir(parents=True)
+    (home / "lib" / "lib" / "main" / "keycloak.jar").write_bytes(b"jar")
+
+
+ECHO_DB = 'echo "args: $*"\necho "password in env: ${KC_DB_PASSWORD:-none}" | sed "s/s3cret-pw/<the password>/"\nexit 3\n'
+
+
+def test_instance_on_postgres_passes_the_password_in_the_environment_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = LocalKeycloak("pg", cache=tmp_path / "cache", database=POSTGRES)
+    fake_distribution(server, ECHO_DB)
+    monkeypatch.setenv("GROUPID_JAVA_HOME", str(make_jdk(tmp_path / "jvm", "jdk25", "25.0.1")))
+
+    with pytest.raises(LocalServerError) as caught:
+        server.start(timeout=20)
+    message = str(caught.value)
+    assert "--db=postgres --db-url=jdbc:postgresql://127.0.0.1:5433/keycloak --db-username=keycloak" in message
+    assert "password in env: <the password>" in message
+    assert "s3cret-pw" not in message and "s3cret-pw" not in repr(POSTGRES)
+    assert "--db=dev-mem" not in message and "kc.db-url-path" not in message
+
+
+def test_instance_on_postgres_runs_a_build_of_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """start-dev rebuilds lib/quarkus for another database kind: never in the shared home."""
+    server = LocalKeycloak("pg", cache=tmp_path / "cache", database=POSTGRES)
+    fake_distribution(server, ECHO_DB)
+    shared = server.distribution.home
+
+    home = server.ensure_distribution()
+
+    assert home == server.home == server.dist_root / "builds" / "postgres" / shared.name
+    assert (home / "bin" / "kc.sh").read_text() == ECHO_DB
+    jar, build = Path("lib/lib/main/keycloak.jar"), Path("lib/quarkus/quarkus-application.dat")
+    assert (home / jar).stat().st_ino == (shared / jar).stat().st_ino, "unchanging files are hard-linked"
+    (home / build).write_bytes(b"postgres build")
+    assert (shared / build).read_bytes() == b"h2 build"
+    assert server.ensure_distribution() == home
+
+
+def test_persistent_instance_takes_keycloaks_kc_db_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KC_DB", "postgres")
+    monkeypatch.setenv("KC_DB_URL", POSTGRES.url)
+    monkeypatch.setenv("KC_DB_USERNAME", "keycloak")
+    monkeypatch.setenv("KC_DB_PASSWORD", "s3cret-pw")
+    monkeypatch.setenv("GROUPID_JAVA_HOME", str(make_jdk(tmp_path / "jvm", "jdk25", "25.0.1")))
+    server = LocalKeycloak("from-env", cache=tmp_path / "cache")
+    fake_distribution(server, ECHO_DB)
+
+    with pytest.raises(LocalServerError) as caught:
+        server.start(timeout=20)
+    assert "--db=postgres" in str(caught.value) and "password in env: <the password>" in str(caught.value)
+    assert server.database == POSTGRES
+    assert server.home == server.distribution.build_home("postgres") and (server.home / "bin" / "kc.sh").is_file()
+
+
+def test_ephemeral_instance_ignores_and_drops_kc_db_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KC_DB", "postgres")
+    monkeypatch.setenv("KC_DB_URL", POSTGRES.url)
+    monkeypatch.setenv("KC_DB_PASSWORD", "s3cret-pw")
+    monkeypatch.setenv("GROUPID_JAVA_HOME", str(make_jdk(tmp_path / "jvm", "jdk25", "25.0.1")))
+    server = LocalKeycloak("mem", ephemeral=True, cache=tmp_path / "cache")
+    fake_distribution(server, 'echo "args: $*"\necho "url in env: ${KC_DB_URL:-none}"\nexit 3\n')
+
+    with pytest.raises(LocalServerError) as caught:
+        server.start(timeout=20)
+    assert "--db=dev-mem" in str(caught.value) and "url in env: none" in str(caught.value)
+    assert server.database is None
+
+
+def test_ephemeral_instance_takes_no_database(tmp_path: Path) -> None:
+    with pytest.raises(LocalServerError, match="ephemeral"):
+        LocalKeycloak("x", ephemeral=True, cache=tmp_path, database=POSTGRES)
+
+
+def test_database_settings_are_checked() -> None:
+    with pytest.raises(LocalServerError, match="Unsupported database kind"):
+        Database("sqlite", "jdbc:sqlite:x", "u")
+    with pytest.raises(LocalServerError, match="JDBC URL"):
+        Database("postgres", "postgres://127.0.0.1/keycloak", "u")
+    with pytest.raises(LocalServerError, match="KC_DB_URL"):
+        Database.from_env({"KC_DB": "postgres"})
+    assert Database.from_env({"KC_DB": "dev-file", "KC_DB_URL": "jdbc:h2:x"}) is None
+    assert Database.from_env({}) is None
+
+
+def test_server_env_for_a_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("KC_DB_URL", "jdbc:postgresql://elsewhere/db")
+    monkeypatch.setenv("KC_DB_POOL_MAX_SIZE", "50")
+    h2 = _server_env(Jdk(tmp_path / "jdk25", 25), "pw")
+    assert not [key for key in h2 if key.startswith("KC_DB")]
+
+    on_postgres = _server_env(Jdk(tmp_path / "jdk25", 25), "pw", POSTGRES)
+    assert on_postgres["KC_DB_PASSWORD"] == "s3cret-pw"
+    assert "KC_DB_URL" not in on_postgres  # the URL goes on the command line
+    assert on_postgres["KC_DB_POOL_MAX_SIZE"] == "50"

@@ -16,6 +16,16 @@ the admin password stays the one in ``admin-password``; an *ephemeral*
 instance (``ephemeral=True``, used by tests) runs on an in-memory database and
 forgets everything when stopped.
 
+An instance may keep its data in a database server instead (PostgreSQL, as
+production Keycloak runs): pass a :class:`Database`, or set Keycloak's own
+``KC_DB``, ``KC_DB_URL``, ``KC_DB_USERNAME`` and ``KC_DB_PASSWORD`` before
+starting a persistent instance. Such an instance runs a copy of the
+distribution built for that kind of database
+(``<cache>/keycloak/<version>/builds/<kind>/``), because the database kind is
+a build option and rebuilding the shared one would disturb the H2 servers
+running on it. The database password reaches Keycloak in its environment,
+never on its command line.
+
 Environment variables:
 
 ``GROUPID_CACHE_DIR``         where to keep distributions and instances
@@ -34,12 +44,14 @@ The library never prints: everything that goes wrong is raised as
 :class:`~groupid.errors.LocalServerError`.
 """
 
+from groupid.localserver.database import Database
 from groupid.localserver.distribution import DEFAULT_VERSION, cache_dir
 from groupid.localserver.instance import LocalKeycloak, ServerInfo
 from groupid.localserver.jdk import SUPPORTED_JAVA, Jdk, find_jdk
 
 __all__ = [
     "DEFAULT_VERSION",
+    "Database",
     "SUPPORTED_JAVA",
     "Jdk",
     "LocalKeycloak",

@@ -85,6 +85,47 @@ class Distribution:
                 self._unpack(tarball, Path(tmp) / "unpacked")
         return self.home
 
+    def build_home(self, kind: str) -> Path:
+        """Where the distribution built for database ``kind`` lives (see :meth:`ensure_build`)."""
+        return self.root / "builds" / kind / self.home.name
+
+    def ensure_build(self, kind: str) -> Path:
+        """A home of its own for servers on database ``kind`` (postgres, ...); return it.
+
+        The database kind is a build option: ``start-dev`` rebuilds ``lib/quarkus`` in place when it
+        differs, which would pull the files from under the H2 servers running on the shared home (and
+        rebuild again at their next start). So each kind gets its own home: ``lib/quarkus`` and ``data``
+        copied, every other file hard-linked (copied across file systems), as Keycloak never writes them.
+        """
+        home = self.build_home(kind)
+        if (home / "bin" / "kc.sh").is_file():
+            return home
+        source = self.ensure()
+        with file_lock(self.root / ".download.lock"):
+            if (home / "bin" / "kc.sh").is_file():
+                return home
+            home.parent.mkdir(parents=True, exist_ok=True)
+            partial = home.with_name(f".partial-{home.name}")
+            shutil.rmtree(partial, ignore_errors=True)
+            written = {source / "lib" / "quarkus", source / "data"}
+
+            def link_or_copy(src: str, dst: str) -> None:
+                if any(Path(src).is_relative_to(top) for top in written):
+                    shutil.copy2(src, dst)
+                    return
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copy2(src, dst)
+
+            try:
+                shutil.copytree(source, partial, symlinks=True, copy_function=link_or_copy)
+            except (OSError, shutil.Error) as exc:
+                shutil.rmtree(partial, ignore_errors=True)
+                raise LocalServerError(f"Cannot prepare a Keycloak home for --db={kind} in {home}: {exc}") from exc
+            os.rename(partial, home)  # atomic: a half-made home is never taken for a complete one
+        return home
+
     def _ready(self) -> bool:
         return (self.home / "bin" / "kc.sh").is_file()
 

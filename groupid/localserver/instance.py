@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from groupid.errors import LocalServerError
+from groupid.localserver.database import ENV_NAMES, Database
 from groupid.localserver.distribution import DEFAULT_VERSION, Distribution, cache_dir, file_lock
 from groupid.localserver.jdk import DEFAULT_JVM_ROOT, Jdk, find_jdk
 from groupid.localserver.process import (
@@ -65,8 +66,13 @@ class LocalKeycloak:
     """One named local Keycloak instance: fetch, start, inspect and stop it.
 
     ``ephemeral`` instances use an in-memory database (for tests); the others
-    keep their data between restarts. ``cache`` defaults to :func:`cache_dir`,
-    ``jvm_root`` is where :func:`find_jdk` looks for JDKs.
+    keep their data between restarts: in H2 files of their own, or in the
+    ``database`` given (PostgreSQL, as production runs). Without one, a
+    persistent instance takes the database Keycloak's own ``KC_DB``,
+    ``KC_DB_URL``, ``KC_DB_USERNAME`` and ``KC_DB_PASSWORD`` name, when
+    ``KC_DB`` is set when it starts; an ephemeral one ignores them.
+    ``cache`` defaults to :func:`cache_dir`, ``jvm_root`` is where
+    :func:`find_jdk` looks for JDKs.
     """
 
     def __init__(
@@ -77,6 +83,7 @@ class LocalKeycloak:
         ephemeral: bool = False,
         cache: Path | None = None,
         jvm_root: Path = DEFAULT_JVM_ROOT,
+        database: Database | None = None,
     ):
         if not _NAME_RE.match(name):
             raise LocalServerError(
@@ -85,15 +92,18 @@ class LocalKeycloak:
         version = version or os.environ.get("GROUPID_KEYCLOAK_VERSION") or DEFAULT_VERSION
         if not _VERSION_RE.match(version):
             raise LocalServerError(f"Invalid Keycloak version {version!r} (expected e.g. {DEFAULT_VERSION}).")
+        if ephemeral and database is not None:
+            raise LocalServerError("An ephemeral local Keycloak runs on an in-memory database; it takes no database.")
         self.name = name
         self.version = version
         self.ephemeral = ephemeral
+        self.database = database
         self.jvm_root = jvm_root
         # Resolved so the path matches what kc.sh puts in the java command line.
         self.cache = Path(cache or cache_dir()).expanduser().resolve()
         self.distribution = Distribution(version, self.cache / "keycloak" / version)
         self.dist_root = self.distribution.root
-        self.home = self.distribution.home
+        self.home = self.distribution.build_home(database.kind) if database else self.distribution.home
         self.state_dir = self.cache / "instances" / name
         self.state_file = self.state_dir / "state.json"
         self.password_file = self.state_dir / "admin-password"
@@ -101,7 +111,12 @@ class LocalKeycloak:
         self._process: subprocess.Popen[bytes] | None = None
 
     def ensure_distribution(self) -> Path:
-        """Download and unpack the Keycloak distribution unless cached; return its home."""
+        """Download and unpack the Keycloak distribution unless cached; return its home.
+
+        An instance on a database server gets the home built for that kind of database.
+        """
+        if self.database is not None:
+            return self.distribution.ensure_build(self.database.kind)
         return self.distribution.ensure()
 
     # ----------------------------------------------------------- lifecycle
@@ -119,6 +134,10 @@ class LocalKeycloak:
                 return replace(running, reused=True)
             if self._read_state() is not None:  # ours and alive, but not answering: hung
                 self.stop()
+            if self.database is None and not self.ephemeral:
+                self.database = Database.from_env(os.environ)
+                if self.database is not None:
+                    self.home = self.distribution.build_home(self.database.kind)
             home = self.ensure_distribution()
             jdk = find_jdk(self.jvm_root)
             password = self._ensure_password()
@@ -182,6 +201,9 @@ class LocalKeycloak:
             "kc_home": str(home),
             "log_file": str(self.log_file),
             "ephemeral": self.ephemeral,
+            # No password here: the state file is for finding the server again.
+            "database": None if self.database is None else
+                        {"kind": self.database.kind, "url": self.database.url, "username": self.database.username},
             "started_at": time.time(),
         }
         # Recorded before waiting, so stop() from elsewhere can find a slow start.
@@ -205,6 +227,8 @@ class LocalKeycloak:
                    f"--http-port={port}", "--http-host=127.0.0.1"]
         if self.ephemeral:
             command.append("--db=dev-mem")
+        elif self.database is not None:
+            command += self.database.arguments()
         else:
             # Keycloak's dev-file URL honours kc.db-url-path (undocumented); without it every
             # persistent instance of a version would share one H2 file inside the distribution,
@@ -214,7 +238,7 @@ class LocalKeycloak:
             with open(self.log_file, "wb") as log:
                 # A new session makes kc.sh and its java one process group we can signal.
                 process = subprocess.Popen(
-                    command, cwd=self.state_dir, env=_server_env(jdk, password),
+                    command, cwd=self.state_dir, env=_server_env(jdk, password, self.database),
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 )
         except OSError as exc:
@@ -312,8 +336,15 @@ class LocalKeycloak:
         )
 
 
-def _server_env(jdk: Jdk, password: str) -> dict[str, str]:
-    env = dict(os.environ)
+def _server_env(jdk: Jdk, password: str, database: Database | None = None) -> dict[str, str]:
+    # Keycloak reads KC_DB* from its environment: a KC_DB_URL left in ours would point an H2 server
+    # at another database. H2 servers get none of them; a server on a database gets the chosen
+    # password and keeps the other settings (pool sizes, schema).
+    if database is None:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("KC_DB")}
+    else:
+        env = {key: value for key, value in os.environ.items() if key not in ENV_NAMES}
+        env.update(database.environment())
     env["KC_BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USER
     env["KC_BOOTSTRAP_ADMIN_PASSWORD"] = password
     env["JAVA_HOME"] = str(jdk.home)
