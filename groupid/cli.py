@@ -21,7 +21,6 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from groupid import __version__
 from groupid.apply import apply_plans, check_plans
@@ -379,16 +378,16 @@ _SUMMARY_COLUMNS = (("create", "created"), ("update", "updated"), ("move", "move
 
 def _print_summary(result: SyncResult) -> None:
     """The per-company table of a sync, then its totals and what was noticed."""
-    table = Table(title="planned (dry run)" if result.dry_run else None, title_justify="left")
-    table.add_column("company")
-    for _, title in _SUMMARY_COLUMNS:
-        table.add_column(title, justify="right")
-    rows = result.by_company()
-    for company, counts in rows.items():
-        table.add_row(company, *(str(counts[key] or "") for key, _ in _SUMMARY_COLUMNS))
+    header = ["company", *(title for _, title in _SUMMARY_COLUMNS)]
+    rows = [[company, *(str(counts[key] or "") for key, _ in _SUMMARY_COLUMNS)]
+            for company, counts in result.by_company().items()]
     totals = result.counts()
-    table.add_row("total", *(str(totals[key]) for key, _ in _SUMMARY_COLUMNS))
-    out.print(table)
+    rows.append(["total", *(str(totals[key]) for key, _ in _SUMMARY_COLUMNS)])
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    if result.dry_run:
+        out.print("planned (dry run):")
+    for row in [header, *rows]:  # plain text: cron mails and logs have no terminal width
+        out.print("  ".join([row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in zip(row[1:], widths[1:]))]))
     plan = result.plan
     out.print(f"{plan.rows} rows read, {plan.out_of_scope} out of scope, {plan.managed} managed accounts before the run; "
               f"{result.writes} writes" + ("" if result.dry_run else f" (+{result.bookkeeping} for the lock and run record)"))

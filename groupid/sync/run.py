@@ -183,18 +183,18 @@ def _check_user_profile(live: LiveRealm) -> None:
 def _check_guards(plan: SyncPlan, policy: SyncPolicy, last_rows: int | None, force: bool) -> None:
     if force:
         return
-    guard = policy.guard
+    guard = policy.guard  # the truncation guard first: it names the cause when both trip
+    if last_rows and plan.rows < guard.min_row_share * last_rows:
+        raise SafetyGuardRefused(
+            f"the export has {plan.rows} rows, the last successful run had {last_rows}: it looks truncated "
+            f"(fewer than {guard.min_row_share:.0%}); nothing was written. If it is right, run again with --force"
+        )
     leavers = plan.leavers
     if leavers > guard.max_leavers and leavers > guard.max_leaver_share * plan.managed:
         raise SafetyGuardRefused(
             f"this run would disable or delete {leavers} of {plan.managed} accounts, more than "
             f"{guard.max_leavers} and more than {guard.max_leaver_share:.0%}; nothing was written. "
             "Check the export; if it is right, run again with --force"
-        )
-    if last_rows and plan.rows < guard.min_row_share * last_rows:
-        raise SafetyGuardRefused(
-            f"the export has {plan.rows} rows, the last successful run had {last_rows}: it looks truncated "
-            f"(fewer than {guard.min_row_share:.0%}); nothing was written. If it is right, run again with --force"
         )
 
 
