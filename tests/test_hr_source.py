@@ -203,6 +203,9 @@ def test_mapping_of_the_example(mapping):
     assert mapping.source.format == "csv" and mapping.key == "employee_id"
     assert NATIONAL_ID not in mapping.columns.values()
     assert mapping.values["status"]["待入职"] == "pending"
+    # no policy: section: the safe defaults (nothing deleted, absentees are leavers, guards on)
+    assert mapping.policy.leavers.delete_after_days is None and mapping.policy.absent == "leaver"
+    assert (mapping.policy.guard.max_leavers, mapping.policy.guard.max_leaver_share) == (20, 0.05)
 
 
 @pytest.mark.parametrize(
@@ -216,6 +219,12 @@ def test_mapping_of_the_example(mapping):
         ("columns: {employee_id: 工号}\nvalues: {status: {在职: active}}\n", r"m\.yaml:2: values: .*'status' is not in columns"),
         ("columns: [工号\n", r"m\.yaml:2: YAML syntax error"),
         ("- 工号\n", r"m\.yaml: expected a mapping"),
+        ("columns: {employee_id: 工号}\npolicy: {futur_joiners: wait}\n",
+         r"m\.yaml:2: policy: unknown key 'futur_joiners'; did you mean 'future_joiners'"),
+        ("columns: {employee_id: 工号}\npolicy:\n  leavers: {memberships: drop}\n",
+         r"m\.yaml:3: policy: leavers: memberships: .*'remove' or 'keep' \(got 'drop'\)"),
+        ("columns: {employee_id: 工号}\npolicy: {username: {strategy: template}}\n",
+         r"m\.yaml:2: policy: username: template: is required with strategy: template"),
     ],
 )
 def test_mapping_errors(tmp_path, yaml, message):

@@ -120,7 +120,13 @@ def _line(document: Any, loc: tuple) -> int | None:
 
 
 def _message(error: dict) -> str:
-    loc = error["loc"]
-    if loc and loc[0] == "source" and len(loc) > 1:
-        return f"source: {describe_error({**error, 'loc': loc[1:]}, Source)}"
-    return describe_error(error, Mapping)
+    """Describe ``error`` in the words of the innermost section it is in (``policy: leavers: …``)."""
+    loc, model, depth = error["loc"], Mapping, 0
+    while depth < len(loc) - 1:
+        inner = model.model_fields.get(str(loc[depth]))
+        annotation = getattr(inner, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            break
+        model, depth = annotation, depth + 1
+    prefix = "".join(f"{part}: " for part in loc[:depth])
+    return prefix + describe_error({**error, "loc": loc[depth:]}, model)
