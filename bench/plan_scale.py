@@ -114,7 +114,7 @@ def build_group(realm: str, groups: int, depth: int, unique_names: bool = False)
     departments = []
     for index, company in enumerate(companies):
         share = budget // len(companies) + (1 if index < budget % len(companies) else 0)
-        departments += _departments(company["code"], share, depth - levels[index], unique_names)
+        departments += company_departments(company["code"], share, depth - levels[index], unique_names)
     return Group.model_validate({
         "code": "XH-BENCH",
         "name": "星河集团（基准）",
@@ -126,7 +126,7 @@ def build_group(realm: str, groups: int, depth: int, unique_names: bool = False)
     })
 
 
-def _departments(company: str, count: int, levels: int, unique_names: bool = False) -> list[dict]:
+def company_departments(company: str, count: int, levels: int, unique_names: bool = False) -> list[dict]:
     """``count`` departments of ``company`` in ``levels`` levels, each level about ``b`` times the one above."""
     if count <= 0 or levels <= 0:
         return []
