@@ -7,19 +7,21 @@ tests pass against the real Keycloak and against :class:`~groupid.realms.memory.
 lets unit tests trust the in-memory one.
 
 Besides the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider`` (both
-adapters have it): the one place where a stored secret shows, masked or as a vault reference.
+adapters have it): the one place where a stored secret shows, masked or as a vault reference; and
+``read_user_roles``: the realm roles granted to a user directly.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pytest
 
 from groupid.errors import Conflict, KeycloakError
-from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser, RealmAdapter
 from groupid.state import ATTR_CODE, ATTR_MANAGED
 
 MANAGED = {ATTR_MANAGED: ["true"]}
@@ -590,6 +592,182 @@ class RealmContract:
             adapter.read_user(realm, NOBODY)
         with pytest.raises(KeycloakError, match="404"):
             adapter.add_member(realm, group, NOBODY)
+
+    # -- people in bulk: what sync reads and writes ------------------------------------------------------
+
+    def declare(self, adapter: RealmAdapter, realm: str, *names: str) -> None:
+        """Declare user attributes in the realm's user profile, so that Keycloak keeps them."""
+        profile = adapter.read_user_profile(realm)
+        declared = [{"name": name, "permissions": {"view": ["admin"], "edit": ["admin"]}} for name in names]
+        adapter.set_user_profile(realm, {**profile, "attributes": [*profile["attributes"], *declared]})
+
+    def test_read_users_gives_every_user_with_the_memberships_asked_for(self, adapter, realm):
+        self.declare(adapter, realm, "employee_id")
+        top = adapter.create_group(realm, None, "集团", {})
+        department = adapter.create_group(realm, top, "技术部", {})
+        other = adapter.create_group(realm, None, "手工组", {})
+        zhang = adapter.create_user(realm, {
+            "username": "Zhang.Wei", "enabled": True, "firstName": "伟", "lastName": "张", "email": "Zhang.Wei@Xinghe.cn",
+            "attributes": {"employee_id": ["XH000001"], "undeclared": ["lost"]},
+        })
+        li = self.user(adapter, realm, "li.na")
+        for group in (department, other):
+            adapter.add_member(realm, group, zhang)
+        adapter.add_member(realm, top, li)
+
+        users = adapter.read_users(realm, [top, department])
+
+        # by username; usernames and emails in lower case; only the asked-for groups, direct membership only
+        assert [user.username for user in users] == ["li.na", "zhang.wei"]
+        assert users[1] == LiveUser(zhang, "zhang.wei", True, "伟", "张", "zhang.wei@xinghe.cn", False,
+                                    {"employee_id": ["XH000001"]}, {department}, set())
+        assert (users[0].id, users[0].groups, users[0].attribute("employee_id")) == (li, {top}, None)
+        assert [user.groups for user in adapter.read_users(realm)] == [set(), set()]
+        assert_not_found(lambda: adapter.read_users(realm, [NOBODY]))
+
+    def test_import_users_creates_the_new_and_skips_who_exists(self, adapter, realm):
+        self.declare(adapter, realm, "employee_id")
+        top = adapter.create_group(realm, None, "集团", {})
+        department = adapter.create_group(realm, top, "技术部", {})
+        existing = adapter.create_user(realm, {"username": "zhang.wei", "email": "zw@xinghe.cn", "enabled": True})
+        users = [
+            {"username": "Wang.Fang", "enabled": True, "email": "wf@xinghe.cn", "groups": ["/集团/技术部"],
+             "attributes": {"employee_id": ["XH000002"], "undeclared": ["lost"]}},
+            {"username": "ZHANG.WEI", "enabled": True},  # the username exists, in another case
+            {"username": "zhao.lei", "enabled": True, "email": "ZW@xinghe.cn"},  # the email exists
+            {"username": "li.na", "enabled": False, "groups": ["/集团"]},
+        ]
+
+        created = adapter.import_users(realm, users, chunk_size=3)
+
+        assert set(created) == {"Wang.Fang", "ZHANG.WEI", "zhao.lei", "li.na"}
+        assert created["ZHANG.WEI"] is created["zhao.lei"] is None
+        live = {user.username: user for user in adapter.read_users(realm, [top, department])}
+        assert set(live) == {"zhang.wei", "wang.fang", "li.na"} and live["zhang.wei"].id == existing
+        wang = live["wang.fang"]
+        assert (wang.id, wang.groups, wang.attributes, wang.email) == (created["Wang.Fang"], {department},
+                                                                       {"employee_id": ["XH000002"]}, "wf@xinghe.cn")
+        assert (live["li.na"].id, live["li.na"].enabled, live["li.na"].groups) == (created["li.na"], False, {top})
+        # nothing is overwritten: the existing user is as it was
+        assert (live["zhang.wei"].enabled, live["zhang.wei"].email) == (True, "zw@xinghe.cn")
+
+    def test_imported_users_get_the_default_roles_as_created_ones_do(self, adapter, realm):
+        created = adapter.import_users(realm, [{"username": "wang.fang", "enabled": True}])
+        single = self.user(adapter, realm, "li.na")
+        default = [f"default-roles-{realm}"]
+        assert adapter.read_user_roles(realm, created["wang.fang"]) == adapter.read_user_roles(realm, single) == default
+
+    def test_an_import_into_a_missing_group_names_it_and_stops_there(self, adapter, realm):
+        adapter.create_group(realm, None, "集团", {})
+        users = [{"username": f"u{n}", "enabled": True, "groups": ["/集团"]} for n in range(4)]
+        users[2]["groups"] = ["/集团/没有"]
+        with pytest.raises(KeycloakError, match="u2.*no group /集团/没有") as caught:
+            adapter.import_users(realm, users)
+        assert not isinstance(caught.value, Conflict)
+        # the users before it are in; it and those after it are not
+        assert [user.username for user in adapter.read_users(realm)] == ["u0", "u1"]
+
+    def test_an_import_with_the_same_username_twice_is_a_conflict(self, adapter, realm):
+        with pytest.raises(Conflict):
+            adapter.import_users(realm, [{"username": "li.na"}, {"username": "Li.Na"}])
+        with pytest.raises(Conflict):
+            adapter.import_users(realm, [{"username": "a1", "email": "x@xinghe.cn"}, {"username": "a2", "email": "x@xinghe.cn"}])
+        assert adapter.read_users(realm) == []
+
+    def test_update_user_merges_fields_and_replaces_attributes(self, adapter, realm):
+        self.declare(adapter, realm, "employee_id", "title")
+        user = adapter.create_user(realm, {
+            "username": "chen.jing", "enabled": True, "firstName": "静", "lastName": "陈", "email": "cj@xinghe.cn",
+            "attributes": {"employee_id": ["XH000042"], "title": ["工程师"]},
+        })
+        adapter.update_user(realm, user, {"enabled": False, "lastName": "程"})
+        stored = adapter.read_user(realm, user)
+        # fields left out stay, attributes included
+        assert (stored["enabled"], stored["firstName"], stored["lastName"], stored["email"]) == (False, "静", "程", "cj@xinghe.cn")
+        assert stored["attributes"] == {"employee_id": ["XH000042"], "title": ["工程师"]}
+
+        names = {"firstName": "静", "lastName": "程", "email": "cj@xinghe.cn"}
+        adapter.update_user(realm, user, {**names, "attributes": {"employee_id": ["XH000042"], "undeclared": ["x"]}})
+        # attributes given replace the whole map
+        stored = adapter.read_user(realm, user)
+        assert (stored["attributes"], {key: stored.get(key) for key in names}) == ({"employee_id": ["XH000042"]}, names)
+
+        adapter.update_user(realm, user, {"firstName": "晶", "attributes": {"employee_id": ["XH000043"]}})
+        # Keycloak takes them for the whole user profile: the names and email not given beside them are cleared
+        stored = adapter.read_user(realm, user)
+        assert (stored["firstName"], stored.get("lastName"), stored.get("email")) == ("晶", None, None)
+        adapter.update_user(realm, user, {"email": "cj@xinghe.cn"})
+
+        other = self.user(adapter, realm, "li.na")
+        with pytest.raises(Conflict):
+            adapter.update_user(realm, other, {"email": "CJ@xinghe.cn"})
+
+    def test_memberships_end_and_deleted_users_go(self, adapter, realm):
+        group = adapter.create_group(realm, None, "集团", {})
+        user, other = self.user(adapter, realm, "zhou.min"), self.user(adapter, realm, "wu.gang")
+        for member in (user, other):
+            adapter.add_member(realm, group, member)
+        adapter.logout_user(realm, user)
+
+        adapter.remove_member(realm, group, user)
+        adapter.remove_member(realm, group, user)  # again: nothing changes
+        assert adapter.members(realm, group) == [other]
+
+        adapter.delete_user(realm, other)
+        assert (adapter.members(realm, group), [u.id for u in adapter.read_users(realm)]) == ([], [user])
+        assert_not_found(
+            lambda: adapter.read_user(realm, other),
+            lambda: adapter.update_user(realm, other, {"enabled": False}),
+            lambda: adapter.logout_user(realm, other),
+            lambda: adapter.delete_user(realm, other),
+            lambda: adapter.remove_member(realm, group, other),
+        )
+
+    def test_organization_members_are_added_read_and_removed(self, adapter, organizations):
+        realm = organizations
+        org = adapter.create_organization(realm, "星河集团", "xinghe", [], MANAGED)
+        other = adapter.create_organization(realm, "星河控股", "xh", [], MANAGED)
+        user, outsider = self.user(adapter, realm, "zhou.min"), self.user(adapter, realm, "wu.gang")
+        adapter.add_organization_member(realm, org, user)
+        adapter.add_organization_member(realm, org, user)  # again: nothing changes
+        adapter.add_organization_member(realm, other, outsider)
+
+        users = {u.username: u.organizations for u in adapter.read_users(realm, organization_ids=[org])}
+        assert users == {"zhou.min": {org}, "wu.gang": set()}
+
+        adapter.remove_organization_member(realm, org, user)
+        assert [u.organizations for u in adapter.read_users(realm, organization_ids=[org, other])] == [{other}, set()]
+        assert_not_found(lambda: adapter.remove_organization_member(realm, org, user),
+                         lambda: adapter.add_organization_member(realm, NOBODY, user))
+
+    def test_realm_attributes_are_merged(self, adapter, realm):
+        before = adapter.read_realm_attributes(realm)
+        adapter.set_realm_attributes(realm, {"groupid.sync.last": "2025-01-01"})
+        adapter.set_realm_attributes(realm, {"groupid.sync.note": "星河"})
+        adapter.set_realm_attributes(realm, {"groupid.sync.last": "2025-01-02"})
+        assert adapter.read_realm_attributes(realm) == {**before, "groupid.sync.last": "2025-01-02", "groupid.sync.note": "星河"}
+
+    def test_a_lock_is_held_by_one_until_released(self, adapter, realm):
+        first, second = {"host": "a", "pid": "1"}, {"host": "b", "pid": "2"}
+        live = adapter.read(realm)
+        assert adapter.acquire_lock(realm, "groupid.sync", first) is None
+        assert adapter.acquire_lock(realm, "groupid.sync", second) == first
+        # the lock is no part of the realm's design
+        assert adapter.read(realm) == live
+
+        adapter.release_lock(realm, "groupid.sync")
+        adapter.release_lock(realm, "groupid.sync")  # not held: nothing happens
+        assert adapter.acquire_lock(realm, "groupid.sync", second) is None
+        assert adapter.acquire_lock(realm, "groupid.sync", first) == second
+
+    def test_people_calls_from_several_threads_all_land(self, adapter, realm):
+        self.declare(adapter, realm, "title")
+        ids = adapter.import_users(realm, [{"username": f"u{n:02d}", "enabled": True} for n in range(50)])
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(lambda item: adapter.update_user(realm, item[1], {"attributes": {"title": [item[0]]}}),
+                          ids.items()))
+        titles = {user.username: user.attribute("title") for user in adapter.read_users(realm)}
+        assert titles == {username: username for username in ids}
 
     # -- organizations -----------------------------------------------------------------------------------
 

@@ -18,6 +18,10 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
+LOCK_MARK = "groupid.lock"
+"""The attribute that makes a realm role a lock (:meth:`RealmAdapter.acquire_lock`). Lock roles are left out of
+:attr:`LiveRealm.roles`: they come and go with the runs that hold them and are no part of the realm's design."""
+
 
 class _Attributed:
     """Objects whose ``attributes`` map names to lists of values, as Keycloak's groups and organizations do."""
@@ -99,6 +103,22 @@ class LiveIdentityProvider:
     display_name: str | None = None
     enabled: bool = True
     config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LiveUser(_Attributed):
+    """A user as it is in Keycloak, with the memberships that were asked for (:meth:`RealmAdapter.read_users`)."""
+
+    id: str
+    username: str
+    enabled: bool = True
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    email_verified: bool = False
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    groups: set[str] = field(default_factory=set)  #: ids of the asked-for groups it is a direct member of
+    organizations: set[str] = field(default_factory=set)  #: ids of the asked-for organizations it is a member of
 
 
 @dataclass
@@ -257,7 +277,7 @@ class RealmAdapter(ABC):
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider."""
 
-    # -- people: used by the contract tests now, by sync later ----------------------------------------
+    # -- people ------------------------------------------------------------------------------------------
 
     @abstractmethod
     def create_user(self, realm: str, user: dict) -> str:
@@ -274,3 +294,74 @@ class RealmAdapter(ABC):
     @abstractmethod
     def members(self, realm: str, group_id: str) -> list[str]:
         """The ids of the direct members of a group."""
+
+    @abstractmethod
+    def read_users(self, realm: str, group_ids=(), organization_ids=()) -> list[LiveUser]:
+        """Every user of the realm (service accounts excluded), by username.
+
+        Each user's ``groups`` holds those of ``group_ids`` it is a direct member of, ``organizations`` those of
+        ``organization_ids`` it is a member of; memberships of other groups and organizations are not read.
+        """
+
+    @abstractmethod
+    def import_users(self, realm: str, users: list[dict], chunk_size: int = 500) -> dict[str, str | None]:
+        """Create users in bulk, ``chunk_size`` to a request; an existing one is skipped, never overwritten.
+
+        ``users`` are UserRepresentations; their ``groups`` are full group paths. A user is skipped when its
+        username is taken, or its email when the realm does not allow duplicate emails. Each new user gets the
+        realm's default roles, as one created alone does. Returns the id of each new user and None for each
+        skipped one, by username as given. A group path that does not exist is a :class:`KeycloakError` naming
+        it; users imported before the error stay. Two users of one chunk with the same username (or email) are a
+        :class:`Conflict`.
+        """
+
+    @abstractmethod
+    def update_user(self, realm: str, user_id: str, representation: dict) -> None:
+        """Change the fields of a user that ``representation`` holds; the others stay.
+
+        ``attributes``, when given, replace the user's whole attribute map: send all of them. Attributes the
+        user profile does not declare are dropped. Keycloak takes the attributes for the whole user profile:
+        ``firstName``, ``lastName`` and ``email`` not given beside them are cleared — give them too.
+        """
+
+    @abstractmethod
+    def logout_user(self, realm: str, user_id: str) -> None:
+        """End every session of a user."""
+
+    @abstractmethod
+    def remove_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Take a user out of a group (nothing changes when it is not a member)."""
+
+    @abstractmethod
+    def delete_user(self, realm: str, user_id: str) -> None:
+        """Delete a user, and with it its memberships."""
+
+    @abstractmethod
+    def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Make a user a member of an organization (nothing changes when it is one already)."""
+
+    @abstractmethod
+    def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Take a user out of an organization; a user that is not a member is an error (HTTP 404)."""
+
+    @abstractmethod
+    def read_user_profile(self, realm: str) -> dict:
+        """The realm's user profile configuration."""
+
+    @abstractmethod
+    def read_realm_attributes(self, realm: str) -> dict[str, str]:
+        """The realm's attributes (Keycloak keeps some of its own settings there too)."""
+
+    @abstractmethod
+    def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
+        """Set the given realm attributes; the others stay as they are."""
+
+    @abstractmethod
+    def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
+        """Take the lock ``name`` of the realm for ``holder``, atomically: None when taken, or — changing
+        nothing — the holder of whoever has it. A lock is held until :meth:`release_lock`, whatever happens to
+        the process that took it."""
+
+    @abstractmethod
+    def release_lock(self, realm: str, name: str) -> None:
+        """Give the lock ``name`` up (nothing happens when nobody holds it)."""

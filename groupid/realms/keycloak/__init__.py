@@ -29,13 +29,14 @@ The package is built in layers, each importing only those above it:
   the group tree put together from them;
 - :mod:`~groupid.realms.keycloak.transport`: one admin request, its errors translated, and paginated lists;
 - :mod:`~groupid.realms.keycloak.reading`: the live state of a realm, from the partial export or paged;
-- :mod:`~groupid.realms.keycloak.server`: :class:`KeycloakServer`, signing in and every write.
+- :mod:`~groupid.realms.keycloak.people`: users, memberships, realm attributes and locks;
+- :mod:`~groupid.realms.keycloak.server`: :class:`KeycloakServer`, signing in and every other write.
 """
 
 from groupid.realms.keycloak.reading import EXPORT_TIMEOUT
 from groupid.realms.keycloak.references import KEYCLOAK_CLIENTS, RolesByReference, role_reference, split_reference
 from groupid.realms.keycloak.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
-from groupid.realms.keycloak.representations import live_organization, parents_first
+from groupid.realms.keycloak.representations import live_organization, live_user, parents_first
 from groupid.realms.keycloak.server import KeycloakServer
 from groupid.realms.keycloak.transport import CLASHES_ANSWERED_400, PAGE_SIZE
 
@@ -51,6 +52,7 @@ __all__ = [
     "live_client",
     "live_identity_provider",
     "live_organization",
+    "live_user",
     "parents_first",
     "role_reference",
     "split_reference",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
+from groupid.realms.base import LOCK_MARK, LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
 from groupid.realms.keycloak.references import KEYCLOAK_CLIENTS, _reference
 from groupid.realms.keycloak.representations import _exported_composites, _GroupTree, _in_order, _live_role, _RealmContent
 from groupid.realms.keycloak.representations import _walk, live_client, live_identity_provider, live_organization
@@ -33,7 +33,7 @@ class RealmReading(AdminTransport):
             name=realm,
             display_name=representation.get("displayName") or None,
             groups=content.groups,
-            roles=content.roles,
+            roles=[role for role in content.roles if LOCK_MARK not in role.attributes],
             client_roles=content.client_roles,
             # the default role is a composite like any other: its composites were read with the roles
             default_roles=next((role.composites for role in content.roles if role.name == default_role), []),

@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRole
+from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRole, LiveUser
 from groupid.realms.keycloak.references import role_reference
 
 SECRET_MASK = "**********"
@@ -146,4 +146,18 @@ def live_identity_provider(representation: dict) -> LiveIdentityProvider:
         display_name=representation.get("displayName") or None,
         enabled=representation.get("enabled", True),
         config={key: value for key, value in config.items() if key not in SECRET_KEYS and value != SECRET_MASK},
+    )
+
+
+def live_user(representation: dict) -> LiveUser:
+    """A UserRepresentation (in full: with attributes) as groupid sees it, memberships not yet filled in."""
+    return LiveUser(
+        id=representation["id"],
+        username=representation["username"],
+        enabled=representation.get("enabled", False),
+        first_name=representation.get("firstName"),
+        last_name=representation.get("lastName"),
+        email=representation.get("email"),
+        email_verified=representation.get("emailVerified", False),
+        attributes={key: list(values) for key, values in (representation.get("attributes") or {}).items()},
     )

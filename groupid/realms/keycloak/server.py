@@ -10,17 +10,19 @@ from keycloak import KeycloakOpenIDConnection
 from groupid.errors import Conflict, KeycloakError, RealmExists
 from groupid.realms.base import RealmAdapter
 from groupid.realms.connection import ConnectionSettings
+from groupid.realms.keycloak.people import PeopleAdmin
 from groupid.realms.keycloak.reading import RealmReading
 from groupid.realms.keycloak.references import RolesByReference, role_reference, split_reference
 from groupid.realms.keycloak.representations import SECRET_MASK
-from groupid.realms.keycloak.transport import PAGE_SIZE, _url
+from groupid.realms.keycloak.transport import PAGE_SIZE, _created_id, _url
 
 
-class KeycloakServer(RolesByReference, RealmReading, RealmAdapter):
+class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
     """One Keycloak server, reached with the admin credentials of ``settings``.
 
     ``page_size`` is how many entries each paginated request asks for; ``requests`` counts the admin
-    requests sent so far (compare it before and after a call to know what the call cost).
+    requests sent so far (compare it before and after a call to know what the call cost). Its methods may be
+    called from several threads at once.
 
     >>> server = KeycloakServer(ConnectionSettings.from_env())  # doctest: +SKIP
     >>> server.read("xinghe").exists  # doctest: +SKIP
@@ -29,7 +31,7 @@ class KeycloakServer(RolesByReference, RealmReading, RealmAdapter):
     def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
         self.settings = settings
         self.page_size = page_size
-        self.requests = 0
+        self._start_transport()
         with self._translated("sign in"):
             self._connection = KeycloakOpenIDConnection(
                 server_url=settings.server_url + "/",
@@ -292,29 +294,11 @@ class KeycloakServer(RolesByReference, RealmReading, RealmAdapter):
         url = _url(realm, "identity-provider", "instances", alias)
         return self._request("GET", url, f"read identity provider '{alias}' of {realm}")
 
-    # -- user profile and people -------------------------------------------------------------------------
+    # -- user profile -------------------------------------------------------------------------------------
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
         self._request("PUT", _url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
-
-    def create_user(self, realm: str, user: dict) -> str:
-        """Create a user; return its id. Attributes the user profile does not declare are dropped by Keycloak."""
-        return _created_id(self._request("POST", _url(realm, "users"), f"create a user in {realm}", body=user, raw=True))
-
-    def read_user(self, realm: str, user_id: str) -> dict:
-        """One user, with its attributes."""
-        return self._request("GET", _url(realm, "users", user_id), f"read user {user_id} of {realm}")
-
-    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
-        """Make a user a member of a group (nothing changes when it is one already)."""
-        url = _url(realm, "users", user_id, "groups", group_id)
-        self._request("PUT", url, f"add user {user_id} to group {group_id} of {realm}")
-
-    def members(self, realm: str, group_id: str) -> list[str]:
-        """The ids of the direct members of a group."""
-        url, action = _url(realm, "groups", group_id, "members"), f"read the members of group {group_id} of {realm}"
-        return [user["id"] for user in self._pages(url, action, briefRepresentation="true")]
 
 
 def _role_body(name: str, description: str | None, attributes: dict[str, list[str]]) -> dict:
@@ -330,8 +314,3 @@ def _domains(names: list[str], verified: set[str] = frozenset()) -> list[dict]:
 def _parent_url(realm: str, parent_id: str | None) -> str:
     """Where to post a group so that it lands under ``parent_id`` (top level when None)."""
     return _url(realm, "groups") if parent_id is None else _url(realm, "groups", parent_id, "children")
-
-
-def _created_id(response) -> str:
-    """The id of what a POST created, from its Location header."""
-    return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]

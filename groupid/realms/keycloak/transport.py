@@ -7,8 +7,10 @@ This is the one place where python-keycloak and requests errors are caught; they
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from urllib.parse import quote
 
 import requests
@@ -30,34 +32,51 @@ CLASHES_ANSWERED_400 = ("is already linked to another organization",)
 
 class AdminTransport:
     """The requests of a :class:`~groupid.realms.keycloak.KeycloakServer`: it provides the signed-in
-    ``_connection``, its ``settings``, the ``page_size`` and the ``requests`` counter."""
+    ``_connection``, its ``settings``, the ``page_size`` and the ``requests`` counter.
+
+    Requests may be sent from several threads at once: the counter, the token refresh and the longer timeouts
+    some requests ask for are guarded by :meth:`_start_transport`'s locks.
+    """
 
     settings: ConnectionSettings
     page_size: int
     requests: int
     _connection: KeycloakOpenIDConnection
 
+    def _start_transport(self) -> None:
+        """Set the counter and the locks up; called once, before the first request."""
+        self.requests = 0
+        self._count_lock = threading.Lock()
+        self._token_lock = threading.Lock()
+        self._timeout_lock = threading.Lock()
+        self._long_timeouts: list[float] = []
+
     def _pages(self, url: str, action: str, *, matched: Callable[[list], int] = len, start: int = 0,
-               **params) -> Iterator[dict]:
-        """Every entry of a paginated list; ``matched`` counts the entries of a page that ``max`` limits."""
-        first = start
+               size: int | None = None, **params) -> Iterator[dict]:
+        """Every entry of a paginated list, ``size`` (by default ``page_size``) to a page; ``matched`` counts the
+        entries of a page that ``max`` limits."""
+        first, size = start, size or self.page_size
         while True:
-            page = self._request("GET", url, action, params={**params, "first": first, "max": self.page_size})
+            page = self._request("GET", url, action, params={**params, "first": first, "max": size})
             yield from page
-            if matched(page) < self.page_size:
+            if matched(page) < size:
                 return
-            first += self.page_size
+            first += size
 
     def _request(self, method: str, path: str, action: str, *, body=None, params=None, missing_ok=False,
-                 forbidden_ok=False, raw=False, timeout: float | None = None):
+                 forbidden_ok=False, none_for: tuple[int, ...] = (), raw=False, timeout: float | None = None):
         """Send one admin request; translate every failure into a groupid error.
 
-        ``missing_ok`` answers None for HTTP 404, ``forbidden_ok`` None for HTTP 403, instead of raising;
-        ``timeout`` lets this request take that many seconds when the connection's timeout is shorter.
+        ``missing_ok`` answers None for HTTP 404, ``forbidden_ok`` None for HTTP 403, and ``none_for`` None for
+        the statuses it lists, instead of raising; ``timeout`` lets this request take that many seconds when the
+        connection's timeout is shorter.
         """
-        self.requests += 1
+        none_for = (*none_for, *((404,) if missing_ok else ()), *((403,) if forbidden_ok else ()))
+        with self._count_lock:
+            self.requests += 1
         data = None if body is None else json.dumps(body)
         with self._translated(action), self._timeout_at_least(timeout):
+            self._fresh_token()
             if method == "GET":
                 response = self._connection.raw_get(path, **(params or {}))
             elif method == "POST":
@@ -66,7 +85,7 @@ class AdminTransport:
                 response = self._connection.raw_put(path, data=data)
             else:
                 response = self._connection.raw_delete(path, data=data)
-            if (missing_ok and response.status_code == 404) or (forbidden_ok and response.status_code == 403):
+            if response.status_code in none_for:
                 return None
             if response.status_code >= 400:
                 raise self._refusal(action, response.status_code, response.content)
@@ -88,15 +107,41 @@ class AdminTransport:
             return Conflict(f"Keycloak at {where} refused to {action}: it clashes with what exists (HTTP 400): {detail}")
         return KeycloakError(f"Keycloak at {where} refused to {action}: HTTP {code}{': ' + detail if detail else ''}")
 
+    def _fresh_token(self) -> None:
+        """Refresh an expired access token once, however many threads find it expired.
+
+        python-keycloak refreshes on its own before a request, but unguarded: threads that find the token
+        expired together would all refresh it. Here the first one does, under a lock; the others then find it
+        fresh, and python-keycloak's own check finds nothing to do.
+        """
+        expires_at = self._connection.expires_at
+        if expires_at is None or datetime.now(tz=timezone.utc) < expires_at:
+            return
+        with self._token_lock:
+            if self._connection.expires_at == expires_at:
+                self._connection.refresh_token()
+
     @contextmanager
     def _timeout_at_least(self, seconds: float | None):
-        """Within the block, requests may take ``seconds`` (None: the connection's timeout) if that is longer."""
-        usual = self._connection.timeout
-        self._connection.timeout = max(usual or 0, seconds or 0) or usual
+        """Within the block, requests may take ``seconds`` (None: the connection's timeout) if that is longer.
+
+        The timeout is the connection's, shared by all threads: while any block asks for a longer one, every
+        request gets the longest asked for — never shorter than its own — and the usual one comes back when the
+        last such block ends.
+        """
+        usual = self.settings.timeout
+        if not seconds or (usual and seconds <= usual):
+            yield
+            return
+        with self._timeout_lock:
+            self._long_timeouts.append(seconds)
+            self._connection.timeout = max(self._long_timeouts)
         try:
             yield
         finally:
-            self._connection.timeout = usual
+            with self._timeout_lock:
+                self._long_timeouts.remove(seconds)
+                self._connection.timeout = max(self._long_timeouts, default=usual)
 
     @contextmanager
     def _translated(self, action: str):
@@ -125,6 +170,11 @@ class AdminTransport:
 def _url(realm: str, *segments: str) -> str:
     """The admin path of ``realm`` or of something in it, every segment quoted."""
     return "/".join(["admin/realms", *(quote(segment, safe="") for segment in (realm, *segments))])
+
+
+def _created_id(response) -> str:
+    """The id of what a POST created, from its Location header."""
+    return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
 
 def _error_detail(content) -> str:

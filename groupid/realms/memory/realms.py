@@ -25,18 +25,15 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-
-from groupid.errors import Conflict, KeycloakError, RealmExists
-from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
+from groupid.errors import KeycloakError, RealmExists
+from groupid.realms.base import LOCK_MARK, LiveGroup, LiveRealm, LiveRole, RealmAdapter
 from groupid.realms.keycloak import KEYCLOAK_CLIENTS, SECRET_KEYS, SECRET_MASK, RolesByReference, parents_first
 from groupid.realms.keycloak import role_reference, split_reference
 from groupid.realms.keycloak import live_client, live_identity_provider, live_organization
+from groupid.realms.memory.people import MemoryPeople
+from groupid.realms.memory.store import WHERE, _conflict, _group, _Group, _Key, _missing, _organization, _Realm
+from groupid.realms.memory.store import _add, _found, _remove, _Role
 from groupid.state import USER_PROFILE_GROUP, user_profile
-
-WHERE = "Keycloak (in memory)"
-
-_Key = tuple[str | None, str]  # a role: the id of its client (None for a realm role) and its name
 
 _Edit = Callable[[list[_Key], list[_Key]], None]  # _add or _remove: changes a list of roles in place
 
@@ -68,12 +65,6 @@ _BUILT_IN_CLIENT_ROLES = {
 # what the default role of a new realm is made of
 _DEFAULT_ROLE_COMPOSITES = ("offline_access", "uma_authorization", "account/view-profile", "account/manage-account")
 
-# user profile policies under which Keycloak keeps attributes the profile does not declare, when an admin writes
-_KEEPS_UNDECLARED = {"ENABLED", "ADMIN_EDIT"}
-
-# fields of a UserRepresentation that are not attributes, though the user profile declares some of them
-_USER_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
-
 # the clients Keycloak 26.5 gives every new realm, reduced to what LiveClient shows ({realm}: the realm's name)
 _BUILT_IN_CLIENTS = (
     {"clientId": "account", "publicClient": True,
@@ -90,57 +81,7 @@ _BUILT_IN_CLIENTS = (
 _CLIENT_DEFAULTS = {"enabled": True, "publicClient": False, "bearerOnly": False, "redirectUris": []}
 
 
-@dataclass
-class _Group:
-    id: str
-    name: str
-    parent_id: str | None
-    attributes: dict[str, list[str]]
-    roles: list[_Key] = field(default_factory=list)
-    members: list[str] = field(default_factory=list)
-
-
-@dataclass
-class _Role:
-    name: str
-    description: str | None
-    attributes: dict[str, list[str]]
-    composites: list[_Key] = field(default_factory=list)
-
-
-@dataclass
-class _Realm:
-    name: str
-    display_name: str | None
-    user_profile: dict
-    roles: dict[_Key, _Role] = field(default_factory=dict)  # realm and client roles
-    groups: dict[str, _Group] = field(default_factory=dict)
-    users: dict[str, dict] = field(default_factory=dict)
-    organizations_enabled: bool = False
-    # the rest as Keycloak would answer them: organizations and clients by id, identity providers by alias
-    organizations: dict[str, dict] = field(default_factory=dict)
-    clients: dict[str, dict] = field(default_factory=dict)
-    identity_providers: dict[str, dict] = field(default_factory=dict)
-
-    @property
-    def default_role(self) -> _Key:
-        """The realm's default role, as Keycloak names it."""
-        return None, f"default-roles-{self.name}"
-
-    def client_id(self, client_uuid: str | None) -> str | None:
-        """The current clientId of the client with that id; None for None (the realm)."""
-        return self.clients[client_uuid]["clientId"] if client_uuid else None
-
-    def reference(self, key: _Key) -> str:
-        """How the role ``key`` is referred to, under its client's current clientId."""
-        return role_reference(self.client_id(key[0]), key[1])
-
-    def references(self, keys: list[_Key]) -> list[str]:
-        """The references of the roles ``keys``, sorted."""
-        return sorted(self.reference(key) for key in keys)
-
-
-class MemoryRealms(RolesByReference, RealmAdapter):
+class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     """Realms kept in memory, with Keycloak's observable behaviour.
 
     ``requests`` counts the calls made, one for each (the round trips an ideal server would need), so that a
@@ -153,15 +94,11 @@ class MemoryRealms(RolesByReference, RealmAdapter):
     ['星河集团']
     """
 
-    def __init__(self):
-        self.realms: dict[str, _Realm] = {}
-        self.requests = 0
-
     # -- realms ------------------------------------------------------------------------------------------
 
     def read(self, realm: str) -> LiveRealm:
         """The live state of ``realm``; ``exists=False`` when there is no such realm."""
-        self.requests += 1
+        self._count()
         if realm not in self.realms:
             return LiveRealm(realm, exists=False)
         state = self.realms[realm]
@@ -171,7 +108,8 @@ class MemoryRealms(RolesByReference, RealmAdapter):
             name=realm,
             display_name=state.display_name,
             groups=parents_first(_live_group(state, group) for group in state.groups.values()),
-            roles=sorted((role for role in roles if role.client is None), key=lambda role: role.name),
+            roles=sorted((role for role in roles if role.client is None and LOCK_MARK not in role.attributes),
+                         key=lambda role: role.name),
             client_roles=sorted((role for role in roles if role.client and role.client not in KEYCLOAK_CLIENTS),
                                 key=lambda role: (role.client, role.name)),
             default_roles=state.references(default_role.composites) if default_role else [],
@@ -185,7 +123,7 @@ class MemoryRealms(RolesByReference, RealmAdapter):
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
         """Create an empty realm with Keycloak's default roles and user profile."""
-        self.requests += 1
+        self._count()
         if realm in self.realms:
             raise RealmExists(f"realm '{realm}' already exists at {WHERE}; nothing was changed")
         state = _Realm(realm, display_name or None, _default_user_profile())
@@ -332,6 +270,7 @@ class MemoryRealms(RolesByReference, RealmAdapter):
         action = f"delete organization {org_id} of {realm}"
         state = self._organizations(realm, action)
         del state.organizations[_organization(state, org_id, action)["id"]]
+        state.organization_members.pop(org_id, None)
 
     def _organizations(self, realm: str, action: str) -> _Realm:
         """The realm an organization call works on; Keycloak answers 404 while Organizations are off."""
@@ -422,52 +361,11 @@ class MemoryRealms(RolesByReference, RealmAdapter):
                 provider["config"][key] = SECRET_MASK
         return provider
 
-    # -- user profile and people -------------------------------------------------------------------------
+    # -- user profile -------------------------------------------------------------------------------------
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
         self._realm(realm, f"update the user profile of {realm}").user_profile = copy.deepcopy(profile)
-
-    def create_user(self, realm: str, user: dict) -> str:
-        """Create a user; attributes the user profile does not declare are dropped, as Keycloak does."""
-        action = f"create a user in {realm}"
-        state = self._realm(realm, action)
-        # Keycloak keeps usernames in lower case
-        username = str(user.get("username", "")).lower()
-        if any(known["username"] == username for known in state.users.values()):
-            raise _conflict(action, "User exists with same username")
-        stored = {key: user[key] for key in _USER_FIELDS if key in user}
-        stored.update(id=str(uuid.uuid4()), username=username)
-        attributes = _kept_attributes(state.user_profile, user.get("attributes") or {})
-        if attributes:
-            # Keycloak leaves the key out when there is nothing in it
-            stored["attributes"] = attributes
-        state.users[stored["id"]] = stored
-        return stored["id"]
-
-    def read_user(self, realm: str, user_id: str) -> dict:
-        """A user's representation, with its attributes."""
-        action = f"read user {user_id} of {realm}"
-        return copy.deepcopy(_user(self._realm(realm, action), user_id, action))
-
-    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
-        """Make a user a member of a group (nothing changes when it is one already)."""
-        action = f"add user {user_id} to group {group_id} of {realm}"
-        state = self._realm(realm, action)
-        _user(state, user_id, action)
-        _add(_group(state, group_id, action).members, [user_id])
-
-    def members(self, realm: str, group_id: str) -> list[str]:
-        """The ids of the direct members of a group."""
-        action = f"read the members of group {group_id} of {realm}"
-        return list(_group(self._realm(realm, action), group_id, action).members)
-
-    def _realm(self, realm: str, action: str) -> _Realm:
-        """The realm a call works on, counting the call as one request."""
-        self.requests += 1
-        if realm not in self.realms:
-            raise _missing(action, "Realm not found.")
-        return self.realms[realm]
 
 
 def _give_built_in_roles(state: _Realm, client: dict) -> None:
@@ -502,14 +400,6 @@ def _default_user_profile() -> dict:
         "attributes": [a for a in profile["attributes"] if a.get("group") != USER_PROFILE_GROUP],
         "groups": [g for g in profile["groups"] if g["name"] != USER_PROFILE_GROUP],
     }
-
-
-def _kept_attributes(profile: dict, attributes: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The attributes Keycloak stores for a user: those the profile declares, unless it keeps all."""
-    if profile.get("unmanagedAttributePolicy") in _KEEPS_UNDECLARED:
-        return copy.deepcopy(attributes)
-    declared = {attribute["name"] for attribute in profile.get("attributes", [])}
-    return {name: list(values) for name, values in attributes.items() if name in declared}
 
 
 def _listed(representations: dict[str, dict], live: Callable, order: str) -> list:
@@ -574,27 +464,12 @@ def _copy_key(source: dict, target: dict, key: str) -> None:
         target.pop(key, None)
 
 
-def _found(items: dict, key: str, action: str, detail: str):
-    """``items[key]``; when it is not there, Keycloak's HTTP 404 with Keycloak's ``detail``."""
-    if key not in items:
-        raise _missing(action, detail)
-    return items[key]
-
-
-def _organization(state: _Realm, org_id: str, action: str) -> dict:
-    return _found(state.organizations, org_id, action, "Organization not found.")
-
-
 def _client(state: _Realm, client_uuid: str, action: str) -> dict:
     return _found(state.clients, client_uuid, action, "Could not find client")
 
 
 def _identity_provider(state: _Realm, alias: str, action: str) -> dict:
     return _found(state.identity_providers, alias, action, "Identity provider not found")
-
-
-def _group(state: _Realm, group_id: str, action: str) -> _Group:
-    return _found(state.groups, group_id, action, "Could not find group by id")
 
 
 def _client_named(state: _Realm, client_id: str, action: str) -> dict:
@@ -608,10 +483,6 @@ def _client_named(state: _Realm, client_id: str, action: str) -> dict:
 def _client_uuid(state: _Realm, client_id: str | None, action: str) -> str | None:
     """The id of the client whose clientId is ``client_id``; None for None (a realm role's)."""
     return None if client_id is None else _client_named(state, client_id, action)["id"]
-
-
-def _user(state: _Realm, user_id: str, action: str) -> dict:
-    return _found(state.users, user_id, action, "User not found")
 
 
 def _key(state: _Realm, ref: str, action: str) -> _Key:
@@ -633,8 +504,8 @@ def _drop_roles(state: _Realm, keys: list[_Key]) -> None:
         del state.roles[key]
     for role in state.roles.values():
         _remove(role.composites, keys)
-    for group in state.groups.values():
-        _remove(group.roles, keys)
+    for granted in [*(group.roles for group in state.groups.values()), *state.user_roles.values()]:
+        _remove(granted, keys)
 
 
 def _check_free(state: _Realm, parent_id: str | None, name: str, action: str) -> None:
@@ -652,18 +523,3 @@ def _ancestry(state: _Realm, group: _Group) -> set[str]:
         ids.add(group.id)
     return ids
 
-
-def _add(values: list[str], new: list[str]) -> None:
-    values += [value for value in dict.fromkeys(new) if value not in values]
-
-
-def _remove(values: list[str], gone: list[str]) -> None:
-    values[:] = [value for value in values if value not in gone]
-
-
-def _missing(action: str, detail: str) -> KeycloakError:
-    return KeycloakError(f"{WHERE} refused to {action}: HTTP 404: {detail}")
-
-
-def _conflict(action: str, detail: str) -> Conflict:
-    return Conflict(f"{WHERE} refused to {action}: it already exists (HTTP 409): {detail}")

@@ -1,0 +1,229 @@
+"""Users, their memberships, realm attributes and locks, over the Admin REST API.
+
+Reading scales to a realm of 100,000 users and thousands of groups: the users come in large pages, and the
+memberships from each asked-for group's (and organization's) member list, read a few at a time in parallel —
+never a request per user. Creating goes in bulk through Keycloak's partial import, skipping who exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
+
+from groupid.errors import Conflict, KeycloakError
+from groupid.realms.base import LOCK_MARK, LiveUser
+from groupid.realms.keycloak.representations import live_user
+from groupid.realms.keycloak.transport import AdminTransport, _created_id, _url
+
+USER_PAGE_SIZE = 1000
+"""Users (and members) per page when reading them all: 100,000 users in 100 requests."""
+
+READERS = 8
+"""How many member lists are read at once: enough to hide the round trips, few enough not to load Keycloak."""
+
+IMPORT_TIMEOUT = 300.0
+"""Seconds one partial import may take, whatever the connection's timeout: a chunk of 500 users with their
+memberships is a few seconds warm, much longer on a cold or loaded server."""
+
+
+class _Import(NamedTuple):
+    """What importing users into one realm needs to know of it."""
+
+    realm: str
+    unique_emails: bool  #: the realm refuses a second user with an email another one has
+
+
+class PeopleAdmin(AdminTransport):
+    """The people side of a :class:`~groupid.realms.keycloak.KeycloakServer`: users, memberships, realm
+    attributes and locks. Safe to call from several threads at once."""
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def read_users(self, realm: str, group_ids: Iterable[str] = (),
+                   organization_ids: Iterable[str] = ()) -> list[LiveUser]:
+        """Every user of the realm (service accounts excluded), with the asked-for memberships filled in.
+
+        A request per 1,000 users, and per 1,000 members of each asked-for group and organization — those
+        eight at a time.
+        """
+        url, action = _url(realm, "users"), f"read the users of {realm}"
+        listed = self._pages(url, action, size=USER_PAGE_SIZE, briefRepresentation="false")
+        users = {u["id"]: live_user(u) for u in listed if not u.get("serviceAccountClientId")}
+        lists = [("groups", group_id) for group_id in dict.fromkeys(group_ids)]
+        lists += [("organizations", org_id) for org_id in dict.fromkeys(organization_ids)]
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            members = pool.map(lambda kind_id: self._member_ids(realm, *kind_id), lists)
+            for (kind, owner_id), user_ids in zip(lists, members):
+                for user_id in user_ids:
+                    # a user created while the list was read is not in it: its memberships wait for the next read
+                    if user_id in users:
+                        getattr(users[user_id], kind).add(owner_id)
+        return sorted(users.values(), key=lambda user: user.username)
+
+    def _member_ids(self, realm: str, kind: str, owner_id: str) -> list[str]:
+        """The ids of the members of a group or an organization (``kind``: ``groups`` or ``organizations``)."""
+        url = _url(realm, kind, owner_id, "members")
+        action = f"read the members of {kind[:-1]} {owner_id} of {realm}"
+        return [user["id"] for user in self._pages(url, action, size=USER_PAGE_SIZE, briefRepresentation="true")]
+
+    def members(self, realm: str, group_id: str) -> list[str]:
+        """The ids of the direct members of a group."""
+        return self._member_ids(realm, "groups", group_id)
+
+    def read_user(self, realm: str, user_id: str) -> dict:
+        """One user, with its attributes."""
+        return self._request("GET", _url(realm, "users", user_id), f"read user {user_id} of {realm}")
+
+    def read_user_roles(self, realm: str, user_id: str) -> list[str]:
+        """The names of the realm roles granted to a user directly (not through a group or a composite)."""
+        url = _url(realm, "users", user_id, "role-mappings", "realm")
+        return sorted(role["name"] for role in self._request("GET", url, f"read the roles of user {user_id} of {realm}"))
+
+    # -- creating --------------------------------------------------------------------------------------
+
+    def create_user(self, realm: str, user: dict) -> str:
+        """Create a user; return its id. Attributes the user profile does not declare are dropped by Keycloak."""
+        return _created_id(self._request("POST", _url(realm, "users"), f"create a user in {realm}", body=user, raw=True))
+
+    def import_users(self, realm: str, users: list[dict], chunk_size: int = 500) -> dict[str, str | None]:
+        """Create users in bulk through the partial import, ``chunk_size`` to a request, skipping who exists.
+
+        Keycloak's partial import leaves out what a user created alone gets: the realm's default roles. So each
+        user is sent with the default role among its ``realmRoles``. Two of Keycloak's failures are made plain:
+        a group path that does not exist (a bare HTTP 500) is an error naming the path; a user skipped for its
+        email alone (Keycloak then fails the whole chunk with a bare HTTP 500) is found and reported skipped,
+        and the rest of its chunk imported. Two users of one chunk with the same username or email are a
+        :class:`Conflict` (HTTP 409) for the chunk.
+        """
+        representation = self._request("GET", _url(realm), f"read realm {realm}")
+        default_role = (representation.get("defaultRole") or {}).get("name")
+        importing = _Import(realm, unique_emails=not representation.get("duplicateEmailsAllowed"))
+        results: dict[str, str | None] = {}
+        for start in range(0, len(users), chunk_size):
+            chunk = [_with_role(user, default_role) for user in users[start:start + chunk_size]]
+            results.update(self._import_chunk(importing, chunk))
+        return results
+
+    def _import_chunk(self, importing: _Import, chunk: list[dict]) -> dict[str, str | None]:
+        """Import one chunk; on Keycloak's bare HTTP 500, find the user that caused it (see :meth:`import_users`)."""
+        action = f"import {len(chunk)} users into {importing.realm}"
+        body = {"ifResourceExists": "SKIP", "users": chunk}
+        answer = self._request("POST", _url(importing.realm, "partialImport"), action, body=body, none_for=(500,),
+                               timeout=IMPORT_TIMEOUT)
+        if answer is None:
+            return self._import_around(importing, chunk)
+        return {result["resourceName"]: result["id"] if result["action"] == "ADDED" else None
+                for result in answer.get("results") or () if result.get("resourceType") == "USER"}
+
+    def _import_around(self, importing: _Import, chunk: list[dict]) -> dict[str, str | None]:
+        """Import a chunk Keycloak failed, halving it until the user that fails it is alone.
+
+        A failed import keeps nothing (it is one transaction), so every half is sent again; a few bad users
+        among 500 cost a few requests each.
+        """
+        if len(chunk) > 1:
+            half = len(chunk) // 2
+            return {**self._import_chunk(importing, chunk[:half]), **self._import_chunk(importing, chunk[half:])}
+        user, realm = chunk[0], importing.realm
+        refused = f"Keycloak at {self.settings.server_url} refused to import user '{user.get('username')}' into {realm}"
+        for path in user.get("groups") or ():
+            url = _url(realm, "group-by-path", *path.strip("/").split("/"))
+            if self._request("GET", url, f"find group {path} in {realm}", missing_ok=True) is None:
+                raise KeycloakError(f"{refused}: there is no group {path}")
+        if user.get("email") and importing.unique_emails and self._email_taken(realm, user["email"]):
+            return {user["username"]: None}
+        raise KeycloakError(f"{refused}: HTTP 500 (the server's log says why)")
+
+    def _email_taken(self, realm: str, email: str) -> bool:
+        """Whether a user of the realm has that email."""
+        params = {"email": email, "exact": "true", "briefRepresentation": "true", "max": 1}
+        return bool(self._request("GET", _url(realm, "users"), f"find a user by email in {realm}", params=params))
+
+    # -- changing --------------------------------------------------------------------------------------
+
+    def update_user(self, realm: str, user_id: str, representation: dict) -> None:
+        """Change the fields of a user that ``representation`` holds; the others stay.
+
+        Keycloak merges the top-level fields of a PUT but takes ``attributes`` as the whole user profile: the
+        attributes left out are removed (and those the profile does not declare dropped), and so are firstName,
+        lastName and email — the profile's own attributes — unless they are given beside them. So a
+        representation with ``attributes`` carries all of them, and the names and email too.
+        """
+        url, action = _url(realm, "users", user_id), f"update user {user_id} of {realm}"
+        self._request("PUT", url, action, body=representation)
+
+    def logout_user(self, realm: str, user_id: str) -> None:
+        """End every session of a user."""
+        url = _url(realm, "users", user_id, "logout")
+        self._request("POST", url, f"sign user {user_id} of {realm} out")
+
+    def delete_user(self, realm: str, user_id: str) -> None:
+        """Delete a user, and with it its memberships."""
+        self._request("DELETE", _url(realm, "users", user_id), f"delete user {user_id} of {realm}")
+
+    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Make a user a member of a group (nothing changes when it is one already)."""
+        url = _url(realm, "users", user_id, "groups", group_id)
+        self._request("PUT", url, f"add user {user_id} to group {group_id} of {realm}")
+
+    def remove_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Take a user out of a group (nothing changes when it is not a member)."""
+        url = _url(realm, "users", user_id, "groups", group_id)
+        self._request("DELETE", url, f"remove user {user_id} from group {group_id} of {realm}")
+
+    def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Make a user a member of an organization (nothing changes when it is one already)."""
+        url, action = _url(realm, "organizations", org_id, "members"), f"add user {user_id} to organization {org_id} of {realm}"
+        try:
+            # Keycloak takes the bare id, as a JSON string
+            self._request("POST", url, action, body=user_id)
+        except Conflict:
+            pass
+
+    def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Take a user out of an organization; one that is not a member is an error saying HTTP 404."""
+        url = _url(realm, "organizations", org_id, "members", user_id)
+        self._request("DELETE", url, f"remove user {user_id} from organization {org_id} of {realm}")
+
+    # -- realm attributes and locks --------------------------------------------------------------------
+
+    def read_realm_attributes(self, realm: str) -> dict[str, str]:
+        """The realm's attributes, Keycloak's own settings kept there included."""
+        representation = self._request("GET", _url(realm), f"read realm {realm}")
+        return {key: str(value) for key, value in (representation.get("attributes") or {}).items()}
+
+    def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
+        """Set the given realm attributes; the others stay.
+
+        The realm's attributes are read and sent back with the given ones laid over them, so that what stays
+        does not depend on how a Keycloak version treats the keys a PUT leaves out.
+        """
+        body = {"attributes": {**self.read_realm_attributes(realm), **attributes}}
+        self._request("PUT", _url(realm), f"set attributes of realm {realm}", body=body)
+
+    def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
+        """Take the lock ``name``: create a realm role of that name with the holder as its attributes.
+
+        Creating a role is atomic in Keycloak — a second one of the same name is refused with HTTP 409 — so
+        of two runs racing for the lock exactly one gets it; the other reads the holder from the role.
+        """
+        attributes = {key: [value] for key, value in holder.items()}
+        body = {"name": name, "description": "held by a running groupid", "attributes": {**attributes, LOCK_MARK: ["true"]}}
+        try:
+            self._request("POST", _url(realm, "roles"), f"take lock '{name}' of {realm}", body=body)
+            return None
+        except Conflict:
+            held = self._request("GET", _url(realm, "roles", name), f"read lock '{name}' of {realm}")
+        return {key: values[0] for key, values in (held.get("attributes") or {}).items() if key != LOCK_MARK and values}
+
+    def release_lock(self, realm: str, name: str) -> None:
+        """Give the lock ``name`` up: delete its role (nothing happens when there is none)."""
+        self._request("DELETE", _url(realm, "roles", name), f"release lock '{name}' of {realm}", missing_ok=True)
+
+
+def _with_role(user: dict, role: str | None) -> dict:
+    """``user`` with the realm role ``role`` among its ``realmRoles``."""
+    if role is None or role in (user.get("realmRoles") or ()):
+        return user
+    return {**user, "realmRoles": [*(user.get("realmRoles") or ()), role]}
