@@ -64,6 +64,14 @@ def write_csv(path: Path, header: list[str], records: list[dict], encoding: str 
     return path
 
 
+def edited_export(path: Path, day: int, changes: dict[str, dict] | None = None, drop=(), extra=()) -> Path:
+    """Day ``day``'s export with some cells changed (employee ID -> cells), some people dropped, some added."""
+    header, records = read_records(export(day))
+    changes = changes or {}
+    records = [{**record, **changes.get(record["工号"], {})} for record in records if record["工号"] not in drop]
+    return write_csv(path, header, [*records, *extra])
+
+
 def write_xlsx(path: Path, header: list[str], records: list[dict]) -> Path:
     """Write ``records`` to the first sheet of a workbook, the cells typed as people type them in Excel: dates
     as date cells, all-digit phones as numbers, an Excel serial number as a number."""
