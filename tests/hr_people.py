@@ -129,15 +129,18 @@ ADAPTERS = ["memory", pytest.param("keycloak", marks=pytest.mark.keycloak)]
 
 
 @contextlib.contextmanager
-def spec_realm(adapter, prefix: str) -> Iterator[str]:
-    """A new realm with the 北辰集团 spec applied, named for this test alone; deleted afterwards."""
+def spec_realm(adapter, prefix: str, spec: Path = SPEC) -> Iterator[str]:
+    """A new realm with the spec applied (the 北辰集团 one unless ``spec`` says), named for this test alone;
+    afterwards it is deleted, with the company realms of a realm-per-company spec."""
     name = f"t-{prefix}-{uuid.uuid4().hex[:6]}"
+    plans = plan_spec(spec, adapter, realm=name)
     try:
-        apply_plans(plan_spec(SPEC, adapter, realm=name), adapter)
+        apply_plans(plans, adapter)
         yield name
     finally:
-        if isinstance(adapter, KeycloakServer) and adapter.realm_exists(name):
-            adapter.delete_realm(name)
+        for plan in plans:
+            if isinstance(adapter, KeycloakServer) and adapter.realm_exists(plan.realm):
+                adapter.delete_realm(plan.realm)
 
 
 class Recorder:
@@ -187,6 +190,7 @@ class Account:
     email: str | None
     attributes: dict
     groups: frozenset[str]  #: the codes of the groupid groups it is a direct member of
+    organizations: frozenset[str] = frozenset()  #: the company codes of the Organizations it is a member of
 
     def attribute(self, name: str) -> str | None:
         """The first value of an attribute."""
@@ -197,11 +201,13 @@ def accounts(adapter, realm: str) -> dict[str, Account]:
     """Every user of ``realm`` by employee ID (by ``@username`` for users without one), with its memberships."""
     live = adapter.read(realm)
     codes = {group.id: group.attribute(ATTR_CODE) for group in live.groups if group.attribute(ATTR_CODE)}
+    companies = {org.id: org.attribute(ATTR_CODE) for org in live.organizations}
     found = {}
-    for user in adapter.read_users(realm, list(codes)):
+    for user in adapter.read_users(realm, list(codes), list(companies)):
         key = user.attribute("employee_id") or f"@{user.username}"
         found[key] = Account(user.id, user.username, user.enabled, user.first_name, user.last_name, user.email,
-                             dict(user.attributes), frozenset(codes[group_id] for group_id in user.groups))
+                             dict(user.attributes), frozenset(codes[group_id] for group_id in user.groups),
+                             frozenset(companies[org_id] for org_id in user.organizations))
     return found
 
 
@@ -225,7 +231,8 @@ def sign_in(admin: KeycloakAdmin, realm: str, user_id: str, username: str) -> No
     """Give a user a password and sign it in with a password grant, so that it has a session to lose."""
     password = f"Pw-{uuid.uuid4().hex}"
     admin.set_user_password(user_id, password, temporary=False)
-    KeycloakOpenID(server_url=admin.connection.server_url, realm_name=realm, client_id="admin-cli").token(username, password)
+    client = KeycloakOpenID(server_url=admin.connection.server_url, realm_name=realm, client_id="admin-cli")
+    client.token(username, password)
 
 
 def search_values(adapter, realm: str, values: list[str]) -> list[str]:

@@ -148,13 +148,14 @@ def test_unreadable_export_is_a_message_and_exit_1(quiet_realm, server, tmp_path
 
 def test_two_runs_at_once_never_interleave(realm, server, tmp_path):
     """Two cron jobs fire together: one takes the lock, the other waits for it, then finds nothing to do."""
+    reports = [tmp_path / f"{n}.jsonl" for n in (1, 2)]
     runs = [subprocess.Popen([sys.executable, "-c", "from groupid.cli import main; main()",
-                              *sync_args(export(1), realm, 1, "--wait", "60", "--report", str(tmp_path / f"{n}.jsonl"))],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in (1, 2)]
+                              *sync_args(export(1), realm, 1, "--wait", "60", "--report", str(report))],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for report in reports]
     outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
-    creates = sorted(sum(json.loads(line)["action"] == "create" for line in open(tmp_path / f"{n}.jsonl", encoding="utf-8"))
-                     for n in (1, 2))
+    lines = [[json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()] for report in reports]
+    creates = sorted(sum(line["action"] == "create" for line in run) for run in lines)
     assert creates == [0, 34]
     assert {key: account.username for key, account in accounts(server, realm).items()} == {
         key: name for key, name in DAY1_USERNAMES.items() if key != "BC0014"}

@@ -104,9 +104,11 @@ def test_two_accounts_with_one_employee_id_reject_the_row_and_stay_as_they_are(s
     assert result.exit_code == ExitCode.ROWS_REJECTED
     (rejection,) = result.plan.rejections
     assert rejection.employee_id == "BC0002"
-    assert rejection.reasons == (f"accounts simajing, simajing.old in realm {sandbox.realm} all carry employee ID BC0002",)
-    after = {user.username: user for user in sandbox.adapter.read_users(sandbox.realm)}
-    assert [after[name] for name in ("simajing", "simajing.old")] == [before[name] for name in ("simajing", "simajing.old")]
+    realm = sandbox.realm
+    assert rejection.reasons == (f"accounts simajing, simajing.old in realm {realm} all carry employee ID BC0002",)
+    after = {user.username: user for user in sandbox.adapter.read_users(realm)}
+    assert {name: after[name] for name in ("simajing", "simajing.old")} == {
+        name: before[name] for name in ("simajing", "simajing.old")}
 
 
 def test_managers_resolve_in_a_second_pass_and_problems_are_noted(sandbox):
@@ -133,8 +135,8 @@ def test_future_joiners_created_disabled_are_enabled_on_their_start_date(sandbox
     policy = "{future_joiners: disabled}"
     assert nonzero(sandbox.sync(export(1), 1, policy).counts()) == {"create": 36}
     early = sandbox.accounts()
-    for key, group in (("BC0113", "BC-TECH-QA"), ("BC0114", "BC-TECH-OPS")):
-        assert (early[key].enabled, early[key].attribute("disabled_on"), early[key].groups) == (False, "2025-03-03", {group})
+    for account, group in ((early["BC0113"], "BC-TECH-QA"), (early["BC0114"], "BC-TECH-OPS")):
+        assert (account.enabled, account.attribute("disabled_on"), account.groups) == (False, "2025-03-03", {group})
     sandbox.sync(export(2), 2, policy)
     started, waiting = sandbox.accounts()["BC0113"], sandbox.accounts()["BC0114"]
     assert (started.id, started.enabled, started.attribute("disabled_on")) == (early["BC0113"].id, True, None)
