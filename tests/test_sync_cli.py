@@ -52,8 +52,8 @@ def sync(path, realm, day, *options, mapping=MAPPING):
     return result
 
 
-def test_dry_run_prints_the_summary_by_company_and_writes_nothing(quiet_realm, server):
-    result = sync(export(1), quiet_realm, 1, "--dry-run")
+def test_dry_run_prints_the_summary_by_company_and_writes_nothing(quiet_realm, server, tmp_path):
+    result = sync(export(1), quiet_realm, 1, "--dry-run", "--report", str(tmp_path / "plan.jsonl"))
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines[0] == "planned (dry run):"
@@ -63,6 +63,8 @@ def test_dry_run_prints_the_summary_by_company_and_writes_nothing(quiet_realm, s
     assert rows == {"BC": ["12"], "BC-MFG": ["10"], "BC-TECH": ["12", "2"],
                     "total": ["34", "0", "0", "0", "0", "0", "0", "0", "0", "2"]}
     assert "39 rows read, 2 out of scope, 0 managed accounts before the run; 0 writes" in result.stdout
+    planned = [json.loads(line) for line in (tmp_path / "plan.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert len(planned) == 34 and {(line["action"], line["status"]) for line in planned} == {("create", "planned")}
     assert accounts(server, quiet_realm) == {}
 
 
@@ -96,14 +98,16 @@ def test_guard_exits_3_and_force_goes_through(realm, server, tmp_path):
     assert {key for key, account in accounts(server, realm).items() if not account.enabled} == set(before) - kept
 
 
-def test_a_held_lock_exits_3(quiet_realm, server):
+def test_a_held_lock_exits_3_but_a_dry_run_goes_on(quiet_realm, server):
     server.acquire_lock(quiet_realm, LOCK_NAME, holding("sync-host pid 4242", timedelta(hours=1)))
     try:
         result = sync(export(1), quiet_realm, 1)
+        dry_run = sync(export(1), quiet_realm, 1, "--dry-run")  # it writes nothing, so it takes no lock
     finally:
         server.release_lock(quiet_realm, LOCK_NAME)
     assert result.exit_code == 3
     assert "another sync is running" in result.stderr and "sync-host pid 4242" in result.stderr
+    assert dry_run.exit_code == 0 and "planned (dry run):" in dry_run.stdout
     assert accounts(server, quiet_realm) == {}
 
 
@@ -125,11 +129,15 @@ def test_bad_mapping_names_file_and_line(quiet_realm, server, tmp_path, policy, 
 
 
 def unreadable(tmp_path, kind):
+    """An export that cannot be read, and words the message must hold."""
     if kind == "missing":
         return tmp_path / "nowhere.csv", "no such file"
     if kind == "directory":
         return tmp_path, "is a directory"
     path = tmp_path / "export.csv"
+    if kind == "empty":
+        path.write_bytes(b"\xef\xbb\xbf")  # a BOM and nothing else
+        return path, "the file is empty"
     if kind == "binary":
         path.write_bytes(bytes(range(256)) * 8)
         return path, "cannot"
@@ -137,7 +145,7 @@ def unreadable(tmp_path, kind):
     return path, "column '工号', '公司编码'"
 
 
-@pytest.mark.parametrize("kind", ["missing", "directory", "binary", "other columns"])
+@pytest.mark.parametrize("kind", ["missing", "directory", "empty", "binary", "other columns"])
 def test_unreadable_export_is_a_message_and_exit_1(quiet_realm, server, tmp_path, kind):
     path, words = unreadable(tmp_path, kind)
     result = sync(path, quiet_realm, 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -29,7 +30,8 @@ def crowd(header: list[str]) -> list[dict]:
 
 @pytest.fixture(scope="module", params=ADAPTERS)
 def crowded(request, tmp_path_factory):
-    """A realm holding the 120, and a function writing an export of all but the last ``n`` of them."""
+    """A realm holding the 120, a function writing an export of all but the last ``n`` of them, the 120, and
+    a folder for exports."""
     adapter = Recorder(new_adapter(request))
     folder = tmp_path_factory.mktemp("crowd")
     header = read_records(export(1))[0]
@@ -41,11 +43,11 @@ def crowded(request, tmp_path_factory):
     with spec_realm(adapter.adapter, "guards") as realm:
         created = sync_hr(without(0), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
         assert created.counts()["create"] == 120
-        yield adapter, realm, without, people
+        yield adapter, realm, without, people, folder
 
 
 def test_21_leavers_of_120_are_refused_with_nothing_written(crowded):
-    adapter, realm, without, _ = crowded
+    adapter, realm, without, *_ = crowded
     before = accounts(adapter.adapter, realm)
     adapter.calls.clear()
     with pytest.raises(SafetyGuardRefused) as refusal:  # 99 of 120 rows: the row guard (80%) lets it by
@@ -57,7 +59,7 @@ def test_21_leavers_of_120_are_refused_with_nothing_written(crowded):
 
 def test_more_than_20_within_the_share_is_not_refused(crowded, tmp_path):
     """Both limits must be passed: 21 of 120 is 17.5%, within a share of 20%. A dry run, so nothing changes."""
-    adapter, realm, without, _ = crowded
+    adapter, realm, without, *_ = crowded
     adapter.calls.clear()
     mapping = mapping_with(tmp_path / "mapping.yaml", policy="{guard: {max_leaver_share: 0.2}}")
     planned = sync_hr(without(21), SPEC, mapping, adapter, realm=realm, today=DAYS[2], dry_run=True)
@@ -66,11 +68,24 @@ def test_more_than_20_within_the_share_is_not_refused(crowded, tmp_path):
 
 
 def test_20_leavers_go_through(crowded):
-    adapter, realm, without, people = crowded
+    adapter, realm, without, people, _ = crowded
     result = sync_hr(without(20), SPEC, MAPPING, adapter, realm=realm, today=DAYS[2])
     assert nonzero(result.counts()) == {"disable": 20, "unchanged": 100}
     disabled = {key for key, account in accounts(adapter.adapter, realm).items() if not account.enabled}
     assert disabled == {person["工号"] for person in people[-20:]}
+
+
+def test_everyone_changed_at_once(crowded):
+    """The 20 come back and all 120 get a new title: 120 updates, up to eight at a time, none lost."""
+    adapter, realm, _, people, folder = crowded
+    promoted = [{**person, "职位": f"工程师{person['工号'][-3:]}"} for person in people]
+    path = write_csv(folder / "promoted.csv", list(people[0]), promoted)
+    disabled = sum(not account.enabled for account in accounts(adapter.adapter, realm).values())  # 20 after the above
+    result = sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[3])
+    assert nonzero(result.counts()) == nonzero(Counter(update=120 - disabled, enable=disabled))
+    after = accounts(adapter.adapter, realm)
+    assert {key: (account.enabled, account.attribute("title")) for key, account in after.items()} == {
+        person["工号"]: (True, person["职位"]) for person in promoted}
 
 
 # --- the lock -----------------------------------------------------------------------------------------------

@@ -128,6 +128,22 @@ def test_managers_resolve_in_a_second_pass_and_problems_are_noted(sandbox):
     assert managers == {"BC0002": None, "BC0006": None, "BC0101": "BC0201", "BC0105": "BC0103"}
 
 
+def test_attributes_follow_the_export_and_others_are_kept(sandbox):
+    """A blank cell removes the attribute; an attribute an admin added (the realm lets unmanaged attributes in)
+    survives the sync's update of the account."""
+    sandbox.sync(export(1), 1)
+    profile = sandbox.adapter.read_user_profile(sandbox.realm)
+    sandbox.adapter.set_user_profile(sandbox.realm, {**profile, "unmanagedAttributePolicy": "ENABLED"})
+    user_id = sandbox.accounts()["BC0103"].id
+    representation = sandbox.adapter.read_user(sandbox.realm, user_id)
+    attributes = {**representation["attributes"], "wecom_id": ["piao.chenghao"]}
+    sandbox.adapter.update_user(sandbox.realm, user_id, {**representation, "attributes": attributes})
+    sandbox.sync(edited_export(sandbox.folder / "day2.csv", 2, {"BC0103": {"手机": ""}}), 2)
+    after = sandbox.accounts()["BC0103"]
+    assert (after.attribute("title"), after.attribute("phone"), after.attribute("wecom_id")) == (
+        "平台研发经理", None, "piao.chenghao")
+
+
 # --- the policy knobs ---------------------------------------------------------------------------------------
 
 
