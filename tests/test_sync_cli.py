@@ -14,7 +14,7 @@ import pytest
 from groupid.realms import KeycloakServer
 from groupid.sync import LOCK_NAME
 from tests.hr_people import DAYS, MAPPING, SPEC, accounts, export, mapping_with, read_records, spec_realm, write_csv
-from tests.test_cli import invoke
+from tests.test_cli import closed_port, invoke
 from tests.test_cli_plan import env  # noqa: F401  (the connection settings in the environment)
 from tests.test_sync import DAY1_USERNAMES
 from tests.test_sync_guards import holding
@@ -167,3 +167,31 @@ def test_two_runs_at_once_never_interleave(realm, server, tmp_path):
     assert creates == [0, 34]
     assert {key: account.username for key, account in accounts(server, realm).items()} == {
         key: name for key, name in DAY1_USERNAMES.items() if key != "BC0014"}
+
+
+@pytest.mark.parametrize("options", [
+    pytest.param(["--dry-run"], id="dry-run"),
+    pytest.param([], id="run", marks=pytest.mark.xfail(strict=True, reason=(
+        "groupid/sync/run.py takes the lock before it reads the realm, so a real run says \"refused to take lock "
+        "'groupid-sync-lock' of t-cli-never-applied: HTTP 404: Realm not found.\" instead of the advice to apply "
+        "the spec that _realm_people gives (and a dry run shows)"))),
+])
+def test_a_realm_the_spec_was_never_applied_to(server, options):
+    result = sync(export(1), "t-cli-never-applied", 1, *options)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: realm t-cli-never-applied does not exist: apply the spec first")
+
+
+def test_a_spec_that_is_not_there(quiet_realm, server, tmp_path):
+    args = sync_args(export(1), quiet_realm, 1)
+    args[args.index("--spec") + 1] = str(tmp_path / "nowhere")
+    result = invoke(*args)
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: {tmp_path / 'nowhere'}: no such file or directory")
+
+
+def test_an_unreachable_server(monkeypatch):
+    monkeypatch.setenv("GROUPID_ADMIN_USER", "admin")
+    monkeypatch.setenv("GROUPID_ADMIN_PASSWORD", "x")
+    url = f"http://127.0.0.1:{closed_port()}"
+    result = sync(export(1), "beichen", 1, "--server-url", url)
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: Keycloak at {url} does not answer")
