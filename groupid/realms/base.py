@@ -157,6 +157,10 @@ class RealmAdapter(ABC):
     def read(self, realm: str) -> LiveRealm:
         """The live state of ``realm``; ``exists=False`` when there is no such realm."""
 
+    def realm_exists(self, realm: str) -> bool:
+        """Whether a realm of that name exists (adapters answer it more cheaply than a whole read)."""
+        return self.read(realm).exists
+
     @abstractmethod
     def create_realm(self, realm: str, display_name: str | None) -> None:
         """Create an empty, enabled realm."""
