@@ -171,10 +171,7 @@ def test_two_runs_at_once_never_interleave(realm, server, tmp_path):
 
 @pytest.mark.parametrize("options", [
     pytest.param(["--dry-run"], id="dry-run"),
-    pytest.param([], id="run", marks=pytest.mark.xfail(strict=True, reason=(
-        "groupid/sync/run.py takes the lock before it reads the realm, so a real run says \"refused to take lock "
-        "'groupid-sync-lock' of t-cli-never-applied: HTTP 404: Realm not found.\" instead of the advice to apply "
-        "the spec that _realm_people gives (and a dry run shows)"))),
+    pytest.param([], id="run"),
 ])
 def test_a_realm_the_spec_was_never_applied_to(server, options):
     result = sync(export(1), "t-cli-never-applied", 1, *options)

@@ -143,10 +143,6 @@ def test_bad_rows_are_rejected_and_the_rest_is_synced(adapter, tmp_path):
     assert [line["source"].rsplit(":", 1)[1] for line in duplicates] == lines_of_bc0002
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "groupid/sync/applying.py _create marks every person of a partial-import chunk failed when Keycloak refuses "
-    "the chunk; two new people with one email make it refuse (HTTP 409), so nobody of up to 500 is created. "
-    "Neither the planner nor the apply sets the two apart"))
 def test_two_rows_with_one_email_do_not_sink_the_others(adapter, tmp_path):
     """HR gave two people the same mailbox: at most those two can fail; everyone else gets an account."""
     path = edited_export(tmp_path / "day1.csv", 1, {"BC0003": {"邮箱": "simajing@beichen.example.cn"}})
@@ -157,11 +153,6 @@ def test_two_rows_with_one_email_do_not_sink_the_others(adapter, tmp_path):
     assert created >= set(DAY1_USERNAMES) - {"BC0002", "BC0003", "BC0014"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the partial import stores firstName '桂芳(Fiona)', which Keycloak's user-profile validator "
-    "person-name-prohibited-characters refuses on every later PUT (HTTP 400 error-person-name-invalid-character): "
-    "groupid/sync writes names without checking them against the realm's user profile, so this leaver's disable "
-    "fails every night and she keeps her access (and the run never records itself as successful)"))
 def test_a_leaver_with_an_english_name_in_brackets_loses_access(keycloak, tmp_path):
     """HR writes foreign and Hong Kong staff as 冯桂芳（Fiona）; when she leaves, she must lose her access."""
     adapter = KeycloakServer(keycloak)

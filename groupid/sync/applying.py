@@ -47,6 +47,11 @@ class _Run:
         with self._lock:
             self.outcome.writes += count
 
+    def failed_after_create(self, change: PersonChange, error: str) -> None:
+        """A new account whose follow-up (its organization) failed: counted as a failure, not a second person."""
+        with self._lock:
+            self.outcome.failed.append((change, f"created, but not added to its organization: {error}"))
+
     def finished(self, change: PersonChange, error: str | None = None) -> None:
         with self._lock:
             if error is None:
@@ -116,20 +121,23 @@ def _concurrently(run: _Run, changes: list[PersonChange], workers: int, organiza
 
 
 def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> None:
-    try:
-        for request in _requests(change, organizations_only):
+    errors: list[str] = []
+    for request in _requests(change, organizations_only):
+        try:
             request(run.adapter)
+        except (KeycloakUnreachable, AuthenticationFailed):
+            raise
+        except KeycloakError as exc:
+            errors.append(str(exc))
+            if not change.logout:
+                break  # a leaver's other steps still go: each one takes some access away
+        finally:
             run.wrote()
-    except (KeycloakUnreachable, AuthenticationFailed):
-        raise
-    except KeycloakError as exc:
-        if not organizations_only:
-            run.finished(change, str(exc))
-        else:
-            run.outcome.failed.append((change, f"created, but not added to its organization: {exc}"))
+    if organizations_only:
+        if errors:
+            run.failed_after_create(change, errors[0])
         return
-    if not organizations_only:
-        run.finished(change)
+    run.finished(change, "; ".join(errors) if errors else None)
 
 
 def _requests(change: PersonChange, organizations_only: bool) -> list[Callable[[RealmAdapter], None]]:

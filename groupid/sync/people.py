@@ -60,9 +60,9 @@ class DesiredPerson:
 
     @property
     def names(self) -> tuple[str, str]:
-        """(firstName, lastName) as Keycloak wants them: the given name first."""
+        """(firstName, lastName) as Keycloak wants them: the given name first, in characters it accepts."""
         family, given = split_name(self.person.name)
-        return given or family, family
+        return person_name(given or family), person_name(family)
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,19 @@ class Directory:
         realm, path = self.places[code]
         organization = person.company if person.company in self.organizations else None
         return Placement(realm, person.company, code, path, organization)
+
+
+# Keycloak's user profile refuses these ASCII characters in firstName and lastName (validator
+# person-name-prohibited-characters) on every later update of the account — a leaver could then never be
+# disabled. HR writes 冯桂芳（Fiona）, which normalising makes ASCII: such characters go back to full width.
+_PROHIBITED_IN_NAMES = "<>&\"$%!#?;*~/\\|^=[]{}()"
+_FULL_WIDTH = str.maketrans({char: chr(ord(char) + 0xFEE0) for char in _PROHIBITED_IN_NAMES} | {"§": None})
+_CONTROL = dict.fromkeys(range(0x20)) | {0x7F: None}
+
+
+def person_name(text: str) -> str:
+    """``text`` in characters Keycloak accepts in a person's name: ``桂芳(Fiona)`` → ``桂芳（Fiona）``."""
+    return text.translate(_FULL_WIDTH).translate(_CONTROL)
 
 
 def stage(person: Person, today: date) -> Stage:

@@ -23,7 +23,7 @@ from groupid.policy import SyncPolicy
 from groupid.realms.base import LiveUser
 from groupid.state import USER_ATTRIBUTES
 from groupid.sync.changes import Notice, PersonChange, SyncPlan
-from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Rejection, Stage
+from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Rejection, Stage, person_name
 from groupid.usernames import STRATEGIES, UsernameAllocator, name_fields, name_to_username
 
 SYNCED_ATTRIBUTES = tuple(name for name, _ in USER_ATTRIBUTES if name != "disabled_on")
@@ -75,6 +75,7 @@ def plan_sync(
     for entry in source:
         (desired if isinstance(entry, DesiredPerson) else plan.rejections).append(entry)
     planner.reject_ambiguous(desired, plan)
+    planner.reject_shared_emails(desired, plan)
     for person in sorted(desired, key=lambda p: p.employee_id):
         planner.plan_person(person, plan)
     placed_anywhere = {person.employee_id for person in desired}
@@ -110,6 +111,11 @@ class _Planner:
                     account = _Account(user, people)
                     self.accounts.setdefault((people.realm, account.employee_id), []).append(account)
         self.usernames = {people.realm: UsernameAllocator(user.username for user in people.users) for people in realms}
+        self.emails: dict[tuple[str, str], list[LiveUser]] = {}  #: (realm, email) -> the accounts that have it
+        for people in realms:
+            for user in people.users:
+                if user.email:
+                    self.emails.setdefault((people.realm, user.email.lower()), []).append(user)
         self.placed: set[tuple[str, str]] = set()  #: (realm, employee ID) of accounts the source speaks for
 
     def accounts_by_id(self) -> list[_Account]:
@@ -127,6 +133,28 @@ class _Planner:
                 plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company))
                 desired.remove(person)
                 self.placed.add(key)
+
+    def reject_shared_emails(self, desired: list[DesiredPerson], plan: SyncPlan) -> None:
+        """Reject people whose email another person of the source, or another account, has.
+
+        Keycloak keeps emails unique within a realm: the second account would be refused — and in a bulk
+        create, the whole chunk with it. Every row with a shared email is rejected, like duplicate IDs.
+        """
+        rows: dict[tuple[str, str], list[DesiredPerson]] = {}
+        for person in desired:
+            if person.person.email:
+                rows.setdefault((person.placement.realm, person.person.email.lower()), []).append(person)
+        for (realm, email), people in rows.items():
+            others = [user.username for user in self.emails.get((realm, email), [])
+                      if user.attribute(MANAGED_ATTRIBUTE) not in {p.employee_id for p in people}]
+            if len(people) == 1 and not others:
+                continue
+            for person in people:
+                lines = [str(p.where.line) for p in people if p is not person]
+                reason = (f"email {email} is also on line {', '.join(lines)}" if lines
+                          else f"email {email} belongs to account {', '.join(others)}")
+                plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company))
+                desired.remove(person)
 
     def plan_person(self, person: DesiredPerson, plan: SyncPlan) -> None:
         """Plan one person of the source."""
@@ -251,6 +279,9 @@ class _Planner:
             wanted["firstName"], wanted["lastName"] = person.names
             if person.person.email:
                 wanted["email"] = person.person.email
+        else:  # names Keycloak would refuse would make it refuse the whole update, the disable with it
+            wanted["firstName"], wanted["lastName"] = (
+                person_name(name) if name else name for name in (user.first_name, user.last_name))
         current = {"enabled": user.enabled, "firstName": user.first_name, "lastName": user.last_name, "email": user.email}
         for name, value in wanted.items():
             if current[name] != value and name != "enabled":

@@ -102,6 +102,9 @@ def sync_people(
     today = today or date.today()
     directory = Directory(group, compile_realms(group, server_url=getattr(adapter, "server_url", None)))
     source_entries = _entries(rows, directory, today)
+    for name in directory.realms:  # before the lock, which lives in the group's realm
+        if not adapter.realm_exists(name):
+            raise ConfigurationError(f"realm {name} does not exist: apply the spec first (groupid apply)")
     if dry_run:
         plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
         _check_guards(plan, policy, last_rows, force)
@@ -145,8 +148,6 @@ def _plan(adapter: RealmAdapter, directory: Directory, rows: SourceRows, entries
 
 def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str) -> RealmPeople:
     live = adapter.read(realm)
-    if not live.exists:
-        raise ConfigurationError(f"realm {realm} does not exist: apply the spec first (groupid apply)")
     _check_user_profile(live)
     groups, paths = {}, live.paths()
     for group in live.groups:
