@@ -64,24 +64,50 @@ def test_accounts_without_an_employee_id_are_never_touched(sandbox):
     assert sandbox.accounts()["@zhangwei"] == before
 
 
-def test_a_refused_account_is_reported_and_the_others_applied(sandbox):
-    """Keycloak refuses a second account with an email in use: that person fails, the rest goes on, and the run
-    is not recorded as successful (exit 1)."""
+def test_an_email_another_account_has_rejects_the_row_and_the_rest_goes_on(sandbox):
+    """Keycloak keeps emails unique: a joiner whose email a hand-made account has is rejected up front (a bulk
+    create would otherwise fail with it), named in the report, and everyone else is created (exit 4)."""
     shared = sandbox.create_by_hand(username="hr-mailbox", email="zhawenbo@beichen.example.cn")
-    with pytest.raises(ApplyFailed) as failure:
-        sandbox.sync(export(1), 1, report=sandbox.folder / "report.jsonl")
-    assert failure.value.exit_code == ExitCode.ERROR
-    assert nonzero(failure.value.result.counts()) == {"create": 33, "failed": 1, "waiting": 2}
-    (failed,) = [line for line in sandbox.report() if line["status"] == "failed"]
-    assert (failed["employee_id"], failed["action"]) == ("BC0005", "create") and failed["error"]
+    result = sandbox.sync(export(1), 1, report=sandbox.folder / "report.jsonl")
+    assert result.exit_code == ExitCode.ROWS_REJECTED
+    assert nonzero(result.counts()) == {"create": 33, "rejected": 1, "waiting": 2}
+    (rejected,) = [line for line in sandbox.report() if line["action"] == "reject"]
+    assert rejected["employee_id"] == "BC0005"
+    assert rejected["reasons"] == ["email zhawenbo@beichen.example.cn belongs to account hr-mailbox"]
     assert "BC0005" not in sandbox.accounts() and len(sandbox.accounts()) == 34  # 33 and the mailbox
-    assert "groupid.sync.hr.rows" not in sandbox.adapter.read_realm_attributes(sandbox.realm)
 
     representation = sandbox.adapter.read_user(sandbox.realm, shared)
     sandbox.adapter.update_user(sandbox.realm, shared, {**representation, "email": "hr@beichen.example.cn"})
     again = sandbox.sync(export(1), 1)
     assert nonzero(again.counts()) == {"create": 1, "unchanged": 33, "waiting": 2}
     assert sandbox.accounts()["BC0005"].username == "zhawenbo"
+
+
+def test_a_write_keycloak_refuses_fails_that_person_only(tmp_path):
+    """A write refused at apply time (an account made between plan and apply, say): that person fails, the
+    rest is applied, the run exits 1 and is not recorded as successful, so the next run's guards compare with
+    the last good one."""
+    from groupid.realms.memory import MemoryRealms
+
+    class Refusing(MemoryRealms):
+        """Refuses to import the one account named ``zhawenbo``, as Keycloak refuses a clash."""
+
+        def import_users(self, realm, users, chunk_size=500):
+            refused = [user for user in users if user["username"] == "zhawenbo"]
+            answer = super().import_users(realm, [user for user in users if user not in refused], chunk_size)
+            return {**answer, **{user["username"]: None for user in refused}}
+
+    adapter = Refusing()
+    with spec_realm(adapter, "refused") as realm:
+        box = Sandbox(adapter, realm, tmp_path)
+        with pytest.raises(ApplyFailed) as failure:
+            box.sync(export(1), 1, report=tmp_path / "report.jsonl")
+        assert failure.value.exit_code == ExitCode.ERROR
+        assert nonzero(failure.value.result.counts()) == {"create": 33, "failed": 1, "waiting": 2}
+        (failed,) = [line for line in box.report() if line["status"] == "failed"]
+        assert (failed["employee_id"], failed["action"]) == ("BC0005", "create") and "already in use" in failed["error"]
+        assert "BC0005" not in box.accounts()
+        assert "groupid.sync.hr.rows" not in adapter.read_realm_attributes(realm)
 
 
 def test_an_account_disabled_by_hand_stays_disabled_and_is_noted(sandbox):
