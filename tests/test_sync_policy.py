@@ -211,6 +211,14 @@ def test_someone_who_leaves_the_scope(sandbox, out_of_scope):
         assert (now.id, now.enabled, now.groups) == (was.id, False, frozenset())
 
 
+@pytest.fixture(scope="module", params=ADAPTERS)
+def blank(request, tmp_path_factory):
+    """A realm without people, shared by tests that only plan (dry runs write nothing)."""
+    adapter = new_adapter(request)
+    with spec_realm(adapter, "plans") as realm:
+        yield Sandbox(adapter, realm, tmp_path_factory.mktemp("plans"))
+
+
 @pytest.mark.parametrize(
     ("username", "expected"),
     [
@@ -220,7 +228,8 @@ def test_someone_who_leaves_the_scope(sandbox, out_of_scope):
          {"BC0001": "ouyang.zh", "BC0201": "yuchi.wx", "BC0004": "shan.lj", "BC0008": "zhang.w", "BC0107": "zhang.w2"}),
     ],
 )
-def test_username_strategies(sandbox, username, expected):
-    sandbox.sync(export(1), 1, f"{{username: {username}}}")
-    after = sandbox.accounts()
-    assert {key: after[key].username for key in expected} == expected
+def test_username_strategies(blank, username, expected):
+    planned = blank.sync(export(1), 1, f"{{username: {username}}}", dry_run=True)
+    usernames = {change.employee_id: change.create["username"] for change in planned.plan.changes}
+    assert {key: usernames[key] for key in expected} == expected
+    assert blank.accounts() == {}
