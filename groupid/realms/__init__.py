@@ -15,12 +15,14 @@ from pathlib import Path
 from groupid.files import read_json
 from groupid.state import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import RealmExists, SourceError
-from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
+from groupid.realms.base import LiveUser, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 
 __all__ = [
+    "IMPORT_CHUNK",
     "ConnectionSettings",
     "ImportResult",
     "KeycloakServer",
@@ -30,6 +32,7 @@ __all__ = [
     "LiveOrganization",
     "LiveRealm",
     "LiveRole",
+    "LiveUser",
     "MemoryRealms",
     "RealmAdapter",
     "connect",

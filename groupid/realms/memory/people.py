@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable
 
 from groupid.errors import KeycloakError
-from groupid.realms.base import LOCK_MARK, LiveGroup, LiveRealm, LiveUser
+from groupid.realms.base import IMPORT_CHUNK, LOCK_MARK, LiveGroup, LiveRealm, LiveUser
 from groupid.realms.keycloak import live_user, parents_first
 from groupid.realms.memory.store import _USER_FIELDS, WHERE, MemoryStore, _add, _conflict, _group, _kept_attributes
 from groupid.realms.memory.store import _missing, _organization, _Realm, _remove, _Role, _user
@@ -75,13 +75,12 @@ class MemoryPeople(MemoryStore):
         action = f"create a user in {realm}"
         with self._guard:
             state = self._realm(realm, action)
-            if _taken(state, user) == "username":
-                raise _conflict(action, "User exists with same username")
-            if _taken(state, user) == "email":
-                raise _conflict(action, "User exists with same email")
+            taken = _taken(state, user)
+            if taken:
+                raise _conflict(action, f"User exists with same {taken}")
             return _store_user(state, user)
 
-    def import_users(self, realm: str, users: list[dict], chunk_size: int = 500) -> dict[str, str | None]:
+    def import_users(self, realm: str, users: list[dict], chunk_size: int = IMPORT_CHUNK) -> dict[str, str | None]:
         """Create users in bulk, skipping who exists, as Keycloak's partial import (with SKIP) does.
 
         A chunk holding two users of the same username or email is refused whole (HTTP 409); a user in a group

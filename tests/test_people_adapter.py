@@ -1,0 +1,95 @@
+"""The people side of the Keycloak adapter past the contract: what reading users costs, what Keycloak's partial
+import does on its own (and what the adapter adds to it), and requests from several threads at once."""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+
+import pytest
+
+from groupid.realms import ConnectionSettings, KeycloakServer
+from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE
+from tests.test_realm_contract import by_hand, company_realm, server  # noqa: F401 (fixtures)
+
+
+@pytest.fixture
+def realm(company_realm):
+    """A fresh realm (Organizations enabled), deleted afterwards."""
+    return company_realm
+
+
+def test_reading_users_costs_pages_not_users(server, realm):
+    groups = [server.create_group(realm, None, f"部门{n}", {}) for n in range(3)]
+    count = USER_PAGE_SIZE + 50
+    users = [{"username": f"user{n:04d}", "enabled": True, "groups": [f"/部门{n % 3}"]} for n in range(count)]
+    server.import_users(realm, users)
+
+    before = server.requests
+    live = server.read_users(realm, groups)
+
+    assert len(live) == count and all(len(user.groups) == 1 for user in live)
+    user_pages = math.ceil((count + 1) / USER_PAGE_SIZE)
+    member_pages = len(groups) * math.ceil((count // 3 + 2) / MEMBER_PAGE_SIZE)
+    assert server.requests - before == user_pages + member_pages
+
+
+def test_partial_import_alone_grants_no_default_role(server, realm):
+    # what import_users makes up for: Keycloak's partial import creates users without the realm's default role
+    by_hand(server, "POST", f"{realm}/partialImport", {"ifResourceExists": "SKIP", "users": [{"username": "bare"}]})
+    bare = server.read_users(realm)[0]
+    assert server.read_user_roles(realm, bare.id) == []
+
+    created = server.import_users(realm, [{"username": "given"}])
+    assert server.read_user_roles(realm, created["given"]) == [f"default-roles-{realm}"]
+
+
+def test_a_user_skipped_for_its_email_costs_a_few_requests_not_the_chunk(server, realm):
+    # Keycloak fails a whole chunk when it skips a user for its email alone: the adapter halves the chunk
+    server.create_user(realm, {"username": "zhang.wei", "email": "zw@xinghe.cn", "enabled": True})
+    users = [{"username": f"user{n:02d}", "enabled": True} for n in range(64)]
+    users[40] = {"username": "zhao.lei", "email": "zw@xinghe.cn", "enabled": True}
+
+    before = server.requests
+    created = server.import_users(realm, users, chunk_size=64)
+
+    assert created["zhao.lei"] is None and sum(1 for user_id in created.values() if user_id) == 63
+    # the realm, then halves down to the one user (2 requests a level), and a look-up of its email
+    assert server.requests - before <= 1 + 1 + 2 * math.log2(64) + 1
+
+
+def test_threads_that_find_the_token_expired_refresh_it_once(server, realm):
+    connection = server._connection
+    refreshed = []
+    refresh = connection.refresh_token
+
+    def counted_refresh():
+        refreshed.append(threading.current_thread().name)
+        refresh()
+
+    connection.refresh_token = counted_refresh
+    connection._expires_at = datetime.now(tz=timezone.utc) - timedelta(seconds=1)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: server.read_realm_attributes(realm), range(16)))
+    assert len(answers) == 16 and len(refreshed) == 1
+
+
+def test_longer_timeouts_asked_for_at_once_end_with_the_usual_one():
+    # threads share the connection's timeout: it is the longest asked for while any asks, the usual one after
+    server = KeycloakServer.__new__(KeycloakServer)
+    server.settings = ConnectionSettings("http://keycloak.test", timeout=30.0)
+    server._connection = SimpleNamespace(timeout=30.0)
+    server._start_transport()
+
+    export, imports = server._timeout_at_least(600.0), server._timeout_at_least(300.0)
+    export.__enter__()
+    imports.__enter__()
+    with server._timeout_at_least(5.0):
+        assert server._connection.timeout == 600.0
+    export.__exit__(None, None, None)
+    assert server._connection.timeout == 300.0
+    imports.__exit__(None, None, None)
+    assert server._connection.timeout == 30.0
