@@ -3,13 +3,12 @@ with their reason while the rest of the run goes on — checked in the realm, pe
 
 from __future__ import annotations
 
-import contextlib
 import json
 from types import SimpleNamespace
 
 import pytest
 
-from groupid.errors import ApplyFailed, ExitCode
+from groupid.errors import ExitCode
 from groupid.realms import KeycloakServer
 from groupid.sync import sync_hr
 from tests.hr_people import (
@@ -143,26 +142,40 @@ def test_bad_rows_are_rejected_and_the_rest_is_synced(adapter, tmp_path):
     assert [line["source"].rsplit(":", 1)[1] for line in duplicates] == lines_of_bc0002
 
 
-def test_two_rows_with_one_email_do_not_sink_the_others(adapter, tmp_path):
-    """HR gave two people the same mailbox: at most those two can fail; everyone else gets an account."""
+def test_two_rows_with_one_email_are_rejected_and_the_others_created(adapter, tmp_path):
+    """HR gave two people the same mailbox. Keycloak keeps emails unique, and one clash in a bulk create would
+    sink everyone in it: both rows are rejected, each naming the other's line, and everyone else is created."""
     path = edited_export(tmp_path / "day1.csv", 1, {"BC0003": {"邮箱": "simajing@beichen.example.cn"}})
+    line = {record["工号"]: number for number, record in enumerate(read_records(path)[1], 2)}
     with spec_realm(adapter, "email") as realm:
-        with contextlib.suppress(ApplyFailed):
-            sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        result = sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
         created = set(accounts(adapter, realm))
-    assert created >= set(DAY1_USERNAMES) - {"BC0002", "BC0003", "BC0014"}
+    assert result.exit_code == ExitCode.ROWS_REJECTED
+    assert {rejection.employee_id: rejection.reasons for rejection in result.plan.rejections} == {
+        "BC0002": (f"email simajing@beichen.example.cn is also on line {line['BC0003']}",),
+        "BC0003": (f"email simajing@beichen.example.cn is also on line {line['BC0002']}",)}
+    assert created == set(DAY1_USERNAMES) - {"BC0002", "BC0003", "BC0014"}
 
 
-def test_a_leaver_with_an_english_name_in_brackets_loses_access(keycloak, tmp_path):
-    """HR writes foreign and Hong Kong staff as 冯桂芳（Fiona）; when she leaves, she must lose her access."""
+def test_names_keycloak_would_refuse_are_written_so_that_leavers_lose_access(keycloak, tmp_path):
+    """HR writes foreign and Hong Kong staff as 冯桂芳（Fiona）, which normalising turns into ASCII brackets.
+    Keycloak's user profile refuses those in a name on every update (a bulk create lets them in): the account
+    could never be disabled. So the sync writes them back in full width — and an account another tool made with
+    ASCII brackets is still disabled when its person is gone."""
     adapter = KeycloakServer(keycloak)
     name = {"姓名": "冯桂芳（Fiona）"}
     leaving = {**name, "在职状态": "离职", "离职日期": "2025-03-07"}
+    other_tool = {"username": "dongli.dora", "enabled": True, "firstName": "丽(Dora)", "lastName": "董",
+                  "attributes": {"employee_id": ["BC0299"], "company_code": ["BC-MFG"]}}
     with spec_realm(adapter, "names") as realm:
         sync_hr(edited_export(tmp_path / "day1.csv", 1, {"BC0204": name}), SPEC, MAPPING, adapter, realm=realm,
                 today=DAYS[1])
-        with contextlib.suppress(ApplyFailed):
-            sync_hr(edited_export(tmp_path / "day2.csv", 2, {"BC0204": leaving}), SPEC, MAPPING, adapter, realm=realm,
-                    today=DAYS[2])
-        account = accounts(adapter, realm).get("BC0204")
-    assert account is None or not account.enabled
+        joined = accounts(adapter, realm)["BC0204"]
+        adapter.import_users(realm, [other_tool])
+        result = sync_hr(edited_export(tmp_path / "day2.csv", 2, {"BC0204": leaving}), SPEC, MAPPING, adapter,
+                         realm=realm, today=DAYS[2])
+        after = accounts(adapter, realm)
+    assert (joined.username, joined.last_name, joined.first_name) == ("fengguifangfiona", "冯", "桂芳（Fiona）")
+    assert result.counts()["disable"] == 5  # day 2's three leavers, 冯桂芳, and the other tool's account
+    assert not after["BC0204"].enabled and not after["BC0299"].enabled
+    assert after["BC0299"].first_name == "丽（Dora）"
