@@ -48,7 +48,7 @@ class GuardPolicy(_Section):
     """The thresholds above which a run refuses (exit 3, nothing written) unless forced."""
 
     max_leavers: int = Field(20, ge=0)  #: disables plus deletes may exceed this number …
-    max_leaver_share: float = Field(0.05, ge=0, le=1)  #: … only when they are within this share of managed users
+    max_leaver_share: float = Field(0.05, ge=0, le=1)  #: … only within this share of the enabled managed accounts
     min_row_share: float = Field(0.8, ge=0, le=1)  #: an export with fewer rows than this share of the last run's
 
 

@@ -374,12 +374,18 @@ def _one_row(tmp_path, table, mapping, **changes):
     return read_people(_write_csv(tmp_path / "one.csv", table.header, [record], "utf-8"), mapping).rows[0]
 
 
+def test_a_national_id_in_the_phone_column_is_masked_in_the_reason(tmp_path, table, mapping):
+    row = _one_row(tmp_path, table, mapping, 手机="110101199003074513", 邮箱="110101199003074513")
+    assert "110101199003074513" not in " ".join(row.reasons)
+    assert row.reasons[0].startswith("phone (手机): '110*************13' is neither")
+
+
 def test_bad_row_is_rejected_with_every_reason(tmp_path, table, mapping):
     row = _one_row(tmp_path, table, mapping, 手机="12345", 邮箱="a@b", 入职日期="2023-02-30", 在职状态="停薪留职")
     assert row.employee_id == "XH000002"
     assert len(row.reasons) == 4
-    assert row.reasons[0].startswith("phone (手机): '12345' is neither")
-    assert row.reasons[1] == "email (邮箱): 'a@b' is not an e-mail address"
+    assert row.reasons[0].startswith("phone (手机): '*****' is neither")  # personal values are masked
+    assert row.reasons[1] == "email (邮箱): '***' is not an e-mail address"
     assert row.reasons[2].startswith("start_date (入职日期): '2023-02-30' is not a date")
     assert row.reasons[3].startswith("status (在职状态): unknown value '停薪留职'")
     assert not hasattr(row, "values")  # nothing half-normalised is handed on

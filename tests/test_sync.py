@@ -306,9 +306,11 @@ def test_each_guard_refuses_alone(story, truncated, tmp_path, policy):
     if "absent" in policy:
         assert "looks truncated" in message and "would disable" not in message
     else:
+        enabled = sum(1 for account in story.after[2].values() if account.enabled)
         leaving = sum(1 for key, account in story.after[2].items() if account.enabled and key not in kept)
         assert leaving > 20
-        assert f"would disable or delete {leaving} of 39 accounts, more than 20 and more than 5%" in message
+        # the share is of the enabled accounts: those already disabled cannot be lost again
+        assert f"would disable or delete {leaving} of {enabled} enabled accounts, more than 20 and more than 5%" in message
 
 
 def test_forced_truncated_export_goes_through(story, truncated):

@@ -52,7 +52,7 @@ def test_21_leavers_of_120_are_refused_with_nothing_written(crowded):
     adapter.calls.clear()
     with pytest.raises(SafetyGuardRefused) as refusal:  # 99 of 120 rows: the row guard (80%) lets it by
         sync_hr(without(21), SPEC, MAPPING, adapter, realm=realm, today=DAYS[2])
-    assert "would disable or delete 21 of 120 accounts, more than 20 and more than 5%" in str(refusal.value)
+    assert "would disable or delete 21 of 120 enabled accounts, more than 20 and more than 5%" in str(refusal.value)
     assert refusal.value.exit_code == ExitCode.REFUSED == 3
     assert adapter.people_writes() == [] and accounts(adapter.adapter, realm) == before
 

@@ -93,8 +93,8 @@ BAD_ROWS = {
     "BC0115": ({"公司编码": "BC-XX"}, "company BC-XX is not in the spec"),
     "BC0206": ({"部门编码": "BC-MFG-NOPE"}, "department BC-MFG-NOPE is not in the spec"),
     "BC0207": ({"公司编码": "BC-TECH"}, "department BC-MFG-QC belongs to company BC-MFG, not BC-TECH"),
-    "BC0208": ({"手机": "1380013800"}, "phone (手机): '1380013800' is neither"),
-    "BC0209": ({"邮箱": "shangguan@"}, "email (邮箱): 'shangguan@' is not an e-mail address"),
+    "BC0208": ({"手机": "1380013800"}, "phone (手机): '138*****00' is neither"),
+    "BC0209": ({"邮箱": "shangguan@"}, "email (邮箱): 'sha*****n@' is not an e-mail address"),
     "BC0210": ({"入职日期": "2025-02-30"}, "start_date (入职日期): '2025-02-30' is not a date"),
     "BC0117": ({"工号": "BC0117", "部门编码": "BC-TECH-NOPE"}, "department BC-TECH-NOPE is not in the spec"),
 }

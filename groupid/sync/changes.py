@@ -95,6 +95,7 @@ class SyncPlan:
     waiting: Counter = field(default_factory=Counter)  #: company -> future joiners not created yet
     out_of_scope: int = 0
     managed: int = 0  #: accounts in Keycloak that carry an employee ID
+    active: int = 0  #: … of which enabled: the leaver guard's share is of these, the accounts that can still be lost
     rows: int = 0  #: data rows of the source
 
     @property

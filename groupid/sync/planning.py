@@ -23,7 +23,7 @@ from groupid.policy import SyncPolicy
 from groupid.realms.base import LiveUser
 from groupid.state import USER_ATTRIBUTES
 from groupid.sync.changes import Notice, PersonChange, SyncPlan
-from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Rejection, Stage, person_name
+from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Rejection, Stage, person_name, resolve_managers
 from groupid.usernames import STRATEGIES, UsernameAllocator, name_fields, name_to_username
 
 SYNCED_ATTRIBUTES = tuple(name for name, _ in USER_ATTRIBUTES if name != "disabled_on")
@@ -71,11 +71,17 @@ def plan_sync(
     """
     planner = _Planner(realms, policy, today)
     desired: list[DesiredPerson] = []
-    plan = SyncPlan(rows=rows, managed=len(planner.accounts))
+    managed = [account for accounts in planner.accounts.values() for account in accounts]
+    plan = SyncPlan(rows=rows, managed=len(managed), active=sum(account.user.enabled for account in managed))
     for entry in source:
         (desired if isinstance(entry, DesiredPerson) else plan.rejections).append(entry)
     planner.reject_ambiguous(desired, plan)
     planner.reject_shared_emails(desired, plan)
+    # managers after every rejection: a manager whose row was rejected has no account to point to
+    known = {employee_id for _, employee_id in planner.accounts}
+    people = {person.employee_id: person for person in desired}
+    plan.notices += [Notice(problem.employee_id, problem.where, problem.message, people[problem.employee_id].placement.company)
+                     for problem in resolve_managers(people, known)]
     for person in sorted(desired, key=lambda p: p.employee_id):
         planner.plan_person(person, plan)
     placed_anywhere = {person.employee_id for person in desired}
@@ -227,7 +233,7 @@ class _Planner:
         self._set_fields(change, user, person, attributes)
         self._set_memberships(change, user, people, {person.placement.group_code}, person.placement.organization)
         if (change.add_groups or change.remove_groups or change.add_organizations or change.remove_organizations) and not (
-                {"move", "enable"} & set(change.actions)):
+                {"move", "enable", "update"} & set(change.actions)):
             change.actions.append("update")  # memberships repaired: someone changed them by hand
         return change if change.actions else None
 

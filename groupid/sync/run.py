@@ -18,9 +18,9 @@ from groupid.realms.base import LiveRealm, RealmAdapter
 from groupid.spec import load_spec
 from groupid.state import ATTR_CODE, ATTR_KIND, USER_ATTRIBUTES, compile_realms
 from groupid.sync.applying import Outcome, Progress, apply_sync
-from groupid.sync.changes import Notice, SyncPlan
+from groupid.sync.changes import SyncPlan
 from groupid.sync.lock import sync_lock
-from groupid.sync.people import DesiredPerson, Directory, Rejection, desire, resolve_managers
+from groupid.sync.people import DesiredPerson, Directory, Rejection, desire
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import write_report
 
@@ -136,12 +136,8 @@ def _entries(rows: SourceRows, directory: Directory, today: date) -> list[Desire
 def _plan(adapter: RealmAdapter, directory: Directory, rows: SourceRows, entries, policy: SyncPolicy,
           today: date, source: str) -> tuple[SyncPlan, int | None]:
     realms = [_realm_people(adapter, directory, name) for name in directory.realms]
-    people = {entry.employee_id: entry for entry in entries if isinstance(entry, DesiredPerson)}
-    known = {user.attribute("employee_id") for realm in realms for user in realm.users} - {None}
-    problems = resolve_managers(people, known)
     out_of_scope = {row.employee_id for row in rows.out_of_scope if row.employee_id}
     plan = plan_sync(entries, out_of_scope, realms, policy, today, rows=len(rows))
-    plan.notices += [Notice(p.employee_id, p.where, p.message, people[p.employee_id].placement.company) for p in problems]
     last = adapter.read_realm_attributes(directory.group.realm).get(ROWS_RECORD.format(source=source))
     return plan, int(last) if last and last.isdigit() else None
 
@@ -191,9 +187,9 @@ def _check_guards(plan: SyncPlan, policy: SyncPolicy, last_rows: int | None, for
             f"(fewer than {guard.min_row_share:.0%}); nothing was written. If it is right, run again with --force"
         )
     leavers = plan.leavers
-    if leavers > guard.max_leavers and leavers > guard.max_leaver_share * plan.managed:
+    if leavers > guard.max_leavers and leavers > guard.max_leaver_share * plan.active:
         raise SafetyGuardRefused(
-            f"this run would disable or delete {leavers} of {plan.managed} accounts, more than "
+            f"this run would disable or delete {leavers} of {plan.active} enabled accounts, more than "
             f"{guard.max_leavers} and more than {guard.max_leaver_share:.0%}; nothing was written. "
             "Check the export; if it is right, run again with --force"
         )

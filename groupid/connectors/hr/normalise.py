@@ -53,6 +53,17 @@ def clean_text(text: str) -> str:
     return to_half_width(text).strip()
 
 
+def masked(text: str) -> str:
+    """A personal value as messages show it: enough to find the cell, not enough to read it back.
+
+    Reports and cron mails are read by more people than HR data should be; a national ID pasted into the
+    phone column by mistake shows as '110*************12'.
+    """
+    text = clean_text(text)
+    shown = text[:3] + "*" * (len(text) - 5) + text[-2:] if len(text) > 5 else "*" * len(text)
+    return repr(shown)
+
+
 def normalise_phone(text: str) -> str:
     """A phone number in E.164: mainland mobiles (with or without 86 / 0086 / +86) and +852 / +853 / +886."""
     compact = _PHONE_PUNCTUATION.sub("", clean_text(text))
@@ -60,14 +71,14 @@ def normalise_phone(text: str) -> str:
         return f"+86{match[1]}"
     if match := _REGIONAL.fullmatch(compact):
         return "+" + "".join(part for part in match.groups() if part)
-    raise ValueError(f"{text!r} is neither a mainland mobile (1[3-9] and 11 digits) nor a +852/+853/+886 number")
+    raise ValueError(f"{masked(text)} is neither a mainland mobile (1[3-9] and 11 digits) nor a +852/+853/+886 number")
 
 
 def normalise_email(text: str) -> str:
     """An e-mail address in lower case, when it looks like one (``name@domain.tld``)."""
     email = clean_text(text).lower()
     if not _EMAIL.fullmatch(email):
-        raise ValueError(f"{text!r} is not an e-mail address")
+        raise ValueError(f"{masked(text)} is not an e-mail address")
     return email
 
 
