@@ -47,6 +47,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -191,20 +192,28 @@ def deepest_department(state: RealmState) -> tuple[str, str, int]:
 
 
 class CountingServer(KeycloakServer):
-    """A KeycloakServer that also counts its requests by kind (group search page, role, realm, ...)."""
+    """A KeycloakServer that also counts its requests by kind (group search page, role, realm, ...), and adds
+    up the seconds each kind took (summed over threads when requests run concurrently)."""
 
     def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
         started = time.perf_counter()
         super().__init__(settings, page_size)  # signs in: one token request, not counted in .requests
         self.sign_in_seconds = time.perf_counter() - started
         self.kinds: Counter[str] = Counter()
+        self.kind_seconds: Counter[str] = Counter()
+        self._kinds_lock = threading.Lock()  # the sync sends requests from several threads
         self.searched: list[str] = []  # ids of the groups the paged managed-group search answered
         self.exported_bytes = 0  # size of the partial export's answer
 
     def _request(self, method, path, action, **kwargs):
         kind = _kind(method, path, kwargs.get("params") or {})
-        self.kinds[kind] += 1
-        answer = super()._request(method, path, action, **kwargs)
+        started = time.perf_counter()
+        try:
+            answer = super()._request(method, path, action, **kwargs)
+        finally:
+            with self._kinds_lock:
+                self.kinds[kind] += 1
+                self.kind_seconds[kind] += time.perf_counter() - started
         if kind == SEARCH:
             self.searched += [group["id"] for group in answer]
         if kind == EXPORT and answer is not None:
