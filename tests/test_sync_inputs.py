@@ -152,8 +152,8 @@ def test_two_rows_with_one_email_are_rejected_and_the_others_created(adapter, tm
         created = set(accounts(adapter, realm))
     assert result.exit_code == ExitCode.ROWS_REJECTED
     assert {rejection.employee_id: rejection.reasons for rejection in result.plan.rejections} == {
-        "BC0002": (f"email simajing@beichen.example.cn is also on line {line['BC0003']}",),
-        "BC0003": (f"email simajing@beichen.example.cn is also on line {line['BC0002']}",)}
+        "BC0002": (f"email 'sim**********************cn' is also on line {line['BC0003']}",),  # masked
+        "BC0003": (f"email 'sim**********************cn' is also on line {line['BC0002']}",)}
     assert created == set(DAY1_USERNAMES) - {"BC0002", "BC0003", "BC0014"}
 
 

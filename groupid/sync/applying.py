@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from itertools import groupby
 
 from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable
-from groupid.realms.base import RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.sync.changes import PersonChange, SyncPlan
 
 CHUNK = 500
-"""Accounts per partial-import request."""
+"""Accounts handed to the adapter's bulk create at a time — it sends them :data:`IMPORT_CHUNK` to a request —
+so that progress shows and one refused request costs a retry of no more than this many."""
 
 Progress = Callable[[int, int], None]
 """Called with (people done, people in all) as the apply goes."""
@@ -77,7 +78,7 @@ def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk
     try:
         for realm, changes in groupby(creates, key=lambda change: change.realm):
             _create(run, realm, list(changes), chunk)
-        created = [change for change in run.outcome.done if change.add_organizations]
+        created = [change for change in run.outcome.done if change.add_organizations and change.user_id]
         _concurrently(run, others, workers)
         _concurrently(run, created, workers, organizations_only=True)
     except (KeycloakUnreachable, AuthenticationFailed) as exc:
@@ -90,34 +91,57 @@ def _create(run: _Run, realm: str, changes: list[PersonChange], chunk: int) -> N
     for start in range(0, len(changes), chunk):
         part = changes[start:start + chunk]
         try:
-            ids = run.adapter.import_users(realm, [change.create for change in part])
+            ids = _import(run, realm, part)
         except (KeycloakUnreachable, AuthenticationFailed):
             raise
-        except KeycloakError as exc:
+        except KeycloakError:
+            # Keycloak refused a request of the slice, which may have created some accounts before it: one
+            # at a time, each person gets their own answer (an account made the first time is skipped now)
+            ids = {}
             for change in part:
-                run.finished(change, str(exc))
-            continue
-        finally:
-            run.wrote()
+                try:
+                    ids |= _import(run, realm, [change])
+                except (KeycloakUnreachable, AuthenticationFailed):
+                    raise
+                except KeycloakError as exc:
+                    ids[change.username] = exc
+            retried = True
+        else:
+            retried = False
         for change in part:
-            user_id = ids.get(change.username)
-            if user_id is None:
-                run.finished(change, "Keycloak skipped the new account: its username or email is already in use")
-            else:
-                change.user_id = user_id
+            answer = ids.get(change.username)
+            if isinstance(answer, str):
+                change.user_id = answer
                 run.finished(change)
+            elif answer is None and retried:
+                # skipped on the retry: the refused request created it (the username was free when planned,
+                # and the planner turned away emails in use); the next run finds it by its employee ID
+                run.finished(change)
+            else:
+                run.finished(change, str(answer) if answer else
+                             "Keycloak skipped the new account: its username or email is already in use")
+
+
+def _import(run: _Run, realm: str, part: list[PersonChange]) -> dict:
+    try:
+        return run.adapter.import_users(realm, [change.create for change in part])
+    finally:
+        run.wrote(-(-len(part) // IMPORT_CHUNK))  # the requests the adapter sends for them
 
 
 def _concurrently(run: _Run, changes: list[PersonChange], workers: int, organizations_only: bool = False) -> None:
     if not changes:
         return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="groupid-sync") as pool:
-        futures = [pool.submit(_apply_one, run, change, organizations_only) for change in changes]
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in pending:
-            future.cancel()
-        for future in done:
-            future.result()  # re-raise a lost server or lost credentials
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="groupid-sync")
+    try:
+        pending = {pool.submit(_apply_one, run, change, organizations_only) for change in changes}
+        while pending:  # in short waits, so that Ctrl-C is noticed while the workers go on
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
+            for future in done:
+                future.result()  # re-raise a lost server or lost credentials
+    finally:
+        # on a lost server, or Ctrl-C, the people not started yet are not started at all
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> None:

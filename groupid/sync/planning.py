@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from groupid.connectors.hr.normalise import masked
 from groupid.policy import SyncPolicy
 from groupid.realms.base import LiveUser
 from groupid.state import USER_ATTRIBUTES
@@ -75,8 +76,8 @@ def plan_sync(
     plan = SyncPlan(rows=rows, managed=len(managed), active=sum(account.user.enabled for account in managed))
     for entry in source:
         (desired if isinstance(entry, DesiredPerson) else plan.rejections).append(entry)
-    planner.reject_ambiguous(desired, plan)
-    planner.reject_shared_emails(desired, plan)
+    desired = planner.reject_ambiguous(desired, plan)
+    desired = planner.reject_shared_emails(desired, plan)
     # managers after every rejection: a manager whose row was rejected has no account to point to
     known = {employee_id for _, employee_id in planner.accounts}
     people = {person.employee_id: person for person in desired}
@@ -84,15 +85,23 @@ def plan_sync(
                      for problem in resolve_managers(people, known)]
     for person in sorted(desired, key=lambda p: p.employee_id):
         planner.plan_person(person, plan)
-    placed_anywhere = {person.employee_id for person in desired}
+    waiting = {p.employee_id for p in desired if p.stage is Stage.FUTURE and policy.future_joiners == "wait"}
+    placed_anywhere = {person.employee_id for person in desired} - waiting
     rejected = {rejection.employee_id for rejection in plan.rejections if rejection.employee_id}
     skipped = set(out_of_scope) - placed_anywhere - rejected
+    anonymous = sum(1 for rejection in plan.rejections if not rejection.employee_id)
+    if anonymous and (policy.absent == "leaver" or policy.out_of_scope == "leaver"):
+        # a row rejected before its ID could be read may be anyone's: nobody counts as absent this time
+        plan.notices.append(Notice("", None, f"{anonymous} rejected row(s) without a readable employee ID: "
+                                             "nobody is treated as absent from the export in this run"))
     for account in planner.accounts_by_id():
         employee_id = account.employee_id
-        if (account.realm.realm, employee_id) in planner.placed or employee_id in rejected:
-            continue  # the source speaks for it, or its row is rejected: a rejected row never makes a leaver
+        if (account.realm.realm, employee_id) in planner.placed or employee_id in rejected | waiting:
+            continue  # the source speaks for it, its row is rejected, or its move to this realm has not begun
         if employee_id in placed_anywhere:
             leaves = True  # the person now belongs in another realm
+        elif anonymous:
+            leaves = False
         elif employee_id in skipped:
             leaves = policy.out_of_scope == "leaver"
         else:
@@ -128,39 +137,51 @@ class _Planner:
         """Every managed account, in a stable order."""
         return [account for key in sorted(self.accounts) for account in self.accounts[key]]
 
-    def reject_ambiguous(self, desired: list[DesiredPerson], plan: SyncPlan) -> None:
-        """Reject people whose employee ID two accounts of one realm carry: which one is theirs is a human call."""
-        for person in list(desired):
+    def reject_ambiguous(self, desired: list[DesiredPerson], plan: SyncPlan) -> list[DesiredPerson]:
+        """Reject people whose employee ID two accounts of one realm carry: which one is theirs is a human call.
+
+        A leaver is the exception: every account carrying the ID is disabled, which is safe whoever's it is.
+        """
+        kept = []
+        for person in desired:
             key = (person.placement.realm, person.employee_id)
             accounts = self.accounts.get(key, [])
-            if len(accounts) > 1:
-                names = ", ".join(sorted(account.user.username for account in accounts))
-                reason = f"accounts {names} in realm {key[0]} all carry employee ID {person.employee_id}"
-                plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company))
-                desired.remove(person)
-                self.placed.add(key)
+            if len(accounts) < 2:
+                kept.append(person)
+                continue
+            self.placed.add(key)
+            if person.stage is Stage.LEAVER:
+                for account in accounts:
+                    self.plan_leaver(account, person, plan)
+                continue
+            names = ", ".join(sorted(account.user.username for account in accounts))
+            reason = f"accounts {names} in realm {key[0]} all carry employee ID {person.employee_id}"
+            plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company))
+        return kept
 
-    def reject_shared_emails(self, desired: list[DesiredPerson], plan: SyncPlan) -> None:
+    def reject_shared_emails(self, desired: list[DesiredPerson], plan: SyncPlan) -> list[DesiredPerson]:
         """Reject people whose email another person of the source, or another account, has.
 
         Keycloak keeps emails unique within a realm: the second account would be refused — and in a bulk
-        create, the whole chunk with it. Every row with a shared email is rejected, like duplicate IDs.
+        create, the whole chunk with it. Only rows that write their email count: a leaver's email is never
+        written, so sharing it never stops a disable.
         """
         rows: dict[tuple[str, str], list[DesiredPerson]] = {}
         for person in desired:
-            if person.person.email:
+            if person.person.email and person.stage is not Stage.LEAVER:
                 rows.setdefault((person.placement.realm, person.person.email.lower()), []).append(person)
+        refused: set[int] = set()
         for (realm, email), people in rows.items():
+            ids = {p.employee_id for p in people}
             others = [user.username for user in self.emails.get((realm, email), [])
-                      if user.attribute(MANAGED_ATTRIBUTE) not in {p.employee_id for p in people}]
+                      if user.attribute(MANAGED_ATTRIBUTE) not in ids]
             if len(people) == 1 and not others:
                 continue
             for person in people:
-                lines = [str(p.where.line) for p in people if p is not person]
-                reason = (f"email {email} is also on line {', '.join(lines)}" if lines
-                          else f"email {email} belongs to account {', '.join(others)}")
-                plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company))
-                desired.remove(person)
+                plan.rejections.append(Rejection(person.where, person.employee_id, (_shared(email, person, people, others),),
+                                                 person.placement.company))
+                refused.add(id(person))
+        return [person for person in desired if id(person) not in refused]
 
     def plan_person(self, person: DesiredPerson, plan: SyncPlan) -> None:
         """Plan one person of the source."""
@@ -219,7 +240,9 @@ class _Planner:
         user, people = account.user, account.realm
         change = self._change(account, person)
         attributes = {**_synced(user.attributes, person.attributes)}
-        if not user.enabled:
+        if user.enabled:
+            attributes.pop("disabled_on", None)  # re-enabled by hand: a later disable is not groupid's
+        else:
             if user.attribute("disabled_on") is None:
                 plan.notices.append(Notice(person.employee_id, person.where,
                                            f"account {user.username} was disabled outside groupid; left disabled",
@@ -283,7 +306,7 @@ class _Planner:
         wanted: dict = {"enabled": user.enabled and not change.logout or "enable" in change.actions}
         if person:
             wanted["firstName"], wanted["lastName"] = person.names
-            if person.person.email:
+            if person.person.email and person.stage is not Stage.LEAVER:  # a leaver's address may be someone's now
                 wanted["email"] = person.person.email
         else:  # names Keycloak would refuse would make it refuse the whole update, the disable with it
             wanted["firstName"], wanted["lastName"] = (
@@ -319,6 +342,15 @@ class _Planner:
             change.add_organizations.append((org_id, people.organization_codes[org_id]))
         for org_id in sorted((user.organizations & set(people.organization_codes)) - wanted_orgs):
             change.remove_organizations.append((org_id, people.organization_codes[org_id]))
+
+
+def _shared(email: str, person: DesiredPerson, people: list[DesiredPerson], others: list[str]) -> str:
+    """Why ``person`` is rejected for an email others have; the address masked, at most a few lines named."""
+    lines = [str(p.where.line) for p in people if p is not person]
+    shown = ", ".join(lines[:3]) + (f" and {len(lines) - 3} more" if len(lines) > 3 else "")
+    if lines:
+        return f"email {masked(email)} is also on line {shown}"
+    return f"email {masked(email)} belongs to account {', '.join(others[:3])}"
 
 
 def _synced(current: dict[str, list[str]], source: dict[str, list[str]]) -> dict[str, list[str]]:

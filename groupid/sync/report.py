@@ -16,14 +16,15 @@ from groupid.sync.changes import SyncPlan
 
 
 def report_lines(plan: SyncPlan, outcome: Outcome | None) -> Iterator[dict]:
-    """The report's lines: planned changes on a dry run, done and failed ones after an apply."""
+    """The report's lines: planned changes on a dry run (or a refused run); after an apply, each change as
+    ``done``, ``failed`` or — when the run stopped part-way — ``not started``."""
     if outcome is None:
         statuses = [(change, "planned", None) for change in plan.changes]
     else:
         failed = {id(change): error for change, error in outcome.failed}
         done = {id(change) for change in outcome.done}
-        statuses = [(change, "failed" if id(change) in failed else "done", failed.get(id(change)))
-                    for change in plan.changes if id(change) in failed or id(change) in done]
+        statuses = [(change, "failed" if id(change) in failed else "done" if id(change) in done else "not started",
+                     failed.get(id(change))) for change in plan.changes]
     for change, status, error in statuses:
         data = change.data()
         actions = data.pop("actions")

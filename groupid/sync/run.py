@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 
 from groupid.connectors.hr import SourceRows, load_mapping, read_people
-from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, SafetyGuardRefused
+from groupid.errors import (
+    ApplyFailed, AuthenticationFailed, ConfigurationError, ExitCode, KeycloakUnreachable, SafetyGuardRefused,
+)
+from groupid.policy import GuardPolicy, SyncPolicy
 from groupid.model import Group
-from groupid.policy import SyncPolicy
 from groupid.realms.base import LiveRealm, RealmAdapter
 from groupid.spec import load_spec
 from groupid.state import ATTR_CODE, ATTR_KIND, USER_ATTRIBUTES, compile_realms
@@ -53,7 +55,9 @@ class SyncResult:
         """Per company: the actions done (planned, on a dry run), ``failed``, ``rejected``, ``unchanged``, ``waiting``."""
         if self.outcome is None:
             return self.plan.by_company()
-        done = SyncPlan(self.outcome.done, self.plan.rejections, [], self.plan.unchanged, self.plan.waiting).by_company()
+        failed = {id(change) for change, _ in self.outcome.failed}  # one person, one count: not also "create"
+        made = [change for change in self.outcome.done if id(change) not in failed]
+        done = SyncPlan(made, self.plan.rejections, [], self.plan.unchanged, self.plan.waiting).by_company()
         for change, _ in self.outcome.failed:
             done.setdefault(change.company or "?", Counter())["failed"] += 1
         return dict(sorted(done.items()))
@@ -107,12 +111,16 @@ def sync_people(
             raise ConfigurationError(f"realm {name} does not exist: apply the spec first (groupid apply)")
     if dry_run:
         plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
-        _check_guards(plan, policy, last_rows, force)
+        _check_guards(plan, policy, last_rows, force, report)
         return _finish(SyncResult(plan, None), report)
     with sync_lock(adapter, group.realm, source, wait):
         plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
-        _check_guards(plan, policy, last_rows, force)
-        outcome = apply_sync(plan, adapter, workers=policy.workers, progress=progress)
+        _check_guards(plan, policy, last_rows, force, report)
+        try:
+            outcome = apply_sync(plan, adapter, workers=policy.workers, progress=progress)
+        except (KeycloakUnreachable, AuthenticationFailed) as exc:
+            _finish(SyncResult(plan, exc.outcome), report)  # what was written before the server went away
+            raise
         result = SyncResult(plan, outcome, bookkeeping=2)
         if not outcome.failed:
             result.bookkeeping += _record(adapter, group.realm, source, plan.rows, today)
@@ -177,10 +185,20 @@ def _check_user_profile(live: LiveRealm) -> None:
         )
 
 
-def _check_guards(plan: SyncPlan, policy: SyncPolicy, last_rows: int | None, force: bool) -> None:
+def _check_guards(plan: SyncPlan, policy: SyncPolicy, last_rows: int | None, force: bool,
+                  report: Path | str | None) -> None:
+    """Raise :class:`SafetyGuardRefused` when a guard trips; the report then shows what was refused."""
     if force:
         return
-    guard = policy.guard  # the truncation guard first: it names the cause when both trip
+    try:
+        _check_thresholds(plan, policy.guard, last_rows)
+    except SafetyGuardRefused:
+        _finish(SyncResult(plan, None), report)  # planned lines: what a human looks at before --force
+        raise
+
+
+def _check_thresholds(plan: SyncPlan, guard: GuardPolicy, last_rows: int | None) -> None:
+    # the truncation guard first: it names the cause when both trip
     if last_rows and plan.rows < guard.min_row_share * last_rows:
         raise SafetyGuardRefused(
             f"the export has {plan.rows} rows, the last successful run had {last_rows}: it looks truncated "

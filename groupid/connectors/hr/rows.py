@@ -139,8 +139,10 @@ def _reject_duplicates(drafts: list[_Draft], key: str) -> None:
             lines[draft.values[key]].append(draft)
     for value, same in lines.items():
         for draft in same if len(same) > 1 else ():
-            others = ", ".join(str(other.where.line) for other in same if other is not draft)
-            draft.reasons.append(f"{key} {value} appears more than once (also on line {others})")
+            # a few lines are enough to find the others; listing all would grow with the square of the count
+            others = [str(other.where.line) for other in same[:4] if other is not draft][:3]
+            more = f" and {len(same) - 1 - len(others)} more" if len(same) - 1 > len(others) else ""
+            draft.reasons.append(f"{key} {value} appears more than once (also on line {', '.join(others)}{more})")
 
 
 def _classify(draft: _Draft, mapping: Mapping) -> AnyRow:

@@ -217,12 +217,15 @@ class PeopleAdmin(AdminTransport):
         """
         attributes = {key: [value] for key, value in holder.items()}
         body = {"name": name, "description": "held by a running groupid", "attributes": {**attributes, LOCK_MARK: ["true"]}}
-        try:
-            self._request("POST", _url(realm, "roles"), f"take lock '{name}' of {realm}", body=body)
-            return None
-        except Conflict:
-            held = self._request("GET", _url(realm, "roles", name), f"read lock '{name}' of {realm}")
-        return {key: values[0] for key, values in (held.get("attributes") or {}).items() if key != LOCK_MARK and values}
+        while True:
+            try:
+                self._request("POST", _url(realm, "roles"), f"take lock '{name}' of {realm}", body=body)
+                return None
+            except Conflict:
+                held = self._request("GET", _url(realm, "roles", name), f"read lock '{name}' of {realm}", missing_ok=True)
+            if held is not None:  # None: released between the two requests, so try to take it again
+                return {key: values[0] for key, values in (held.get("attributes") or {}).items()
+                        if key != LOCK_MARK and values}
 
     def release_lock(self, realm: str, name: str) -> None:
         """Give the lock ``name`` up: delete its role (nothing happens when there is none)."""
