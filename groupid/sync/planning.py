@@ -44,6 +44,8 @@ class RealmPeople:
         self.group_codes = {group_id: code for code, (group_id, _) in self.groups.items()}
         self.group_paths = {group_id: path for group_id, path in self.groups.values()}
         self.organization_codes = {org_id: code for code, org_id in self.organizations.items()}
+        self.group_ids = frozenset(self.group_codes)  #: built once: every person's memberships are checked against it
+        self.organization_ids = frozenset(self.organization_codes)
 
 
 @dataclass
@@ -335,12 +337,12 @@ class _Planner:
         wanted = {people.groups[code][0] for code in codes if code in people.groups}
         for group_id in sorted(wanted - user.groups):
             change.add_groups.append((group_id, people.group_paths[group_id]))
-        for group_id in sorted((user.groups & set(people.group_codes)) - wanted):
+        for group_id in sorted((user.groups & people.group_ids) - wanted):
             change.remove_groups.append((group_id, people.group_paths[group_id]))
         wanted_orgs = {people.organizations[organization]} if organization in people.organizations else set()
         for org_id in sorted(wanted_orgs - user.organizations):
             change.add_organizations.append((org_id, people.organization_codes[org_id]))
-        for org_id in sorted((user.organizations & set(people.organization_codes)) - wanted_orgs):
+        for org_id in sorted((user.organizations & people.organization_ids) - wanted_orgs):
             change.remove_organizations.append((org_id, people.organization_codes[org_id]))
 
 

@@ -91,17 +91,22 @@ class MemoryPeople(MemoryStore):
         with self._guard:
             state = self._realm(realm, action)
             paths = {path: group_id for group_id, path in _paths(state).items()}
+            # indexed once: a bulk create of 100,000 users must not scan every user for each one
+            usernames = {other["username"] for other in state.users.values()}
+            emails = {other["email"] for other in state.users.values() if other.get("email")}
             for start in range(0, len(users), chunk_size):
                 chunk = users[start:start + chunk_size]
                 _check_distinct(state, chunk, action)
                 for user in chunk:
-                    results[user["username"]] = self._import_one(state, paths, user, action)
+                    username, email = str(user.get("username") or "").lower(), str(user.get("email") or "").lower()
+                    skipped = username in usernames or (email in emails and email != "" and not state.duplicate_emails_allowed)
+                    results[user["username"]] = None if skipped else self._import_one(state, paths, user)
+                    usernames.add(username)
+                    emails.add(email)
         return results
 
-    def _import_one(self, state: _Realm, paths: dict[str, str], user: dict, action: str) -> str | None:
-        """Import one user: its new id, or None when it is skipped."""
-        if _taken(state, user):
-            return None
+    def _import_one(self, state: _Realm, paths: dict[str, str], user: dict) -> str:
+        """Import one user that is not skipped: its new id."""
         missing = [path for path in user.get("groups") or () if path not in paths]
         if missing:
             raise KeycloakError(f"{WHERE} refused to import user '{user['username']}' into {state.name}: "
