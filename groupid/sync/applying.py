@@ -87,39 +87,47 @@ def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk
     return run.outcome
 
 
+IMPORTERS = 3
+"""Bulk-create requests sent at once: Keycloak creates the accounts of one request one after the other, so a
+few requests in flight keep its cores busy while each waits on the database."""
+
+
 def _create(run: _Run, realm: str, changes: list[PersonChange], chunk: int) -> None:
-    for start in range(0, len(changes), chunk):
-        part = changes[start:start + chunk]
-        try:
-            ids = _import(run, realm, part)
-        except (KeycloakUnreachable, AuthenticationFailed):
-            raise
-        except KeycloakError:
-            # Keycloak refused a request of the slice, which may have created some accounts before it: one
-            # at a time, each person gets their own answer (an account made the first time is skipped now)
-            ids = {}
-            for change in part:
-                try:
-                    ids |= _import(run, realm, [change])
-                except (KeycloakUnreachable, AuthenticationFailed):
-                    raise
-                except KeycloakError as exc:
-                    ids[change.username] = exc
-            retried = True
-        else:
-            retried = False
+    parts = [changes[start:start + chunk] for start in range(0, len(changes), chunk)]
+    _in_pool(IMPORTERS, [lambda part=part: _create_part(run, realm, part) for part in parts])
+
+
+def _create_part(run: _Run, realm: str, part: list[PersonChange]) -> None:
+    try:
+        ids = _import(run, realm, part)
+    except (KeycloakUnreachable, AuthenticationFailed):
+        raise
+    except KeycloakError:
+        # Keycloak refused a request of the slice, which may have created some accounts before it: one
+        # at a time, each person gets their own answer (an account made the first time is skipped now)
+        ids = {}
         for change in part:
-            answer = ids.get(change.username)
-            if isinstance(answer, str):
-                change.user_id = answer
-                run.finished(change)
-            elif answer is None and retried:
-                # skipped on the retry: the refused request created it (the username was free when planned,
-                # and the planner turned away emails in use); the next run finds it by its employee ID
-                run.finished(change)
-            else:
-                run.finished(change, str(answer) if answer else
-                             "Keycloak skipped the new account: its username or email is already in use")
+            try:
+                ids |= _import(run, realm, [change])
+            except (KeycloakUnreachable, AuthenticationFailed):
+                raise
+            except KeycloakError as exc:
+                ids[change.username] = exc
+        retried = True
+    else:
+        retried = False
+    for change in part:
+        answer = ids.get(change.username)
+        if isinstance(answer, str):
+            change.user_id = answer
+            run.finished(change)
+        elif answer is None and retried:
+            # skipped on the retry: the refused request created it (the username was free when planned,
+            # and the planner turned away emails in use); the next run finds it by its employee ID
+            run.finished(change)
+        else:
+            run.finished(change, str(answer) if answer else
+                         "Keycloak skipped the new account: its username or email is already in use")
 
 
 def _import(run: _Run, realm: str, part: list[PersonChange]) -> dict:
@@ -132,15 +140,20 @@ def _import(run: _Run, realm: str, part: list[PersonChange]) -> dict:
 def _concurrently(run: _Run, changes: list[PersonChange], workers: int, organizations_only: bool = False) -> None:
     if not changes:
         return
+    _in_pool(workers, [lambda change=change: _apply_one(run, change, organizations_only) for change in changes])
+
+
+def _in_pool(workers: int, tasks: list[Callable[[], None]]) -> None:
+    """Run ``tasks``, ``workers`` at a time; a lost server, lost credentials or Ctrl-C stops the rest."""
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="groupid-sync")
     try:
-        pending = {pool.submit(_apply_one, run, change, organizations_only) for change in changes}
+        pending = {pool.submit(task) for task in tasks}
         while pending:  # in short waits, so that Ctrl-C is noticed while the workers go on
             done, pending = wait(pending, timeout=0.5, return_when=FIRST_EXCEPTION)
             for future in done:
                 future.result()  # re-raise a lost server or lost credentials
     finally:
-        # on a lost server, or Ctrl-C, the people not started yet are not started at all
+        # the tasks not started yet are not started at all
         pool.shutdown(wait=True, cancel_futures=True)
 
 

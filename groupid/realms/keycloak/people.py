@@ -57,6 +57,8 @@ class PeopleAdmin(AdminTransport):
         listed = self._pages(url, action, size=USER_PAGE_SIZE, briefRepresentation="false")
         # the list leaves service accounts out already; the check keeps them out on a server that lists them
         users = {u["id"]: live_user(u) for u in listed if not u.get("serviceAccountClientId")}
+        if not users:
+            return []  # nobody to be a member: the first load of a realm skips a request per group
         lists = [("groups", group_id) for group_id in dict.fromkeys(group_ids)]
         lists += [("organizations", org_id) for org_id in dict.fromkeys(organization_ids)]
         with ThreadPoolExecutor(max_workers=READERS) as pool:
