@@ -103,17 +103,9 @@ class SyncPlan:
         """Accounts this plan disables or deletes: what the leaver guard counts."""
         return sum(1 for change in self.changes if {"disable", "delete"} & set(change.actions))
 
-    @property
-    def writes(self) -> int:
-        """A rough count of the write requests an apply sends (bulk creates count per account)."""
-        return sum(_writes(change) for change in self.changes)
-
     def counts(self) -> Counter:
         """How many accounts each action touches, plus ``rejected``, ``unchanged`` and ``waiting``."""
-        total: Counter = Counter()
-        for company_counts in self.by_company().values():
-            total.update(company_counts)
-        return total
+        return totals(self.by_company())
 
     def by_company(self) -> dict[str, Counter]:
         """The counts of :meth:`counts`, per company code (``?`` for rows without a usable one)."""
@@ -127,14 +119,10 @@ class SyncPlan:
                 table.setdefault(company, Counter())[name] += count
         return dict(sorted(table.items()))
 
-    def is_empty(self) -> bool:
-        """True when nothing is to be written."""
-        return not self.changes
 
-
-def _writes(change: PersonChange) -> int:
-    if change.delete:
-        return 1
-    count = int(change.create is not None) + int(change.update is not None) + int(change.logout)
-    return count + len(change.add_groups) + len(change.remove_groups) + len(change.add_organizations) + len(
-        change.remove_organizations)
+def totals(table: dict[str, Counter]) -> Counter:
+    """The sum of per-company counts."""
+    total: Counter = Counter()
+    for counts in table.values():
+        total.update(counts)
+    return total

@@ -20,7 +20,7 @@ from groupid.realms.base import LiveRealm, RealmAdapter
 from groupid.spec import load_spec
 from groupid.state import ATTR_CODE, ATTR_KIND, USER_ATTRIBUTES, compile_realms
 from groupid.sync.applying import Outcome, Progress, apply_sync
-from groupid.sync.changes import SyncPlan
+from groupid.sync.changes import SyncPlan, totals
 from groupid.sync.lock import sync_lock
 from groupid.sync.people import DesiredPerson, Directory, Rejection, desire
 from groupid.sync.planning import RealmPeople, plan_sync
@@ -64,10 +64,7 @@ class SyncResult:
 
     def counts(self) -> Counter:
         """The totals of :meth:`by_company`."""
-        total: Counter = Counter()
-        for counts in self.by_company().values():
-            total.update(counts)
-        return total
+        return totals(self.by_company())
 
     @property
     def exit_code(self) -> ExitCode:
