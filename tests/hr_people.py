@@ -24,7 +24,7 @@ from keycloak import KeycloakAdmin, KeycloakOpenID, KeycloakOpenIDConnection
 
 from groupid.apply import apply_plans
 from groupid.diff import plan_spec
-from groupid.realms import KeycloakServer
+from groupid.realms import IMPORT_CHUNK, KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.state import ATTR_CODE
 
@@ -173,6 +173,11 @@ class Recorder:
     def reset(self) -> None:
         """Forget what was recorded."""
         self.calls.clear()
+
+
+def write_requests(calls: list[tuple[str, tuple]]) -> int:
+    """The requests recorded writes make: a bulk create sends its users :data:`IMPORT_CHUNK` to a request."""
+    return sum(-(-len(args[1]) // IMPORT_CHUNK) if name == "import_users" else 1 for name, args in calls)
 
 
 # --- accounts read back -------------------------------------------------------------------------------------

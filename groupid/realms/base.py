@@ -22,10 +22,12 @@ LOCK_MARK = "groupid.lock"
 """The attribute that makes a realm role a lock (:meth:`RealmAdapter.acquire_lock`). Lock roles are left out of
 :attr:`LiveRealm.roles`: they come and go with the runs that hold them and are no part of the realm's design."""
 
-IMPORT_CHUNK = 50
+IMPORT_CHUNK = 10
 """Users per request of :meth:`RealmAdapter.import_users`, by default. Keycloak 26.5 imports a request in one
-transaction whose cost grows faster than its size (measured on a busy 2-core machine, users with attributes and a group
-each: about 900 a second in chunks of 10 to 50, 400 in chunks of 100, 120 in chunks of 200)."""
+transaction whose cost per user grows with its size (each query flushes every entity the transaction holds),
+while small requests pay their own overhead. Measured loading 100,000 users with attributes and a group each
+into a realm of 5,000 groups, three requests in flight, dev database, one 2-core machine: 760 users a second
+in requests of 5, 1,020 in requests of 10, 890 in 20, 660 in 50."""
 
 
 class _Attributed:

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -79,9 +82,10 @@ def sync_hr(
 ) -> SyncResult:
     """Sync the people of the HR export at ``export`` (read as the ``mapping`` file says) into the realms of
     the spec at ``spec``. See :func:`sync_people` for the rest."""
-    rules = load_mapping(mapping)
-    group = load_spec(spec)
-    rows = read_people(export, rules)
+    with _bulk_build():
+        rules = load_mapping(mapping)
+        group = load_spec(spec)
+        rows = read_people(export, rules)
     return sync_people(rows, group, adapter, rules.policy, realm=realm, dry_run=dry_run, force=force,
                        today=today, report=report, progress=progress, wait=wait, source="hr")
 
@@ -101,17 +105,20 @@ def sync_people(
     if realm:
         group = group.model_copy(update={"realm": realm})
     today = today or date.today()
-    directory = Directory(group, compile_realms(group, server_url=getattr(adapter, "server_url", None)))
-    source_entries = _entries(rows, directory, today)
+    with _bulk_build():
+        directory = Directory(group, compile_realms(group, server_url=getattr(adapter, "server_url", None)))
+        source_entries = _entries(rows, directory, today)
     for name in directory.realms:  # before the lock, which lives in the group's realm
         if not adapter.realm_exists(name):
             raise ConfigurationError(f"realm {name} does not exist: apply the spec first (groupid apply)")
     if dry_run:
-        plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
+        with _bulk_build():
+            plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
         _check_guards(plan, policy, last_rows, force, report)
         return _finish(SyncResult(plan, None), report)
     with sync_lock(adapter, group.realm, source, wait):
-        plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
+        with _bulk_build():
+            plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
         _check_guards(plan, policy, last_rows, force, report)
         try:
             outcome = apply_sync(plan, adapter, workers=policy.workers, progress=progress)
@@ -130,6 +137,23 @@ def sync_people(
         error.result = result
         raise error
     return result
+
+
+@contextmanager
+def _bulk_build() -> Iterator[None]:
+    """Build many long-lived objects without Python's cycle collector stepping in.
+
+    Reading and planning 100,000 people allocate millions of objects that all stay alive; the collector
+    would walk them again and again for nothing (it took half the planning time). What little cyclic garbage
+    the build leaves is collected when it is over.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _entries(rows: SourceRows, directory: Directory, today: date) -> list[DesiredPerson | Rejection]:
