@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from groupid.realms import ConnectionSettings, KeycloakServer
+from groupid.realms import IMPORT_CHUNK, ConnectionSettings, KeycloakServer
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE
 from tests.test_realm_contract import by_hand, company_realm, server  # noqa: F401 (fixtures)
 
@@ -26,7 +26,10 @@ def test_reading_users_costs_pages_not_users(server, realm):
     groups = [server.create_group(realm, None, f"部门{n}", {}) for n in range(3)]
     count = USER_PAGE_SIZE + 50
     users = [{"username": f"user{n:04d}", "enabled": True, "groups": [f"/部门{n % 3}"]} for n in range(count)]
+    before = server.requests
     server.import_users(realm, users)
+    # the realm (for its default role), then a request per IMPORT_CHUNK users: what the sync counts as writes
+    assert server.requests - before == 1 + math.ceil(count / IMPORT_CHUNK)
 
     before = server.requests
     live = server.read_users(realm, groups)

@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 
 from groupid.errors import ApplyFailed, ExitCode, KeycloakError
+from groupid.realms import IMPORT_CHUNK
 from groupid.realms.memory import MemoryRealms
 from groupid.sync import SyncResult, sync_hr
 from tests.hr_people import (
@@ -92,7 +93,7 @@ def test_a_write_keycloak_refuses_fails_that_person_only(tmp_path):
     class Refusing(MemoryRealms):
         """Refuses to import the one account named ``zhawenbo``, as Keycloak refuses a clash."""
 
-        def import_users(self, realm, users, chunk_size=500):
+        def import_users(self, realm, users, chunk_size=IMPORT_CHUNK):
             refused = [user for user in users if user["username"] == "zhawenbo"]
             answer = super().import_users(realm, [user for user in users if user not in refused], chunk_size)
             return {**answer, **{user["username"]: None for user in refused}}

@@ -19,6 +19,7 @@ from groupid.errors import ApplyFailed, Conflict, KeycloakError, KeycloakUnreach
 from groupid.model import Person
 from groupid.policy import SyncPolicy
 from groupid.realms.keycloak.people import PeopleAdmin
+from groupid.realms import IMPORT_CHUNK
 from groupid.realms.memory import MemoryRealms
 from groupid.sync import (
     LOCK_NAME, DesiredPerson, PersonChange, Placement, RealmPeople, Stage, SyncLocked, SyncPlan, apply_sync,
@@ -108,7 +109,7 @@ class FailsMidImport(MemoryRealms):
     ("users imported before the error stay") and as the Keycloak adapter does when one user of a chunk is
     refused. Requests of one user go through."""
 
-    def import_users(self, realm, users, chunk_size=50):
+    def import_users(self, realm, users, chunk_size=IMPORT_CHUNK):
         if len(users) == 1:
             return super().import_users(realm, users, chunk_size)
         super().import_users(realm, users[:10], chunk_size)

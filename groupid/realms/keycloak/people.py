@@ -128,8 +128,8 @@ class PeopleAdmin(AdminTransport):
     def _import_around(self, importing: _Import, chunk: list[dict]) -> dict[str, str | None]:
         """Import a chunk Keycloak failed, halving it until the user that fails it is alone.
 
-        A failed import keeps nothing (it is one transaction), so every half is sent again; a few bad users
-        among 500 cost a few requests each.
+        A failed import keeps nothing (it is one transaction), so every half is sent again; a bad user costs
+        a few requests more (four in a request of ten).
         """
         if len(chunk) > 1:
             half = len(chunk) // 2
