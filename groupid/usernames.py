@@ -131,7 +131,8 @@ def split_name(name: str) -> tuple[str, str]:
 
 
 PINYIN_CACHE = 1 << 16
-"""Readings remembered: names recur (a group of 100,000 has hundreds of 张伟), and pypinyin takes ~50 µs a name."""
+"""Readings remembered: names recur (a group of 100,000 has hundreds of 张伟), and pypinyin takes tens of
+microseconds a name."""
 
 
 @lru_cache(maxsize=PINYIN_CACHE)
