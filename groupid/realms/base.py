@@ -25,10 +25,9 @@ LOCK_MARK = "groupid.lock"
 IMPORT_CHUNK = 10
 """Users per request of :meth:`RealmAdapter.import_users`, by default. Keycloak 26.5 imports a request in one
 transaction whose cost per user grows with its size (each query and flush in it walks every entity the
-transaction holds),
-while small requests pay their own overhead. Measured loading 100,000 users with attributes and a group each
-into a realm of 5,000 groups, three requests in flight, dev database, one 2-core machine: 760 users a second
-in requests of 5, 1,020 in requests of 10, 890 in 20, 660 in 50."""
+transaction holds), while small requests pay their own overhead. Measured loading 100,000 users with
+attributes and a group each into a realm of 5,000 groups, three requests in flight, dev database, one 2-core
+machine: 760 users a second in requests of 5, 1,020 in requests of 10, 890 in 20, 660 in 50."""
 
 
 class _Attributed:
