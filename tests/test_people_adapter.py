@@ -12,7 +12,8 @@ from types import SimpleNamespace
 import pytest
 
 from groupid.realms import IMPORT_CHUNK, ConnectionSettings, KeycloakServer
-from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE
+from groupid.realms.keycloak import people
+from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE, USER_READERS
 from tests.test_realm_contract import by_hand, company_realm, server  # noqa: F401 (fixtures)
 
 
@@ -35,9 +36,30 @@ def test_reading_users_costs_pages_not_users(server, realm):
     live = server.read_users(realm, groups)
 
     assert len(live) == count and all(len(user.groups) == 1 for user in live)
-    user_pages = math.ceil((count + 1) / USER_PAGE_SIZE)
+    user_pages = page_requests(count, USER_PAGE_SIZE, USER_READERS)
     member_pages = len(groups) * math.ceil((count // 3 + 2) / MEMBER_PAGE_SIZE)
     assert server.requests - before == user_pages + member_pages
+
+
+def page_requests(entries: int, size: int, at_once: int) -> int:
+    """The requests for a list of ``entries`` read ``size`` to a page: a first page, then windows of ``at_once``
+    pages up to the window holding the first page that is not full."""
+    short = entries // size  # the first page that is not full (empty when the list fills its pages exactly)
+    return 1 + at_once * math.ceil(short / at_once)
+
+
+@pytest.mark.parametrize("count", [35, 40, 75])
+def test_users_read_several_pages_at_once_come_once_each(server, realm, monkeypatch, count):
+    # pages of 10: 35 users end in the first window; 40 fill their pages exactly; 75 need a second window
+    monkeypatch.setattr(people, "USER_PAGE_SIZE", 10)
+    server.import_users(realm, [{"username": f"user{n:03d}", "enabled": True} for n in range(count)])
+
+    before = server.requests
+    live = server.read_users(realm)
+
+    assert [user.username for user in live] == [f"user{n:03d}" for n in range(count)]
+    assert len({user.id for user in live}) == count
+    assert server.requests - before == page_requests(count, 10, USER_READERS)
 
 
 def test_partial_import_alone_grants_no_default_role(server, realm):

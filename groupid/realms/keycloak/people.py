@@ -26,6 +26,11 @@ MEMBER_PAGE_SIZE = 1000
 larger pages cost no more per member: a group of 5,000 members reads in 0.45 s in pages of 1,000, 1.9 s in
 pages of 100."""
 
+USER_READERS = 3
+"""How many pages of users are read at once. Keycloak builds each user's representation on one thread, so one
+page at a time leaves the server's other cores idle: on a 2-core machine, 12,000 users of a realm of 100,000
+read in 35–44 s one page at a time, 24 s two at a time and 22 s three at a time."""
+
 READERS = 8
 """How many member lists are read at once: enough to hide the round trips, few enough not to load Keycloak."""
 
@@ -50,11 +55,11 @@ class PeopleAdmin(AdminTransport):
                    organization_ids: Iterable[str] = ()) -> list[LiveUser]:
         """Every user of the realm (service accounts excluded), with the asked-for memberships filled in.
 
-        A request per :data:`USER_PAGE_SIZE` users, and per :data:`MEMBER_PAGE_SIZE` members of each asked-for
-        group and organization — those :data:`READERS` at a time.
+        A request per :data:`USER_PAGE_SIZE` users, :data:`USER_READERS` at a time, and per
+        :data:`MEMBER_PAGE_SIZE` members of each asked-for group and organization, :data:`READERS` at a time.
         """
         url, action = _url(realm, "users"), f"read the users of {realm}"
-        listed = self._pages(url, action, size=USER_PAGE_SIZE, briefRepresentation="false")
+        listed = self._pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS, briefRepresentation="false")
         # the list leaves service accounts out already; the check keeps them out on a server that lists them
         users = {u["id"]: live_user(u) for u in listed if not u.get("serviceAccountClientId")}
         if not users:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from urllib.parse import quote
@@ -52,16 +53,30 @@ class AdminTransport:
         self._long_timeouts: list[float] = []
 
     def _pages(self, url: str, action: str, *, matched: Callable[[list], int] = len, start: int = 0,
-               size: int | None = None, **params) -> Iterator[dict]:
+               size: int | None = None, at_once: int = 1, **params) -> Iterator[dict]:
         """Every entry of a paginated list, ``size`` (by default ``page_size``) to a page; ``matched`` counts the
-        entries of a page that ``max`` limits."""
-        first, size = start, size or self.page_size
-        while True:
-            page = self._request("GET", url, action, params={**params, "first": first, "max": size})
-            yield from page
-            if matched(page) < size:
-                return
-            first += size
+        entries of a page that ``max`` limits.
+
+        After a full first page, ``at_once`` pages are asked for at a time, before it is known whether the list
+        goes on that far: a list that ends mid-window costs up to ``at_once - 1`` requests for empty pages.
+        """
+        size = size or self.page_size
+
+        def page(first: int) -> list:
+            return self._request("GET", url, action, params={**params, "first": first, "max": size})
+
+        first_page = page(start)
+        yield from first_page
+        if matched(first_page) < size:
+            return
+        first = start + size
+        with ThreadPoolExecutor(max_workers=at_once) as pool:
+            while True:
+                for entries in pool.map(page, range(first, first + size * at_once, size)):
+                    yield from entries
+                    if matched(entries) < size:
+                        return
+                first += size * at_once
 
     def _request(self, method: str, path: str, action: str, *, body=None, params=None, missing_ok=False,
                  forbidden_ok=False, none_for: tuple[int, ...] = (), raw=False, timeout: float | None = None):
