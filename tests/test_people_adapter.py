@@ -14,6 +14,7 @@ import pytest
 from groupid.realms import IMPORT_CHUNK, ConnectionSettings, KeycloakServer
 from groupid.realms.keycloak import people
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE, USER_READERS
+from groupid.realms.keycloak.transport import _url
 from tests.test_realm_contract import by_hand, company_realm, server  # noqa: F401 (fixtures)
 
 
@@ -50,16 +51,19 @@ def page_requests(entries: int, size: int, at_once: int) -> int:
 
 @pytest.mark.parametrize("count", [35, 40, 75])
 def test_users_read_several_pages_at_once_come_once_each(server, realm, monkeypatch, count):
-    # pages of 10: 35 users end in the first window; 40 fill their pages exactly; 75 need a second window
+    # pages of 10: 35 users end in the first window; 40 fill their pages exactly; 75 need a third window
     monkeypatch.setattr(people, "USER_PAGE_SIZE", 10)
-    server.import_users(realm, [{"username": f"user{n:03d}", "enabled": True} for n in range(count)])
+    expected = [f"user{n:03d}" for n in range(count)]
+    server.import_users(realm, [{"username": name, "enabled": True} for name in expected])
 
     before = server.requests
     live = server.read_users(realm)
 
-    assert [user.username for user in live] == [f"user{n:03d}" for n in range(count)]
-    assert len({user.id for user in live}) == count
+    assert [user.username for user in live] == expected
     assert server.requests - before == page_requests(count, 10, USER_READERS)
+    # read_users keys users by id; the pages themselves must hold each user once, none twice, none skipped
+    listed = server._pages(_url(realm, "users"), "read users", size=10, at_once=USER_READERS)
+    assert sorted(user["username"] for user in listed) == expected
 
 
 def test_partial_import_alone_grants_no_default_role(server, realm):

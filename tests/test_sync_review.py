@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import _thread
 import json
+import signal
 import threading
 import time
 from datetime import date, datetime, timedelta, timezone
@@ -185,7 +186,16 @@ class SlowAdapter:
         time.sleep(0.02)
 
 
-def test_an_interrupted_apply_stops_soon():
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own Ctrl-C handler, whatever the suite was started with: a background job of a shell without
+    job control starts with SIGINT ignored, and then ``interrupt_main`` does nothing."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
+def test_an_interrupted_apply_stops_soon(ctrl_c_raises):
     changes = [PersonChange("r", f"E{n:04d}", f"u{n}", "C", ["update"], user_id=f"id{n}", update={"title": "x"})
                for n in range(200)]
     adapter = SlowAdapter()

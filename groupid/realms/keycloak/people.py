@@ -1,8 +1,8 @@
 """Users, their memberships, realm attributes and locks, over the Admin REST API.
 
-Reading scales to a realm of 100,000 users and thousands of groups: the users come in pages, and the
-memberships from each asked-for group's (and organization's) member list, read a few at a time in parallel —
-never a request per user. Creating goes in bulk through Keycloak's partial import, skipping who exists.
+Reading scales to a realm of 100,000 users and thousands of groups: the users come in pages and the
+memberships from each asked-for group's (and organization's) member list, both a few requests at a time in
+parallel — never a request per user. Creating goes in bulk through Keycloak's partial import, skipping who exists.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from groupid.realms.keycloak.transport import AdminTransport, _created_id, _url
 USER_PAGE_SIZE = 200
 """Users per page when reading them all, with their attributes. A page costs Keycloak 26.5 far more than its
 size beyond a few hundred (measured on a busy 2-core machine, 5,000 users with attributes: 2.1–2.4 s in pages
-of 200, 19 s in pages of 500, 33–45 s in pages of 1,000), so pages stay small; 100,000 users are 500 requests."""
+of 200, 19 s in pages of 500, 33–45 s in pages of 1,000), so pages stay small; 100,000 users are about 500
+requests."""
 
 MEMBER_PAGE_SIZE = 1000
 """Members per page of a group's or organization's member list. Those are read brief (ids and names only), and

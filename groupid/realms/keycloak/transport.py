@@ -1,4 +1,4 @@
-"""One admin request at a time: sent, counted, its failures translated, and paginated lists walked.
+"""Admin requests: sent, counted, their failures translated, and paginated lists walked, a few pages at once.
 
 This is the one place where python-keycloak and requests errors are caught; they leave it as groupid errors
 (:class:`KeycloakUnreachable`, :class:`AuthenticationFailed`, :class:`KeycloakError`, :class:`Conflict`).
@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -58,7 +58,7 @@ class AdminTransport:
         entries of a page that ``max`` limits.
 
         After a full first page, ``at_once`` pages are asked for at a time, before it is known whether the list
-        goes on that far: a list that ends mid-window costs up to ``at_once - 1`` requests for empty pages.
+        goes on that far: a list longer than a page costs up to ``at_once - 1`` requests past its end.
         """
         size = size or self.page_size
 
@@ -70,9 +70,14 @@ class AdminTransport:
         if matched(first_page) < size:
             return
         first = start + size
-        with ThreadPoolExecutor(max_workers=at_once) as pool:
+        with ThreadPoolExecutor(max_workers=at_once) if at_once > 1 else nullcontext() as pool:
             while True:
-                for entries in pool.map(page, range(first, first + size * at_once, size)):
+                offsets = range(first, first + size * at_once, size)
+                if pool is None:
+                    window = map(page, offsets)
+                else:  # the whole window is sent, past a short page too: the request count does not hang on timing
+                    window = (future.result() for future in [pool.submit(page, offset) for offset in offsets])
+                for entries in window:
                     yield from entries
                     if matched(entries) < size:
                         return
