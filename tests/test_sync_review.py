@@ -19,8 +19,8 @@ import pytest
 from groupid.errors import ApplyFailed, Conflict, KeycloakError, KeycloakUnreachable, Location
 from groupid.model import Person
 from groupid.policy import SyncPolicy
-from groupid.realms.keycloak.people import PeopleAdmin
 from groupid.realms import IMPORT_CHUNK
+from groupid.realms.keycloak.people import PeopleAdmin
 from groupid.realms.memory import MemoryRealms
 from groupid.sync import (
     LOCK_NAME, DesiredPerson, PersonChange, Placement, RealmPeople, Stage, SyncLocked, SyncPlan, apply_sync,
