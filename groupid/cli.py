@@ -35,9 +35,10 @@ from groupid.state import render_spec
 from groupid.sync import SyncResult, sync_hr
 from groupid.views import as_json, as_markdown, as_text
 
-# markup=False: names from specs and paths (e.g. "[bold]") are printed as they are, never as Rich markup
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+# markup=False, emoji=False: names from specs and paths ("[bold]", "app:x:admin") are printed as they are, never as
+# Rich markup or emoji codes
+out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
 
 app = typer.Typer(
     name="groupid",

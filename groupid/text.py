@@ -1,0 +1,57 @@
+"""Text from untrusted input, made safe to put in a message, and checked for characters that hide what it says.
+
+Messages quote at most the offending header or cell of a file, never its contents: :func:`quoted` cuts a value
+short and escapes what a terminal would act on. :func:`hidden_character` finds the control and bidirectional
+formatting characters that make a code or name look like something it is not.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+QUOTE_LIMIT = 40
+"""Characters of a value a message quotes; longer values are cut, with "…" and the full length."""
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): they reorder what a reader sees."""
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if char in "\t\n\r":
+        return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}[char]
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
+def _needs_escape(char: str) -> bool:
+    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") or char in BIDI_CONTROLS
+
+
+def escape(text: str) -> str:
+    """``text`` with control, format and line-separator characters written as escapes (``\\x1b``, ``\\u202e``)."""
+    return "".join(_escaped(c) if _needs_escape(c) else c for c in text)
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A short, inert quotation of ``value`` for a message: ``'abc'``, cut after ``limit`` characters, escaped.
+
+    Never the ``repr`` of a large value: a list or mapping is named by its kind and size.
+    """
+    if isinstance(value, dict | list | tuple | set):
+        return f"({type(value).__name__} of {len(value)} items)"
+    text = str(value)
+    cut = text[:limit]
+    tail = f"… ({len(text)} characters)" if len(text) > limit else ""
+    return f"'{escape(cut)}'{tail}"
+
+
+def hidden_character(text: str) -> tuple[int, str] | None:
+    """The first control character (C0, C1, DEL) or bidirectional control in ``text``: its 1-based position and
+    a description such as ``U+202E RIGHT-TO-LEFT OVERRIDE``; None when there is none."""
+    for index, char in enumerate(text, start=1):
+        if unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS:
+            name = unicodedata.name(char, "control character")
+            return index, f"U+{ord(char):04X} {name}"
+    return None
