@@ -1,13 +1,18 @@
 # groupid — everything a fresh machine needs is installed from here.
-#   make test   create .venv, install groupid with its test dependencies, run the whole suite
-#               (the suite starts its own Keycloak; the first run fetches it with Maven)
-#   make demo   start a local Keycloak, render examples/xinghe and load it
+#   make test          create .venv, install groupid with its test dependencies, run the whole suite
+#                      (the suite starts its own Keycloak; the first run fetches it with Maven)
+#   make test-compat   the Keycloak tests against each Keycloak version groupid is tested with
+#                      (TESTED_VERSIONS in groupid/localserver/distribution.py), each on a fresh server
+#   make demo          start a local Keycloak, render examples/xinghe and load it
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install test test-fast demo demo-stop clean
+# The versions test-compat runs; KEYCLOAK_VERSIONS="26.7.3" picks others.
+KEYCLOAK_VERSIONS ?= $$($(BIN)/python -c 'from groupid.localserver import TESTED_VERSIONS; print(*TESTED_VERSIONS)')
+
+.PHONY: install test test-fast test-compat demo demo-stop clean
 
 install: $(STAMP)
 
@@ -23,6 +28,25 @@ test: $(STAMP)
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not keycloak" $(PYTEST_ARGS)
+
+# One ephemeral instance per version, stopped before (a leftover of a killed run) and after its tests, so each
+# version starts fresh and only one runs at a time. CI=1: a version that cannot start fails, never skips;
+# GROUPID_TEST_SERVER_URL is dropped, as it would point every run at one server. Every version runs; the
+# target fails at the end if one did.
+test-compat: $(STAMP)
+	@failed=""; for version in $(KEYCLOAK_VERSIONS); do \
+	    instance="compat-$$version"; \
+	    $(BIN)/groupid keycloak stop --instance "$$instance" >/dev/null 2>&1 || true; \
+	    echo "== Keycloak $$version"; \
+	    started=$$(date +%s); \
+	    status=0; \
+	    env -u GROUPID_TEST_SERVER_URL CI=1 GROUPID_KEYCLOAK_VERSION="$$version" GROUPID_TEST_INSTANCE="$$instance" \
+	        $(BIN)/python -m pytest -m keycloak $(PYTEST_ARGS) || status=$$?; \
+	    $(BIN)/groupid keycloak stop --instance "$$instance" >/dev/null 2>&1 || true; \
+	    echo "== Keycloak $$version: exit $$status in $$(( $$(date +%s) - started )) s"; \
+	    [ "$$status" -eq 0 ] || failed="$$failed $$version"; \
+	done; \
+	[ -z "$$failed" ] || { echo "== the Keycloak tests failed on:$$failed"; exit 1; }
 
 demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh

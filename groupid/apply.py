@@ -5,17 +5,23 @@ was made against (else :class:`StalePlan`), and no plan may delete more than the
 (else :class:`SafetyGuardRefused`), unless forced. Then the changes run in the plan's dependency order. A
 failure part-way is reported as such — how many changes were applied and which one failed — never as
 success.
+
+An apply holds the lock a sync takes (:mod:`groupid.sync.lock`, in the group's realm), from its checks to its
+last change: two applies, or an apply and a sync, never write one realm at once, and a saved plan cannot go
+stale between its check and its changes. A group's first apply, which creates the realm, has nothing to lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from groupid.diff import live_checksum
 from groupid.errors import ApplyFailed, GroupidError, StalePlan
 from groupid.plan import Change, Plan, count_actions
 from groupid.realms.base import RealmAdapter
+from groupid.sync.lock import Lease, sync_lock
 
 
 @dataclass
@@ -50,21 +56,37 @@ def apply_plans(
     saved: bool = False,
     force: bool = False,
     progress: Callable[[Change], None] | None = None,
+    wait: float = 0.0,
 ) -> list[ApplyResult]:
-    """Check every plan, then apply them one after the other.
+    """Lock the group's realm, check every plan, then apply them one after the other.
 
     ``saved`` plans (read back from a file) are first compared with the live realm. ``progress`` is called
-    after each applied change.
+    after each applied change. ``wait`` is how long to wait for another run's lock; raises
+    :class:`~groupid.sync.lock.SyncLocked` (nothing written) when it is still held then.
     """
-    check_plans(plans, adapter, saved=saved, force=force)
-    return [_Applier(plan, adapter, progress).run() for plan in plans]
+    with _locked(plans, adapter, wait) as lease:
+        check_plans(plans, adapter, saved=saved, force=force)
+        return [_Applier(plan, adapter, progress, lease).run() for plan in plans]
+
+
+@contextmanager
+def _locked(plans: list[Plan], adapter: RealmAdapter, wait: float) -> Iterator[Lease | None]:
+    """Hold the lock of the group's realm (the first plan's) while there is something to write to a realm
+    that exists already."""
+    if not plans or all(plan.empty for plan in plans) or not adapter.realm_exists(plans[0].realm):
+        yield None
+        return
+    with sync_lock(adapter, plans[0].realm, "apply", wait) as lease:
+        yield lease
 
 
 class _Applier:
     """Applies one plan; remembers the ids of the groups it creates for the changes that follow."""
 
-    def __init__(self, plan: Plan, adapter: RealmAdapter, progress: Callable[[Change], None] | None):
+    def __init__(self, plan: Plan, adapter: RealmAdapter, progress: Callable[[Change], None] | None,
+                 lease: Lease | None = None):
         self.plan = plan
+        self.lease = lease
         self.realm = plan.realm
         self.adapter = adapter
         self.progress = progress
@@ -87,6 +109,8 @@ class _Applier:
         result = ApplyResult(self.realm)
         for change in self.plan.changes:
             try:
+                if self.lease is not None:
+                    self.lease.check()
                 self.handlers[change.kind](change)
             except (GroupidError, KeyError, TypeError, ValueError) as exc:
                 # KeyError and friends: a saved plan edited by hand; say so with the progress made

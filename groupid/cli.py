@@ -32,13 +32,26 @@ from groupid.plan import load_plans, save_plans
 from groupid.realms import connect, import_realm
 from groupid.spec import load_spec
 from groupid.state import render_spec
-from groupid.sync import SyncResult, sync_hr
+from groupid.sync import SyncResult, break_lock, sync_hr
+from groupid.text import escape, inert
 from groupid.views import as_json, as_markdown, as_text
 
-# markup=False, emoji=False: names from specs and paths ("[bold]", "app:x:admin") are printed as they are, never as
-# Rich markup or emoji codes
-out = Console(highlight=False, soft_wrap=True, markup=False, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False, emoji=False)
+
+class InertConsole(Console):
+    """A console that prints text as it is: never as Rich markup or emoji codes ("[bold]", "app:x:admin"), and
+    with control characters escaped, so that an escape sequence, a hyperlink or a bidirectional override in a
+    name, a path or a message never acts on the terminal. Line breaks between lines stay."""
+
+    def __init__(self, **options):
+        super().__init__(highlight=False, soft_wrap=True, markup=False, emoji=False, **options)
+
+    def print(self, *objects, **options) -> None:
+        """Print ``objects``, each string made inert first."""
+        super().print(*(inert(o) if isinstance(o, str) else o for o in objects), **options)
+
+
+out = InertConsole()
+err = InertConsole(stderr=True)
 
 app = typer.Typer(
     name="groupid",
@@ -194,6 +207,7 @@ RealmOverride = Annotated[
 ]
 Prune = Annotated[bool, typer.Option("--prune", help="Delete objects groupid made that left the spec.")]
 Adopt = Annotated[bool, typer.Option("--adopt", help="Take over objects made by hand that match the spec.")]
+Wait = Annotated[float, typer.Option("--wait", help="Seconds to wait for another run that holds the realm's lock.")]
 
 
 @app.command()
@@ -223,7 +237,8 @@ def plan(
     """
     if as_json_ and markdown:
         raise ConfigurationError("choose one of --json and --markdown")
-    plans = plan_spec(spec_dir, connect(server_url), realm=realm, options=DiffOptions(prune=prune, adopt=adopt))
+    plans = plan_spec(spec_dir, functools.partial(connect, server_url), realm=realm,
+                      options=DiffOptions(prune=prune, adopt=adopt))
     if out_file:
         save_plans(plans, out_file)
         err.print(f"saved the plan to {out_file}; apply it with: groupid apply {out_file}")
@@ -242,13 +257,15 @@ def apply(
     adopt: Adopt = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Apply even when the deletion guard trips.")] = False,
+    wait: Wait = 0.0,
 ) -> None:
     """Apply the spec (or a saved plan) to the live realm(s), in dependency order.
 
     Shows the plan and asks for confirmation on a terminal unless --yes. A saved plan is refused when the
     live realm changed after it was made. Refuses (exit 3, nothing written) when more than 10 objects and
-    more than 20% of the managed objects of one kind would be deleted, unless --force. A second apply
-    changes nothing.
+    more than 20% of the managed objects of one kind would be deleted, unless --force, and when a sync or
+    another apply holds the realm (see --wait). A second apply changes nothing; an apply cut off part-way
+    is finished by the next one.
 
     Example: groupid apply examples/xinghe --yes
     """
@@ -256,18 +273,18 @@ def apply(
     if saved and (realm or prune or adopt):
         raise ConfigurationError(f"{target} is a saved plan: it is applied as reviewed; --realm, --prune and "
                                  "--adopt belong to the plan command")
-    adapter = connect(server_url)
+    adapter = functools.cache(functools.partial(connect, server_url))  # signs in once the input is read
     plans = load_plans(target) if saved else plan_spec(target, adapter, realm=realm, options=DiffOptions(prune, adopt))
     out.print(as_text(plans))
     if all(p.empty for p in plans):
         return
-    check_plans(plans, adapter, saved=saved, force=force)  # refuse before asking, not after
+    check_plans(plans, adapter(), saved=saved, force=force)  # refuse before asking, not after
     if not yes:
         if not sys.stdin.isatty():
             raise ConfigurationError("not on a terminal, so nobody can confirm: pass --yes to apply")
         typer.confirm("Apply these changes?", abort=True)
     with _progress(sum(len(p.changes) for p in plans)) as advance:
-        results = apply_plans(plans, adapter, saved=saved, force=force, progress=advance)
+        results = apply_plans(plans, adapter(), saved=saved, force=force, progress=advance, wait=wait)
     for result in results:
         counts = result.counts()
         out.print(f"realm {result.realm}: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted")
@@ -380,7 +397,7 @@ _SUMMARY_COLUMNS = (("create", "created"), ("update", "updated"), ("move", "move
 def _print_summary(result: SyncResult) -> None:
     """The per-company table of a sync, then its totals and what was noticed."""
     header = ["company", *(title for _, title in _SUMMARY_COLUMNS)]
-    rows = [[company, *(str(counts[key] or "") for key, _ in _SUMMARY_COLUMNS)]
+    rows = [[escape(company), *(str(counts[key] or "") for key, _ in _SUMMARY_COLUMNS)]
             for company, counts in result.by_company().items()]
     totals = result.counts()
     rows.append(["total", *(str(totals[key]) for key, _ in _SUMMARY_COLUMNS)])
@@ -392,12 +409,12 @@ def _print_summary(result: SyncResult) -> None:
     plan = result.plan
     out.print(f"{plan.rows} rows read, {plan.out_of_scope} out of scope, {plan.managed} managed accounts before the run; "
               f"{result.writes} writes" + ("" if result.dry_run else f" (+{result.bookkeeping} for the lock and run record)"))
-    for notice in plan.notices[:20]:
-        out.print(f"note: {notice.where or notice.employee_id}: {notice.employee_id} {notice.message}")
+    for notice in plan.notices[:20]:  # escaped one by one: a line break in a value must not start a line
+        out.print(escape(f"note: {notice.where or notice.employee_id}: {notice.employee_id} {notice.message}"))
     if len(plan.notices) > 20:
         out.print(f"note: … {len(plan.notices) - 20} more in the report")
     for rejection in plan.rejections[:20]:
-        out.print(f"rejected: {rejection.where}: {'; '.join(rejection.reasons)}")
+        out.print(escape(f"rejected: {rejection.where}: {'; '.join(rejection.reasons)}"))
     if len(plan.rejections) > 20:
         out.print(f"rejected: … {len(plan.rejections) - 20} more in the report")
 
@@ -418,9 +435,7 @@ def sync_hr_command(
     today: Annotated[
         Optional[datetime], typer.Option("--today", formats=["%Y-%m-%d"], help="Treat this date as today.")
     ] = None,
-    wait: Annotated[
-        float, typer.Option("--wait", help="Seconds to wait for another sync of the realm to finish.")
-    ] = 0.0,
+    wait: Wait = 0.0,
 ) -> None:
     """Sync the people of an HR export into Keycloak: joiners, movers, leavers, rehires.
 
@@ -431,11 +446,11 @@ def sync_hr_command(
 
     Example: groupid sync hr 花名册.csv --spec examples/xinghe --mapping examples/xinghe/hr/mapping.yaml --report sync.jsonl
     """
-    adapter = connect(server_url)
     try:
-        with _progress(label="syncing") as advance:
-            result = sync_hr(export, spec, mapping, adapter, realm=realm, dry_run=dry_run, force=force,
-                             today=today.date() if today else None, report=report, progress=advance, wait=wait)
+        with _progress(label="syncing") as advance:  # connects only once the inputs are read and checked
+            result = sync_hr(export, spec, mapping, connect=functools.partial(connect, server_url), realm=realm,
+                             dry_run=dry_run, force=force, today=today.date() if today else None, report=report,
+                             progress=advance, wait=wait)
     except ApplyFailed as exc:
         if getattr(exc, "result", None):
             _print_summary(exc.result)
@@ -444,6 +459,30 @@ def sync_hr_command(
     if report:
         err.print(f"wrote {result.report_lines} lines to {report}")
     raise typer.Exit(int(result.exit_code))
+
+
+@sync_app.command("unlock")
+@handles_errors
+def sync_unlock_command(
+    realm: Annotated[str, typer.Option("--realm", help="The realm whose lock to break: the group's realm.")],
+    server_url: ServerUrl = None,
+) -> None:
+    """Break the lock a killed sync or apply left on a realm — only once its owner is shown to be gone.
+
+    The owner is gone when its lease lapsed (nobody renewed it for two minutes), or when it ran on this host
+    and its process has ended. A lock whose owner may still run is never broken (exit 3): the message says
+    who holds it and how that run ends. A lock left behind is taken over by the next run as well; this
+    command is for looking at it, and for breaking it at once.
+
+    Example: groupid sync unlock --realm xinghe
+    """
+    broken = break_lock(connect(server_url), realm)
+    if broken is None:
+        out.print(f"realm {inert(realm)} is not locked")
+        return
+    holder, reason = broken
+    out.print(f"broke the lock of realm {inert(realm)} held by {inert(holder.get('holder', 'unknown'))} "
+              f"({inert(holder.get('source', '?'))} since {inert(holder.get('since', '?'))}): {reason}")
 
 
 def _print_exports(info: ServerInfo, reveal: bool) -> None:

@@ -16,6 +16,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from collections.abc import Callable
 from pathlib import Path
 
 from groupid.errors import ConfigurationError
@@ -61,16 +62,18 @@ def live_checksum(live: LiveRealm) -> str:
 
 
 def plan_spec(
-    spec: Path | str, adapter: RealmAdapter, *, realm: str | None = None, options: DiffOptions = DiffOptions()
+    spec: Path | str, adapter: RealmAdapter | Callable[[], RealmAdapter], *, realm: str | None = None,
+    options: DiffOptions = DiffOptions(),
 ) -> list[Plan]:
     """Load the spec at ``spec`` and plan every realm it needs against the live realms of ``adapter``.
 
-    ``realm`` puts the group's realm under another name (a staging copy, say).
+    ``realm`` puts the group's realm under another name (a staging copy, say). ``adapter`` may be a callable
+    that connects: it is called only once the spec is loaded and checked, so that a bad spec is reported as
+    such even when no server answers.
     """
-    group = load_spec(spec)
-    if realm:
-        group = group.model_copy(update={"realm": realm})
-    states = compile_realms(group, server_url=getattr(adapter, "server_url", None))
+    group = load_spec(spec).under_realm(realm)
+    states = compile_realms(group)
+    adapter = adapter() if callable(adapter) else adapter
     plans: list[Plan] = []
     for state in states:  # the group realm first: its new link clients concern the company realms' plans
         new_clients = {(p.realm, c.key) for p in plans for c in p.changes if c.kind == "client" and c.action == "create"}

@@ -16,9 +16,10 @@ the exit code the CLI maps it to::
     ├── ConfigurationError            exit 1  missing or contradictory settings (env vars, options)
     ├── LocalServerError              exit 1  the local Keycloak cannot be fetched, started or stopped
     ├── ApplyFailed                   exit 1  a change failed part-way through an apply (says how far it got)
+    ├── LockLost                      exit 1  a run could not keep its lock and stopped writing (groupid.sync.lock)
     └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
         ├── StalePlan                 exit 3  a saved plan no longer matches the live realm
-        └── SyncLocked                exit 3  another sync holds the realm (groupid.sync.lock)
+        └── SyncLocked                exit 3  another sync or apply holds the realm (groupid.sync.lock)
 
 A sync that finished but rejected some source rows exits 4 (:attr:`ExitCode.ROWS_REJECTED`): not an error,
 but not a clean run either, so a cron job can tell.
@@ -84,7 +85,16 @@ def _problem_order(problem: Problem) -> tuple:
 
 
 class SourceError(GroupidError):
-    """A file cannot be read, parsed or decoded."""
+    """A file cannot be read, parsed or decoded.
+
+    Raised with a ``where``, the message is ``where: reason``; a caller that collects problems (the spec
+    loader) takes :attr:`where` and :attr:`reason` apart, to name the line that points at the file instead.
+    """
+
+    def __init__(self, message: str, where: Location | None = None):
+        self.where = where
+        self.reason = message
+        super().__init__(f"{where}: {message}" if where else message)
 
 
 class ConfigurationError(GroupidError):

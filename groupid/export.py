@@ -20,6 +20,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from groupid.errors import KeycloakError, SourceError
 from groupid.realms.base import LiveGroup, LiveRealm, RealmAdapter
 from groupid.state import ATTR_CODE, ATTR_KIND, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, USER_ATTRIBUTES, default_role_name
+from groupid.text import escape
 
 COMPANY_ATTRIBUTES = ("region", "uscc")
 
@@ -46,7 +47,8 @@ def export_realm(adapter: RealmAdapter, realm: str, out: Path | str) -> ExportRe
     try:
         out.mkdir(parents=True, exist_ok=True)
         with path.open("w", encoding="utf-8") as handle:
-            handle.write(f"# Exported by groupid from realm {realm}. Review the codes, then: groupid plan {out}\n")
+            # escaped: a line break in the realm's name or the path would end the comment and start YAML
+            handle.write(escape(f"# Exported by groupid from realm {realm}. Review the codes, then: groupid plan {out}") + "\n")
             YAML().dump(spec, handle)
     except OSError as exc:
         raise SourceError(f"{path}: cannot write: {exc.strerror}") from None

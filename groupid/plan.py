@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from groupid.errors import SafetyGuardRefused, SourceError
 from groupid.files import read_json
+from groupid.text import inert_json
 
 PLAN_FORMAT = 1
 
@@ -198,8 +199,13 @@ class Plan:
 
 
 def plans_json(plans: list[Plan]) -> str:
-    """The plans as the JSON document ``plan -o FILE`` saves, ``plan --json`` prints and ``apply FILE`` reads."""
-    return json.dumps({"format": PLAN_FORMAT, "plans": [p.to_dict() for p in plans]}, ensure_ascii=False, indent=2)
+    """The plans as the JSON document ``plan -o FILE`` saves, ``plan --json`` prints and ``apply FILE`` reads.
+
+    Names stay readable (no ``\\u`` escapes for Chinese), but control characters and bidirectional overrides
+    in them are escaped, so that showing the file on a terminal is safe.
+    """
+    document = {"format": PLAN_FORMAT, "plans": [p.to_dict() for p in plans]}
+    return inert_json(json.dumps(document, ensure_ascii=False, indent=2))
 
 
 def save_plans(plans: list[Plan], path: Path | str) -> None:

@@ -8,23 +8,28 @@ export with a column mapping::
     departments: {from: org.csv, columns: {code: 部门编码, name: 部门名称, parent: 上级部门编码, company: 公司编码}}
 
 Every problem found is collected and raised together as one :class:`SpecError`, each naming file and line.
+
+Files are read with care (:mod:`groupid.files`, :mod:`groupid.documents`): a file a spec names must lie inside
+the spec's directory, be a regular file and stay under the size cap, and YAML that is hostile (alias bombs,
+deep nesting, tags) is refused with its line.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from groupid.connectors.tabular import read_csv
+from groupid.connectors.tabular import parse_csv
+from groupid.documents import as_written, item_line, key_line, key_lines, load_yaml
 from groupid.errors import Location, Problem, SourceError, SpecError
-from groupid.model import INFO_KEYS, App, Company, Department, Group, Origin, Person, Record, Role, find_problems
+from groupid.files import read_file, resolve_inside
+from groupid.checks import find_problems
+from groupid.model import INFO_KEYS, App, Company, Department, Group, Origin, Person, Record, Role
+from groupid.text import escape, quoted
 
 
 SECTIONS: dict[str, type[Record]] = {
@@ -37,7 +42,8 @@ SECTIONS: dict[str, type[Record]] = {
 TOP_KEYS = ("group", *SECTIONS)
 SOURCE_KEYS = ("from", "columns", "encoding")
 _LIST_SEPARATORS = re.compile(r"[;,，；、|]")
-_SYNTAX = "YAML syntax error"
+_LABEL = 40  # characters of a code in a message's label ("company BX-A: …")
+_CHOICES = 20  # choices a "did you mean" message lists: every field of a model, a few of a file's columns
 
 
 def load_spec(path: Path | str) -> Group:
@@ -50,12 +56,21 @@ def load_spec(path: Path | str) -> Group:
 
 
 def spec_files(path: Path) -> list[Path]:
-    """The YAML files of a spec, in the order they are read."""
+    """The YAML files of a spec, in the order they are read.
+
+    Every ``*.yaml`` / ``*.yml`` entry of the directory counts, whatever it is: a broken link, a directory or a
+    FIFO with such a name is reported when it is read, not skipped. Names starting with a dot are left out:
+    editors keep their swap and lock files (``.#group.yaml``, a broken link) under such names.
+    """
     if not path.exists():
         raise SourceError(f"{path}: no such file or directory")
-    if path.is_file():
+    if not path.is_dir():
         return [path]
-    files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    try:
+        entries = list(path.iterdir())
+    except OSError as exc:
+        raise SourceError(f"{path}: cannot list the directory: {exc.strerror}") from None
+    files = sorted(p for p in entries if p.suffix in (".yaml", ".yml") and not p.name.startswith("."))
     if not files:
         raise SourceError(f"{path}: no *.yaml files here; a spec directory needs at least one with `group:`")
     return files
@@ -66,6 +81,8 @@ class _SpecLoader:
 
     def __init__(self, path: Path):
         self.path = path
+        self.directory = path if path.is_dir() else path.parent  # files named in the spec must lie inside it
+        self.unreadable = False  # a YAML file could not be read: it may be the one that defines `group:`
         self.problems: list[Problem] = []
         self.broken: set[str] = set()
         self.info: tuple[dict, Origin] | None = None
@@ -82,45 +99,26 @@ class _SpecLoader:
         return group
 
     def _display(self, file: Path) -> str:
-        return str(file) if self.path.is_file() else str(self.path / file.name)
+        return str(file) if not self.path.is_dir() else str(self.path / file.name)
 
     def _read_file(self, file: Path) -> None:
         name = self._display(file)
-        document = self._parse_yaml(file, name)
-        if document is None:
-            return
-        if not isinstance(document, dict):
-            self.problems.append(Problem(Location(name, 1), f"expected a mapping with keys {', '.join(TOP_KEYS)}"))
+        try:
+            # a spec directory's own files, too, must not be links that lead out of it
+            real = resolve_inside(self.directory, file.name) if self.path.is_dir() else file
+            document = load_yaml(read_file(real, name), name, TOP_KEYS)
+        except SourceError as exc:
+            self.unreadable = True
+            self.problems.append(Problem(exc.where or Location(name), exc.reason))
             return
         for key, value in document.items():
-            origin = Origin(name, document.lc.key(key)[0] + 1, _key_lines(value))
+            origin = Origin(name, key_line(document, key), key_lines(value))
             if key == "group":
                 self._take_info(value, origin)
             elif key in SECTIONS:
-                self._read_section(key, value, origin, file.parent)
+                self._read_section(key, value, origin, self.directory)
             else:
-                self.problems.append(Problem(origin.at(), f"unknown section '{key}'{did_you_mean(key, TOP_KEYS)}"))
-
-    def _parse_yaml(self, file: Path, name: str) -> Any:
-        try:
-            text = file.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = file.read_bytes()[: exc.start].count(b"\n") + 1
-            self.problems.append(Problem(Location(name, line), "not UTF-8; save YAML files as UTF-8"))
-            return None
-        except OSError as exc:
-            self.problems.append(Problem(Location(name), f"cannot read: {exc.strerror}"))
-            return None
-        try:
-            return YAML(typ="rt").load(text)
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            what = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-            self.problems.append(Problem(Location(name, line), f"{_SYNTAX}: {what}"))
-        except YAMLError as exc:
-            self.problems.append(Problem(Location(name), f"{_SYNTAX}: {exc}"))
-        return None
+                self.problems.append(Problem(origin.at(), f"unknown section {quoted(key)}{did_you_mean(key, TOP_KEYS)}"))
 
     def _take_info(self, value: Any, origin: Origin) -> None:
         if self.group_seen:
@@ -135,9 +133,9 @@ class _SpecLoader:
     def _read_section(self, section: str, value: Any, origin: Origin, base: Path) -> None:
         if isinstance(value, list):
             for index, item in enumerate(value):
-                line = value.lc.item(index)[0] + 1
+                line = item_line(value, index)
                 if isinstance(item, dict):
-                    self._add_record(section, dict(item), Origin(origin.file, line, _key_lines(item)))
+                    self._add_record(section, dict(item), Origin(origin.file, line, key_lines(item)))
                 else:
                     noun = SECTIONS[section].noun
                     self.problems.append(Problem(Location(origin.file, line), f"each entry of {section} must be a {noun} mapping"))
@@ -157,10 +155,16 @@ class _SpecLoader:
             return
         if columns is None:
             return
+        name = str(Path(origin.file).parent / file)
         try:
-            table = read_csv(base / file, encoding, name=str(Path(origin.file).parent / file))
+            data = read_file(resolve_inside(base, file), name)
         except SourceError as exc:
-            self.problems.append(Problem(None, str(exc)))
+            self.problems.append(Problem(origin.at("from"), f"{section}: `from:` {quoted(file, 80)}: {exc.reason}"))
+            return
+        try:
+            table = parse_csv(data, encoding, name)
+        except SourceError as exc:
+            self.problems.append(Problem(exc.where, exc.reason))
             return
         self.problems += table.problems
         problem = table.missing_or_ambiguous(columns.values())
@@ -176,7 +180,7 @@ class _SpecLoader:
         model = SECTIONS[section]
         for key in source:
             if key not in SOURCE_KEYS:
-                self.problems.append(Problem(origin.at(key), f"{section}: unknown key '{key}'{did_you_mean(key, SOURCE_KEYS)}"))
+                self.problems.append(Problem(origin.at(key), f"{section}: unknown key {quoted(key)}{did_you_mean(key, SOURCE_KEYS)}"))
         columns = source.get("columns")
         if not isinstance(columns, dict) or not columns:
             self.problems.append(Problem(origin.at("columns"), f"{section}: `columns:` must map fields to CSV headers"))
@@ -184,9 +188,10 @@ class _SpecLoader:
         fields = list(model.model_fields)
         mapping: dict[str, str] = {}
         for key, header in columns.items():
+            header = as_written(header)  # a header such as 2024 is the text it is written as
             if key not in fields:
                 self.problems.append(
-                    Problem(origin.at("columns"), f"{section}: columns: '{key}' is not a {model.noun} field{did_you_mean(key, fields)}")
+                    Problem(origin.at("columns"), f"{section}: columns: {quoted(key)} is not a {model.noun} field{did_you_mean(key, fields)}")
                 )
             elif not isinstance(header, str) or not header.strip():
                 self.problems.append(Problem(origin.at("columns"), f"{section}: columns: {key}: the header must be text"))
@@ -198,7 +203,7 @@ class _SpecLoader:
         model = SECTIONS[section]
         raw = {name: _as_written(model, name, value) for name, value in raw.items()}
         key = raw.get(model.key_field)
-        label = f"{model.noun} {key}" if isinstance(key, str | int) else model.noun
+        label = f"{model.noun} {_label(key)}" if isinstance(key, str) else model.noun
         try:
             record = model.model_validate(raw)
         except ValidationError as exc:
@@ -208,19 +213,19 @@ class _SpecLoader:
             record = _without_unknown_keys(model, raw)
         if record is not None:
             self.records[section].append(record.located(origin))
-        elif isinstance(key, str | int):
-            self.broken.add(str(key))
+        elif isinstance(key, str):
+            self.broken.add(key)
 
     def _build_group(self) -> Group:
         if self.info is None:
-            if not self.group_seen and not any(p.message.startswith(_SYNTAX) for p in self.problems):
+            if not self.group_seen and not self.unreadable:
                 self.problems.append(Problem(Location(str(self.path)), "no file defines `group:` (code, name, realm)"))
             return Group.model_construct(**self.records)
         value, origin = self.info
         for key in value:
             if key not in INFO_KEYS:
-                self.problems.append(Problem(origin.at(key), f"group: unknown key '{key}'{did_you_mean(key, INFO_KEYS)}"))
-        info = {key: value[key] for key in INFO_KEYS if key in value}
+                self.problems.append(Problem(origin.at(key), f"group: unknown key {quoted(key)}{did_you_mean(key, INFO_KEYS)}"))
+        info = {key: _as_written(Group, key, value[key]) for key in INFO_KEYS if key in value}
         try:
             return Group.model_validate({**info, **self.records}).located(origin)
         except ValidationError as exc:
@@ -239,20 +244,22 @@ def _without_unknown_keys(model: type[Record], raw: dict) -> Record | None:
         return None
 
 
-def _key_lines(value: Any) -> dict[str, int]:
-    """The line of each key of a YAML mapping (empty for anything else)."""
-    if isinstance(value, dict) and hasattr(value, "lc"):
-        return {str(key): value.lc.key(key)[0] + 1 for key in value}
-    return {}
-
-
-def _as_written(model: type[Record], name: str, value: Any) -> Any:
-    """An integer where text belongs, as it was written: YAML reads the code 001 as the number 1."""
+def _as_written(model: type[Record] | type[Group], name: str, value: Any) -> Any:
+    """A value where text belongs, as it was written: YAML reads the code 001 as the number 1, 0x1F as 31 and
+    1.10 as 1.1; a text field (or a list of texts) gets ``001``, ``0x1F`` and ``1.10``. Other fields keep
+    what YAML read (a date for ``start_date``, true for ``own_realm``)."""
     field = model.model_fields.get(name)
-    if field is None or isinstance(value, bool) or not isinstance(value, int) or "str" not in str(field.annotation):
+    if field is None or "str" not in str(field.annotation):
         return value
-    width = getattr(value, "_width", None)  # ruamel keeps the written width of zero-padded numbers
-    return str(value).zfill(width) if width else str(value)
+    if isinstance(value, list) and str(field.annotation).startswith("list"):
+        return [as_written(item) for item in value]
+    return as_written(value)
+
+
+def _label(key: str) -> str:
+    """A record's code as its messages name it: escaped, and cut if long."""
+    shown = escape(key[:_LABEL])
+    return shown + "…" if len(key) > _LABEL else shown
 
 
 def _cell(model: type[Record], name: str, value: str) -> Any:
@@ -265,27 +272,28 @@ def _cell(model: type[Record], name: str, value: str) -> Any:
 
 def describe_error(error: dict, model: type[Record]) -> str:
     """A pydantic error in the words of the spec."""
-    loc = [str(part) for part in error["loc"]]
+    loc = [_label(str(part)) for part in error["loc"]]  # a key of a mapping the file wrote may be in it
     key = loc[0] if loc else ""
     kind = error["type"]
     if kind == "extra_forbidden":
-        return f"unknown key '{key}'{did_you_mean(key, list(model.model_fields))}"
+        return f"unknown key {quoted(key)}{did_you_mean(key, list(model.model_fields))}"
     if kind == "missing":
-        return f"missing required key '{key}'"
-    if kind == "string_type" and isinstance(error["input"], float | date):
-        # YAML reads 1.10 as the number 1.1 and 2023-03-05 as a date: such codes must be quoted
-        what = "date" if isinstance(error["input"], date) else "number"
-        return f"{'.'.join(loc)}: {error['input']} was read as a {what}; put it in quotes, as written in the file"
+        return f"missing required key {quoted(key)}"
+    if kind == "string_type" and isinstance(error["input"], bool):
+        # YAML reads true and false as booleans; the text a field wants must be quoted
+        return f"{'.'.join(loc)}: {str(error['input']).lower()} was read as true/false; put it in quotes"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind in ("enum", "literal_error"):
-        return f"{key}: {message} (got {error['input']!r})"
+        return f"{key}: {message} (got {quoted(error['input'])})"
     return f"{'.'.join(loc)}: {message}"
 
 
 def did_you_mean(key: str, choices) -> str:
-    """'; did you mean X?' for a near miss, else the allowed choices."""
+    """'; did you mean X?' for a near miss, else the allowed choices (cut short: they may come from a file)."""
     choices = [str(c) for c in choices]
-    close = get_close_matches(str(key), choices, n=1, cutoff=0.6)
+    close = get_close_matches(str(key)[:100], choices, n=1, cutoff=0.6)  # a huge key must not cost much
     if close:
-        return f"; did you mean '{close[0]}'?"
-    return f"; allowed: {', '.join(choices)}"
+        return f"; did you mean {quoted(close[0])}?"
+    shown = ", ".join(_label(choice) for choice in choices[:_CHOICES])
+    more = f" and {len(choices) - _CHOICES} more" if len(choices) > _CHOICES else ""
+    return f"; allowed: {shown}{more}"

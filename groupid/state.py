@@ -15,8 +15,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from groupid.errors import ConfigurationError, SourceError
-from groupid.model import KEYCLOAK_CLIENTS, Company, Department, Group, Role, Topology, own_realm_name
+from groupid import limits
+from groupid.checks import topology_problems
+from groupid.errors import SourceError, SpecError
+from groupid.model import (
+    KEYCLOAK_CLIENTS,
+    Company,
+    Department,
+    Group,
+    Role,
+    Topology,
+    link_redirect_uri,
+    organization_alias,
+    own_realm_name,
+)
 from groupid.spec import load_spec
 
 ATTR_CODE = "groupid.code"
@@ -127,11 +139,15 @@ class RealmState:
             yield from root.walk()
 
 
-def compile_realms(group: Group, server_url: str | None = None) -> list[RealmState]:
+def compile_realms(group: Group) -> list[RealmState]:
     """The desired state of each realm the group needs, the group's own realm first.
 
-    ``server_url`` is where links between realms point when the spec sets no ``public_url``.
+    A group that :func:`groupid.checks.topology_problems` finds fault with (one a spec that validates never
+    has) raises :class:`SpecError`: what validation refuses, render and plan refuse alike.
     """
+    problems = topology_problems(group)
+    if problems:
+        raise SpecError(problems)
     tree = _Tree(group)
     top = [c for c in group.companies if c.parent is None and c.code not in tree.split_off]
     main = _realm_state(group, tree, group.realm, group.name, top)
@@ -139,8 +155,8 @@ def compile_realms(group: Group, server_url: str | None = None) -> list[RealmSta
         organizations = tuple(_organization_node(company) for company in group.companies)
         return [replace(main, organizations_enabled=True, organizations=organizations)]
     if group.topology is Topology.REALM_PER_COMPANY and tree.split_off:
-        links = [_RealmLink(group, company, _base_url(group, server_url)) for company in group.companies
-                 if company.code in tree.split_off]
+        base_url = (group.public_url or "").rstrip("/")  # topology_problems saw to it that it is set
+        links = [_RealmLink(group, company, base_url) for company in group.companies if company.code in tree.split_off]
         others = [
             _without_foreign_client_roles(replace(_realm_state(group, tree, link.realm, link.company.name, [link.company]),
                                                   identity_providers=(link.identity_provider(),)))
@@ -181,23 +197,14 @@ def _without_foreign_client_roles(state: RealmState) -> RealmState:
     return replace(state, roles=roles)
 
 
-def _base_url(group: Group, server_url: str | None) -> str:
-    url = group.public_url or server_url
-    if not url:
-        raise ConfigurationError(
-            "topology realm-per-company links the realms through the URL people reach Keycloak at: "
-            f"set public_url in group: ({group.where() or 'the spec'})"
-        )
-    return url.rstrip("/")
-
-
 def _organization_node(company: Company) -> OrganizationNode:
     attributes = {ATTR_CODE: [company.code], ATTR_MANAGED: ["true"]}
     if company.parent:
         attributes["parent_company"] = [company.parent]  # organizations do not nest; the tree stays readable
     if company.uscc:
         attributes["uscc"] = [company.uscc]
-    return OrganizationNode(company.code, company.name, company.code.lower(), tuple(company.email_domains), attributes)
+    domains = tuple(dict.fromkeys(company.email_domains))
+    return OrganizationNode(company.code, company.name, organization_alias(company), domains, attributes)
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ class _RealmLink:
 
     group: Group
     company: Company
-    base_url: str
+    base_url: str  #: the group's public_url: where people reach Keycloak
 
     @property
     def realm(self) -> str:
@@ -224,14 +231,14 @@ class _RealmLink:
         alias = self.group.realm
         return ClientNode(self.client_id, {
             "clientId": self.client_id,
-            "name": f"{self.company.name} ({self.realm})",
+            "name": _client_name(self.company.name, self.realm),
             "enabled": True,
             "publicClient": False,
             "protocol": "openid-connect",
             "standardFlowEnabled": True,
             "directAccessGrantsEnabled": False,
             "rootUrl": "${authBaseUrl}",
-            "redirectUris": [f"/realms/{self.realm}/broker/{alias}/endpoint"],
+            "redirectUris": [link_redirect_uri(self.realm, alias)],
             "attributes": {ATTR_MANAGED: "true"},
         })
 
@@ -260,6 +267,15 @@ class _RealmLink:
                 ATTR_MANAGED: "true",
             },
         }, (self.group.realm, self.client_id))
+
+
+def _client_name(company_name: str, realm: str) -> str:
+    """The link client's display name, "<company> (<realm>)", with the company's name cut to fit Keycloak's
+    column: both parts may be long on their own."""
+    suffix = f" ({realm})"
+    room = limits.CLIENT_NAME - len(suffix)
+    name = company_name if len(company_name) <= room else company_name[: room - 1] + "…"
+    return name + suffix
 
 
 class _Tree:

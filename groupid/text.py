@@ -7,6 +7,7 @@ formatting characters that make a code or name look like something it is not.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 QUOTE_LIMIT = 40
@@ -55,3 +56,29 @@ def hidden_character(text: str) -> tuple[int, str] | None:
             name = unicodedata.name(char, "control character")
             return index, f"U+{ord(char):04X} {name}"
     return None
+
+
+def inert(text: str) -> str:
+    """``text`` for a terminal or a log, line by line: each line escaped as :func:`escape` does, so that no
+    escape sequence, hyperlink or bidirectional override in it takes effect. Only the line breaks between
+    lines stay; one inside a value must be escaped where the value is quoted."""
+    return "\n".join(escape(line) for line in text.split("\n"))
+
+
+def inert_json(text: str) -> str:
+    """JSON text (as ``json.dumps(..., ensure_ascii=False)`` writes it) with every character :func:`escape`
+    would escape written as a ``\\u`` escape: the same document, but C1 controls and bidirectional
+    overrides, which JSON leaves raw, cannot act on a terminal that shows it."""
+    if not any(_needs_escape(c) and c != "\n" for c in text):
+        return text
+    return "".join(json.dumps(c)[1:-1] if _needs_escape(c) and c != "\n" else c for c in text)
+
+
+BLANKS = " \t\r\n\u00a0\u3000"
+"""What :func:`trim` takes off the ends of a cell: spaces (ASCII, no-break and ideographic), tabs, line breaks."""
+
+
+def trim(text: str) -> str:
+    """``text`` without blanks at its ends. Unlike :meth:`str.strip`, control characters such as U+001F or U+0085
+    stay, so that the checks that refuse them see them instead of a value silently changed."""
+    return text.strip(BLANKS)

@@ -2,6 +2,11 @@
 
 Rendering is kept apart from the plan itself, so that each view shows the same changes in the same order.
 Sensitive values are shown as ``(sensitive)`` in every view.
+
+Names come from specs and from live realms that anyone with admin rights may have edited, so every view keeps
+them inert: the text view escapes control characters (an escape sequence, a hyperlink, a bidirectional override
+or a line break in a name shows as ``\\x1b``, ``\\u202e``, ``\\n``), the Markdown view also escapes what
+Markdown and HTML would act on, and the JSON view writes such characters as ``\\u`` escapes.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ import json
 from collections.abc import Iterable
 
 from groupid.plan import KIND_ORDER, Change, FieldChange, Plan, plans_json
+from groupid.text import escape, inert_json
 
 SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 
@@ -17,10 +23,11 @@ SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
 def summary(plan: Plan) -> str:
     """One line: what the plan does to its realm."""
     counts = plan.counts()
+    realm = escape(plan.realm)
     if plan.empty:
-        return f"realm {plan.realm}: no changes"
+        return f"realm {realm}: no changes"
     return (
-        f"realm {plan.realm}: {counts['create']} to create, {counts['update']} to update, "
+        f"realm {realm}: {counts['create']} to create, {counts['update']} to update, "
         f"{counts['delete']} to delete"
     )
 
@@ -33,11 +40,11 @@ def as_text(plans: Iterable[Plan]) -> str:
         for kind, changes in _by_kind(plan.changes):
             lines.append(f"  {kind} ({len(changes)})")
             for change in changes:
-                lines.append(f"    {SYMBOLS[change.action]} {change.action} {change.label}")
+                lines.append(f"    {SYMBOLS[change.action]} {change.action} {escape(change.label)}")
                 lines += [f"        {_field_text(f)}" for f in _shown_fields(change)]
         if plan.findings:
             lines.append("  not changed:")
-            lines += [f"    ! {finding.message}" for finding in plan.findings]
+            lines += [f"    ! {escape(finding.message)}" for finding in plan.findings]
     return "\n".join(lines)
 
 
@@ -45,7 +52,7 @@ def as_markdown(plans: Iterable[Plan]) -> str:
     """The plans as Markdown, for a pull-request comment."""
     lines: list[str] = []
     for plan in plans:
-        lines += [f"### groupid plan — {summary(plan)}", ""]
+        lines += [f"### groupid plan — {_md(summary(plan))}", ""]
         if not plan.empty:
             lines += ["| | kind | object | change |", "|---|---|---|---|"]
             for kind, changes in _by_kind(plan.changes):
@@ -60,7 +67,7 @@ def as_markdown(plans: Iterable[Plan]) -> str:
 
 def as_json(plans: Iterable[Plan]) -> str:
     """The plans as JSON — the same document ``plan -o FILE`` saves and ``apply FILE`` reads."""
-    return plans_json(list(plans))
+    return plans_json(list(plans))  # inert already: plans_json escapes what a terminal would act on
 
 
 def _by_kind(changes: list[Change]) -> list[tuple[str, list[Change]]]:
@@ -78,7 +85,8 @@ def _shown_fields(change: Change) -> tuple[FieldChange, ...]:
 
 
 def _field_text(field: FieldChange) -> str:
-    return f"{field.name}: {_shown(field.shown(field.old))} → {_shown(field.shown(field.new))}"
+    """``name: old → new``, one line whatever the values hold."""
+    return f"{escape(field.name)}: {_shown(field.shown(field.old))} → {_shown(field.shown(field.new))}"
 
 
 def _shown(value) -> str:
@@ -86,8 +94,22 @@ def _shown(value) -> str:
         return "(none)"
     if value == "(sensitive)":
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return inert_json(json.dumps(value, ensure_ascii=False))
+
+
+MARKDOWN_ACTIVE = "\\`*_[]<>|~#!$&"
+"""Characters Markdown (with GitHub's tables, strike-through and math) or HTML would act on in a table cell or list
+item. Each is escaped, so a name is shown as written, never as formatting, a link, a tag or another column."""
 
 
 def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """``text`` (one line of a view) for a Markdown table cell or list item: control characters escaped, then
+    what Markdown and HTML act on."""
+    return "".join(_md_char(char) for char in escape(text))
+
+
+def _md_char(char: str) -> str:
+    if char not in MARKDOWN_ACTIVE:
+        return char
+    # HTML entities where a backslash is not enough: GitHub passes some HTML through
+    return {"<": "&lt;", ">": "&gt;", "&": "&amp;"}.get(char, "\\" + char)

@@ -1,7 +1,9 @@
 """The test harness: one real Keycloak for the whole session, a fresh realm for each test module.
 
 The Keycloak is the local one groupid itself manages (``groupid keycloak start``), as an ephemeral instance
-named "test" with an in-memory database. To run the suite against another server instead, set
+named "test" (GROUPID_TEST_INSTANCE names another) with an in-memory database, of the version
+GROUPID_KEYCLOAK_VERSION names (by default the pinned one): ``make test-compat`` runs the Keycloak tests so
+against each version groupid is tested with. To run the suite against another server instead, set
 GROUPID_TEST_SERVER_URL with GROUPID_TEST_ADMIN_USER and GROUPID_TEST_ADMIN_PASSWORD; the tests create and
 delete realms there.
 
@@ -18,7 +20,7 @@ import uuid
 import pytest
 
 from groupid.errors import GroupidError
-from groupid.localserver import LocalKeycloak
+from groupid.localserver import DEFAULT_VERSION, LocalKeycloak
 from groupid.realms import ConnectionSettings, KeycloakServer
 
 
@@ -33,6 +35,10 @@ def _external_settings() -> ConnectionSettings | None:
     )
 
 
+def _instance_name() -> str:
+    return os.environ.get("GROUPID_TEST_INSTANCE") or "test"
+
+
 @pytest.fixture(scope="session")
 def keycloak() -> ConnectionSettings:
     """Connection settings for the session's real Keycloak."""
@@ -40,7 +46,7 @@ def keycloak() -> ConnectionSettings:
     if external:
         yield external
         return
-    server = LocalKeycloak("test", ephemeral=True)
+    server = LocalKeycloak(_instance_name(), ephemeral=True)
     try:
         info = server.start()
     except GroupidError as exc:
@@ -51,6 +57,14 @@ def keycloak() -> ConnectionSettings:
     yield ConnectionSettings(server_url=info.url, admin_user=info.admin_user, admin_password=info.admin_password())
     if not info.reused:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def keycloak_instance(keycloak: ConnectionSettings) -> str:
+    """The name of the local instance the session's Keycloak runs as; the test skips against an external one."""
+    if _external_settings():
+        pytest.skip("the suite runs against an external Keycloak")
+    return _instance_name()
 
 
 @contextlib.contextmanager
@@ -69,6 +83,15 @@ def realm_name(keycloak: ConnectionSettings, request) -> str:
     module = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
     with temporary_realm(keycloak, module) as name:
         yield name
+
+
+def pytest_report_header(config) -> str:
+    """Which Keycloak the Keycloak tests run against, at the head of the output."""
+    url = os.environ.get("GROUPID_TEST_SERVER_URL")
+    if url:
+        return f"keycloak: the server at {url}"
+    version = os.environ.get("GROUPID_KEYCLOAK_VERSION") or DEFAULT_VERSION
+    return f"keycloak: {version}, a local ephemeral instance '{_instance_name()}'"
 
 
 def pytest_collection_modifyitems(items):

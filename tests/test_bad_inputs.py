@@ -16,7 +16,8 @@ beside its ``case.yaml`` with ``def build(root: pathlib.Path) -> None``; it runs
 command. The text ``{root}`` in ``args`` and ``env`` stands for the copy's absolute path.
 
 Every case runs with planted secrets in the environment and in secret files; whatever the command prints
-must hold none of them, no traceback and no "internal error", and stay short (no repr of a large value).
+must hold none of them, no traceback, no "internal error" and no raw control character (a terminal would act on
+it), and stay short (no repr of a large value).
 """
 
 from __future__ import annotations
@@ -24,17 +25,19 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 import sys
-from contextlib import contextmanager
+import unicodedata
 from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
+from tests.alarms import time_limit
+
 from groupid.cli import app
+from groupid.text import BIDI_CONTROLS
 
 CORPUS = Path(__file__).parent / "data" / "bad"
 CASE_KEYS = {"why", "args", "env", "exit", "where", "says", "isolated"}
@@ -93,23 +96,9 @@ def _expand(value: str, root: Path) -> str:
     return str(value).replace("{root}", str(root))
 
 
-@contextmanager
-def _time_limit(seconds: int):
-    def expired(signum, frame):
-        raise TimeoutError(f"the command ran for more than {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def _run_in_process(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     cleared = {name: None for name in os.environ if name.startswith(("GROUPID_", "KC_"))}
-    with _time_limit(SECONDS):
+    with time_limit(SECONDS):
         result = CliRunner().invoke(app, args, env={**cleared, **env}, catch_exceptions=True)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise AssertionError(f"the command raised {type(result.exception).__name__}: {result.exception}")
@@ -152,6 +141,8 @@ def test_bad_input_fails_cleanly(folder: Path, tmp_path: Path, monkeypatch):
     for secret in SECRETS:
         assert secret not in output, f"a planted secret reached the output:\n{shown}"
     assert len(output) <= MAX_OUTPUT, f"{len(output)} characters of output:\n{shown}"
+    raw = [c for c in output if c != "\n" and (unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS)]
+    assert not raw, f"raw control characters {raw!r} reached the output:\n{shown!r}"
     assert _expand(case["where"], root) in output, f"the output does not name {case['where']!r}:\n{shown}"
     for text in case.get("says") or ():
         assert _expand(text, root) in output, f"the output does not say {text!r}:\n{shown}"

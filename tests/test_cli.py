@@ -133,15 +133,13 @@ def test_unreachable_server_is_a_clear_error(tmp_path, monkeypatch):
     assert result.stderr.startswith(f"error: Keycloak at {url} does not answer (sign in): Connection refused")
 
 
-def test_local_keycloak_exports_name_the_password_file_unless_revealed(keycloak, monkeypatch):
-    if not keycloak.server_url.startswith("http://127.0.0.1"):
-        pytest.skip("the suite runs against an external Keycloak")
-    hidden = invoke("keycloak", "status", "--instance", "test")
+def test_local_keycloak_exports_name_the_password_file_unless_revealed(keycloak, keycloak_instance, monkeypatch):
+    hidden = invoke("keycloak", "status", "--instance", keycloak_instance)
     assert hidden.exit_code == 0
     assert f"export GROUPID_SERVER_URL={keycloak.server_url}" in hidden.output
     assert "export GROUPID_ADMIN_PASSWORD_FILE=" in hidden.output
     assert keycloak.admin_password not in hidden.output + hidden.stderr
-    shown = invoke("keycloak", "status", "--instance", "test", "--reveal")
+    shown = invoke("keycloak", "status", "--instance", keycloak_instance, "--reveal")
     assert f"export GROUPID_ADMIN_PASSWORD={keycloak.admin_password}" in shown.output
 
 

@@ -21,6 +21,9 @@ from groupid.connectors.hr import (
     to_half_width,
     translate,
 )
+from groupid.connectors.hr.normalise import (
+    MAX_ATTRIBUTE, MAX_NAME, PLAUSIBLE_SERIALS, normalise_value, refuse_hidden,
+)
 from groupid.connectors.tabular import read_csv
 from groupid.errors import SourceError
 
@@ -42,6 +45,10 @@ def example(mapping):
 @pytest.fixture(scope="module")
 def table():
     return read_csv(EXPORT)
+
+
+PLAIN = {"employee_id": "工号", "name": "工号", "company": "工号"}
+"""The fewest columns a mapping may have, all read from one column."""
 
 
 def _with_source(mapping: Mapping, **source) -> Mapping:
@@ -134,6 +141,69 @@ def test_excel_serials_around_the_phantom_leap_day():
         excel_date(60)  # 1900-02-29, which Excel counts but never was
 
 
+@pytest.mark.parametrize("written", ["2024", "1", "18263", "73416", "2958465"])
+def test_a_bare_number_is_a_serial_only_in_the_plausible_range(written):
+    """2024 is a year typed alone, not 1905-07-16: refused, unless the column is said to hold serials."""
+    with pytest.raises(ValueError, match=f"'{written}' is not a date: a bare number is read as an Excel serial only "
+                                         "between 18264 \\(1950-01-01\\) and 73415 \\(2100-12-31\\)"):
+        parse_date(written)
+    assert parse_date(written, serial=True) == excel_date(int(written))
+
+
+def test_the_plausible_range_is_1950_to_2100():
+    assert (parse_date("18264"), parse_date("73415")) == (date(1950, 1, 1), date(2100, 12, 31))
+    assert excel_date(PLAUSIBLE_SERIALS.start - 1) == date(1949, 12, 31)
+
+
+@pytest.mark.parametrize("written", ["٤٥٠٠٠", "४५०००", "٢٠٢٣-٠٣-٠٥"])
+def test_digits_of_other_scripts_are_not_read_as_numbers(written):
+    """int() reads ٤٥٠٠٠ (Arabic-Indic) as 45000; a date column must not."""
+    with pytest.raises(ValueError, match="is not a date"):
+        parse_date(written)
+    with pytest.raises(ValueError, match="neither a mainland mobile"):
+        normalise_phone("١٣٨١٢٣٤٥٦٧٨")
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("XH\x1b[31m01", "U+001B control character at position 3"),
+        ("张\x85伟", "U+0085 .* at position 2"),
+        ("BC\u202eHCET", "U+202E RIGHT-TO-LEFT OVERRIDE at position 3"),
+        ("  \u2066张伟", "U+2066 LEFT-TO-RIGHT ISOLATE at position 3"),  # counted in the cell as written
+        ("a\x00", "U+0000 .* at position 2"),
+        ("x\ud800", "a lone surrogate U+D800 at position 2"),
+    ],
+)
+def test_control_characters_are_refused_with_their_position(cell, message):
+    with pytest.raises(ValueError, match=message.replace("+", r"\+")):
+        refuse_hidden(cell)
+
+
+def test_trimmed_whitespace_is_not_a_control_character():
+    refuse_hidden("\t 张伟\u3000\r\n")  # what trimming removes anyway
+
+
+def test_lengths_beyond_keycloaks_limits_are_refused():
+    assert normalise_value("name", "张" * MAX_NAME) == "张" * MAX_NAME
+    with pytest.raises(ValueError, match="longer than Keycloak allows \\(at most 255 characters\\)"):
+        normalise_value("name", "张" * (MAX_NAME + 1))
+    assert normalise_value("title", "x" * MAX_ATTRIBUTE)
+    with pytest.raises(ValueError, match="at most 2048 characters"):
+        normalise_value("title", "x" * (MAX_ATTRIBUTE + 1))
+    assert normalise_email("a" * 64 + "@x.cn")
+    with pytest.raises(ValueError, match="longer than Keycloak allows .*65 before the @"):
+        normalise_email("a" * 65 + "@x.cn")
+    with pytest.raises(ValueError, match="longer than Keycloak allows \\(257 characters, 1 before the @"):
+        normalise_email("a@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + "." + "e" * 60 + ".cn")
+
+
+def test_a_long_value_is_quoted_short():
+    with pytest.raises(ValueError) as caught:
+        normalise_value("title", "x" * 100_000)
+    assert len(str(caught.value)) < 200
+
+
 def test_translate_names_the_unknown_value():
     assert translate("在职", {"在职": "active"}) == "active"
     with pytest.raises(ValueError, match="unknown value '停薪留职'"):
@@ -208,22 +278,28 @@ def test_mapping_of_the_example(mapping):
     assert (mapping.policy.guard.max_leavers, mapping.policy.guard.max_leaver_share) == (20, 0.05)
 
 
+COLUMNS = "columns: {employee_id: 工号, name: 姓名, company: 公司}\n"
+
+
 @pytest.mark.parametrize(
     ("yaml", "message"),
     [
-        ("columns: {employee_id: 工号}\nextra: 1\n", r"m\.yaml:2: unknown key 'extra'"),
-        ("columns: {employee_id: 工号, phon: 手机}\n", r"m\.yaml:1: columns: .*'phon' is not a person field; did you mean 'phone'"),
-        ("source: {format: xls}\ncolumns: {employee_id: 工号}\n", r"m\.yaml:1: source: format: .*'xls'"),
-        ("source: {sheat: x}\ncolumns: {employee_id: 工号}\n", r"m\.yaml:1: source: unknown key 'sheat'; did you mean 'sheet'"),
-        ("columns: {name: 姓名}\n", r"m\.yaml: .*'employee_id' is not in columns"),
-        ("columns: {employee_id: 工号}\nvalues: {status: {在职: active}}\n", r"m\.yaml:2: values: .*'status' is not in columns"),
+        (COLUMNS + "extra: 1\n", r"m\.yaml:2: unknown key 'extra'"),
+        ("columns: {employee_id: 工号, name: 姓名, company: 公司, phon: 手机}\n",
+         r"m\.yaml:1: columns: 'phon' is not a person field; did you mean 'phone'"),
+        ("source: {format: xls}\n" + COLUMNS, r"m\.yaml:1: source: format: .*'xls'"),
+        ("source: {sheat: x}\n" + COLUMNS, r"m\.yaml:1: source: unknown key 'sheat'; did you mean 'sheet'"),
+        ("columns: {name: 姓名}\n", r"m\.yaml:1: columns: every person needs employee_id, name, company; "
+                                   r"map employee_id, company too"),
+        (COLUMNS + "key: mail\n", r"m\.yaml:2: key: 'mail' is not in columns"),
+        (COLUMNS + "values: {status: {在职: active}}\n", r"m\.yaml:2: values: 'status' is not in columns"),
         ("columns: [工号\n", r"m\.yaml:2: YAML syntax error"),
-        ("- 工号\n", r"m\.yaml: expected a mapping"),
-        ("columns: {employee_id: 工号}\npolicy: {futur_joiners: wait}\n",
+        ("- 工号\n", r"m\.yaml(:1)?: expected a mapping"),
+        (COLUMNS + "policy: {futur_joiners: wait}\n",
          r"m\.yaml:2: policy: unknown key 'futur_joiners'; did you mean 'future_joiners'"),
-        ("columns: {employee_id: 工号}\npolicy:\n  leavers: {memberships: drop}\n",
+        (COLUMNS + "policy:\n  leavers: {memberships: drop}\n",
          r"m\.yaml:3: policy: leavers: memberships: .*'remove' or 'keep' \(got 'drop'\)"),
-        ("columns: {employee_id: 工号}\npolicy: {username: {strategy: template}}\n",
+        (COLUMNS + "policy: {username: {strategy: template}}\n",
          r"m\.yaml:2: policy: username: template: is required with strategy: template"),
     ],
 )
@@ -320,7 +396,7 @@ def test_xlsx_keeps_leading_zeros_of_text_cells(tmp_path):
     book.active.append(["000123", "张伟"])
     book.active.append([456, "李娜"])
     book.save(tmp_path / "e.xlsx")
-    mapping = Mapping(source={"format": "xlsx"}, columns={"employee_id": "工号", "name": "姓名"})
+    mapping = Mapping(source={"format": "xlsx"}, columns={"employee_id": "工号", "name": "姓名", "company": "工号"})
     assert [row.employee_id for row in read_people(tmp_path / "e.xlsx", mapping)] == ["000123", "456"]
 
 
@@ -354,7 +430,7 @@ def test_json_errors(tmp_path, mapping):
 
 def test_jsonl_bad_line_is_a_rejected_row(tmp_path):
     (tmp_path / "e.jsonl").write_text('{"工号": "1"}\n{oops\n', encoding="utf-8")
-    rows = read_people(tmp_path / "e.jsonl", Mapping(source={"format": "jsonl"}, columns={"employee_id": "工号"}))
+    rows = read_people(tmp_path / "e.jsonl", Mapping(source={"format": "jsonl"}, columns=PLAIN))
     assert [row.employee_id for row in rows.people] == ["1"]
     assert rows.rejected[0].where.line == 2 and "not valid JSON" in rows.rejected[0].reasons[0]
 
@@ -409,3 +485,112 @@ def test_duplicate_ids_reject_every_row(tmp_path, table, mapping):
     assert rows.rejected[0].reasons == ["employee_id XH000001 appears more than once (also on line 7, 11)"]
     assert rows.rejected[1].reasons == ["employee_id XH000001 appears more than once (also on line 2, 11)"]
     assert len(rows.people) == 54
+
+
+def test_an_end_date_before_the_start_date_rejects_the_row(tmp_path, table, mapping):
+    row = _one_row(tmp_path, table, mapping, 入职日期="2021-03-05", 离职日期="2020-01-01")
+    assert row.reasons == ["end_date (离职日期) 2020-01-01 is before start_date (入职日期) 2021-03-05"]
+    assert type(_one_row(tmp_path, table, mapping, 入职日期="2021-03-05", 离职日期="2021-03-05")).__name__ == "PersonRow"
+
+
+def test_a_year_in_a_date_column_rejects_the_row_unless_the_mapping_says_serials(tmp_path, table, mapping):
+    row = _one_row(tmp_path, table, mapping, 入职日期="2024")
+    assert row.reasons[0].startswith("start_date (入职日期): '2024' is not a date: a bare number")
+    serials = _with_source(mapping, serial_dates=("start_date",))
+    assert _one_row(tmp_path, table, serials, 入职日期="2024").values["start_date"] == date(1905, 7, 16)
+    assert _one_row(tmp_path, table, mapping, 入职日期="45000").values["start_date"] == date(2023, 3, 15)
+
+
+@pytest.mark.parametrize(
+    ("cells", "reason"),
+    [
+        ({"工号": "XH\u202e100"}, "employee_id (工号): U+202E RIGHT-TO-LEFT OVERRIDE at position 3"),
+        ({"姓名": "张\x1b]8;;http://x\x07伟"}, "name (姓名): U+001B control character at position 2"),
+        ({"部门编码": "XH-TECH\x85-RD"}, "department (部门编码): U+0085 control character at position 8"),
+        ({"公司编码": "\u2067XH"}, "company (公司编码): U+2067 RIGHT-TO-LEFT ISOLATE at position 1"),
+        ({"姓名": "张" * 256}, "name (姓名): '张张张"),
+        ({"职位": "x" * 2049}, "title (职位): 'xxx"),
+    ],
+)
+def test_hidden_characters_and_overlong_values_reject_the_row(tmp_path, table, mapping, cells, reason):
+    row = _one_row(tmp_path, table, mapping, **cells)
+    assert type(row).__name__ == "RejectedRow"
+    assert row.reasons[0].startswith(reason)
+    assert "\x1b" not in row.reasons[0] and "\u202e" not in row.reasons[0] and len(row.reasons[0]) < 200
+
+
+def test_codes_stay_as_written(tmp_path):
+    """A JSON number is the text it is written in: 1e3 is not 1000.0, 0.10 is not 0.1."""
+    (tmp_path / "e.json").write_text('[{"工号": 1e3, "公司": 0.10, "部门": "0x1F", "级别": "1_000"}]', encoding="utf-8")
+    mapping = Mapping(source={"format": "json"}, columns={"employee_id": "工号", "name": "部门", "company": "公司",
+                                                          "department": "部门", "title": "级别"})
+    values = read_people(tmp_path / "e.json", mapping).people[0].values
+    assert (values["employee_id"], values["company"], values["department"], values["title"]) == (
+        "1e3", "0.10", "0x1F", "1_000")
+
+
+# --- the mapping is checked whole when it loads ----------------------------------------------------------------
+
+MAPPED = "columns: {employee_id: 工号, name: 姓名, company: 公司, start_date: 入职日期, status: 状态}\n"
+
+
+@pytest.mark.parametrize(
+    ("yaml", "message"),
+    [
+        (MAPPED + "policy:\n  username: {strategy: template, template: '{name}{employee_id}'}\n",
+         r"m\.yaml:3: policy: username: template: 'name' is not a field a template may use; allowed: {family_pinyin}"),
+        (MAPPED + "policy:\n  username:\n    strategy: template\n    template: '{employee_id!x}'\n",
+         r"m\.yaml:5: policy: username: template: .*Unknown conversion specifier x"),
+        (MAPPED + "policy: {username: {strategy: template, template: '{'}}\n",
+         r"m\.yaml:2: policy: username: template: '{' is not a valid template"),
+        (MAPPED + "policy: {username: {strategy: template, template: '{employee_id:d}'}}\n",
+         r"m\.yaml:2: .*Unknown format code 'd'"),
+        (MAPPED + "policy: {username: {strategy: template, template: 'admin'}}\n",
+         r"m\.yaml:2: .*names no field: every account would get the same username"),
+        (MAPPED + "policy: {username: {strategy: template, template: '{employee_id:>99999999}'}}\n",
+         r"m\.yaml:2: .*widths and precisions go up to 255"),
+        (MAPPED + "policy:\n  username: {strategy: template, template: '{family_pinyin}{email}'}\n",
+         r"m\.yaml:3: policy: username: template: uses {email}, but email is not in columns"),
+        (MAPPED + "policy:\n  username:\n    strategy: email\n",
+         r"m\.yaml:4: policy: username: strategy: email needs email in columns"),
+        (MAPPED + "source:\n  serial_dates: [start_date, birthday]\n",
+         r"m\.yaml:3: source: serial_dates: 'birthday' is not a date field"),
+        (MAPPED + "source:\n  serial_dates:\n    - end_date\n",
+         r"m\.yaml:4: source: serial_dates: 'end_date' is not in columns"),
+        (MAPPED + "source:\n  format: csv\n  sheet: 花名册\n", r"m\.yaml:4: source: sheet: is for format: xlsx, not csv"),
+        (MAPPED + "source: {encoding: utf-9}\n", r"m\.yaml:2: source: encoding: unknown encoding 'utf-9'"),
+        (MAPPED + "source: {encoding: rot13}\n", r"m\.yaml:2: source: encoding: unknown encoding 'rot13'"),
+        (MAPPED + "values:\n  status:\n    在职: activ\n",
+         r"m\.yaml:4: values: status: '在职' becomes 'activ', which is not a status; expected one of active"),
+        (MAPPED + "values:\n  status: {在职: active, ' 在职': terminated}\n",
+         r"m\.yaml:3: values: status: ' 在职' is listed twice, with different values"),
+        (MAPPED + "values: {status: {在职: active}}\nscope: 'status eq \"在职\"'\n",
+         r"m\.yaml:3: scope: status is compared after translation: '在职' is not one of active"),
+        (MAPPED + "scope: '" + " and ".join(["status pr"] * 60) + "'\n", r"m\.yaml:2: scope: the filter nests more than 50"),
+        (MAPPED + "scope: 'department eq \"x\"'\n", r"m\.yaml:2: scope: 'department' is not a mapped field"),
+        ("columns: {employee_id: 工号, name: 姓名, company: 公司, phone: ''}\n", r"m\.yaml:1: columns: the column name is empty"),
+        # numbers in the policy are numbers: YAML's true is not one day, "20" is not twenty
+        (MAPPED + "policy:\n  leavers: {delete_after_days: true}\n",
+         r"m\.yaml:3: policy: leavers: delete_after_days: Input should be a valid integer"),
+        (MAPPED + "policy:\n  leavers: {delete_after_days: 99999999999}\n",
+         r"m\.yaml:3: policy: leavers: delete_after_days: Input should be less than or equal to 36500"),
+        (MAPPED + "policy: {guard: {max_leavers: '20'}}\n", r"m\.yaml:2: policy: guard: max_leavers: Input should be"),
+    ],
+)
+def test_a_mapping_is_checked_whole_when_it_loads(tmp_path, yaml, message):
+    (tmp_path / "m.yaml").write_text(yaml, encoding="utf-8")
+    with pytest.raises(SourceError, match=message):
+        load_mapping(tmp_path / "m.yaml")
+
+
+def test_values_keys_are_compared_as_cells_are(tmp_path):
+    """Cells are trimmed and folded to half width before the values: table is looked up; so are its keys."""
+    (tmp_path / "m.yaml").write_text(MAPPED + "values: {status: {' 在职 ': active, ＡＢ: pending}}\n", encoding="utf-8")
+    assert load_mapping(tmp_path / "m.yaml").values["status"] == {"在职": "active", "AB": "pending"}
+
+
+def test_the_template_fields_are_those_planning_fills():
+    from groupid.policy import TEMPLATE_FIELDS
+    from groupid.usernames import name_fields
+
+    assert set(TEMPLATE_FIELDS) == set(name_fields("欧阳振华")) | {"employee_id", "email"}

@@ -7,11 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from groupid import localserver
+from groupid.localserver import versions
+from groupid.localserver.process import free_port
 from groupid.errors import LocalServerError
 from groupid.localserver import Database, Jdk, LocalKeycloak, cache_dir, find_jdk
 from groupid.localserver.instance import _server_env
@@ -86,6 +89,45 @@ def test_find_jdk_unusable_groupid_java_home_is_an_error_not_a_fallback(jvm: Pat
         find_jdk(jvm, env={"GROUPID_JAVA_HOME": str(bad)})
     assert "GROUPID_JAVA_HOME" in str(caught.value)
     assert "Java 11" in str(caught.value)
+
+
+@pytest.mark.parametrize("version, major", [("26.7.3", 25), ("26.4.0", 25), ("26.3.5", 21), ("26.0.8", 21),
+                                            ("24.0.5", 21)])
+def test_find_jdk_takes_the_newest_java_the_keycloak_version_runs_on(jvm: Path, version: str, major: int) -> None:
+    make_jdk(jvm, "java-17", "17.0.15")
+    make_jdk(jvm, "java-21", "21.0.4")
+    make_jdk(jvm, "temurin-25", "25.0.1")
+
+    assert find_jdk(jvm, env={}, keycloak_version=version).major == major
+
+
+def test_find_jdk_says_when_every_java_is_too_new_for_the_version(jvm: Path, tmp_path: Path) -> None:
+    make_jdk(jvm, "temurin-25", "25.0.1")
+
+    with pytest.raises(LocalServerError) as caught:
+        find_jdk(jvm, env={}, keycloak_version="26.0.8")
+    message = str(caught.value)
+    assert "Keycloak 26.0.8 (it needs a JDK of Java 21 or 17)" in message
+    assert "temurin-25 (Java 25, newer than Keycloak 26.0.8 runs on)" in message
+    # GROUPID_JAVA_HOME is the way round it, for a user who knows better
+    assert find_jdk(jvm, env={"GROUPID_JAVA_HOME": str(jvm / "temurin-25")}, keycloak_version="26.0.8").major == 25
+
+
+@pytest.mark.parametrize("version, parts", [("26.0.8", (26, 0, 8)), ("26.1.0-rc1", (26, 1, 0)), ("26", (26,)),
+                                            ("nightly", (0,))])
+def test_a_release_is_compared_by_its_numbers(version: str, parts: tuple) -> None:
+    assert versions.release(version) == parts
+
+
+def test_the_tested_versions_run_from_oldest_to_newest_with_the_pinned_one_among_them() -> None:
+    tested = [versions.release(version) for version in localserver.TESTED_VERSIONS]
+    assert tested == sorted(tested) and localserver.DEFAULT_VERSION in localserver.TESTED_VERSIONS
+
+
+def test_the_readme_states_the_tested_range() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    oldest, newest = localserver.TESTED_VERSIONS[0], localserver.TESTED_VERSIONS[-1]
+    assert f"tested with Keycloak {oldest} to {newest}" in " ".join(readme.split())
 
 
 def test_find_jdk_names_what_it_found_when_nothing_fits(jvm: Path) -> None:
@@ -355,6 +397,47 @@ def test_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     env17 = _server_env(Jdk(tmp_path / "jdk17", 17), "pw")
     assert env17["JAVA_OPTS_KC_HEAP"] == "-Xmx4g"
     assert "JAVA_OPTS_APPEND" not in env17
+
+
+def test_keycloak_before_26_gets_its_first_admin_under_the_old_names(tmp_path: Path) -> None:
+    env = _server_env(Jdk(tmp_path / "jdk17", 17), "pw", version="25.0.6")
+    assert (env["KEYCLOAK_ADMIN"], env["KEYCLOAK_ADMIN_PASSWORD"]) == ("admin", "pw")
+    assert "KC_BOOTSTRAP_ADMIN_PASSWORD" not in env
+
+
+ANSWERING = """
+import http.server, sys
+class Realm(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.end_headers(); self.wfile.write(b"{}")
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Realm).serve_forever()
+"""
+
+
+def test_a_running_instance_of_another_version_is_refused_not_reused(tmp_path: Path) -> None:
+    running = LocalKeycloak("test", version="26.5.6", ephemeral=True, cache=tmp_path / "cache")
+    port = free_port()
+    # a stand-in that answers like Keycloak, its command line naming the Keycloak home as kc.sh's does
+    stand_in = subprocess.Popen([sys.executable, "-c", ANSWERING, str(port), str(running.home)], start_new_session=True)
+    try:
+        running.state_dir.mkdir(parents=True)
+        state = {"pid": stand_in.pid, "port": port, "url": f"http://127.0.0.1:{port}", "kc_home": str(running.home),
+                 "version": "26.5.6"}
+        running.state_file.write_text(json.dumps(state), encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while running.status() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+        assert running.start().reused  # the same version is reused
+        newer = LocalKeycloak("test", version="26.7.3", ephemeral=True, cache=tmp_path / "cache")
+        with pytest.raises(LocalServerError, match=r"'test' runs Keycloak 26.5.6, not 26.7.3: stop it first"):
+            newer.start()
+        assert stand_in.poll() is None, "the running instance was stopped"
+    finally:
+        stand_in.kill()
+        stand_in.wait()
 
 
 # ------------------------------------------------------------------ database servers

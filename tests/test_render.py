@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from groupid.errors import ConfigurationError
+from groupid.errors import SpecError
 from groupid.spec import load_spec
 from groupid.state import ATTR_CODE, USER_ATTRIBUTES, compile_realms, realm_representation, render_spec
 from tests.test_example import EXAMPLE
@@ -92,7 +92,31 @@ def test_realm_per_company_splits_off_the_sovereign_companies(tmp_path):
 
 
 def test_realm_per_company_needs_a_url_to_link_realms(tmp_path):
-    group = topology_spec(tmp_path, "realm-per-company")
-    with pytest.raises(ConfigurationError, match="set public_url in group:"):
-        compile_realms(group)
-    assert len(compile_realms(group, server_url="http://127.0.0.1:8080")) == 2
+    with pytest.raises(SpecError) as caught:
+        topology_spec(tmp_path, "realm-per-company")
+    (problem,) = caught.value.problems
+    assert problem.where.line == 6 and "set public_url" in problem.message
+    # a group built in code goes through the same check when its realms are compiled
+    group = topology_spec(tmp_path, "realm-per-company", ", public_url: 'https://sso.xinghe.example.cn'")
+    with pytest.raises(SpecError, match="set public_url"):
+        compile_realms(group.model_copy(update={"public_url": None}))
+
+
+def test_link_client_name_is_cut_to_fit_keycloak(tmp_path):
+    group = topology_spec(tmp_path, "realm-per-company", ", public_url: 'https://sso.xinghe.example.cn'")
+    long_name = "财" * 255
+    companies = [c.model_copy(update={"name": long_name}) if c.own_realm else c for c in group.companies]
+    main, _ = compile_realms(group.model_copy(update={"companies": companies}))
+    (client,) = main.clients
+    name = client.representation["name"]
+    assert len(name) == 255 and name.endswith("… (xinghe-xh-fin)") and name.startswith("财" * 200)
+
+
+def test_topology_problems_are_raised_for_a_group_built_in_code(tmp_path):
+    group = topology_spec(tmp_path, "organizations")
+    twin = group.companies[1].model_copy(update={"code": group.companies[1].code.lower(), "email_domains": []})
+    with pytest.raises(SpecError) as caught:
+        compile_realms(group.model_copy(update={"companies": [*group.companies, twin]}))
+    messages = [p.message for p in caught.value.problems]
+    assert any("is already used by company XH-TECH" in m and "name" in m for m in messages)
+    assert any("gives the organization alias 'xh-tech'" in m for m in messages)

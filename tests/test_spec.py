@@ -124,7 +124,7 @@ INVALID = {
     ),
     "duplicate YAML key": (
         {"group.yaml": GROUP + "companies:\n  - code: BX\n    name: 北辰\n    name: 又一个\n"},
-        ["group.yaml:5: YAML syntax error: while constructing a mapping found duplicate key \"name\" with value \"又一个\" (original value: \"北辰\")"],
+        ["group.yaml:5: the key 'name' appears twice in this mapping (first on line 4)"],
     ),
     "no group": (
         {"companies.yaml": "companies:\n" + ROOT},
@@ -138,7 +138,7 @@ INVALID = {
         {"group.yaml": GROUP + "companies:\n" + ROOT
          + "departments: {from: org.csv, columns: {code: 部门编码, name: 部门名称, company: 公司编码}}\n",
          "org.csv": "部门编码,名称,公司编码\nD1,财务部,BX\n"},
-        ["org.csv:1: column '部门名称' not found; the header has: 部门编码, 名称, 公司编码"],
+        ["org.csv:1: column '部门名称' not found; the header has: '部门编码', '名称', '公司编码'"],
     ),
     "CSV: unknown field in the column mapping": (
         {"group.yaml": GROUP + "companies:\n" + ROOT
@@ -184,17 +184,14 @@ INVALID = {
          "people.yaml": "people: []\n".encode("utf-8") + b"# \xff\n"},
         [
             "group.yaml:3: company BX: uscc '91350100M000100Y44': check character is '4', expected '3'",
+            "group.yaml:4: departments: `from:` 'org.csv': no such file",
             "people.yaml:2: not UTF-8; save YAML files as UTF-8",
-            "org.csv: no such file",
-            "roles.csv: no such file",
+            "roles.yaml:1: roles: `from:` 'roles.csv': no such file",
         ],
     ),
-    "numbers and dates where codes belong": (
-        {"group.yaml": GROUP + "companies:\n" + ROOT + "  - {code: 1.10, name: 甲公司, parent: BX}\n  - {code: 2023-03-05, name: 乙公司}\n"},
-        [
-            "group.yaml:4: company: code: 1.1 was read as a number; put it in quotes, as written in the file",
-            "group.yaml:5: company: code: 2023-03-05 was read as a date; put it in quotes, as written in the file",
-        ],
+    "true or false where a code belongs": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + "  - {code: true, name: 甲公司, parent: BX}\n"},
+        ["group.yaml:4: company: code: true was read as true/false; put it in quotes"],
     ),
     "a department chain deeper than the limit": (
         {"group.yaml": GROUP + "companies:\n" + ROOT + "departments:\n"
@@ -207,7 +204,10 @@ INVALID = {
     ),
     "group that is not a mapping, reported once": (
         {"group.yaml": "group:\n", "empty.yaml": ""},
-        ["group.yaml:1: `group:` must be a mapping with code, name and realm"],
+        [
+            "empty.yaml:1: the file is empty; expected a mapping with keys group, companies, departments, roles, people, apps",
+            "group.yaml:1: `group:` must be a mapping with code, name and realm",
+        ],
     ),
     "every problem at once, across files": (
         {"a.yaml": GROUP + "companies:\n" + ROOT + "  - {code: BX-A, name: 甲公司, parent: BX, uscc: 91350100M000100Y44}\n",
@@ -286,3 +286,133 @@ def test_csv_sources_in_each_encoding(tmp_path, encoding, data):
     assert str(group.departments[0].where()) == f"{spec}/org.csv:2"
 
 
+
+
+# Text Keycloak would store as given but that hides what it says, or that Keycloak cannot store at all, and
+# layouts Keycloak would refuse: each is a problem of validation, never a surprise of apply.
+LONG = "长" * 256
+REFUSED = {
+    "a right-to-left override in a name, with its position": (
+        {"group.yaml": GROUP + "companies:\n  - {code: BX, name: \"北辰\\u202e集团\"}\n"},
+        ["group.yaml:3: company BX: name: U+202E RIGHT-TO-LEFT OVERRIDE at character 3"],
+    ),
+    "control characters in codes, escaped in the label, at either end too": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + "  - {code: \"BX\\x1b[31m\", name: 甲, parent: BX}\n"
+         + "  - {code: \"BX-B\\x1f\", name: 乙, parent: BX}\n"},
+        ["group.yaml:4: company BX\\x1b[31m: code: U+001B control character at character 3",
+         "group.yaml:5: company BX-B\\x1f: code: U+001F control character at character 5"],
+    ),
+    "C1, DEL and isolates in the other text fields": (
+        {"group.yaml": "group: {code: BX, name: 北辰集团, realm: beichen, description: \"a\\u2066b\"}\n"
+         + "companies:\n  - {code: BX, name: 北辰集团有限公司, region: \"上海\\x85\", uscc: \"91350100M000100Y43\\u202c\","
+         + " email_domains: [\"bx.example.cn\\u2069\"]}\n"
+         + "roles:\n  - {name: \"r\\x7f\", description: ok}\n  - {name: r2, description: \"\\x9b2J\"}\n"
+         + "people:\n  - {employee_id: E1, name: 张三, company: BX, title: \"经理\\u202d\"}\n"},
+        ["group.yaml:1: group: description: U+2066 LEFT-TO-RIGHT ISOLATE at character 2",
+         "group.yaml:3: company BX: email_domains.0: U+2069 POP DIRECTIONAL ISOLATE at character 14",
+         "group.yaml:3: company BX: region: U+0085 control character at character 3",
+         "group.yaml:3: company BX: uscc: U+202C POP DIRECTIONAL FORMATTING at character 19",
+         "group.yaml:5: role r\\x7f: name: U+007F control character at character 2",
+         "group.yaml:6: role r2: description: U+009B control character at character 1",
+         "group.yaml:8: person E1: title: U+202D LEFT-TO-RIGHT OVERRIDE at character 3"],
+    ),
+    "a control character in a CSV cell": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
+         "org.csv": "a,b,c\nD1,财务\u2067部,BX\n"},
+        ["org.csv:2: department D1: name: U+2067 RIGHT-TO-LEFT ISOLATE at character 3"],
+    ),
+    "empty once trimmed": (
+        {"group.yaml": GROUP + "companies:\n  - {code: BX, name: \"\\u3000 \"}\n"
+         + "departments:\n  - {code: D1, name: '', company: BX}\n"},
+        ["group.yaml:3: company BX: name: must not be empty", "group.yaml:5: department D1: name: must not be empty"],
+    ),
+    "names, descriptions and attribute values longer than Keycloak stores": (
+        {"group.yaml": f"group: {{code: BX, name: {LONG}, realm: beichen}}\ncompanies:\n"
+         + f"  - {{code: BX, name: 甲, region: {LONG}}}\n  - {{code: {'X' * 256}, name: 乙, parent: BX}}\n"
+         + f"roles:\n  - {{name: {'r' * 256}}}\n  - {{name: r, description: {LONG}, client: {'c' * 256}}}\n"
+         + f"people:\n  - {{employee_id: E1, name: 张三, company: BX, email: {'a' * 251}@x.cn}}\n"},
+        ["group.yaml:1: group: name: is 256 characters long; Keycloak stores at most 255",
+         "group.yaml:3: company BX: region: is 256 characters long; Keycloak stores at most 255",
+         f"group.yaml:4: company {'X' * 40}…: code: is 256 characters long; Keycloak stores at most 255",
+         f"group.yaml:6: role {'r' * 40}…: name: is 256 characters long; Keycloak stores at most 255",
+         "group.yaml:7: role r: client: is 256 characters long; Keycloak stores at most 255",
+         "group.yaml:7: role r: description: is 256 characters long; Keycloak stores at most 255",
+         "group.yaml:9: person E1: email: is 256 characters long; Keycloak stores at most 255"],
+    ),
+    "a realm name longer than Keycloak can create": (
+        {"group.yaml": f"group: {{code: BX, name: 北辰集团, realm: {'b' * 238}}}\n"},
+        ["group.yaml:1: group: realm: is 238 characters long; Keycloak stores at most 237"],
+    ),
+    "the master realm, in any case": (
+        {"group.yaml": "group: {code: BX, name: 北辰集团, realm: Master, topology: realm-per-company,"
+         " public_url: 'https://sso.example.cn'}\ncompanies:\n" + ROOT
+         + "  - {code: BX-A, name: 甲, parent: BX, own_realm: true, realm: master}\n"},
+        ["group.yaml:1: group: realm: 'Master' is Keycloak's own administration realm; groupid never manages it",
+         "group.yaml:4: company BX-A: realm: 'master' is Keycloak's own administration realm; groupid never manages it"],
+    ),
+    "realm per company: no public_url, a shared realm, a realm set without own_realm": (
+        {"group.yaml": "group: {code: BX, name: 北辰集团, realm: beichen, topology: realm-per-company}\ncompanies:\n" + ROOT
+         + "  - {code: BX-A, name: 甲, parent: BX, own_realm: true}\n"
+         + "  - {code: BX-B, name: 乙, parent: BX, own_realm: true, realm: beichen-bx-a}\n"
+         + "  - {code: BX-C, name: 丙, parent: BX, realm: beichen-c}\n"},
+        ["group.yaml:1: group: topology realm-per-company links the company realms to the group realm through the"
+         " URL people reach Keycloak at: set public_url, e.g. https://sso.example.cn",
+         "group.yaml:5: company BX-B: realm 'beichen-bx-a' is already used by company BX-A",
+         "group.yaml:6: company BX-C: realm is set but own_realm is not true"],
+    ),
+    "realm per company: realm names too long for Keycloak or for the link between them": (
+        {"group.yaml": f"group: {{code: BX, name: 北辰集团, realm: {'g' * 120}, topology: realm-per-company,"
+         " public_url: 'https://sso.example.cn'}\ncompanies:\n" + ROOT
+         + f"  - {{code: {'A' * 120}, name: 甲, parent: BX, own_realm: true}}\n"
+         + f"  - {{code: BX-B, name: 乙, parent: BX, own_realm: true, realm: {'b' * 111}}}\n"},
+        [f"group.yaml:4: company {'A' * 40}…: the realm it gets, <group realm>-<code>, is 241 characters long;"
+         " Keycloak stores at most 237: give it a shorter realm:",
+         f"group.yaml:5: company BX-B: realm '{'b' * 40}'… (111 characters) and the group realm '{'g' * 40}'… (120"
+         " characters) are too long together: the link between them redirects to"
+         " /realms/<realm>/broker/<group realm>/endpoint, 256 characters, and Keycloak stores at most 255;"
+         " shorten one of them"],
+    ),
+    "organizations: one name, an alias that differs only in case, one email domain": (
+        {"group.yaml": "group: {code: BX, name: 北辰集团, realm: beichen, topology: organizations}\ncompanies:\n"
+         + "  - {code: BX, name: 北辰集团有限公司, email_domains: [bx.example.cn]}\n"
+         + "  - {code: BX-A, name: 北辰集团有限公司, parent: BX}\n  - {code: bx, name: 小写, parent: BX}\n"
+         + "  - {code: BX-C, name: 丙, parent: BX, email_domains: [BX.example.cn]}\n"},
+        ["group.yaml:4: company BX-A: name '北辰集团有限公司' is already used by company BX (group.yaml:3);"
+         " each company's organization needs a name of its own",
+         "group.yaml:5: company bx: code 'bx' gives the organization alias 'bx', as company BX does;"
+         " codes must differ in more than upper and lower case",
+         "group.yaml:6: company BX-C: email domain 'bx.example.cn' is already used by company BX"],
+    ),
+    "a huge bad value is quoted cut short": (
+        {"group.yaml": GROUP + "companies:\n" + ROOT + f"  - {{code: BX-A, name: 甲, parent: BX, email_domains: [{'x' * 5000}]}}\n"},
+        [f"group.yaml:4: company BX-A: email_domains.0: '{'x' * 40}'… (5000 characters) is not a valid email domain"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED), ids=list(REFUSED))
+def test_validation_refuses_what_keycloak_would(tmp_path, case):
+    files, expected = REFUSED[case]
+    assert problems(tmp_path, files) == expected
+
+
+def test_ends_are_trimmed_and_empty_optional_text_is_absent(tmp_path):
+    group = load_spec(write(tmp_path, {"group.yaml": "group: {code: ' BX ', name: 北辰集团, realm: beichen, description: '  '}\n"
+                                       "companies:\n  - {code: BX, name: \"\\u3000北辰集团有限公司 \", region: ' '}\n"
+                                       "  - {code: BX-A, name: 甲, parent: ' BX'}\n"}))
+    assert (group.code, group.description) == ("BX", None)
+    assert (group.companies[0].name, group.companies[0].region) == ("北辰集团有限公司", None)
+    assert group.companies[1].parent == "BX"
+
+
+def test_a_tab_is_a_control_character_even_at_the_end(tmp_path):
+    with pytest.raises(SpecError) as caught:
+        load_spec(write(tmp_path, {"group.yaml": GROUP + "companies:\n  - {code: BX, name: 甲}\n  - {code: BX-A, name: 乙, parent: \"BX\\t\"}\n"}))
+    assert [p.message for p in caught.value.problems] == ["company BX-A: parent: U+0009 control character at character 3"]
+
+
+def test_values_at_keycloaks_limits_validate(tmp_path):
+    group = load_spec(write(tmp_path, {"group.yaml": f"group: {{code: BX, name: {'长' * 255}, realm: {'b' * 237}}}\n"
+                                       f"companies:\n  - {{code: {'X' * 255}, name: {'甲' * 255}, region: {'区' * 255}}}\n"
+                                       f"roles:\n  - {{name: {'r' * 255}, description: {'描' * 255}}}\n"}))
+    assert len(group.realm) == 237 and len(group.companies[0].code) == 255

@@ -133,7 +133,7 @@ def unreadable(tmp_path, kind):
     if kind == "missing":
         return tmp_path / "nowhere.csv", "no such file"
     if kind == "directory":
-        return tmp_path, "is a directory"
+        return tmp_path, "a directory, not a file"
     path = tmp_path / "export.csv"
     if kind == "empty":
         path.write_bytes(b"\xef\xbb\xbf")  # a BOM and nothing else
@@ -142,7 +142,7 @@ def unreadable(tmp_path, kind):
         path.write_bytes(bytes(range(256)) * 8)
         return path, "cannot"
     path.write_text("姓名,部门\n张伟,研发\n", encoding="utf-8")
-    return path, "column '工号', '公司编码'"
+    return path, "columns '工号', '公司编码'"
 
 
 @pytest.mark.parametrize("kind", ["missing", "directory", "empty", "binary", "other columns"])

@@ -4,13 +4,15 @@ with their reason while the rest of the run goes on — checked in the realm, pe
 from __future__ import annotations
 
 import json
+import shutil
 from types import SimpleNamespace
 
 import pytest
 
-from groupid.errors import ExitCode
+from groupid.errors import ExitCode, GroupidError
 from groupid.realms import KeycloakServer
-from groupid.sync import sync_hr
+from groupid.realms.memory import MemoryRealms
+from groupid.sync import read_sync_inputs, sync_hr
 from tests.hr_people import (
     ADAPTERS, DAYS, MAPPING, SPEC, Recorder, accounts, edited_export, export, mapping_with, new_adapter,
     read_records, spec_realm, write_csv, write_json, write_xlsx,
@@ -97,6 +99,10 @@ BAD_ROWS = {
     "BC0209": ({"邮箱": "shangguan@"}, "email (邮箱): 'sha*****n@' is not an e-mail address"),
     "BC0210": ({"入职日期": "2025-02-30"}, "start_date (入职日期): '2025-02-30' is not a date"),
     "BC0117": ({"工号": "BC0117", "部门编码": "BC-TECH-NOPE"}, "department BC-TECH-NOPE is not in the spec"),
+    "BC0101": ({"姓名": "万俟\u202e晨阳"}, "name (姓名): U+202E RIGHT-TO-LEFT OVERRIDE at position 3"),
+    "BC0106": ({"部门编码": "BC-TECH-RD\x1b[0m"}, "department (部门编码): U+001B control character at position 11"),
+    "BC0104": ({"离职日期": "2018-01-01"}, "end_date (离职日期) 2018-01-01 is before start_date (入职日期) 2018-04-02"),
+    "BC0105": ({"入职日期": "2017"}, "start_date (入职日期): '2017' is not a date: a bare number is read as an Excel"),
 }
 """Day 2's export spoilt: employee ID -> (cells changed, the reason the report gives). BC0117 is a joiner; the
 others have accounts since day 1 that day 2 leaves as they are."""
@@ -122,8 +128,8 @@ def test_bad_rows_are_rejected_and_the_rest_is_synced(adapter, tmp_path):
 
     assert result.exit_code == ExitCode.ROWS_REJECTED == 4
     # as day 2 of the story, but for the rejected rows; 罗佳 had no account here, so she is created
-    assert nonzero(result.counts()) == {"create": 5, "move": 2, "disable": 3, "update": 2, "rejected": 9,
-                                        "unchanged": 20, "waiting": 1}
+    assert nonzero(result.counts()) == {"create": 5, "move": 2, "disable": 3, "update": 2, "rejected": 13,
+                                        "unchanged": 16, "waiting": 1}
     # a rejected row leaves its account exactly as it was: never half-applied, never taken for a leaver
     for key in ("BC0002", *BAD_ROWS):
         assert after.get(key) == day1.get(key)
@@ -179,3 +185,60 @@ def test_names_keycloak_would_refuse_are_written_so_that_leavers_lose_access(key
     assert result.counts()["disable"] == 5  # day 2's three leavers, 冯桂芳, and the other tool's account
     assert not after["BC0204"].enabled and not after["BC0299"].enabled
     assert after["BC0299"].first_name == "丽（Dora）"
+
+
+# --- inputs before Keycloak ---------------------------------------------------------------------------------
+
+
+def _broken_inputs(folder):
+    """(what is broken, export, spec, mapping, other arguments, the message): each input broken in turn."""
+    mapping = folder / "template.yaml"
+    mapping.write_text(MAPPING.read_text(encoding="utf-8") + "policy: {username: {strategy: template, "
+                       "template: '{name}'}}\n", encoding="utf-8")
+    spec = folder / "spec"
+    shutil.copytree(SPEC, spec)
+    (spec / "group.yaml").write_text("group: {code: BC, name: 北辰集团, realm: beichen\n", encoding="utf-8")
+    header, records = read_records(export(1))
+    truncated = write_csv(folder / "no-phone.csv", [h for h in header if h != "手机"],
+                          [{k: v for k, v in r.items() if k != "手机"} for r in records])
+    return [
+        ("mapping", export(1), SPEC, mapping, {}, "template.yaml:8: policy: username: template: 'name' is not a field"),
+        ("spec", export(1), spec, MAPPING, {}, "group.yaml:"),
+        ("export", truncated, SPEC, MAPPING, {}, "no-phone.csv:1: column '手机' not found"),
+        ("report", export(1), SPEC, MAPPING, {"report": folder / "nowhere" / "r.jsonl"}, "the folder"),
+        ("realm", export(1), SPEC, MAPPING, {"realm": "Bei Chen"}, "--realm 'Bei Chen': "),
+    ]
+
+
+def test_every_input_is_checked_before_keycloak_is_contacted(tmp_path):
+    """A nightly run with a broken mapping, spec, export, report path or realm name says so, even when Keycloak
+    is down: ``connect`` is called only once all of them are read and checked."""
+    calls = []
+
+    def unreachable():
+        calls.append("connect")
+        raise AssertionError("connected before the inputs were checked")
+
+    for broken, path, spec, mapping, options, message in _broken_inputs(tmp_path):
+        for dry_run in (True, False):
+            with pytest.raises(GroupidError) as caught:
+                sync_hr(path, spec, mapping, connect=unreachable, dry_run=dry_run, today=DAYS[1], **options)
+            assert message in str(caught.value), (broken, str(caught.value))
+    assert calls == []
+
+
+def test_connect_is_called_once_the_inputs_are_good():
+    adapter = MemoryRealms()
+    calls = []
+
+    def connect():
+        calls.append("connect")
+        return adapter
+
+    inputs = read_sync_inputs(export(1), SPEC, MAPPING)
+    assert (len(inputs.rows), inputs.group.code, inputs.mapping.key) == (39, "BC", "employee_id")
+    with spec_realm(adapter, "connect") as realm:
+        result = sync_hr(export(1), SPEC, MAPPING, connect=connect, realm=realm, dry_run=True, today=DAYS[1])
+    assert calls == ["connect"] and result.counts()["create"] == 34
+    with pytest.raises(TypeError):
+        sync_hr(export(1), SPEC, MAPPING, adapter, connect=connect)

@@ -13,6 +13,7 @@ from groupid.usernames import (
     COMPOUND_SURNAMES,
     STRATEGIES,
     SURNAME_READINGS,
+    TRANSLITERATION_READINGS,
     UsernameAllocator,
     name_fields,
     name_to_username,
@@ -61,7 +62,21 @@ COMPOUND_READINGS = {
     "单于": "chanyu", "司空": "sikong", "左丘": "zuoqiu", "公羊": "gongyang", "梁丘": "liangqiu",
     "谷梁": "guliang", "乐正": "yuezheng", "巫马": "wuma", "漆雕": "qidiao", "壤驷": "rangsi",
     "公良": "gongliang", "亓官": "qiguan", "羊舌": "yangshe", "闾丘": "lvqiu", "段干": "duangan",
-    "鲜于": "xianyu",
+    "鲜于": "xianyu", "榖梁": "guliang", "东门": "dongmen", "南门": "nanmen", "仉督": "zhangdu",
+    "仲孙": "zhongsun", "公西": "gongxi", "司寇": "sikou", "太叔": "taishu", "夹谷": "jiagu", "子车": "ziju",
+    "宰父": "zaifu", "颛孙": "zhuansun",
+}
+
+# Surname readings as published lists of 多音字 surnames give them (百家姓 with pinyin; "姓氏读音辨正"), for the
+# characters pypinyin reads otherwise on their own. Where a surname has two readings of its own (覃, 盖, 隗, 蔚,
+# 乐) the list gives the one the table keeps.
+PUBLISHED_READINGS = {
+    "单": "shan", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha", "曾": "zeng", "乐": "yue",
+    "秘": "bi", "褚": "chu", "句": "gou", "阚": "kan", "繁": "po", "乜": "nie", "员": "yun", "祭": "zhai",
+    "洗": "xian", "燕": "yan", "宿": "su", "缪": "miao", "眭": "sui", "适": "kuo", "釐": "xi", "能": "nai",
+    "都": "du", "宓": "mi", "长": "chang", "翟": "zhai", "召": "shao", "种": "chong", "薄": "bo", "卜": "bu",
+    "万俟": "moqi", "尉迟": "yuchi", "长孙": "zhangsun", "澹台": "tantai", "令狐": "linghu", "单于": "chanyu",
+    "皇甫": "huangfu", "乐正": "yuezheng", "子车": "ziju",
 }
 
 
@@ -93,6 +108,55 @@ def test_every_compound_surname_is_tested() -> None:
     assert set(COMPOUND_READINGS) == COMPOUND_SURNAMES
 
 
+@pytest.mark.parametrize(("surname", "reading"), sorted(PUBLISHED_READINGS.items()))
+def test_surnames_read_as_published(surname: str, reading: str) -> None:
+    assert surname_pinyin(surname) == reading
+
+
+def test_mi_is_read_mi_not_fu() -> None:
+    # 宓 as a surname is mì (现代汉语词典; the 百家姓 "宓蓬全郗"); fú is its reading in 宓羲, not the surname
+    assert "宓" not in SURNAME_READINGS
+    assert name_to_username("宓秀兰") == "mixiulan"
+    assert name_fields("宓秀兰")["family_pinyin"] == "mi"
+
+
+@pytest.mark.parametrize(("name", "username"), [
+    ("阿不都热合曼·吐尔逊", "abudurehemantuerxun"),  # 阿不都 Abdu-, not "abudou"
+    ("热合曼·阿不都拉", "rehemanabudula"),
+    ("阿卜杜拉·艾合买提", "abudulaaihemaiti"),  # 卜 bu, not "bo" as in 萝卜
+    ("努尔兰·阿不都哈力克", "nuerlanabuduhalike"),
+    ("吐尔逊·买买提", "tuerxunmaimaiti"),
+    ("古丽米热·热合曼", "gulimirereheman"),
+    ("艾力·阿勒泰", "ailialetai"),  # 勒 le, not "lei"
+    ("阿不都什库尔·艾力", "abudushikueraili"),  # 什 shi, not "shen"
+    ("米热古丽·热和曼", "miregulireheman"),  # 和 he alone, not "huo" as in 热和
+])
+def test_transliterated_names_read_each_character_as_its_sound(name: str, username: str) -> None:
+    assert name_to_username(name) == username
+    fields = name_fields(name)  # the template pieces read the same way; the name is written given name first
+    assert fields["given_pinyin"] + fields["family_pinyin"] == username
+
+
+@pytest.mark.parametrize(("char", "reading"), sorted(TRANSLITERATION_READINGS.items()))
+def test_each_transliteration_reading_is_needed(char: str, reading: str) -> None:
+    assert "".join(lazy_pinyin(char, style=Style.NORMAL)) != reading
+    assert name_to_username(f"艾{char}·买买提") == f"ai{reading}maimaiti"
+
+
+@pytest.mark.parametrize(("name", "family", "username"), [
+    ("區嘉欣", "區", "oujiaxin"),
+    ("單雄信", "單", "shanxiongxin"),
+    ("萬俟晨陽", "萬俟", "moqichenyang"),
+    ("尉遲文軒", "尉遲", "yuchiwenxuan"),
+    ("歐陽振華", "歐陽", "ouyangzhenhua"),
+    ("澹臺明", "澹臺", "tantaiming"),
+    ("繆思", "繆", "miaosi"),
+])
+def test_traditional_characters_are_read_as_surnames_too(name: str, family: str, username: str) -> None:
+    assert split_name(name)[0] == family
+    assert name_to_username(name) == username
+
+
 def test_single_surname_reads_like_pypinyin_when_not_listed() -> None:
     assert surname_pinyin("张") == "zhang"
     assert surname_pinyin("沈") == "shen"
@@ -105,7 +169,8 @@ def test_full_width_and_spaces_are_trimmed() -> None:
     assert name_to_username("Ｊｏｈｎ\u3000Ｓｍｉｔｈ") == "johnsmith"
 
 
-@pytest.mark.parametrize("name", ["买买提•艾力", "买买提‧艾力", "买买提・艾力", "买买提.艾力", "买买提 · 艾力"])
+@pytest.mark.parametrize("name", ["买买提•艾力", "买买提‧艾力", "买买提・艾力", "买买提.艾力", "买买提 · 艾力", "买买提∙艾力",
+                                  "买买提⋅艾力", "买买提．艾力"])
 def test_every_middle_dot_splits(name: str) -> None:
     assert split_name(name) == ("艾力", "买买提")
     assert name_to_username(name) == "maimaitiaili"

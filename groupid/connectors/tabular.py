@@ -14,9 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from groupid.errors import Location, Problem, SourceError
+from groupid.files import read_file
+from groupid.text import quoted, trim
 
 ENCODINGS = ("utf-8", "gbk", "gb18030")
 """Tried in this order; the first that decodes the whole file wins (GBK before its superset GB 18030)."""
+HEADERS_LISTED = 12
+"""Headers a "column not found" message lists; the rest are counted. A message never quotes a file whole."""
 
 
 @dataclass(frozen=True)
@@ -38,16 +42,27 @@ class Table:
     problems: list[Problem] = field(default_factory=list)
 
     def missing_or_ambiguous(self, wanted: Iterable[str]) -> Problem | None:
-        """A problem naming the wanted columns the header lacks or holds twice, or None when all are there once."""
+        """A problem naming the wanted columns the header lacks or holds twice, or None when all are there once.
+
+        The header is listed to help find a misspelt name, but cut short: each name to a few dozen characters,
+        escaped, and at most :data:`HEADERS_LISTED` of them (a file that is not a CSV has one huge "header").
+        """
+        wanted = list(wanted)
         missing = [h for h in wanted if h not in self.header]
         twice = [h for h in wanted if self.header.count(h) > 1]
         if missing:
-            message = f"column {', '.join(map(repr, missing))} not found; the header has: {', '.join(self.header)}"
+            shown = ", ".join(quoted(h) for h in self.header[:HEADERS_LISTED])
+            more = f" and {len(self.header) - HEADERS_LISTED} more" if len(self.header) > HEADERS_LISTED else ""
+            message = f"{_columns(missing)} not found; the header has: {shown}{more}"
         elif twice:
-            message = f"column {', '.join(map(repr, twice))} appears more than once in the header"
+            message = f"{_columns(twice)} {'appears' if len(twice) == 1 else 'appear'} more than once in the header"
         else:
             return None
         return Problem(Location(self.name, 1), message)
+
+
+def _columns(names: list[str]) -> str:
+    return f"column{'s' if len(names) > 1 else ''} {', '.join(map(quoted, names))}"
 
 
 def detect_encoding(data: bytes) -> str | None:
@@ -71,10 +86,15 @@ def read_csv(path: Path, encoding: str = "auto", name: str | None = None) -> Tab
     has no usable header; problems of single rows are collected in :attr:`Table.problems`.
     """
     name = name or str(path)
-    text, used = decode(read_bytes(path, name), encoding, name)
+    return parse_csv(read_file(path, name), encoding, name)
+
+
+def parse_csv(data: bytes, encoding: str, name: str) -> Table:
+    """The table in ``data``, the bytes of the CSV file ``name``; as :func:`read_csv`, without reading a file."""
+    text, used = decode(data, encoding, name)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        header = [cell.strip() for cell in next(reader)]
+        header = [trim(cell) for cell in next(reader)]
     except StopIteration:
         raise SourceError(f"{name}: the file is empty; expected a header row") from None
     except csv.Error as exc:
@@ -85,16 +105,7 @@ def read_csv(path: Path, encoding: str = "auto", name: str | None = None) -> Tab
     return table
 
 
-def read_bytes(path: Path, name: str) -> bytes:
-    """The bytes of a file; a missing or unreadable file is a SourceError naming it."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise SourceError(f"{name}: no such file") from None
-    except IsADirectoryError:
-        raise SourceError(f"{name}: is a directory, expected a CSV file") from None
-    except OSError as exc:
-        raise SourceError(f"{name}: cannot read: {exc.strerror}") from None
+read_bytes = read_file  # the name the readers of this package use; one function reads every input file
 
 
 def decode(data: bytes, encoding: str, name: str) -> tuple[str, str]:
@@ -108,10 +119,12 @@ def decode(data: bytes, encoding: str, name: str) -> tuple[str, str]:
     try:
         return data.decode(used), used
     except LookupError:
-        raise SourceError(f"{name}: unknown encoding '{encoding}'") from None
+        raise SourceError(f"{name}: unknown encoding {quoted(encoding)}") from None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise SourceError(f"{name}:{line}: not valid {encoding} (byte 0x{data[exc.start]:02x})") from None
+        raise SourceError(f"{name}:{line}: not valid {quoted(encoding)} (byte 0x{data[exc.start]:02x})") from None
+    except (UnicodeError, ValueError, TypeError):  # codecs such as idna fail without saying where
+        raise SourceError(f"{name}: not valid {quoted(encoding)}") from None
 
 
 def _first_bad_byte(data: bytes) -> str:
@@ -140,9 +153,9 @@ def _read_rows(reader, table: Table) -> None:
         for cells in reader:
             where = Location(table.name, line)
             line = reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
+            if not any(trim(cell) for cell in cells):
                 continue  # blank lines and rows of empty cells, as spreadsheets leave at the end
-            if len(cells) > width and any(c.strip() for c in cells[width:]):
+            if len(cells) > width and any(trim(c) for c in cells[width:]):
                 table.problems.append(
                     Problem(where, f"row has {len(cells)} cells but the header has {width} columns")
                 )
@@ -150,7 +163,7 @@ def _read_rows(reader, table: Table) -> None:
             padded = [*cells, *[""] * (width - len(cells))]
             cells_by_header: dict[str, str] = {}
             for header, cell in zip(table.header, padded):
-                cells_by_header.setdefault(header, cell.strip())
+                cells_by_header.setdefault(header, trim(cell))
             table.rows.append(Row(where, cells_by_header))
     except csv.Error as exc:
         raise SourceError(f"{table.name}:{line}: cannot parse: {exc}") from None

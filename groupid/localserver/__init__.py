@@ -48,11 +48,13 @@ from groupid.localserver.database import Database
 from groupid.localserver.distribution import DEFAULT_VERSION, cache_dir
 from groupid.localserver.instance import LocalKeycloak, ServerInfo
 from groupid.localserver.jdk import SUPPORTED_JAVA, Jdk, find_jdk
+from groupid.localserver.versions import TESTED_VERSIONS
 
 __all__ = [
     "DEFAULT_VERSION",
     "Database",
     "SUPPORTED_JAVA",
+    "TESTED_VERSIONS",
     "Jdk",
     "LocalKeycloak",
     "ServerInfo",

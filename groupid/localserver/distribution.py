@@ -13,13 +13,15 @@ from pathlib import Path
 
 from groupid.errors import LocalServerError
 from groupid.localserver.process import last_lines
+from groupid.localserver.versions import DEFAULT_VERSION
 
 try:
     import fcntl
 except ImportError:  # Windows: kc.sh and process groups are POSIX-only anyway
     fcntl = None  # type: ignore[assignment]
 
-DEFAULT_VERSION = "26.5.6"
+__all__ = ["DEFAULT_VERSION", "Distribution", "cache_dir", "file_lock"]
+
 MAVEN_GROUP_ARTIFACT = "org.keycloak:keycloak-quarkus-dist"
 MAVEN_TIMEOUT = 1800.0  # a 160 MB download on a slow link
 

@@ -19,6 +19,7 @@ from groupid.errors import LocalServerError
 from groupid.localserver.database import ENV_NAMES, Database
 from groupid.localserver.distribution import DEFAULT_VERSION, Distribution, cache_dir, file_lock
 from groupid.localserver.jdk import DEFAULT_JVM_ROOT, Jdk, find_jdk
+from groupid.localserver.versions import bootstrap_admin_names
 from groupid.localserver.process import (
     LOG_TAIL_LINES,
     answers,
@@ -89,13 +90,15 @@ class LocalKeycloak:
             raise LocalServerError(
                 f"Invalid local server name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)."
             )
-        version = version or os.environ.get("GROUPID_KEYCLOAK_VERSION") or DEFAULT_VERSION
+        asked = version or os.environ.get("GROUPID_KEYCLOAK_VERSION")
+        version = asked or DEFAULT_VERSION
         if not _VERSION_RE.match(version):
             raise LocalServerError(f"Invalid Keycloak version {version!r} (expected e.g. {DEFAULT_VERSION}).")
         if ephemeral and database is not None:
             raise LocalServerError("An ephemeral local Keycloak runs on an in-memory database; it takes no database.")
         self.name = name
         self.version = version
+        self._version_asked = asked is not None
         self.ephemeral = ephemeral
         self.database = database
         self.jvm_root = jvm_root
@@ -124,6 +127,9 @@ class LocalKeycloak:
     def start(self, timeout: float = 240.0) -> ServerInfo:
         """Start the instance, or return the running one (``reused=True``).
 
+        A running one of another version than the one asked for (by ``version`` or ``GROUPID_KEYCLOAK_VERSION``)
+        is an error rather than reused: what runs would not be what was asked for.
+
         Waits until ``/realms/master`` answers 200; the very first start also
         runs Keycloak's build step, hence the generous default ``timeout``.
         """
@@ -131,6 +137,11 @@ class LocalKeycloak:
         with file_lock(self.state_dir / ".lock"):
             running = self.status()
             if running is not None:
+                if self._version_asked and running.version != self.version:
+                    raise LocalServerError(
+                        f"The local Keycloak '{self.name}' runs Keycloak {running.version}, not {self.version}: "
+                        f"stop it first ('groupid keycloak stop --instance {self.name}')."
+                    )
                 return replace(running, reused=True)
             if self._read_state() is not None:  # ours and alive, but not answering: hung
                 self.stop()
@@ -139,7 +150,7 @@ class LocalKeycloak:
                 if self.database is not None:
                     self.home = self.distribution.build_home(self.database.kind)
             home = self.ensure_distribution()
-            jdk = find_jdk(self.jvm_root)
+            jdk = find_jdk(self.jvm_root, keycloak_version=self.version)
             password = self._ensure_password()
             # Instances of one version share the distribution, and start-dev rewrites
             # its build (lib/quarkus) when the database kind differs: start one at a time.
@@ -238,7 +249,7 @@ class LocalKeycloak:
             with open(self.log_file, "wb") as log:
                 # A new session makes kc.sh and its java one process group we can signal.
                 process = subprocess.Popen(
-                    command, cwd=self.state_dir, env=_server_env(jdk, password, self.database),
+                    command, cwd=self.state_dir, env=_server_env(jdk, password, self.database, self.version),
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 )
         except OSError as exc:
@@ -336,7 +347,8 @@ class LocalKeycloak:
         )
 
 
-def _server_env(jdk: Jdk, password: str, database: Database | None = None) -> dict[str, str]:
+def _server_env(jdk: Jdk, password: str, database: Database | None = None,
+                version: str = DEFAULT_VERSION) -> dict[str, str]:
     # Keycloak reads KC_DB* from its environment: a KC_DB_URL left in ours would point an H2 server
     # at another database. H2 servers get none of them; a server on a database gets the chosen
     # password and keeps the other settings (pool sizes, schema).
@@ -345,8 +357,9 @@ def _server_env(jdk: Jdk, password: str, database: Database | None = None) -> di
     else:
         env = {key: value for key, value in os.environ.items() if key not in ENV_NAMES}
         env.update(database.environment())
-    env["KC_BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USER
-    env["KC_BOOTSTRAP_ADMIN_PASSWORD"] = password
+    user_name, password_name = bootstrap_admin_names(version)
+    env[user_name] = ADMIN_USER
+    env[password_name] = password
     env["JAVA_HOME"] = str(jdk.home)
     env["PATH"] = os.pathsep.join(filter(None, [str(jdk.home / "bin"), env.get("PATH", "")]))
     # kc.sh's own default (512 MB) is tight once a few realms are imported.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from groupid.errors import LocalServerError
+from groupid.localserver.versions import DEFAULT_VERSION, newest_java
 
 SUPPORTED_JAVA = (25, 21, 17)  # preference order
 DEFAULT_JVM_ROOT = Path("/usr/lib/jvm")
@@ -24,28 +25,33 @@ class Jdk:
     major: int
 
 
-def find_jdk(search_root: Path = DEFAULT_JVM_ROOT, env: Mapping[str, str] | None = None) -> Jdk:
-    """Find a JDK that can run Keycloak, preferring the newest supported major.
+def find_jdk(search_root: Path = DEFAULT_JVM_ROOT, env: Mapping[str, str] | None = None,
+             keycloak_version: str = DEFAULT_VERSION) -> Jdk:
+    """Find a JDK that can run Keycloak ``keycloak_version``, preferring the newest supported major.
 
     ``GROUPID_JAVA_HOME``, when set, is the only candidate. Otherwise
     ``JAVA_HOME`` and every directory under ``search_root`` are considered and
-    the highest major in :data:`SUPPORTED_JAVA` wins (``JAVA_HOME`` wins ties).
+    the highest major in :data:`SUPPORTED_JAVA` that the version runs on
+    (:func:`~groupid.localserver.versions.newest_java`) wins (``JAVA_HOME`` wins ties).
     Raises :class:`LocalServerError` listing what was found when none fits.
     """
     env = os.environ if env is None else env
     forced = env.get("GROUPID_JAVA_HOME")
     if forced:
         return _forced_jdk(Path(forced).expanduser())
+    ceiling = newest_java(keycloak_version)
     found: list[Jdk] = []
     rejected: list[str] = []
     for home in _jdk_candidates(search_root, env.get("JAVA_HOME")):
         major, why_not = _inspect_jdk(home)
+        if not why_not and major > ceiling:
+            why_not = f"Java {major}, newer than Keycloak {keycloak_version} runs on"
         if why_not:
             rejected.append(f"{home} ({why_not})")
         else:
             found.append(Jdk(home, major))
     if not found:
-        raise LocalServerError(_no_jdk_message(search_root, rejected))
+        raise LocalServerError(_no_jdk_message(search_root, rejected, keycloak_version))
     return min(found, key=lambda jdk: SUPPORTED_JAVA.index(jdk.major))
 
 
@@ -100,14 +106,15 @@ def _release_major(release: Path) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _supported_text() -> str:
-    return "of Java " + ", ".join(map(str, SUPPORTED_JAVA[:-1])) + f" or {SUPPORTED_JAVA[-1]}"
+def _supported_text(ceiling: int | None = None) -> str:
+    majors = [major for major in SUPPORTED_JAVA if ceiling is None or major <= ceiling]
+    return "of Java " + ", ".join(map(str, majors[:-1])) + f" or {majors[-1]}" if len(majors) > 1 else f"of Java {majors[0]}"
 
 
-def _no_jdk_message(search_root: Path, rejected: list[str]) -> str:
+def _no_jdk_message(search_root: Path, rejected: list[str], version: str) -> str:
     seen = "; ".join(rejected) if rejected else "nothing"
     return (
-        f"No Java found that can run Keycloak (it needs a JDK {_supported_text()}). "
+        f"No Java found that can run Keycloak {version} (it needs a JDK {_supported_text(newest_java(version))}). "
         f"Looked at $JAVA_HOME and {search_root}, found: {seen}. "
         "Install a supported JDK, or set GROUPID_JAVA_HOME to one."
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from groupid.files import read_json
+from groupid.model import checked_realm_name
 from groupid.state import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import RealmExists, SourceError
 from groupid.realms.base import IMPORT_CHUNK, LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
@@ -82,7 +83,9 @@ def import_realm(
     """
     representation = read_representation(path)
     if realm:
-        representation = _renamed(representation, realm)
+        representation = _renamed(representation, checked_realm_name(realm))
+    else:
+        checked_realm_name(representation["realm"], f"{path}: realm")
     settings = settings or ConnectionSettings.from_env(server_url=server_url)
     # the realm's own roles: Keycloak's (offline_access, default-roles-…) come with every realm
     builtin = {*KEYCLOAK_DEFAULT_ROLES, default_role_name(representation["realm"])}

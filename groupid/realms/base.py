@@ -126,6 +126,7 @@ class LiveUser(_Attributed):
     attributes: dict[str, list[str]] = field(default_factory=dict)
     groups: set[str] = field(default_factory=set)  #: ids of the asked-for groups it is a direct member of
     organizations: set[str] = field(default_factory=set)  #: ids of the asked-for organizations it is a member of
+    not_before: int = 0  #: when all its sessions were last ended (Unix seconds; 0: never); older tokens are refused
 
 
 @dataclass

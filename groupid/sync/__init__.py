@@ -5,7 +5,8 @@ Every people source (HR exports now) feeds :func:`sync_people`; :func:`sync_hr` 
     from groupid.realms import connect
     from groupid.sync import sync_hr
 
-    result = sync_hr("花名册.csv", "spec/", "hr/mapping.yaml", connect(), dry_run=True, report="plan.jsonl")
+    # connect is called once the mapping, the spec and the export are read and checked
+    result = sync_hr("花名册.csv", "spec/", "hr/mapping.yaml", connect=connect, dry_run=True, report="plan.jsonl")
     result.counts()      # Counter({'create': 57, 'unchanged': 0, ...})
 
 The flow follows the modules: ``people`` turns source rows into desired people (placed and staged),
@@ -17,14 +18,15 @@ The flow follows the modules: ``people`` turns source rows into desired people (
 from groupid.policy import SyncPolicy
 from groupid.sync.applying import Outcome, apply_sync
 from groupid.sync.changes import ACTIONS, Notice, PersonChange, SyncPlan
-from groupid.sync.lock import LOCK_NAME, SyncLocked, sync_lock
+from groupid.sync.lock import LOCK_NAME, LockLost, SyncLocked, break_lock, sync_lock
 from groupid.sync.people import DesiredPerson, Directory, Placement, Rejection, Stage
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import report_lines, write_report
-from groupid.sync.run import SyncResult, sync_hr, sync_people
+from groupid.sync.run import SyncInputs, SyncResult, read_sync_inputs, sync_hr, sync_people
 
 __all__ = [
-    "ACTIONS", "DesiredPerson", "Directory", "LOCK_NAME", "Notice", "Outcome", "PersonChange", "Placement",
-    "RealmPeople", "Rejection", "Stage", "SyncLocked", "SyncPlan", "SyncPolicy", "SyncResult", "apply_sync",
-    "plan_sync", "report_lines", "sync_hr", "sync_lock", "sync_people", "write_report",
+    "ACTIONS", "DesiredPerson", "Directory", "LOCK_NAME", "LockLost", "Notice", "Outcome", "PersonChange", "Placement",
+    "RealmPeople", "Rejection", "Stage", "SyncInputs", "SyncLocked", "SyncPlan", "SyncPolicy", "SyncResult",
+    "apply_sync", "break_lock", "plan_sync", "read_sync_inputs", "report_lines", "sync_hr", "sync_lock", "sync_people",
+    "write_report",
 ]

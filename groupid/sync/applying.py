@@ -17,6 +17,7 @@ from itertools import groupby
 from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.sync.changes import PersonChange, SyncPlan
+from groupid.sync.lock import LockLost
 
 CHUNK = 500
 """Accounts handed to the adapter's bulk create at a time — it sends them :data:`IMPORT_CHUNK` to a request —
@@ -38,8 +39,10 @@ class Outcome:
 class _Run:
     """One apply in progress: the outcome, guarded by a lock because workers report into it."""
 
-    def __init__(self, adapter: RealmAdapter, total: int, progress: Progress | None):
+    def __init__(self, adapter: RealmAdapter, total: int, progress: Progress | None,
+                 guard: Callable[[], None] | None = None):
         self.adapter, self.total, self.progress = adapter, total, progress
+        self.guard = guard or (lambda: None)
         self.outcome = Outcome()
         self._lock = threading.Lock()
         self._count = 0
@@ -66,13 +69,15 @@ class _Run:
 
 
 def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk: int = CHUNK,
-               progress: Progress | None = None) -> Outcome:
+               progress: Progress | None = None, guard: Callable[[], None] | None = None) -> Outcome:
     """Make the changes of ``plan`` through ``adapter``; return what was done and what failed.
 
-    Raises :class:`KeycloakUnreachable` or :class:`AuthenticationFailed` when the server or the credentials
-    are lost part-way; the outcome so far is then on the exception as ``outcome``.
+    ``guard`` is called before each write request and stops the run by raising (the lock's
+    :meth:`~groupid.sync.lock.Lease.check`). Raises :class:`KeycloakUnreachable` or
+    :class:`AuthenticationFailed` when the server or the credentials are lost part-way, :class:`LockLost` when
+    the lock is; the outcome so far is then on the exception as ``outcome``.
     """
-    run = _Run(adapter, len(plan.changes), progress)
+    run = _Run(adapter, len(plan.changes), progress, guard)
     creates = [change for change in plan.changes if change.create is not None]
     others = [change for change in plan.changes if change.create is None]
     try:
@@ -81,7 +86,7 @@ def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk
         created = [change for change in run.outcome.done if change.add_organizations and change.user_id]
         _concurrently(run, others, workers)
         _concurrently(run, created, workers, organizations_only=True)
-    except (KeycloakUnreachable, AuthenticationFailed) as exc:
+    except (KeycloakUnreachable, AuthenticationFailed, LockLost) as exc:
         exc.outcome = run.outcome
         raise
     return run.outcome
@@ -131,6 +136,7 @@ def _create_part(run: _Run, realm: str, part: list[PersonChange]) -> None:
 
 
 def _import(run: _Run, realm: str, part: list[PersonChange]) -> dict:
+    run.guard()
     try:
         return run.adapter.import_users(realm, [change.create for change in part])
     finally:
@@ -160,6 +166,7 @@ def _in_pool(workers: int, tasks: list[Callable[[], None]]) -> None:
 def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> None:
     errors: list[str] = []
     for request in _requests(change, organizations_only):
+        run.guard()
         try:
             request(run.adapter)
         except (KeycloakUnreachable, AuthenticationFailed):

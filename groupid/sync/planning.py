@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from groupid.connectors.hr.normalise import masked
 from groupid.policy import SyncPolicy
@@ -279,7 +279,11 @@ class _Planner:
         self._set_fields(change, user, person, attributes)
         if self.policy.leavers.memberships == "remove":
             self._set_memberships(change, user, people, set(), None)
-        if change.actions == [] and (change.update or change.remove_groups or change.remove_organizations):
+        if not user.enabled and not _signed_out(user):
+            # disabled by a run that was cut off before it signed the account out: finish that now
+            change.logout = True
+            change.fields["sessions"] = ("open", "ended")
+        if change.actions == [] and (change.update or change.logout or change.remove_groups or change.remove_organizations):
             change.actions.append("update")
         if change.actions:
             plan.changes.append(change)
@@ -359,6 +363,19 @@ def _synced(current: dict[str, list[str]], source: dict[str, list[str]]) -> dict
     """The attribute map to write: the source's values for the synced attributes, everything else kept."""
     kept = {name: values for name, values in current.items() if name not in SYNCED_ATTRIBUTES}
     return {**kept, **source}
+
+
+def _signed_out(user: LiveUser) -> bool:
+    """Whether an account groupid disabled was signed out since: Keycloak keeps when all of a user's sessions
+    were last ended (``notBefore``), and a disable is followed by a sign-out the same day.
+
+    Accounts disabled by hand (no ``disabled_on``, or one edited into no date) are not groupid's to judge.
+    """
+    try:
+        day = date.fromisoformat(user.attribute("disabled_on") or "")
+    except ValueError:
+        return True
+    return user.not_before >= datetime.combine(day, time.min).timestamp()
 
 
 def _first(values: list[str] | None) -> str | None:

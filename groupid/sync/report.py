@@ -1,7 +1,8 @@
 """The JSONL report of a sync: one line per person and action, rejected rows and notices included.
 
 Personal values (phones, emails) never appear: a change says that they changed. National IDs cannot appear at
-all: columns the mapping does not name are never read.
+all: columns the mapping does not name are never read. Control characters in names are written as ``\\u``
+escapes, as in every JSON groupid writes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from groupid.errors import SourceError
 from groupid.sync.applying import Outcome
 from groupid.sync.changes import SyncPlan
+from groupid.text import inert_json
 
 
 def report_lines(plan: SyncPlan, outcome: Outcome | None) -> Iterator[dict]:
@@ -44,7 +46,8 @@ def write_report(path: Path | str, plan: SyncPlan, outcome: Outcome | None) -> i
     try:
         with open(path, "w", encoding="utf-8") as out:
             for line in report_lines(plan, outcome):
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                # names from an HR export are not trusted: a log viewer that shows the report acts on nothing
+                out.write(inert_json(json.dumps(line, ensure_ascii=False)) + "\n")
                 count += 1
     except OSError as exc:
         raise SourceError(f"{path}: cannot write the report: {exc.strerror}") from None

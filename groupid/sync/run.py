@@ -1,21 +1,26 @@
 """One sync run from end to end: read the source, lock the realm, read Keycloak, plan, guard, apply, record.
 
 :func:`sync_people` is the engine every people source feeds; :func:`sync_hr` reads an HR export into it.
+Every input is read and checked before Keycloak is contacted (:func:`read_sync_inputs`): a broken mapping or
+export is reported as such, even when no server answers.
 """
 
 from __future__ import annotations
 
 import gc
+import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from groupid.connectors.hr import SourceRows, load_mapping, read_people
+
+from groupid.connectors.hr import Mapping, SourceRows, load_mapping, read_people
 from groupid.errors import (
     ApplyFailed, AuthenticationFailed, ConfigurationError, ExitCode, KeycloakUnreachable, SafetyGuardRefused,
+    SourceError,
 )
 from groupid.policy import GuardPolicy, SyncPolicy
 from groupid.model import Group
@@ -24,7 +29,7 @@ from groupid.spec import load_spec
 from groupid.state import ATTR_CODE, ATTR_KIND, USER_ATTRIBUTES, compile_realms
 from groupid.sync.applying import Outcome, Progress, apply_sync
 from groupid.sync.changes import SyncPlan, totals
-from groupid.sync.lock import sync_lock
+from groupid.sync.lock import LockLost, sync_lock
 from groupid.sync.people import DesiredPerson, Directory, Rejection, desire
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import write_report
@@ -75,19 +80,58 @@ class SyncResult:
         return ExitCode.ROWS_REJECTED if self.plan.rejections else ExitCode.OK
 
 
-def sync_hr(
-    export: Path | str, spec: Path | str, mapping: Path | str, adapter: RealmAdapter, *,
-    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
-    report: Path | str | None = None, progress: Progress | None = None, wait: float = 0.0,
-) -> SyncResult:
-    """Sync the people of the HR export at ``export`` (read as the ``mapping`` file says) into the realms of
-    the spec at ``spec``. See :func:`sync_people` for the rest."""
+@dataclass(frozen=True)
+class SyncInputs:
+    """What an HR sync reads before it contacts Keycloak, each part read and checked."""
+
+    mapping: Mapping
+    group: Group
+    rows: SourceRows
+
+
+def read_sync_inputs(export: Path | str, spec: Path | str, mapping: Path | str) -> SyncInputs:
+    """Read and check the mapping, the spec and the export (in that order: the export is read as the mapping
+    says). Raises :class:`SourceError` or :class:`SpecError` naming the file and line of the first that fails."""
     with _bulk_build():
         rules = load_mapping(mapping)
         group = load_spec(spec)
         rows = read_people(export, rules)
-    return sync_people(rows, group, adapter, rules.policy, realm=realm, dry_run=dry_run, force=force,
+    return SyncInputs(rules, group, rows)
+
+
+def sync_hr(
+    export: Path | str, spec: Path | str, mapping: Path | str, adapter: RealmAdapter | None = None, *,
+    connect: Callable[[], RealmAdapter] | None = None,
+    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
+    report: Path | str | None = None, progress: Progress | None = None, wait: float = 0.0,
+) -> SyncResult:
+    """Sync the people of the HR export at ``export`` (read as the ``mapping`` file says) into the realms of
+    the spec at ``spec``. See :func:`sync_people` for the rest.
+
+    The Keycloak is ``adapter``, or what ``connect()`` returns: it is called only once every input is read and
+    checked, and the report's folder is known to exist, so that a bad input is reported as such even when no
+    server answers.
+    """
+    if (adapter is None) == (connect is None):
+        raise TypeError("sync_hr takes either an adapter or a connect callable")
+    inputs = read_sync_inputs(export, spec, mapping)
+    group = inputs.group.under_realm(realm)
+    if report is not None:
+        _check_writable(Path(report))
+    adapter = adapter if adapter is not None else connect()
+    return sync_people(inputs.rows, group, adapter, inputs.mapping.policy, dry_run=dry_run, force=force,
                        today=today, report=report, progress=progress, wait=wait, source="hr")
+
+
+def _check_writable(report: Path) -> None:
+    """Refuse a report path that cannot be written, before the run instead of after it."""
+    folder = report.parent
+    if report.is_dir():
+        raise SourceError(f"{report}: is a directory; --report names the file to write")
+    if not folder.is_dir():
+        raise SourceError(f"{report}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (report.exists() and not os.access(report, os.W_OK)):
+        raise SourceError(f"{report}: cannot write the report here (permission denied)")
 
 
 def sync_people(
@@ -102,11 +146,10 @@ def sync_people(
     Raises :class:`SafetyGuardRefused` (nothing written) when a guard refuses and ``force`` is not set,
     :class:`ApplyFailed` when some people could not be written (the rest was; the report says which).
     """
-    if realm:
-        group = group.model_copy(update={"realm": realm})
+    group = group.under_realm(realm)
     today = today or date.today()
     with _bulk_build():
-        directory = Directory(group, compile_realms(group, server_url=getattr(adapter, "server_url", None)))
+        directory = Directory(group, compile_realms(group))
         source_entries = _entries(rows, directory, today)
     for name in directory.realms:  # before the lock, which lives in the group's realm
         if not adapter.realm_exists(name):
@@ -115,12 +158,12 @@ def sync_people(
         plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
         _check_guards(plan, policy, last_rows, force, report)
         return _finish(SyncResult(plan, None), report)
-    with sync_lock(adapter, group.realm, source, wait):
+    with sync_lock(adapter, group.realm, source, wait) as lease:
         plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
         _check_guards(plan, policy, last_rows, force, report)
         try:
-            outcome = apply_sync(plan, adapter, workers=policy.workers, progress=progress)
-        except (KeycloakUnreachable, AuthenticationFailed) as exc:
+            outcome = apply_sync(plan, adapter, workers=policy.workers, progress=progress, guard=lease.check)
+        except (KeycloakUnreachable, AuthenticationFailed, LockLost) as exc:
             _finish(SyncResult(plan, exc.outcome), report)  # what was written before the server went away
             raise
         result = SyncResult(plan, outcome, bookkeeping=2)

@@ -3,7 +3,7 @@
 The mapping file names the export's format, which source column feeds which person field, how coded values
 translate (``在职`` → ``active``) and which rows are in scope (a SCIM filter, RFC 7644 §3.4.2.2)::
 
-    source: {format: csv, encoding: auto}      # csv | xlsx (with `sheet:`) | json | jsonl
+    source: {format: csv, encoding: auto}      # csv | xlsx (with `sheet:`) | json | jsonl; serial_dates: [...]
     key: employee_id
     columns: {employee_id: 工号, name: 姓名, phone: 手机, start_date: 入职日期, status: 在职状态, ...}
     values: {status: {在职: active, 离职: terminated, 待入职: pending}}
@@ -11,7 +11,9 @@ translate (``在职`` → ``active``) and which rows are in scope (a SCIM filter
 
 Only mapped columns are read into the result: an export often carries columns such as 身份证号 (national ID)
 that must never be copied anywhere. Each data row becomes a :class:`PersonRow` (every value normalised), a
-:class:`RejectedRow` (with every reason, nothing half-normalised) or an :class:`OutOfScopeRow`.
+:class:`RejectedRow` (with every reason, nothing half-normalised) or an :class:`OutOfScopeRow`. Nothing is
+guessed: a value that could be read two ways, holds a control character or is longer than Keycloak stores
+rejects its row; a file that cannot be read is a :class:`~groupid.errors.SourceError` naming it.
 
 The package follows the reading: ``tables`` reads the export whatever its format, ``normalise`` turns cells into
 values, ``scope`` compiles the filter, ``mapping`` loads the mapping file, ``rows`` puts it all together.

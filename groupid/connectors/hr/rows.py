@@ -10,9 +10,9 @@ from typing import Any
 
 from groupid.connectors.tabular import Row
 from groupid.connectors.hr.mapping import Mapping
-from groupid.connectors.hr.normalise import _NORMALISERS, clean_text, translate
+from groupid.connectors.hr.normalise import clean_text, normalise_value, refuse_hidden, translate
 from groupid.connectors.hr.scope import Values
-from groupid.connectors.hr.tables import _read_table
+from groupid.connectors.hr.tables import BadCell, _read_table
 from groupid.errors import Location, SourceError
 
 @dataclass(frozen=True)
@@ -119,17 +119,24 @@ def _normalise_row(row: Row, mapping: Mapping) -> _Draft:
     if key not in draft.failed and draft.values.get(key) is None:
         draft.failed.add(key)
         draft.reasons.append(f"{key} ({mapping.columns[key]}) is empty")
+    start, end = draft.values.get("start_date"), draft.values.get("end_date")
+    if start is not None and end is not None and end < start:
+        draft.failed.add("end_date")
+        draft.reasons.append(f"end_date ({mapping.columns['end_date']}) {end.isoformat()} is before start_date "
+                             f"({mapping.columns['start_date']}) {start.isoformat()}")
     return draft
 
 
-def _normalise(name: str, raw: str, mapping: Mapping) -> Any:
+def _normalise(name: str, raw: str | BadCell, mapping: Mapping) -> Any:
+    if isinstance(raw, BadCell):
+        raise ValueError(raw.reason)
+    refuse_hidden(raw)
     text = clean_text(raw)
     if not text:
         return None
     if name in mapping.values:
         text = translate(text, mapping.values[name])
-    normalise = _NORMALISERS.get(name)
-    return normalise(text) if normalise else text
+    return normalise_value(name, text, serial=name in mapping.source.serial_dates)
 
 
 def _reject_duplicates(drafts: list[_Draft], key: str) -> None:

@@ -10,8 +10,9 @@ from scim2_filter_parser import ast as scim
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
-from groupid.connectors.hr.normalise import DATE_FIELDS, parse_date
+from groupid.connectors.hr.normalise import CHOICES, DATE_FIELDS, parse_date
 from groupid.spec import did_you_mean
+from groupid.text import quoted
 
 Values = dict[str, Any]
 Predicate = Callable[[Values], bool]
@@ -28,6 +29,8 @@ _COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
     "le": operator.le,
 }
 _TEXT_ONLY = frozenset({"co", "sw", "ew"})
+MAX_NESTING = 50
+"""Filters nest (and, or, not, parentheses) at most this deep: each level is a call when a row is matched."""
 
 
 class Scope:
@@ -46,20 +49,22 @@ class Scope:
         """Whether a row's normalised values pass the filter."""
         return self._predicate(values)
 
-    def _compile(self, node: scim.AST, fields: list[str]) -> Predicate:
+    def _compile(self, node: scim.AST, fields: list[str], depth: int = 0) -> Predicate:
+        if depth > MAX_NESTING:
+            raise ValueError(f"the filter nests more than {MAX_NESTING} levels deep (and, or, not, parentheses)")
         if isinstance(node, scim.Filter):
-            return self._compile_filter(node, fields)
+            return self._compile_filter(node, fields, depth)
         if isinstance(node, scim.LogExpr):
-            left, right = self._compile(node.expr1, fields), self._compile(node.expr2, fields)
+            left, right = self._compile(node.expr1, fields, depth + 1), self._compile(node.expr2, fields, depth + 1)
             if node.op.lower() == "and":
                 return lambda values: left(values) and right(values)
             return lambda values: left(values) or right(values)
         return self._compile_comparison(node, fields)
 
-    def _compile_filter(self, node: scim.Filter, fields: list[str]) -> Predicate:
+    def _compile_filter(self, node: scim.Filter, fields: list[str], depth: int) -> Predicate:
         if node.namespace is not None:
             raise ValueError("filters on complex attributes (name[...]) are not supported")
-        inner = self._compile(node.expr, fields)
+        inner = self._compile(node.expr, fields, depth + 1)
         return (lambda values: not inner(values)) if node.negated else inner
 
     def _compile_comparison(self, node: scim.AttrExpr, fields: list[str]) -> Predicate:
@@ -72,6 +77,10 @@ class Scope:
             if op in _TEXT_ONLY:
                 raise ValueError(f"'{op}' compares text; {name} is a date")
             wanted = parse_date(wanted)
+        elif name in CHOICES and op in ("eq", "ne") and wanted not in CHOICES[name]:
+            # the filter sees values after the values: table, so 在职 would never match anything
+            raise ValueError(f"{name} is compared after translation: {quoted(wanted)} is not one of "
+                             f"{', '.join(CHOICES[name])}")
         compare = _COMPARISONS[op]
         # A field without a value equals nothing, so it is "not equal" to anything and fails every other test.
         return lambda values: op == "ne" if values.get(name) is None else compare(values[name], wanted)
@@ -82,7 +91,7 @@ def _attribute(path: scim.AttrPath, fields: list[str]) -> str:
     if path.uri or path.sub_attr or not isinstance(name, str):
         raise ValueError("only plain field names are supported (no URIs or sub-attributes)")
     if name not in fields:
-        raise ValueError(f"'{name}' is not a mapped field{did_you_mean(name, fields)}")
+        raise ValueError(f"{quoted(name)} is not a mapped field{did_you_mean(name, fields)}")
     return name
 
 
@@ -101,10 +110,10 @@ def _parse_filter(text: str) -> scim.AST:
         tree = SCIMParser().parse(tokens())
     except SCIMParserError:
         # the parser only says which token it choked on; recorded above so the message can point at it
-        where = "the filter ends too early" if ended or not seen else f"unexpected '{seen[-1].value}'"
-        raise ValueError(f"cannot parse the filter {text!r}: {where}") from None
+        where = "the filter ends too early" if ended or not seen else f"unexpected {quoted(seen[-1].value)}"
+        raise ValueError(f"cannot parse the filter {quoted(text, 80)}: {where}") from None
     except ValueError as exc:  # the lexer's "Illegal character"
-        raise ValueError(f"cannot parse the filter {text!r}: {exc}") from None
+        raise ValueError(f"cannot parse the filter {quoted(text, 80)}: {exc}") from None
     if tree is None:
         raise ValueError("the filter is empty")
     return tree

@@ -38,17 +38,19 @@ from groupid.realms.keycloak.references import KEYCLOAK_CLIENTS, RolesByReferenc
 from groupid.realms.keycloak.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
 from groupid.realms.keycloak.representations import live_organization, live_user, parents_first
 from groupid.realms.keycloak.server import KeycloakServer
-from groupid.realms.keycloak.transport import CLASHES_ANSWERED_400, PAGE_SIZE
+from groupid.realms.keycloak.transport import OAUTH_ERRORS, PAGE_SIZE, KeycloakAnswer, keycloak_answer
 
 __all__ = [
-    "CLASHES_ANSWERED_400",
     "EXPORT_TIMEOUT",
     "KEYCLOAK_CLIENTS",
+    "OAUTH_ERRORS",
     "PAGE_SIZE",
     "SECRET_KEYS",
     "SECRET_MASK",
+    "KeycloakAnswer",
     "KeycloakServer",
     "RolesByReference",
+    "keycloak_answer",
     "live_client",
     "live_identity_provider",
     "live_organization",

@@ -160,4 +160,5 @@ def live_user(representation: dict) -> LiveUser:
         email=representation.get("email"),
         email_verified=representation.get("emailVerified", False),
         attributes={key: list(values) for key, values in (representation.get("attributes") or {}).items()},
+        not_before=int(representation.get("notBefore") or 0),
     )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from urllib.parse import quote
 
-from keycloak import KeycloakOpenIDConnection
-
 from groupid.errors import Conflict, KeycloakError, RealmExists
 from groupid.realms.base import RealmAdapter
 from groupid.realms.connection import ConnectionSettings
@@ -14,7 +12,8 @@ from groupid.realms.keycloak.people import PeopleAdmin
 from groupid.realms.keycloak.reading import RealmReading
 from groupid.realms.keycloak.references import RolesByReference, role_reference, split_reference
 from groupid.realms.keycloak.representations import SECRET_MASK
-from groupid.realms.keycloak.transport import PAGE_SIZE, _created_id, _url
+from groupid.realms.keycloak.transport import PAGE_SIZE, KeycloakAnswer, _Connection, _created_id, _url
+from groupid.text import escape
 
 
 class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
@@ -33,7 +32,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         self.page_size = page_size
         self._start_transport()
         with self._translated("sign in"):
-            self._connection = KeycloakOpenIDConnection(
+            self._connection = _Connection(
                 server_url=settings.server_url + "/",
                 username=settings.admin_user,
                 password=settings.admin_password,
@@ -59,6 +58,10 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
             self._request("POST", "admin/realms", f"create realm {realm}", body=representation)
         except Conflict:
             raise RealmExists(f"realm '{realm}' already exists at {self.settings.server_url}; nothing was changed") from None
+        # Keycloak checks admin rights against the roles in the access token, and a token issued before the realm
+        # existed lacks its management roles: a service account would be refused its next write (HTTP 403)
+        with self._translated(f"sign in again after creating realm {realm}"):
+            self._connection.get_token()
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
         """Create an empty, enabled realm; :class:`RealmExists` (a :class:`Conflict`) if it is there already."""
@@ -194,7 +197,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
             # clientId= matches exactly (search=true would match a part)
             found = self._request("GET", _url(realm, "clients"), action, params={"clientId": client_id})
             if not found:
-                raise self._refusal(action, 404, f"no client has the clientId '{client_id}'")
+                raise self._refusal(action, KeycloakAnswer(404, None, f"no client has the clientId '{escape(client_id)}'"))
             known[client_id] = found[0]["id"]
         return known[client_id]
 
@@ -208,8 +211,9 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         without Organizations enabled is a :class:`KeycloakError` (HTTP 404).
         """
         body = {"name": name, "alias": alias, "domains": _domains(domains), "attributes": attributes, "enabled": True}
-        url = _url(realm, "organizations")
-        return _created_id(self._request("POST", url, f"create organization '{name}' in {realm}", body=body, raw=True))
+        url, action = _url(realm, "organizations"), f"create organization '{name}' in {realm}"
+        clash = self._domain_clash(realm, None, domains, action)
+        return _created_id(self._request("POST", url, action, body=body, raw=True, refusal=clash))
 
     def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
                             attributes: dict[str, list[str]]) -> None:
@@ -223,7 +227,31 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         current = self._request("GET", url, action)
         verified = {domain["name"] for domain in current.get("domains") or () if domain.get("verified")}
         body = {**current, "name": name, "domains": _domains(domains, verified), "attributes": attributes}
-        self._request("PUT", url, action, body=body)
+        self._request("PUT", url, action, body=body, refusal=self._domain_clash(realm, org_id, domains, action))
+
+    def _domain_clash(self, realm: str, org_id: str | None, domains: list[str], action: str):
+        """What an HTTP 400 to a write of organization ``org_id`` (None: a new one) with ``domains`` is: a
+        :class:`Conflict` when another organization has one of the domains, else left to the usual translation.
+
+        Keycloak answers a domain another organization has with HTTP 400, as it answers a malformed one, and
+        with words that change between versions; so the organizations are read to tell which it is.
+        """
+        wanted = {domain.lower() for domain in domains}
+
+        def refusal(answer: KeycloakAnswer) -> Conflict | None:
+            if answer.status != 400 or not wanted:
+                return None
+            for other in self._read_organizations(realm):
+                taken = sorted(wanted.intersection(other.domains)) if other.id != org_id else []
+                if taken:
+                    return Conflict(
+                        f"Keycloak at {self.settings.server_url} refused to {action}: the email domain {taken[0]} "
+                        f"belongs to organization '{escape(other.name)}' already, and two organizations cannot "
+                        "share one"
+                    )
+            return None
+
+        return refusal
 
     def delete_organization(self, realm: str, org_id: str) -> None:
         """Delete an organization; its members stay users of the realm."""

@@ -2,6 +2,11 @@
 
 This is the one place where python-keycloak and requests errors are caught; they leave it as groupid errors
 (:class:`KeycloakUnreachable`, :class:`AuthenticationFailed`, :class:`KeycloakError`, :class:`Conflict`).
+
+Keycloak's answers are told apart by what they mean, never by their wording, which changes from one release to
+the next: by the HTTP status, and by the codes of the JSON body (the OAuth ``error`` of the token endpoint, such
+as ``invalid_grant``). Keycloak's own words are only shown, after groupid's message. A status can move too: a
+wrong password answers 401 in Keycloak 26.5 and 400 (``invalid_grant``) in 26.7, so the code decides.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -20,15 +26,57 @@ from keycloak import exceptions as kc
 
 from groupid.errors import AuthenticationFailed, Conflict, KeycloakError, KeycloakUnreachable
 from groupid.realms.connection import ConnectionSettings
+from groupid.text import escape
 
 PAGE_SIZE = 100
 """Entries per paginated request. Keycloak 26.5 answers a group search page in a time that grows faster than its
 size (on a laptop about 0.07 s for 100 matches, 0.6 s for 500, 2 s for 1000), so larger pages save requests but
 not time: 100 reads 3,000 managed groups in 31 search requests and about 1.5 s."""
 
-CLASHES_ANSWERED_400 = ("is already linked to another organization",)
-"""Keycloak answers some clashes with what exists with HTTP 400, not 409: these words in the answer say it is one
-(an email domain another organization has). They are :class:`Conflict` here, like any 409."""
+OAUTH_ERRORS = frozenset({
+    "invalid_request", "invalid_client", "invalid_grant", "unauthorized_client", "unsupported_grant_type",
+    "invalid_scope",
+})
+"""The error codes of an OAuth token endpoint (RFC 6749, 5.2). Keycloak's admin API puts free text under the
+same ``error`` key ("Could not find group by id"): only these values are codes."""
+
+SIGN_IN_REFUSALS = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+"""The OAuth codes of refused credentials. Their status is no guide: a wrong password answers ``invalid_grant``
+with HTTP 401 in Keycloak 26.5 and with 400 in 26.7; a disabled account answers 400 in both."""
+
+DETAIL_LIMIT = 300
+"""Characters of Keycloak's own words a message shows."""
+
+
+@dataclass(frozen=True)
+class KeycloakAnswer:
+    """An error answer of Keycloak, by what it means: ``status`` and ``oauth_error`` (a code of
+    :data:`OAUTH_ERRORS`, else None) decide what it is; ``detail``, Keycloak's own words cut short and escaped,
+    is only shown."""
+
+    status: int | None
+    oauth_error: str | None
+    detail: str
+
+
+class _Connection(KeycloakOpenIDConnection):
+    """python-keycloak's signed-in connection, except that a refresh token Keycloak no longer takes — the OAuth
+    ``invalid_grant`` of an expired token or an ended session — is replaced by signing in again.
+
+    python-keycloak does so only for the words Keycloak used when it was written; here the code decides.
+    """
+
+    def refresh_token(self) -> None:
+        """Refresh the access token; sign in again when Keycloak refuses the refresh token."""
+        refresh = (self.token or {}).get("refresh_token")
+        if refresh is not None:
+            try:
+                self.token = self.keycloak_openid.refresh_token(refresh)
+                return
+            except kc.KeycloakPostError as exc:
+                if keycloak_answer(exc.response_code, exc.response_body).oauth_error != "invalid_grant":
+                    raise
+        self.get_token()
 
 
 class AdminTransport:
@@ -84,12 +132,14 @@ class AdminTransport:
                 first += size * at_once
 
     def _request(self, method: str, path: str, action: str, *, body=None, params=None, missing_ok=False,
-                 forbidden_ok=False, none_for: tuple[int, ...] = (), raw=False, timeout: float | None = None):
+                 forbidden_ok=False, none_for: tuple[int, ...] = (), raw=False, timeout: float | None = None,
+                 refusal: Callable[[KeycloakAnswer], KeycloakError | None] | None = None):
         """Send one admin request; translate every failure into a groupid error.
 
         ``missing_ok`` answers None for HTTP 404, ``forbidden_ok`` None for HTTP 403, and ``none_for`` None for
         the statuses it lists, instead of raising; ``timeout`` lets this request take that many seconds when the
-        connection's timeout is shorter.
+        connection's timeout is shorter. ``refusal`` may name the error an error answer is, for the answers only
+        the request knows the meaning of (None leaves it to :meth:`_refusal`).
         """
         none_for = (*none_for, *((404,) if missing_ok else ()), *((403,) if forbidden_ok else ()))
         with self._count_lock:
@@ -108,24 +158,36 @@ class AdminTransport:
             if response.status_code in none_for:
                 return None
             if response.status_code >= 400:
-                raise self._refusal(action, response.status_code, response.content)
+                answer = keycloak_answer(response.status_code, response.content)
+                raise (refusal and refusal(answer)) or self._refusal(action, answer)
             if raw:
                 return response
             return response.json() if response.content else None
 
-    def _refusal(self, action: str, code: int | None, content) -> KeycloakError:
-        """The groupid error for an HTTP error status answered to ``action``."""
-        where = self.settings.server_url
-        detail = _error_detail(content)
-        if code == 401:
-            return AuthenticationFailed(f"Keycloak at {where} refused the credentials of {self.settings.identity}")
-        if code == 403:
-            return AuthenticationFailed(f"{self.settings.identity} may not {action} at {where} (HTTP 403): it lacks admin rights")
-        if code == 409:
-            return Conflict(f"Keycloak at {where} refused to {action}: it already exists (HTTP 409){': ' + detail if detail else ''}")
-        if code == 400 and any(words in detail for words in CLASHES_ANSWERED_400):
-            return Conflict(f"Keycloak at {where} refused to {action}: it clashes with what exists (HTTP 400): {detail}")
-        return KeycloakError(f"Keycloak at {where} refused to {action}: HTTP {code}{': ' + detail if detail else ''}")
+    def _refusal(self, action: str, answer: KeycloakAnswer) -> KeycloakError:
+        """The groupid error for an error answer to ``action``: chosen by its status and OAuth code only."""
+        where, who = self.settings.server_url, self.settings.identity
+        shown = f": {answer.detail}" if answer.detail else ""
+        if answer.status == 401 or answer.oauth_error in SIGN_IN_REFUSALS:
+            return AuthenticationFailed(f"Keycloak at {where} refused the credentials of {who}: {self._why_refused(answer)}")
+        if answer.status == 403:
+            return AuthenticationFailed(f"{who} may not {action} at {where} (HTTP 403): it lacks admin rights")
+        if answer.status == 409:
+            return Conflict(f"Keycloak at {where} refused to {action}: it already exists (HTTP 409){shown}")
+        return KeycloakError(f"Keycloak at {where} refused to {action}: HTTP {answer.status}{shown}")
+
+    def _why_refused(self, answer: KeycloakAnswer) -> str:
+        """What may be wrong with credentials Keycloak refused, by the kind of sign-in and the OAuth code.
+
+        The code says less than its name: Keycloak answers a client's wrong secret ``unauthorized_client``, as it
+        answers a client without a service account; for a password sign-in it means the client takes no passwords.
+        """
+        if self.settings.admin_user is None:
+            return "a wrong secret, or no such client, or a client whose service account is not enabled"
+        if answer.oauth_error == "unauthorized_client":
+            client = escape(self.settings.client_id or "admin-cli")
+            return f"client '{client}' does not take passwords: turn its 'Direct access grants' on"
+        return "a wrong password, or an account that is disabled or not fully set up"
 
     def _fresh_token(self) -> None:
         """Refresh an expired access token once, however many threads find it expired.
@@ -177,7 +239,7 @@ class AdminTransport:
                     f"{where} answered HTTP 404 to {action}: no realm '{self.settings.auth_realm}' there; "
                     "is the server URL right (Keycloak before 17 needs the /auth suffix)?"
                 ) from None
-            raise self._refusal(action, exc.response_code, exc.error_message) from None
+            raise self._refusal(action, keycloak_answer(exc.response_code, exc.response_body)) from None
         except (ValueError, TypeError) as exc:
             # a JSON body that is not JSON, or python-keycloak's "unexpected response type": not a Keycloak
             raise KeycloakError(
@@ -197,18 +259,40 @@ def _created_id(response) -> str:
     return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
 
-def _error_detail(content) -> str:
-    """The human part of a Keycloak error body (JSON with errorMessage / error_description), or its text."""
+def keycloak_answer(status: int | None, content) -> KeycloakAnswer:
+    """What an error answer of Keycloak means: see :class:`KeycloakAnswer`.
+
+    The detail is the human part of the body: ``errorMessage`` (with the ``field`` it names, for a user
+    profile's validation errors, each of them when there are several), ``error_description`` or ``error``, else
+    the text itself.
+    """
     text = content.decode("utf-8", "replace") if isinstance(content, bytes) else str(content or "")
     try:
         data = json.loads(text)
     except ValueError:
-        return text.strip()[:300]
-    if isinstance(data, dict):
-        for key in ("errorMessage", "error_description", "error"):
-            if data.get(key):
-                return str(data[key])
-    return text.strip()[:300]
+        data = None
+    if not isinstance(data, dict):
+        return KeycloakAnswer(status, None, _cut(text))
+    error = data.get("error")
+    oauth_error = error if error in OAUTH_ERRORS else None
+    problems = [problem for problem in data.get("errors") or () if isinstance(problem, dict)] or [data]
+    detail = "; ".join(filter(None, map(_problem_text, problems)))
+    return KeycloakAnswer(status, oauth_error, _cut(detail or text))
+
+
+def _problem_text(problem: dict) -> str:
+    """One problem of an error body, in Keycloak's words: ``field: message`` or the first message it has."""
+    for key in ("errorMessage", "error_description", "error"):
+        if problem.get(key):
+            field = problem.get("field")
+            return f"{field}: {problem[key]}" if field and key == "errorMessage" else str(problem[key])
+    return ""
+
+
+def _cut(text: str) -> str:
+    """Keycloak's words as a message shows them: one line, at most :data:`DETAIL_LIMIT` characters, escaped."""
+    text = " ".join(text.split())
+    return escape(text if len(text) <= DETAIL_LIMIT else text[:DETAIL_LIMIT] + "…")
 
 
 def _short(exc: BaseException) -> str:

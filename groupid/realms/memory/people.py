@@ -9,6 +9,7 @@ lock, so calls from several threads at once are as safe as they are against Keyc
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from collections.abc import Iterable
 
@@ -138,10 +139,10 @@ class MemoryPeople(MemoryStore):
                         stored.pop(key, None)
 
     def logout_user(self, realm: str, user_id: str) -> None:
-        """End every session of a user (in memory there are none)."""
+        """End every session of a user (in memory there are none); as Keycloak does, remember when."""
         action = f"sign user {user_id} of {realm} out"
         with self._guard:
-            _user(self._realm(realm, action), user_id, action)
+            _user(self._realm(realm, action), user_id, action)["notBefore"] = int(time.time())
 
     def delete_user(self, realm: str, user_id: str) -> None:
         """Delete a user and its memberships."""
