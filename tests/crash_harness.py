@@ -151,21 +151,24 @@ def write_spec(root: Path, topology: str, teams_per_department: int, apps: int) 
         if code == OWN_REALM and topology == "realm-per-company":
             company["own_realm"] = True
         lines.append(f"  - {_flow(company)}")
-    lines.append("departments:")
+    departments = []
     for code, *_ in COMPANIES:
         for number, name in enumerate(DEPARTMENTS):
             department = f"{code}-D{number:02d}"
-            lines.append(f"  - {_flow({'code': department, 'name': name, 'company': code, 'roles': DEPARTMENT_ROLES.get(name, [])})}")
-            for team in range(teams_per_department):
-                roles = [f"app-{team % apps:02d}-user"] if apps and team % 3 == 0 else []
-                lines.append(f"  - {_flow({'code': f'{department}-T{team:02d}', 'name': TEAMS[team % len(TEAMS)], 'company': code, 'parent': department, 'roles': roles})}")
-    lines += ["roles:", f"  - {_flow({'name': 'employee', 'description': '集团员工'})}"]
-    lines.append(f"  - {_flow({'name': 'manager', 'description': '主管', 'composites': ['employee']})}")
-    lines.append(f"  - {_flow({'name': 'finance-staff', 'description': '财务人员', 'composites': ['employee']})}")
-    lines.append(f"  - {_flow({'name': 'hr-admin', 'description': '人事管理员', 'composites': ['employee']})}")
+            departments.append({"code": department, "name": name, "company": code, "roles": DEPARTMENT_ROLES.get(name, [])})
+            departments += [{"code": f"{department}-T{team:02d}", "name": TEAMS[team % len(TEAMS)], "company": code,
+                             "parent": department, "roles": [f"app-{team % apps:02d}-user"] if apps and team % 3 == 0 else []}
+                            for team in range(teams_per_department)]
+    roles = [{"name": "employee", "description": "集团员工"},
+             {"name": "manager", "description": "主管", "composites": ["employee"]},
+             {"name": "finance-staff", "description": "财务人员", "composites": ["employee"]},
+             {"name": "hr-admin", "description": "人事管理员", "composites": ["employee"]}]
     for app in range(apps):
-        lines.append(f"  - {_flow({'name': f'app-{app:02d}-user', 'description': f'应用{app}用户'})}")
-        lines.append(f"  - {_flow({'name': f'app-{app:02d}-admin', 'description': f'应用{app}管理员', 'composites': [f'app-{app:02d}-user', 'manager']})}")
+        roles += [{"name": f"app-{app:02d}-user", "description": f"应用{app}用户"},
+                  {"name": f"app-{app:02d}-admin", "description": f"应用{app}管理员",
+                   "composites": [f"app-{app:02d}-user", "manager"]}]
+    lines += ["departments:", *(f"  - {_flow(department)}" for department in departments)]
+    lines += ["roles:", *(f"  - {_flow(role)}" for role in roles)]
     (root / "group.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return root
 
@@ -418,19 +421,28 @@ def _realm(reader: Reader, realm: str) -> dict:
                     "attributes": sorted(attribute["name"] for attribute in profile.get("attributes", []))},
         "roles": roles,
         "clients": {client["clientId"]: _client(reader, realm, client) for client in clients},
-        "identityProviders": {idp["alias"]: {**{key: idp.get(key) for key in ("displayName", "providerId", "enabled", "trustEmail")},
-                                             "config": {k: v for k, v in idp.get("config", {}).items() if k != "clientSecret"}}
+        "identityProviders": {idp["alias"]: _identity_provider(idp)
                               for idp in reader.get(f"{realm}/identity-provider/instances")},
         "groups": _groups(reader, realm),
         "users": _users(reader, realm),
     }
     if representation.get("organizationsEnabled"):
-        state["organizations"] = {
-            org["alias"]: {"name": org["name"], "enabled": org.get("enabled"), "attributes": org.get("attributes") or {},
-                           "domains": sorted(d["name"] for d in org.get("domains") or ()),
-                           "members": sorted(m["username"] for m in reader.pages(f"{realm}/organizations/{org['id']}/members"))}
-            for org in reader.pages(f"{realm}/organizations", briefRepresentation="false")}
+        state["organizations"] = {org["alias"]: _organization(reader, realm, org)
+                                  for org in reader.pages(f"{realm}/organizations", briefRepresentation="false")}
     return state
+
+
+def _identity_provider(idp: dict) -> dict:
+    kept = ("displayName", "providerId", "enabled", "trustEmail")
+    return {**{key: idp.get(key) for key in kept},
+            "config": {key: value for key, value in idp.get("config", {}).items() if key != "clientSecret"}}
+
+
+def _organization(reader: Reader, realm: str, org: dict) -> dict:
+    members = reader.pages(f"{realm}/organizations/{org['id']}/members")
+    return {"name": org["name"], "enabled": org.get("enabled"), "attributes": org.get("attributes") or {},
+            "domains": sorted(entry["name"] for entry in org.get("domains") or ()),
+            "members": sorted(member["username"] for member in members)}
 
 
 def _client(reader: Reader, realm: str, client: dict) -> dict:

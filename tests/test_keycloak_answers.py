@@ -90,26 +90,31 @@ def test_a_run_whose_session_ends_signs_in_again(keycloak, people):
     # an admin who logs the run's user out ends its session: its refresh token is refused (invalid_grant)
     admin = KeycloakServer(keycloak)
     user_id = admin._request("GET", _url(people, "users"), "find", params={"username": "active", "exact": "true"})[0]["id"]
-    management = admin._request("GET", _url(people, "clients"), "find", params={"clientId": "realm-management"})[0]["id"]
-    role = admin._request("GET", _url(people, "clients", management, "roles", "view-realm"), "find")
-    admin._request("POST", _url(people, "users", user_id, "role-mappings", "clients", management), "grant", body=[role])
+    clients = admin._request("GET", _url(people, "clients"), "find", params={"clientId": "realm-management"})
+    management = _url(people, "clients", clients[0]["id"])
+    role = admin._request("GET", f"{management}/roles/view-realm", "find")
+    mappings = _url(people, "users", user_id, "role-mappings", "clients", clients[0]["id"])
+    admin._request("POST", mappings, "grant", body=[role])
     run = KeycloakServer(sign_in(keycloak, people, admin_user="active", admin_password=PASSWORD))
     assert run.realm_exists(people)
+    session = run._connection.token["session_state"]
 
     admin.logout_user(people, user_id)
 
     assert run.realm_exists(people)  # refused (401), refused a refresh, signed in again, and asked again
+    assert run._connection.token["session_state"] != session
 
 
 def test_a_refusal_of_an_admin_call_names_the_action_and_shows_keycloaks_words_after(keycloak, people):
     server = KeycloakServer(keycloak)
     where = keycloak.server_url
-    with pytest.raises(Conflict, match=rf"^Keycloak at {where} refused to create a user in {people}: it already exists \(HTTP 409\): .+"):
+    refused = rf"^Keycloak at {where} refused to"
+    with pytest.raises(Conflict, match=rf"{refused} create a user in {people}: it already exists \(HTTP 409\): .+"):
         server.create_user(people, {"username": "active"})
-    with pytest.raises(KeycloakError, match=rf"^Keycloak at {where} refused to update group nope of {people}: HTTP 404: .+"):
+    with pytest.raises(KeycloakError, match=rf"{refused} update group nope of {people}: HTTP 404: .+"):
         server.update_group(people, "nope", "x", {})
     # a user profile's validation errors name their field
-    with pytest.raises(KeycloakError, match=rf"^Keycloak at {where} refused to create a user in {people}: HTTP 400: email: ") as caught:
+    with pytest.raises(KeycloakError, match=rf"{refused} create a user in {people}: HTTP 400: email: ") as caught:
         server.create_user(people, {"username": "bad-email", "email": "not an email"})
     assert not isinstance(caught.value, Conflict | AuthenticationFailed)
 

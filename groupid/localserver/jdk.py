@@ -107,8 +107,8 @@ def _release_major(release: Path) -> int | None:
 
 
 def _supported_text(ceiling: int | None = None) -> str:
-    majors = [major for major in SUPPORTED_JAVA if ceiling is None or major <= ceiling]
-    return "of Java " + ", ".join(map(str, majors[:-1])) + f" or {majors[-1]}" if len(majors) > 1 else f"of Java {majors[0]}"
+    majors = [str(major) for major in SUPPORTED_JAVA if ceiling is None or major <= ceiling]
+    return "of Java " + (f"{', '.join(majors[:-1])} or {majors[-1]}" if len(majors) > 1 else majors[0])
 
 
 def _no_jdk_message(search_root: Path, rejected: list[str], version: str) -> str:

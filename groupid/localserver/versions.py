@@ -11,7 +11,7 @@ import re
 DEFAULT_VERSION = "26.5.6"
 """The pinned Keycloak: what the local server runs unless told otherwise, and what ``make test`` tests."""
 
-TESTED_VERSIONS = ("26.0.8", DEFAULT_VERSION, "26.7.3")
+TESTED_VERSIONS = ("26.4.0", DEFAULT_VERSION, "26.7.3")
 """The versions the Keycloak tests pass on: the oldest groupid supports, the pinned one and the newest."""
 
 JAVA_CEILINGS = (((26, 4), 25), ((0,), 21))
@@ -29,7 +29,8 @@ _RELEASE_RE = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?")
 
 
 def release(version: str) -> tuple[int, ...]:
-    """The numeric part of a version, to compare: ``"26.0.8"`` → ``(26, 0, 8)``; ``"26.1.0-rc1"`` → ``(26, 1, 0)``."""
+    """The numeric part of a version, to compare: ``"26.0.8"`` → ``(26, 0, 8)``, ``"26.1.0-rc1"`` → ``(26, 1, 0)``;
+    ``(0,)`` when it has none."""
     match = _RELEASE_RE.match(version)
     if match is None:
         return (0,)

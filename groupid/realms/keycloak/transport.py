@@ -169,7 +169,8 @@ class AdminTransport:
         where, who = self.settings.server_url, self.settings.identity
         shown = f": {answer.detail}" if answer.detail else ""
         if answer.status == 401 or answer.oauth_error in SIGN_IN_REFUSALS:
-            return AuthenticationFailed(f"Keycloak at {where} refused the credentials of {who}: {self._why_refused(answer)}")
+            why = self._why_refused(answer)
+            return AuthenticationFailed(f"Keycloak at {where} refused the credentials of {who}: {why}")
         if answer.status == 403:
             return AuthenticationFailed(f"{who} may not {action} at {where} (HTTP 403): it lacks admin rights")
         if answer.status == 409:
@@ -237,7 +238,7 @@ class AdminTransport:
             if exc.response_code == 404:
                 raise KeycloakError(
                     f"{where} answered HTTP 404 to {action}: no realm '{self.settings.auth_realm}' there; "
-                    "is the server URL right (Keycloak before 17 needs the /auth suffix)?"
+                    "is the server URL right (a Keycloak served under a path such as /auth needs it in the URL)?"
                 ) from None
             raise self._refusal(action, keycloak_answer(exc.response_code, exc.response_body)) from None
         except (ValueError, TypeError) as exc:
