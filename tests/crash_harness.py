@@ -317,7 +317,10 @@ def _child(job: dict) -> int:
     kill = kill_self if job["kill"] == "self" else kill_keycloak(job["keycloak_pid"], job["url"])
 
     def then() -> None:
-        Path(job["count_file"]).write_text(str(adapter.writes), encoding="ascii")
+        # written whole or not at all: the kill may come while the file is being written
+        count = Path(job["count_file"])
+        count.with_suffix(".tmp").write_text(str(adapter.writes), encoding="ascii")
+        os.replace(count.with_suffix(".tmp"), count)
         kill()
 
     adapter = Interrupting(settings, job["after"], then, job.get("when", "after"))
