@@ -2,7 +2,7 @@
 #   make test          create .venv, install groupid with its test dependencies, run the whole suite
 #                      (the suite starts its own Keycloak; the first run fetches it with Maven)
 #   make test-compat   the Keycloak tests against each Keycloak version groupid is tested with
-#                      (TESTED_VERSIONS in groupid/localserver/distribution.py), each on a fresh server
+#                      (TESTED_VERSIONS in groupid/localserver/versions.py), each on a fresh server
 #   make demo          start a local Keycloak, render examples/xinghe and load it
 PYTHON ?= python3
 VENV   := .venv

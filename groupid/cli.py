@@ -33,7 +33,7 @@ from groupid.realms import connect, import_realm
 from groupid.spec import load_spec
 from groupid.state import render_spec
 from groupid.sync import SyncResult, break_lock, sync_hr
-from groupid.text import escape, inert
+from groupid.text import escape, inert, quoted
 from groupid.views import as_json, as_markdown, as_text
 
 
@@ -113,7 +113,7 @@ def handles_errors(command):
             if os.environ.get("GROUPID_DEBUG"):
                 traceback.print_exc()
             err.print(
-                f"internal error: {type(exc).__name__}: {exc}\n"
+                f"internal error: {type(exc).__name__}: {quoted(str(exc), 200)}\n"
                 "This is a bug in groupid; rerun with GROUPID_DEBUG=1 for the traceback and please report it."
             )
             raise typer.Exit(int(ExitCode.ERROR)) from None
@@ -304,7 +304,7 @@ def export(
 
     Example: groupid export --realm legacy --out specs/legacy
     """
-    result = export_realm(connect(server_url), realm, out_dir)
+    result = export_realm(functools.partial(connect, server_url), realm, out_dir)
     out.print(
         f"wrote {result.path}: {result.companies} companies, {result.departments} departments, {result.roles} roles"
         + (f"; {result.generated_codes} groups got a generated code (G-…), rename them as you like" if result.generated_codes else "")
@@ -476,7 +476,7 @@ def sync_unlock_command(
 
     Example: groupid sync unlock --realm xinghe
     """
-    broken = break_lock(connect(server_url), realm)
+    broken = break_lock(functools.partial(connect, server_url), realm)
     if broken is None:
         out.print(f"realm {inert(realm)} is not locked")
         return

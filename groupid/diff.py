@@ -16,12 +16,11 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-from collections.abc import Callable
 from pathlib import Path
 
 from groupid.errors import ConfigurationError
 from groupid.plan import Change, Create, Delete, FieldChange, Finding, Plan, Update
-from groupid.realms.base import LiveGroup, LiveIdentityProvider, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.base import Connector, LiveGroup, LiveIdentityProvider, LiveRealm, LiveRole, connected
 from groupid.spec import load_spec
 from groupid.state import (
     ATTR_CODE,
@@ -62,7 +61,7 @@ def live_checksum(live: LiveRealm) -> str:
 
 
 def plan_spec(
-    spec: Path | str, adapter: RealmAdapter | Callable[[], RealmAdapter], *, realm: str | None = None,
+    spec: Path | str, adapter: Connector, *, realm: str | None = None,
     options: DiffOptions = DiffOptions(),
 ) -> list[Plan]:
     """Load the spec at ``spec`` and plan every realm it needs against the live realms of ``adapter``.
@@ -73,7 +72,7 @@ def plan_spec(
     """
     group = load_spec(spec).under_realm(realm)
     states = compile_realms(group)
-    adapter = adapter() if callable(adapter) else adapter
+    adapter = connected(adapter)
     plans: list[Plan] = []
     for state in states:  # the group realm first: its new link clients concern the company realms' plans
         new_clients = {(p.realm, c.key) for p in plans for c in p.changes if c.kind == "client" and c.action == "create"}

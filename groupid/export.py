@@ -18,7 +18,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from groupid.errors import KeycloakError, SourceError
-from groupid.realms.base import LiveGroup, LiveRealm, RealmAdapter
+from groupid.model import checked_realm_name
+from groupid.realms.base import Connector, LiveGroup, LiveRealm, connected
 from groupid.state import ATTR_CODE, ATTR_KIND, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, USER_ATTRIBUTES, default_role_name
 from groupid.text import escape
 
@@ -36,9 +37,13 @@ class ExportResult:
     generated_codes: int  #: groups without a groupid code, given one made from their id
 
 
-def export_realm(adapter: RealmAdapter, realm: str, out: Path | str) -> ExportResult:
-    """Read ``realm`` and write ``out/group.yaml``, a spec that plans to no changes against it."""
-    live = adapter.read(realm)
+def export_realm(adapter: Connector, realm: str, out: Path | str) -> ExportResult:
+    """Read ``realm`` and write ``out/group.yaml``, a spec that plans to no changes against it.
+
+    ``adapter`` may be a callable that connects: the realm name is checked first (never ``master``).
+    """
+    checked_realm_name(realm)
+    live = connected(adapter).read(realm)
     if not live.exists:
         raise KeycloakError(f"realm '{realm}' does not exist")
     spec, counts = _spec_of(live)

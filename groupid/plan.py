@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from groupid.errors import SafetyGuardRefused, SourceError
+from groupid.errors import ConfigurationError, SafetyGuardRefused, SourceError
 from groupid.files import read_json
-from groupid.text import inert_json
+from groupid.model import checked_realm_name
+from groupid.text import inert_json, quoted
 
 PLAN_FORMAT = 1
 
@@ -180,9 +181,15 @@ class Plan:
     @classmethod
     def from_dict(cls, data: dict) -> Plan:
         """The plan :meth:`to_dict` wrote."""
+        try:
+            checked_realm_name(data["realm"], "realm")
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from None
         for c in data["changes"]:
             if not isinstance(c.get("data"), dict) or c.get("kind") not in KIND_ORDER:
-                raise ValueError(f"change {c.get('label')!r} has no valid kind and data")
+                raise ValueError(f"change {quoted(c.get('label'))} has no valid kind and data")
+            if not all(isinstance(c.get(key), str) for key in ("key", "label", "action")) or not isinstance(c.get("fields"), list):
+                raise ValueError(f"change {quoted(c.get('label'))}: key, label and action must be text, fields a list")
         changes = [
             ACTIONS[c["action"]](
                 kind=c["kind"],
@@ -226,4 +233,4 @@ def load_plans(path: Path | str) -> list[Plan]:
     try:
         return [Plan.from_dict(plan) for plan in data["plans"]]
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise SourceError(f"{path}: not a groupid plan ({type(exc).__name__}: {exc})") from None
+        raise SourceError(f"{path}: not a groupid plan ({type(exc).__name__}: {quoted(str(exc), 80)})") from None

@@ -27,7 +27,7 @@ def _escaped(char: str) -> str:
 
 
 def _needs_escape(char: str) -> bool:
-    return unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") or char in BIDI_CONTROLS
+    return unicodedata.category(char) in ("Cc", "Cf", "Cs", "Zl", "Zp") or char in BIDI_CONTROLS
 
 
 def escape(text: str) -> str:
@@ -49,11 +49,12 @@ def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
 
 
 def hidden_character(text: str) -> tuple[int, str] | None:
-    """The first control character (C0, C1, DEL) or bidirectional control in ``text``: its 1-based position and
+    """The first control character (C0, C1, DEL), lone surrogate or bidirectional control in ``text``: its 1-based position and
     a description such as ``U+202E RIGHT-TO-LEFT OVERRIDE``; None when there is none."""
     for index, char in enumerate(text, start=1):
-        if unicodedata.category(char) == "Cc" or char in BIDI_CONTROLS:
-            name = unicodedata.name(char, "control character")
+        category = unicodedata.category(char)
+        if category in ("Cc", "Cs") or char in BIDI_CONTROLS:
+            name = unicodedata.name(char, "lone surrogate" if category == "Cs" else "control character")
             return index, f"U+{ord(char):04X} {name}"
     return None
 

@@ -5,12 +5,15 @@ Markdown or HTML in a pull-request comment. Through every view of a plan, a save
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
+import pytest
 from typer.testing import CliRunner
 
 from groupid.cli import app
+from groupid.errors import SourceError
 from groupid.plan import Create, FieldChange, Finding, Plan, Update, load_plans, save_plans
 from groupid.views import as_json, as_markdown, as_text
 
@@ -69,8 +72,11 @@ def test_a_saved_plan_is_inert_and_reads_back_the_same(tmp_path):
     save_plans(hostile_plans(), path)
     saved = path.read_text(encoding="utf-8")
     assert not [c for c in RAW_CONTROLS if c in saved] and SENSITIVE not in saved
+    with pytest.raises(SourceError, match="U\\+202E"):  # no realm of that name can be managed
+        load_plans(path)
+    save_plans([dataclasses.replace(plan, realm="r-x") for plan in hostile_plans()], path)
     (plan,) = load_plans(path)
-    assert plan.realm == "r\u202ex" and plan.changes[-1].fields[0].new == HOSTILE_NAME
+    assert plan.realm == "r-x" and plan.changes[-1].fields[0].new == HOSTILE_NAME
 
 
 def test_names_and_paths_print_as_written_through_the_cli(tmp_path):

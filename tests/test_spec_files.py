@@ -217,12 +217,12 @@ def test_an_unreadable_yaml_file_does_not_add_that_no_file_defines_group(tmp_pat
 
 
 def test_the_header_listed_in_a_message_is_cut_and_escaped(tmp_path):
-    header = ",".join(["\x1b]8;;http://evil\x07LINK", "x" * 500, *[f"H{i}" for i in range(30)]])
+    header = ",".join(["CODE", "\x1b]8;;http://evil\x07LINK", "x" * 500, *[f"H{i}" for i in range(30)]])
     spec = write(tmp_path, {"group.yaml": GROUP + DEPARTMENTS.format("org.csv"), "org.csv": header + "\n1\n"})
     (message,) = spec_problems(spec)
-    assert message.startswith("org.csv:1: columns 'CODE', 'NAME', 'CO' not found; the header has: '\\x1b]8;;http")
+    assert message.startswith("org.csv:1: columns 'NAME', 'CO' not found; the header has: 'CODE', '\\x1b]8;;http")
     assert "\x1b" not in message and "\x07" not in message
-    assert "… (500 characters)" in message and message.endswith("and 20 more")
+    assert "… (500 characters)" in message and message.endswith("and 21 more")
     assert len(message) < 700
 
 

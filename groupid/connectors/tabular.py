@@ -50,7 +50,10 @@ class Table:
         wanted = list(wanted)
         missing = [h for h in wanted if h not in self.header]
         twice = [h for h in wanted if self.header.count(h) > 1]
-        if missing:
+        if missing and len(missing) == len(wanted):
+            # not one expected name in the first line: it is no header, and may be anything (a secret, say)
+            message = f"{_columns(missing)} not found: the first line holds none of the expected column names"
+        elif missing:
             shown = ", ".join(quoted(h) for h in self.header[:HEADERS_LISTED])
             more = f" and {len(self.header) - HEADERS_LISTED} more" if len(self.header) > HEADERS_LISTED else ""
             message = f"{_columns(missing)} not found; the header has: {shown}{more}"

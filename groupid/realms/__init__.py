@@ -64,7 +64,21 @@ def read_representation(path: Path | str) -> dict:
     for key, kind in (("groups", list), ("roles", dict), ("users", list), ("clients", list)):
         if key in data and not isinstance(data[key], kind):
             raise SourceError(f"{path}: \"{key}\" must be a JSON {'list' if kind is list else 'object'}")
+    realm_roles = (data.get("roles") or {}).get("realm", [])
+    if not isinstance(realm_roles, list) or not all(isinstance(role, dict) for role in realm_roles):
+        raise SourceError(f"{path}: \"roles\": \"realm\" must be a JSON list of role objects")
+    _check_groups(data.get("groups") or [], path)
     return data
+
+
+def _check_groups(groups: list, path: Path | str) -> None:
+    """Refuse a group tree that is not made of group objects with lists of sub-groups."""
+    pending = [groups]
+    while pending:  # a walk, not a recursion: the file decides how deep the tree is
+        level = pending.pop()
+        if not isinstance(level, list) or not all(isinstance(group, dict) for group in level):
+            raise SourceError(f"{path}: \"groups\" and each \"subGroups\" must be JSON lists of group objects")
+        pending += [group["subGroups"] for group in level if group.get("subGroups") is not None]
 
 
 def import_realm(

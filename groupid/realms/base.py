@@ -16,6 +16,7 @@ targeted — never a delete-and-create of something that has members or mappings
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 LOCK_MARK = "groupid.lock"
@@ -377,3 +378,13 @@ class RealmAdapter(ABC):
     @abstractmethod
     def release_lock(self, realm: str, name: str) -> None:
         """Give the lock ``name`` up (nothing happens when nobody holds it)."""
+
+
+Connector = RealmAdapter | Callable[[], RealmAdapter]
+"""An adapter, or a callable that connects one: a command checks its input first and connects only then, so
+that a bad input is reported as such even when no server answers."""
+
+
+def connected(connector: Connector) -> RealmAdapter:
+    """The adapter of ``connector``, connecting now if it is a callable."""
+    return connector() if callable(connector) else connector

@@ -30,7 +30,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from groupid.errors import GroupidError, SafetyGuardRefused
-from groupid.realms.base import LOCK_MARK, RealmAdapter
+from groupid.model import checked_realm_name
+from groupid.realms.base import LOCK_MARK, Connector, RealmAdapter, connected
 
 LOCK_NAME = "groupid-sync-lock"
 LEASE = 120.0
@@ -151,12 +152,15 @@ def sync_lock(adapter: RealmAdapter, realm: str, source: str, wait: float = 0.0,
             _held.discard(record["token"])
 
 
-def break_lock(adapter: RealmAdapter, realm: str) -> tuple[dict[str, str], str] | None:
+def break_lock(adapter: Connector, realm: str) -> tuple[dict[str, str], str] | None:
     """Break the lock of ``realm`` if its owner is shown to be gone: return its holder record and why it
     could be broken, or None when the realm was not locked.
 
-    Raises :class:`SyncLocked` (nothing changed) when the owner may still run.
+    ``adapter`` may be a callable that connects: the realm name is checked first (never ``master``). Raises
+    :class:`SyncLocked` (nothing changed) when the owner may still run.
     """
+    checked_realm_name(realm)
+    adapter = connected(adapter)
     record = _new_record("unlock", LEASE)
     current = adapter.acquire_lock(realm, LOCK_NAME, record)
     if current is None:  # nobody held it: taken for a moment, given back at once

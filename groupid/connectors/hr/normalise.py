@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Literal, get_args, get_origin
 
 from groupid.model import Person
-from groupid.text import hidden_character, quoted
+from groupid.text import QUOTE_LIMIT, escape, hidden_character, quoted
 
 FIELDS = tuple(Person.model_fields)
 """The person fields a mapping may fill."""
@@ -91,8 +91,10 @@ def masked(text: str) -> str:
     phone column by mistake shows as '110*************12'.
     """
     text = clean_text(text)
+    if len(text) > QUOTE_LIMIT:
+        return f"'{escape(text[:3])}***…{escape(text[-2:])}' ({len(text)} characters)"
     shown = text[:3] + "*" * (len(text) - 5) + text[-2:] if len(text) > 5 else "*" * len(text)
-    return repr(shown)
+    return f"'{escape(shown)}'"
 
 
 def normalise_phone(text: str) -> str:

@@ -254,7 +254,7 @@ def _json_array(text: str, name: str) -> list[tuple[int, Any]]:
     if not isinstance(data, list):
         raise SourceError(f"{name}: expected a JSON list of objects, one per person; the file holds {_json_kind(data)}")
     # json.loads does not say where each item starts; a second pass over the (valid) text finds the lines
-    decoder, separator = json.JSONDecoder(), re.compile(r"[\s,]*")
+    decoder, separator = _DECODER, re.compile(r"[\s,]*")
     index = text.index("[") + 1
     line, items = 1 + text.count("\n", 0, index), []
     for item in data:
@@ -282,8 +282,7 @@ def _json_lines(text: str, name: str) -> list[tuple[int, Any]]:
 def _parse_json(text: str, name: str) -> Any:
     """Parse ``text`` keeping every number as written; errors, even of nesting too deep, name the line."""
     try:
-        return json.loads(text, parse_int=_Number, parse_float=_Number, parse_constant=_Number,
-                          object_pairs_hook=_object)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise SourceError(f"not valid JSON: {exc.msg}", Location(name, exc.lineno)) from None
     except RecursionError:
@@ -313,6 +312,10 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         key = trim(key)
         result[key] = BadCell("the key appears more than once in the object") if key in result else value
     return result
+
+
+_DECODER = json.JSONDecoder(parse_int=_Number, parse_float=_Number, parse_constant=_Number, object_pairs_hook=_object)
+"""Numbers kept as written (a 5,000-digit one too: Python refuses to convert such), keys written twice seen."""
 
 
 def _json_kind(data: Any) -> str:
