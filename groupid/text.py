@@ -8,6 +8,7 @@ formatting characters that make a code or name look like something it is not.
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 
 QUOTE_LIMIT = 40
@@ -48,15 +49,20 @@ def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
     return f"'{escape(cut)}'{tail}"
 
 
+HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+"""Control characters (category Cc: C0, DEL, C1), the bidirectional controls and lone surrogates (Cs), in one
+search that runs at C speed: HR readers apply it to every mapped cell of exports of 100,000 rows."""
+
+
 def hidden_character(text: str) -> tuple[int, str] | None:
     """The first control character (C0, C1, DEL), lone surrogate or bidirectional control in ``text``: its 1-based position and
     a description such as ``U+202E RIGHT-TO-LEFT OVERRIDE``; None when there is none."""
-    for index, char in enumerate(text, start=1):
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs") or char in BIDI_CONTROLS:
-            name = unicodedata.name(char, "lone surrogate" if category == "Cs" else "control character")
-            return index, f"U+{ord(char):04X} {name}"
-    return None
+    match = HIDDEN.search(text)
+    if match is None:
+        return None
+    char = match.group()
+    name = unicodedata.name(char, "lone surrogate" if unicodedata.category(char) == "Cs" else "control character")
+    return match.start() + 1, f"U+{ord(char):04X} {name}"
 
 
 def inert(text: str) -> str:

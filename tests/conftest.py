@@ -24,6 +24,13 @@ from groupid.localserver import DEFAULT_VERSION, LocalKeycloak
 from groupid.realms import ConnectionSettings, KeycloakServer
 
 
+def skip_or_fail(message: str) -> None:
+    """Skip the test with ``message`` — or fail it under CI (``CI`` set), where nothing may pass by skipping."""
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 def _external_settings() -> ConnectionSettings | None:
     url = os.environ.get("GROUPID_TEST_SERVER_URL")
     if not url:
@@ -50,10 +57,7 @@ def keycloak() -> ConnectionSettings:
     try:
         info = server.start()
     except GroupidError as exc:
-        message = f"cannot start Keycloak for the tests: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(f"cannot start Keycloak for the tests: {exc}")
     yield ConnectionSettings(server_url=info.url, admin_user=info.admin_user, admin_password=info.admin_password())
     if not info.reused:
         server.stop()

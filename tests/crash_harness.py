@@ -20,7 +20,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 import requests
 
 from groupid.errors import GroupidError
@@ -29,6 +28,7 @@ from groupid.localserver.process import answers
 from groupid.realms import ConnectionSettings, KeycloakServer
 from groupid.realms.base import LOCK_MARK
 from groupid.sync import LOCK_NAME
+from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = "crash-{pid}"
@@ -92,10 +92,7 @@ def start_or_skip(server: CrashServer) -> ConnectionSettings:
     try:
         settings = server.start()
     except GroupidError as exc:
-        message = f"cannot start the Keycloak for the crash tests: {exc}"
-        if os.environ.get("CI"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        skip_or_fail(f"cannot start the Keycloak for the crash tests: {exc}")
     delete_realms(KeycloakServer(settings))
     return settings
 
