@@ -57,6 +57,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import groupid
+from groupid.keycloak_terms import ATTR_CODE
 from groupid.apply import apply_plans
 from groupid.diff import diff_realm
 from groupid.errors import GroupidError
@@ -64,7 +65,7 @@ from groupid.model import Group, find_problems
 from groupid.plan import Plan, Update
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import PAGE_SIZE, KeycloakServer
-from groupid.state import ATTR_CODE, RealmState, compile_realms, realm_representation
+from groupid.state import RealmState, compile_realms, realm_representation
 
 COMPANY_NAMES = ("星河集团", "星河科技", "星河制造", "星河金融", "星河云计算", "星河智能", "星河精密", "星河保险", "星河支付", "星河物流")
 COMPANY_PARENTS = (None, 0, 0, 0, 1, 1, 2, 2, 3, 3)  # index of the parent company: levels 1, 2, 2, 2, 3 × 6

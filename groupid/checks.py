@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from difflib import get_close_matches
 
+from groupid.keycloak_terms import is_keycloak_role
 from groupid import limits
 from groupid.errors import Problem
 from groupid.model import (
-    KEYCLOAK_CLIENTS,
     MAX_DEPTH,
     Company,
     Group,
@@ -113,14 +113,14 @@ class _Checker:
             for ref in record.roles:
                 self._resolve_role(record, "roles", ref)
         for ref in self.group.default_roles:
-            if not _keycloak_role(ref) and ref not in self.roles:
+            if not is_keycloak_role(ref) and ref not in self.roles:
                 self.problems.append(Problem(self.group.where("default_roles"),
                                              f"group: default role '{ref}' is not a known role{_suggest(ref, self.roles, '')}"))
         self._check_cycles(self.roles, lambda r: r.composites, "composite")
 
     def _resolve_role(self, record: Record, key: str, ref: str) -> None:
         """Roles of Keycloak's own clients (realm-management/view-users) exist in every realm."""
-        if not _keycloak_role(ref):
+        if not is_keycloak_role(ref):
             self._resolve(record, key, ref, self.roles, "role")
 
     def _check_people(self) -> None:
@@ -281,11 +281,6 @@ def find_cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:
                 on_path.add(nxt)
                 stack.append(iter(graph.get(nxt, [])))
     return sorted(cycles.values(), key=lambda c: order[c[0]])
-
-
-def _keycloak_role(ref: str) -> bool:
-    client, _, name = ref.rpartition("/")
-    return bool(name) and client in KEYCLOAK_CLIENTS
 
 
 def _at(record: Record) -> str:

@@ -18,20 +18,17 @@ from dataclasses import asdict, dataclass, field
 
 from pathlib import Path
 
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import ConfigurationError
 from groupid.plan import Change, Create, Delete, FieldChange, Finding, Plan, Update
 from groupid.realms.base import Connector, LiveGroup, LiveIdentityProvider, LiveRealm, LiveRole, connected
 from groupid.spec import load_spec
 from groupid.state import (
-    ATTR_CODE,
-    ATTR_MANAGED,
     USER_PROFILE_GROUP,
-    KEYCLOAK_DEFAULT_ROLES,
     GroupNode,
     RealmState,
     RoleNode,
     compile_realms,
-    default_role_name,
     user_profile,
 )
 

@@ -35,11 +35,6 @@ from groupid.values import (
     UserText,
 )
 
-KEYCLOAK_CLIENTS = frozenset({"account", "account-console", "admin-cli", "broker", "realm-management",
-                              "security-admin-console"})
-"""Clients every realm has; their roles (``realm-management/view-users``, …) may be used without defining them."""
-
-
 LABEL_LENGTH = 40
 """Characters of a code that a message naming its record shows."""
 

@@ -15,11 +15,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from groupid.keycloak_terms import (
+    ATTR_CODE,
+    ATTR_KIND,
+    ATTR_MANAGED,
+    KEYCLOAK_CLIENTS,
+    KEYCLOAK_DEFAULT_ROLES,
+    default_role_name,
+    split_reference,
+)
 from groupid import limits
 from groupid.checks import topology_problems
 from groupid.errors import SourceError, SpecError
 from groupid.model import (
-    KEYCLOAK_CLIENTS,
     Company,
     Department,
     Group,
@@ -31,10 +39,6 @@ from groupid.model import (
 )
 from groupid.spec import load_spec
 
-ATTR_CODE = "groupid.code"
-ATTR_KIND = "groupid.kind"
-ATTR_MANAGED = "groupid.managed"
-"""Marks an object groupid created and owns; only owned objects are ever pruned."""
 
 USER_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("employee_id", "工号"),
@@ -319,15 +323,6 @@ def _role_node(role: Role) -> RoleNode:
     return RoleNode(role.name, role.description, tuple(role.composites), role.client)
 
 
-def default_role_name(realm: str) -> str:
-    """The composite role Keycloak grants every user of ``realm``; default roles are its composites."""
-    return f"default-roles-{realm}"
-
-
-KEYCLOAK_DEFAULT_ROLES = {"offline_access": "${role_offline-access}", "uma_authorization": "${role_uma_authorization}"}
-"""The roles Keycloak puts in a new realm's default role (with their descriptions); groupid leaves them there."""
-
-
 def realm_representation(state: RealmState) -> dict:
     """The realm as a Keycloak RealmRepresentation, ready for Keycloak's own import."""
     default_role = {
@@ -404,7 +399,7 @@ def _importable(refs) -> tuple[list[str], dict[str, list[str]]]:
     """
     realm, clients = [], {}
     for ref in refs:
-        client, _, name = ref.rpartition("/")
+        client, name = split_reference(ref)
         if not client:
             realm.append(name)
         elif client in KEYCLOAK_CLIENTS:

@@ -26,7 +26,7 @@ from groupid.errors import GroupidError
 from groupid.localserver import LocalKeycloak, ServerInfo, cache_dir
 from groupid.localserver.process import answers
 from groupid.realms import ConnectionSettings, KeycloakServer
-from groupid.realms.base import LOCK_MARK
+from groupid.keycloak_terms import LOCK_MARK
 from groupid.sync import LOCK_NAME
 from tests.conftest import skip_or_fail
 

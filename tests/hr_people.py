@@ -26,7 +26,7 @@ from groupid.apply import apply_plans
 from groupid.diff import plan_spec
 from groupid.realms import IMPORT_CHUNK, KeycloakServer
 from groupid.realms.memory import MemoryRealms
-from groupid.state import ATTR_CODE
+from groupid.keycloak_terms import ATTR_CODE
 
 DATA = Path(__file__).parent / "data" / "hr"
 SPEC = DATA / "spec"

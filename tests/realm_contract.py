@@ -22,7 +22,7 @@ import pytest
 
 from groupid.errors import Conflict, KeycloakError
 from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser, RealmAdapter
-from groupid.state import ATTR_CODE, ATTR_MANAGED
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 
 MANAGED = {ATTR_MANAGED: ["true"]}
 NOBODY = "00000000-0000-0000-0000-000000000000"  # an id of the right shape that nothing has

@@ -6,7 +6,7 @@ from groupid.apply import apply_plans
 from groupid.diff import DiffOptions, plan_spec
 from groupid.export import export_realm
 from groupid.spec import load_spec
-from groupid.state import ATTR_CODE, ATTR_MANAGED
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from tests.test_example import EXAMPLE
 from tests.test_plan_apply import adapter, realm  # noqa: F401  (fixtures: memory and the real Keycloak)
 

@@ -6,10 +6,11 @@ import dataclasses
 
 import pytest
 
+from groupid.keycloak_terms import ATTR_CODE
 from groupid.errors import AuthenticationFailed, RealmExists
 from groupid.realms import KeycloakServer, import_realm
 from groupid.spec import load_spec
-from groupid.state import ATTR_CODE, USER_ATTRIBUTES, compile_realms, render_spec
+from groupid.state import USER_ATTRIBUTES, compile_realms, render_spec
 from tests.test_example import EXAMPLE
 
 

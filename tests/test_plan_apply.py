@@ -8,13 +8,14 @@ import uuid
 
 import pytest
 
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions, plan_spec
 from groupid.errors import ApplyFailed, ConfigurationError, SafetyGuardRefused, SourceError, StalePlan
 from groupid.plan import Plan, load_plans, save_plans
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
-from groupid.state import ATTR_CODE, ATTR_MANAGED, USER_ATTRIBUTES
+from groupid.state import USER_ATTRIBUTES
 from tests.test_example import EXAMPLE
 
 SPEC = """\

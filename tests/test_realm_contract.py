@@ -12,7 +12,7 @@ from responses import matchers
 
 from groupid.errors import Conflict, KeycloakError
 from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
-from groupid.state import ATTR_CODE, ATTR_MANAGED
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from tests.realm_contract import RealmContract, fresh_realm_name
 
 MANAGED_ORG = {ATTR_MANAGED: ["true"], ATTR_CODE: ["XH"]}

@@ -6,9 +6,10 @@ import json
 
 import pytest
 
+from groupid.keycloak_terms import ATTR_CODE
 from groupid.errors import SpecError
 from groupid.spec import load_spec
-from groupid.state import ATTR_CODE, USER_ATTRIBUTES, compile_realms, realm_representation, render_spec
+from groupid.state import USER_ATTRIBUTES, compile_realms, realm_representation, render_spec
 from tests.test_example import EXAMPLE
 
 

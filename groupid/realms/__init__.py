@@ -14,7 +14,7 @@ from pathlib import Path
 
 from groupid.files import read_json
 from groupid.model import checked_realm_name
-from groupid.state import KEYCLOAK_DEFAULT_ROLES, default_role_name
+from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import RealmExists, SourceError
 from groupid.realms.base import IMPORT_CHUNK, LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
 from groupid.realms.base import LiveUser, RealmAdapter

@@ -19,10 +19,6 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-LOCK_MARK = "groupid.lock"
-"""The attribute that makes a realm role a lock (:meth:`RealmAdapter.acquire_lock`). Lock roles are left out of
-:attr:`LiveRealm.roles`: they come and go with the runs that hold them and are no part of the realm's design."""
-
 IMPORT_CHUNK = 10
 """Users per request of :meth:`RealmAdapter.import_users`, by default. Keycloak 26.5 imports a request in one
 transaction whose cost per user grows with its size (each query and flush in it walks every entity the

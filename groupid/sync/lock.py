@@ -29,9 +29,10 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import GroupidError, SafetyGuardRefused
 from groupid.model import checked_realm_name
-from groupid.realms.base import LOCK_MARK, Connector, RealmAdapter, connected
+from groupid.realms.base import Connector, RealmAdapter, connected
 
 LOCK_NAME = "groupid-sync-lock"
 LEASE = 120.0

@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 
+from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, keeps_attribute
 from groupid.connectors.hr import Mapping, SourceRows, load_mapping, read_people
 from groupid.errors import (
     ApplyFailed, AuthenticationFailed, ConfigurationError, ExitCode, KeycloakUnreachable, SafetyGuardRefused,
@@ -26,7 +27,7 @@ from groupid.policy import GuardPolicy, SyncPolicy
 from groupid.model import Group
 from groupid.realms.base import LiveRealm, RealmAdapter
 from groupid.spec import load_spec
-from groupid.state import ATTR_CODE, ATTR_KIND, USER_ATTRIBUTES, compile_realms
+from groupid.state import USER_ATTRIBUTES, compile_realms
 from groupid.sync.applying import Outcome, Progress, apply_sync
 from groupid.sync.changes import SyncPlan, totals
 from groupid.sync.lock import LockLost, sync_lock
@@ -236,11 +237,7 @@ def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str) -> Re
 
 def _check_user_profile(live: LiveRealm) -> None:
     """Keycloak 24+ drops undeclared attributes without a word: refuse to sync into a realm that would."""
-    profile = live.user_profile or {}
-    if profile.get("unmanagedAttributePolicy") in ("ENABLED", "ADMIN_EDIT"):
-        return
-    declared = {attribute.get("name") for attribute in profile.get("attributes", [])}
-    missing = [name for name, _ in USER_ATTRIBUTES if name not in declared]
+    missing = [name for name, _ in USER_ATTRIBUTES if not keeps_attribute(live.user_profile, name)]
     if missing:
         raise ConfigurationError(
             f"the user profile of realm {live.name} does not declare {', '.join(missing)}: Keycloak would drop "

@@ -34,7 +34,7 @@ The package is built in layers, each importing only those above it:
 """
 
 from groupid.realms.keycloak.reading import EXPORT_TIMEOUT
-from groupid.realms.keycloak.references import KEYCLOAK_CLIENTS, RolesByReference, role_reference, split_reference
+from groupid.realms.keycloak.references import RolesByReference
 from groupid.realms.keycloak.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
 from groupid.realms.keycloak.representations import live_organization, live_user, parents_first
 from groupid.realms.keycloak.server import KeycloakServer
@@ -42,7 +42,6 @@ from groupid.realms.keycloak.transport import OAUTH_ERRORS, PAGE_SIZE, KeycloakA
 
 __all__ = [
     "EXPORT_TIMEOUT",
-    "KEYCLOAK_CLIENTS",
     "OAUTH_ERRORS",
     "PAGE_SIZE",
     "SECRET_KEYS",
@@ -56,6 +55,4 @@ __all__ = [
     "live_organization",
     "live_user",
     "parents_first",
-    "role_reference",
-    "split_reference",
 ]

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
+from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import Conflict, KeycloakError
-from groupid.realms.base import IMPORT_CHUNK, LOCK_MARK, LiveUser
+from groupid.realms.base import IMPORT_CHUNK, LiveUser
 from groupid.realms.keycloak.representations import live_user
 from groupid.realms.keycloak.transport import AdminTransport, _created_id, _url
 

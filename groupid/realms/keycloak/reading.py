@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from groupid.realms.base import LOCK_MARK, LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
-from groupid.realms.keycloak.references import KEYCLOAK_CLIENTS, _reference
+from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
+from groupid.realms.keycloak.references import _reference
 from groupid.realms.keycloak.representations import _exported_composites, _GroupTree, _in_order, _live_role, _RealmContent
 from groupid.realms.keycloak.representations import _walk, live_client, live_identity_provider, live_organization
 from groupid.realms.keycloak.representations import parents_first
 from groupid.realms.keycloak.transport import AdminTransport, _url
-from groupid.state import ATTR_MANAGED
+from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS, LOCK_MARK
 
 EXPORT_TIMEOUT = 600.0
 """Seconds the partial export may take, whatever the connection's timeout. Warm, it answers 5,000 groups in

@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-KEYCLOAK_CLIENTS = frozenset(
-    {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
-)
-"""The clientIds of the clients Keycloak gives every realm. Their roles are Keycloak's: they are not read into
-:attr:`LiveRealm.client_roles <groupid.realms.base.LiveRealm.client_roles>`, though references to them are fine."""
-
+from groupid.keycloak_terms import role_reference
 
 class RolesByReference(ABC):
     """The role methods of :class:`~groupid.realms.base.RealmAdapter`, for realm and client roles alike, in terms
@@ -57,21 +52,6 @@ class RolesByReference(ABC):
     def delete_client_role(self, realm: str, client_id: str, name: str) -> None:
         """Delete a client role; composites and group mappings lose it too."""
         self._delete_role(realm, role_reference(client_id, name))
-
-
-def split_reference(ref: str) -> tuple[str | None, str]:
-    """The clientId (None for a realm role) and the name of the role ``ref`` refers to.
-
-    Role names never contain ``/``; clientIds may (a SAML client's is often a URL): the name is what follows the
-    last one.
-    """
-    client_id, _, name = ref.rpartition("/")
-    return client_id or None, name
-
-
-def role_reference(client_id: str | None, name: str) -> str:
-    """How a role is referred to: ``name`` for a realm role, ``clientId/name`` for a client's."""
-    return f"{client_id}/{name}" if client_id else name
 
 
 def _reference(representation: dict, client_ids: dict[str, str]) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRole, LiveUser
-from groupid.realms.keycloak.references import role_reference
+from groupid.keycloak_terms import role_reference
 
 SECRET_MASK = "**********"
 """What Keycloak answers in place of a stored secret. Sent back in an identity provider's config, it keeps the

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from urllib.parse import quote
 
+from groupid.keycloak_terms import role_reference, split_reference
 from groupid.errors import Conflict, KeycloakError, RealmExists
 from groupid.realms.base import RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.people import PeopleAdmin
 from groupid.realms.keycloak.reading import RealmReading
-from groupid.realms.keycloak.references import RolesByReference, role_reference, split_reference
+from groupid.realms.keycloak.references import RolesByReference
 from groupid.realms.keycloak.representations import SECRET_MASK
 from groupid.realms.keycloak.transport import PAGE_SIZE, KeycloakAnswer, _Connection, _created_id, _url
 from groupid.text import escape

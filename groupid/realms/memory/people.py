@@ -13,8 +13,9 @@ import time
 import uuid
 from collections.abc import Iterable
 
+from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import KeycloakError
-from groupid.realms.base import IMPORT_CHUNK, LOCK_MARK, LiveGroup, LiveRealm, LiveUser
+from groupid.realms.base import IMPORT_CHUNK, LiveGroup, LiveRealm, LiveUser
 from groupid.realms.keycloak import live_user, parents_first
 from groupid.realms.memory.store import _USER_FIELDS, WHERE, MemoryStore, _add, _conflict, _group, _kept_attributes
 from groupid.realms.memory.store import _missing, _organization, _Realm, _remove, _Role, _user

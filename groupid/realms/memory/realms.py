@@ -26,9 +26,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from groupid.errors import KeycloakError, RealmExists
-from groupid.realms.base import LOCK_MARK, LiveGroup, LiveRealm, LiveRole, RealmAdapter
-from groupid.realms.keycloak import KEYCLOAK_CLIENTS, SECRET_KEYS, SECRET_MASK, RolesByReference, parents_first
-from groupid.realms.keycloak import role_reference, split_reference
+from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.keycloak import SECRET_KEYS, SECRET_MASK, RolesByReference, parents_first
+from groupid.keycloak_terms import KEYCLOAK_CLIENTS, LOCK_MARK, role_reference, split_reference
 from groupid.realms.keycloak import live_client, live_identity_provider, live_organization
 from groupid.realms.memory.people import MemoryPeople
 from groupid.realms.memory.store import WHERE, _conflict, _group, _Group, _Key, _missing, _organization, _Realm

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 import threading
 from dataclasses import dataclass, field
 
 from groupid.errors import Conflict, KeycloakError
-from groupid.realms.keycloak import role_reference
+from groupid.keycloak_terms import keeps_attribute, role_reference
 
 WHERE = "Keycloak (in memory)"
 
 _Key = tuple[str | None, str]  # a role: the id of its client (None for a realm role) and its name
-
-# user profile policies under which Keycloak keeps attributes the profile does not declare, when an admin writes
-_KEEPS_UNDECLARED = {"ENABLED", "ADMIN_EDIT"}
 
 # fields of a UserRepresentation that are not attributes, though the user profile declares some of them
 _USER_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
@@ -76,10 +72,7 @@ class _Realm:
 
 def _kept_attributes(profile: dict, attributes: dict[str, list[str]]) -> dict[str, list[str]]:
     """The attributes Keycloak stores for a user: those the profile declares, unless it keeps all."""
-    if profile.get("unmanagedAttributePolicy") in _KEEPS_UNDECLARED:
-        return copy.deepcopy(attributes)
-    declared = {attribute["name"] for attribute in profile.get("attributes", [])}
-    return {name: list(values) for name, values in attributes.items() if name in declared}
+    return {name: list(values) for name, values in attributes.items() if keeps_attribute(profile, name)}
 
 
 def _found(items: dict, key: str, action: str, detail: str):

@@ -1,0 +1,74 @@
+"""Keycloak's own terms, and the marks groupid leaves on Keycloak's objects: one home for both.
+
+Everything here is a fact about Keycloak (the clients and roles it gives every realm, how a role is referred
+to, what its default role is called, which user attributes a realm keeps) or a mark groupid writes into it
+(the attributes that say "groupid made this, under this code"). Nothing here imports the rest of groupid, so
+the model, the planner, both realm adapters and the people engine can all say the same thing the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+ATTR_CODE = "groupid.code"
+"""The attribute carrying the spec code of a group or organization: its identity, whatever its name or place."""
+
+ATTR_KIND = "groupid.kind"
+"""The attribute saying what a group stands for: ``company`` or ``department``."""
+
+ATTR_MANAGED = "groupid.managed"
+"""Marks an object groupid created and owns; only owned objects are ever pruned."""
+
+LOCK_MARK = "groupid.lock"
+"""The attribute that makes a realm role a lock. Lock roles are left out of a realm's live roles: they come and
+go with the runs that hold them and are no part of the realm's design."""
+
+KEYCLOAK_CLIENTS = frozenset(
+    {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}
+)
+"""The clientIds of the clients Keycloak gives every realm. Their roles are Keycloak's: a spec may refer to them
+(``realm-management/view-users``) without defining them, and they are not read as part of a realm's design."""
+
+KEYCLOAK_DEFAULT_ROLES = {"offline_access": "${role_offline-access}", "uma_authorization": "${role_uma_authorization}"}
+"""The realm roles Keycloak puts in a new realm's default role, with their descriptions; groupid leaves them there."""
+
+KEEPS_UNDECLARED = frozenset({"ENABLED", "ADMIN_EDIT"})
+"""The user profile's ``unmanagedAttributePolicy`` values under which Keycloak keeps attributes it does not declare."""
+
+
+def default_role_name(realm: str) -> str:
+    """The composite role Keycloak grants every user of ``realm``; default roles are its composites."""
+    return f"default-roles-{realm}"
+
+
+def split_reference(ref: str) -> tuple[str | None, str]:
+    """The clientId (None for a realm role) and the name of the role ``ref`` refers to.
+
+    Role names never contain ``/``; clientIds may (a SAML client's is often a URL): the name is what follows the
+    last one.
+    """
+    client_id, _, name = ref.rpartition("/")
+    return client_id or None, name
+
+
+def role_reference(client_id: str | None, name: str) -> str:
+    """How a role is referred to: ``name`` for a realm role, ``clientId/name`` for a client's."""
+    return f"{client_id}/{name}" if client_id else name
+
+
+def is_keycloak_role(ref: str) -> bool:
+    """Whether ``ref`` names a role of one of Keycloak's own clients (``realm-management/view-users``)."""
+    client_id, name = split_reference(ref)
+    return bool(name) and client_id in KEYCLOAK_CLIENTS
+
+
+def keeps_attribute(profile: Mapping | None, name: str) -> bool:
+    """Whether a realm with the user profile ``profile`` keeps a user attribute called ``name``.
+
+    Keycloak 24+ drops, without a word, every attribute its user profile neither declares nor lets through
+    with ``unmanagedAttributePolicy``.
+    """
+    profile = profile or {}
+    if profile.get("unmanagedAttributePolicy") in KEEPS_UNDECLARED:
+        return True
+    return any(attribute.get("name") == name for attribute in profile.get("attributes", []))
