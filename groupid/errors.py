@@ -18,6 +18,7 @@ the exit code the CLI maps it to::
     ├── ApplyFailed                   exit 1  a change failed part-way through an apply (says how far it got)
     ├── LockLost                      exit 1  a run could not keep its lock and stopped writing (groupid.sync.lock)
     └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
+        ├── TooMuchChange             exit 3  a run would change more than its threshold (carries the figures)
         ├── StalePlan                 exit 3  a saved plan no longer matches the live realm
         └── SyncLocked                exit 3  another sync or apply holds the realm (groupid.sync.lock)
 
@@ -129,6 +130,15 @@ class SafetyGuardRefused(GroupidError):
     """A safety guard refused the change; nothing was written."""
 
     exit_code = ExitCode.REFUSED
+
+
+class TooMuchChange(SafetyGuardRefused):
+    """A run would delete or disable more than its guard allows (:class:`groupid.runs.Threshold`); nothing was
+    written. Carries the figures: ``changed`` of ``managed`` objects, against ``threshold`` (count, share)."""
+
+    def __init__(self, message: str, *, changed: int, managed: int, threshold: tuple[int, float]):
+        self.changed, self.managed, self.threshold = changed, managed, threshold
+        super().__init__(message)
 
 
 class StalePlan(SafetyGuardRefused):
