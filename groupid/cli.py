@@ -452,7 +452,7 @@ def sync_hr_command(
                              dry_run=dry_run, force=force, today=today.date() if today else None, report=report,
                              progress=advance, wait=wait)
     except ApplyFailed as exc:
-        if getattr(exc, "result", None):
+        if exc.result is not None:
             _print_summary(exc.result)
         raise
     _print_summary(result)

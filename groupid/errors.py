@@ -146,4 +146,12 @@ class StalePlan(SafetyGuardRefused):
 
 
 class ApplyFailed(GroupidError):
-    """A change failed after others were applied; the message says how many and which one."""
+    """A change failed after others were applied; the message says how many and which one.
+
+    ``result`` is what the run did before it stopped (a sync's result, with the people it wrote), when the caller
+    has one to show.
+    """
+
+    def __init__(self, message: str, *, result: object = None):
+        self.result = result
+        super().__init__(message)

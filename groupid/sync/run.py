@@ -172,12 +172,11 @@ def sync_people(
             result.bookkeeping += _record(adapter, group.realm, source, plan.rows, today)
     _finish(result, report)
     if outcome.failed:
-        error = ApplyFailed(
+        raise ApplyFailed(
             f"{len(outcome.failed)} of {len(plan.changes)} people could not be written "
-            f"(first: {outcome.failed[0][0].employee_id}: {outcome.failed[0][1]}); the others were"
+            f"(first: {outcome.failed[0][0].employee_id}: {outcome.failed[0][1]}); the others were",
+            result=result,
         )
-        error.result = result
-        raise error
     return result
 
 
