@@ -61,7 +61,8 @@ from groupid.keycloak_terms import ATTR_CODE
 from groupid.apply import apply_plans
 from groupid.diff import diff_realm
 from groupid.errors import GroupidError
-from groupid.model import Group, find_problems
+from groupid.checks import find_problems
+from groupid.model import Group
 from groupid.plan import Plan, Update
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import PAGE_SIZE, KeycloakServer
@@ -485,8 +486,8 @@ def measure(settings, args, realm, group, state, count, deepest_path, deepest_co
     started = time.perf_counter()
     results = apply_plans([plan], applier)
     applied = time.perf_counter() - started
-    if [len(r.applied) for r in results] != [1]:
-        raise SystemExit(f"apply applied {[len(r.applied) for r in results]} changes")
+    if [len(r.done) for r in results] != [1]:
+        raise SystemExit(f"apply applied {[len(r.done) for r in results]} changes")
     figures.append(Figure("apply of that one change", applier.requests, applied,
                           ", ".join(f"{n} {k}" for k, n in applier.kinds.items())))
     after, plan = measure_plan(settings, changed)

@@ -194,7 +194,7 @@ def apply_spec(settings: ConnectionSettings, data: Generated, realm: str) -> tup
     plans = plan_spec(data.spec, server, realm=realm)
     results = apply_plans(plans, server)
     seconds = time.perf_counter() - started
-    applied = sum(len(result.applied) for result in results)
+    applied = sum(len(result.done) for result in results)
     if not applied:
         raise SystemExit(f"applying the spec to {realm} changed nothing")
     return seconds, server.requests

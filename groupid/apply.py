@@ -2,7 +2,7 @@
 
 Before anything is written, every plan passes its checks: a saved plan must still match the live realm it
 was made against (else :class:`StalePlan`), and no plan may delete more than the deletion guard allows
-(else :class:`SafetyGuardRefused`), unless forced. Then the changes run in the plan's dependency order. A
+(else :class:`~groupid.errors.TooMuchChange`), unless forced. Then the changes run in the plan's dependency order. A
 failure part-way is reported as such — how many changes were applied and which one failed — never as
 success.
 
@@ -15,25 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from typing import Any
 
 from groupid.diff import live_checksum
 from groupid.errors import ApplyFailed, GroupidError, StalePlan
-from groupid.plan import Change, Plan, count_actions
+from groupid.payloads import (
+    ClientPayload,
+    CompositesPayload,
+    GroupPayload,
+    GroupRolesPayload,
+    IdentityProviderPayload,
+    OrganizationPayload,
+    RealmPayload,
+    RolePayload,
+    UserProfilePayload,
+)
+from groupid.plan import Change, Plan
 from groupid.realms.base import RealmAdapter
+from groupid.runs import Action, Outcome, Progress
 from groupid.sync.lock import Lease, sync_lock
-
-
-@dataclass
-class ApplyResult:
-    """What one plan's apply did."""
-
-    realm: str
-    applied: list[Change] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        """How many creates, updates and deletes were applied."""
-        return count_actions(self.applied)
 
 
 def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force: bool = False) -> None:
@@ -55,18 +55,33 @@ def apply_plans(
     *,
     saved: bool = False,
     force: bool = False,
-    progress: Callable[[Change], None] | None = None,
+    progress: Progress | None = None,
     wait: float = 0.0,
-) -> list[ApplyResult]:
+) -> list[Outcome[Change]]:
     """Lock the group's realm, check every plan, then apply them one after the other.
 
-    ``saved`` plans (read back from a file) are first compared with the live realm. ``progress`` is called
-    after each applied change. ``wait`` is how long to wait for another run's lock; raises
-    :class:`~groupid.sync.lock.SyncLocked` (nothing written) when it is still held then.
+    Returns one :class:`~groupid.runs.Outcome` per plan, in the plans' order: the changes applied and the
+    write requests they took. ``saved`` plans (read back from a file) are first compared with the live realm.
+    ``progress`` is told after each applied change, counting the changes of all plans. ``wait`` is how long to
+    wait for another run's lock; raises :class:`~groupid.sync.lock.SyncLocked` (nothing written) when it is
+    still held then.
     """
     with _locked(plans, adapter, wait) as lease:
         check_plans(plans, adapter, saved=saved, force=force)
-        return [_Applier(plan, adapter, progress, lease).run() for plan in plans]
+        steps = _Steps(sum(len(plan.changes) for plan in plans), progress)
+        return [_Applier(plan, adapter, steps, lease).run() for plan in plans]
+
+
+class _Steps:
+    """The changes applied so far across all plans, told to a :class:`~groupid.runs.Progress`."""
+
+    def __init__(self, total: int, progress: Progress | None):
+        self.done, self.total, self.progress = 0, total, progress
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total)
 
 
 @contextmanager
@@ -83,46 +98,50 @@ def _locked(plans: list[Plan], adapter: RealmAdapter, wait: float) -> Iterator[L
 class _Applier:
     """Applies one plan; remembers the ids of the groups it creates for the changes that follow."""
 
-    def __init__(self, plan: Plan, adapter: RealmAdapter, progress: Callable[[Change], None] | None,
-                 lease: Lease | None = None):
+    def __init__(self, plan: Plan, adapter: RealmAdapter, steps: _Steps, lease: Lease | None = None):
         self.plan = plan
         self.lease = lease
         self.realm = plan.realm
         self.adapter = adapter
-        self.progress = progress
+        self.steps = steps
+        self.outcome: Outcome[Change] = Outcome()
         self.created: dict[str, str] = {}
-        # one handler per kind; each does what the change's action asks, and nothing for an action it lacks
-        self.handlers: dict[str, Callable[[Change], None]] = {
-            "realm": self._realm,
-            "user-profile": lambda c: adapter.set_user_profile(self.realm, c.data["profile"]),
-            "role": self._role,
-            "composites": self._composites,
-            "default-roles": self._composites,
-            "group": self._group,
-            "group-roles": self._group_roles,
-            "organization": self._organization,
-            "client": self._client,
-            "identity-provider": self._identity_provider,
+        # one handler per payload type; each does what the change's action asks
+        self.handlers: dict[type, Callable[[Change, Any], None]] = {
+            RealmPayload: self._realm,
+            UserProfilePayload: lambda c, p: self._write(adapter.set_user_profile, self.realm, p.profile),
+            RolePayload: self._role,
+            CompositesPayload: self._composites,
+            GroupPayload: self._group,
+            GroupRolesPayload: self._group_roles,
+            OrganizationPayload: self._organization,
+            ClientPayload: self._client,
+            IdentityProviderPayload: self._identity_provider,
         }
 
-    def run(self) -> ApplyResult:
-        result = ApplyResult(self.realm)
+    def run(self) -> Outcome[Change]:
+        """Apply every change of the plan, in order; :class:`ApplyFailed` at the first that fails."""
+        applied = self.outcome.done
         for change in self.plan.changes:
             try:
                 if self.lease is not None:
                     self.lease.check()
-                self.handlers[change.kind](change)
+                self.handlers[type(change.payload)](change, change.payload)
             except (GroupidError, KeyError, TypeError, ValueError) as exc:
                 # KeyError and friends: a saved plan edited by hand; say so with the progress made
                 reason = str(exc) if isinstance(exc, GroupidError) else f"the plan is damaged ({type(exc).__name__}: {exc})"
                 raise ApplyFailed(
-                    f"realm {self.realm}: {change.action} {change.label} failed after {len(result.applied)} of "
+                    f"realm {self.realm}: {change.action} {change.label} failed after {len(applied)} of "
                     f"{len(self.plan.changes)} changes were applied: {reason.rstrip('.')}. Run plan again to see what remains"
                 ) from exc
-            result.applied.append(change)
-            if self.progress:
-                self.progress(change)
-        return result
+            applied.append(change)
+            self.steps.advance()
+        return self.outcome
+
+    def _write(self, write: Callable[..., Any], *args: Any) -> Any:
+        """One write request to the realm, counted in the outcome."""
+        self.outcome.writes += 1
+        return write(*args)
 
     def _group_id(self, code: str | None, known: str | None) -> str | None:
         """A group's id: known from the plan, or created earlier in this apply."""
@@ -130,83 +149,86 @@ class _Applier:
             return None
         return known or self.created[code]
 
-    def _realm(self, change: Change) -> None:
-        if change.action == "create":
-            self.adapter.create_realm(self.realm, change.data["display_name"])
-            if not change.data.get("organizations_enabled"):
+    def _realm(self, change: Change, payload: RealmPayload) -> None:
+        if change.action == Action.CREATE:
+            self._write(self.adapter.create_realm, self.realm, payload.display_name)
+            if not payload.organizations_enabled:
                 return
-        self.adapter.update_realm(self.realm, change.data["display_name"], change.data.get("organizations_enabled"))
+        self._write(self.adapter.update_realm, self.realm, payload.display_name, payload.organizations_enabled)
 
-    def _role(self, change: Change) -> None:
-        """Realm and client roles alike; a change's data names the client when the role has one."""
-        data, adapter = change.data, self.adapter
-        if data.get("client"):
-            write = {"create": adapter.create_client_role, "update": adapter.update_client_role,
-                     "delete": adapter.delete_client_role}[change.action]
-            target = (self.realm, data["client"], data["name"])
+    def _role(self, change: Change, payload: RolePayload) -> None:
+        """Realm and client roles alike; the payload names the client when the role has one."""
+        adapter = self.adapter
+        if payload.client:
+            write = {Action.CREATE: adapter.create_client_role, Action.UPDATE: adapter.update_client_role,
+                     Action.DELETE: adapter.delete_client_role}[change.action]
+            target = (self.realm, payload.client, payload.name)
         else:
-            write = {"create": adapter.create_role, "update": adapter.update_role,
-                     "delete": adapter.delete_role}[change.action]
-            target = (self.realm, data["name"])
-        write(*target) if change.action == "delete" else write(*target, data["description"], data["attributes"])
+            write = {Action.CREATE: adapter.create_role, Action.UPDATE: adapter.update_role,
+                     Action.DELETE: adapter.delete_role}[change.action]
+            target = (self.realm, payload.name)
+        if change.action == Action.DELETE:
+            self._write(write, *target)
+        else:
+            self._write(write, *target, payload.description, payload.attributes)
 
-    def _composites(self, change: Change) -> None:
-        self._edit_set(change, change.data["role"], self.adapter.add_composites, self.adapter.remove_composites)
+    def _composites(self, change: Change, payload: CompositesPayload) -> None:
+        self._edit_set(payload.role, payload.add, payload.remove, self.adapter.add_composites, self.adapter.remove_composites)
 
-    def _group_roles(self, change: Change) -> None:
-        group_id = self._group_id(change.data["group"], change.data.get("id"))
-        self._edit_set(change, group_id, self.adapter.add_group_roles, self.adapter.remove_group_roles)
+    def _group_roles(self, change: Change, payload: GroupRolesPayload) -> None:
+        group_id = self._group_id(payload.group, payload.id)
+        self._edit_set(group_id, payload.add, payload.remove, self.adapter.add_group_roles, self.adapter.remove_group_roles)
 
-    def _edit_set(self, change: Change, target: str, add, remove) -> None:
+    def _edit_set(self, target: str, add: tuple[str, ...], remove: tuple[str, ...], adding, removing) -> None:
         """Add and remove the members a set change lists (a role's composites, a group's roles)."""
-        if change.data["add"]:
-            add(self.realm, target, change.data["add"])
-        if change.data["remove"]:
-            remove(self.realm, target, change.data["remove"])
+        if add:
+            self._write(adding, self.realm, target, list(add))
+        if remove:
+            self._write(removing, self.realm, target, list(remove))
 
-    def _group(self, change: Change) -> None:
-        data = change.data
-        if change.action == "delete":
-            self.adapter.delete_group(self.realm, data["id"])
+    def _group(self, change: Change, payload: GroupPayload) -> None:
+        if change.action == Action.DELETE:
+            self._write(self.adapter.delete_group, self.realm, payload.id)
             return
-        parent_id = self._group_id(data["parent"], data.get("parent_id"))
-        if change.action == "create":
-            self.created[change.key] = self.adapter.create_group(self.realm, parent_id, data["name"], data["attributes"])
+        parent_id = self._group_id(payload.parent, payload.parent_id)
+        if change.action == Action.CREATE:
+            self.created[change.key] = self._write(self.adapter.create_group, self.realm, parent_id, payload.name,
+                                                   payload.attributes)
             return
         # move first: a new name may be taken under the old parent (a department swapped into its place)
-        if data.get("move"):
-            self.adapter.move_group(self.realm, data["id"], parent_id)
-        self.adapter.update_group(self.realm, data["id"], data["name"], data["attributes"])
+        if payload.move:
+            self._write(self.adapter.move_group, self.realm, payload.id, parent_id)
+        self._write(self.adapter.update_group, self.realm, payload.id, payload.name, payload.attributes)
 
-    def _organization(self, change: Change) -> None:
-        data = change.data
-        if change.action == "delete":
-            self.adapter.delete_organization(self.realm, data["id"])
-        elif change.action == "create":
-            self.adapter.create_organization(self.realm, data["name"], data["alias"], data["domains"], data["attributes"])
+    def _organization(self, change: Change, payload: OrganizationPayload) -> None:
+        if change.action == Action.DELETE:
+            self._write(self.adapter.delete_organization, self.realm, payload.id)
+        elif change.action == Action.CREATE:
+            self._write(self.adapter.create_organization, self.realm, payload.name, payload.alias,
+                        list(payload.domains), payload.attributes)
         else:
-            self.adapter.update_organization(self.realm, data["id"], data["name"], data["domains"], data["attributes"])
+            self._write(self.adapter.update_organization, self.realm, payload.id, payload.name,
+                        list(payload.domains), payload.attributes)
 
-    def _client(self, change: Change) -> None:
-        data = change.data
-        if change.action == "delete":
-            self.adapter.delete_client(self.realm, data["uuid"])
-        elif change.action == "create":
-            self.adapter.create_client(self.realm, data["representation"])
+    def _client(self, change: Change, payload: ClientPayload) -> None:
+        if change.action == Action.DELETE:
+            self._write(self.adapter.delete_client, self.realm, payload.uuid)
+        elif change.action == Action.CREATE:
+            self._write(self.adapter.create_client, self.realm, payload.representation)
         else:
-            self.adapter.update_client(self.realm, data["uuid"], data["representation"])
+            self._write(self.adapter.update_client, self.realm, payload.uuid, payload.representation)
 
-    def _identity_provider(self, change: Change) -> None:
-        if change.action == "delete":
-            self.adapter.delete_identity_provider(self.realm, change.key)
+    def _identity_provider(self, change: Change, payload: IdentityProviderPayload) -> None:
+        if change.action == Action.DELETE:
+            self._write(self.adapter.delete_identity_provider, self.realm, payload.alias)
             return
-        representation = change.data["representation"]
-        if change.data.get("secret_from"):
+        representation = payload.representation
+        if payload.secret_from:
             # looked up now, never stored in the plan: a saved plan file holds no secret
-            realm, client_id = change.data["secret_from"]
+            realm, client_id = payload.secret_from
             secret = self.adapter.client_secret(realm, client_id)
             representation = {**representation, "config": {**representation["config"], "clientSecret": secret}}
-        if change.action == "create":
-            self.adapter.create_identity_provider(self.realm, representation)
+        if change.action == Action.CREATE:
+            self._write(self.adapter.create_identity_provider, self.realm, representation)
         else:
-            self.adapter.update_identity_provider(self.realm, change.key, representation)
+            self._write(self.adapter.update_identity_provider, self.realm, payload.alias, representation)

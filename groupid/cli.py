@@ -30,6 +30,7 @@ from groupid.export import export_realm
 from groupid.localserver import LocalKeycloak, ServerInfo
 from groupid.plan import load_plans, save_plans
 from groupid.realms import connect, import_realm
+from groupid.runs import count_actions
 from groupid.spec import load_spec
 from groupid.state import render_spec
 from groupid.sync import SyncResult, break_lock, sync_hr
@@ -285,9 +286,9 @@ def apply(
         typer.confirm("Apply these changes?", abort=True)
     with _progress(sum(len(p.changes) for p in plans)) as advance:
         results = apply_plans(plans, adapter(), saved=saved, force=force, progress=advance, wait=wait)
-    for result in results:
-        counts = result.counts()
-        out.print(f"realm {result.realm}: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted")
+    for plan, outcome in zip(plans, results):
+        counts = count_actions(change.action for change in outcome.done)
+        out.print(f"realm {plan.realm}: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted")
 
 
 @app.command()

@@ -1,8 +1,9 @@
 """Plans: what apply would change in one realm, as a sorted list of small Change objects.
 
 A :class:`Change` is a value: an action (create, update, delete), the kind of object, its key (a group's
-code, a role's name), a label for people, the fields that change (old → new) and ``data`` — everything apply
-needs to carry the change out, so that a plan saved to a file can be applied later exactly as reviewed.
+code, a role's name), a label for people, the fields that change (old → new) and a payload
+(:mod:`groupid.payloads`) — everything apply needs to carry the change out, so that a plan saved to a file can
+be applied later exactly as reviewed. ``docs/plan-file.md`` describes the saved file.
 
 Changes sort in dependency order: the realm and its user profile first, then roles, groups parents before
 children, composites and role mappings, and deletions last, children before parents. A :class:`Plan` also
@@ -12,18 +13,22 @@ has changed since.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from groupid.errors import ConfigurationError, SafetyGuardRefused, SourceError
+from groupid.errors import ConfigurationError, SourceError
 from groupid.files import read_json
 from groupid.model import checked_realm_name
+from groupid.payloads import PAYLOADS, Payload, record_from_dict, record_to_dict
+from groupid.runs import Action, Threshold, count_actions
 from groupid.text import inert_json, quoted
 
-PLAN_FORMAT = 1
+PLAN_FORMAT = 2
+"""The format of a saved plan file; a file of another format was made by another groupid version."""
 
 KIND_ORDER = (
     "realm", "user-profile", "role", "group", "composites", "default-roles", "group-roles",
@@ -48,69 +53,88 @@ class FieldChange:
         """The value as plans show it."""
         return "(sensitive)" if self.sensitive and value is not None else value
 
+    def masked(self) -> FieldChange:
+        """This field as plans show and save it: a sensitive value as ``(sensitive)``."""
+        return dataclasses.replace(self, old=self.shown(self.old), new=self.shown(self.new))
+
 
 @dataclass(frozen=True)
 class Change:
-    """One change to one object of a realm."""
+    """One change to one object of a realm; ``payload`` is of the kind's type (:data:`~groupid.payloads.PAYLOADS`)."""
 
-    action: ClassVar[str] = ""
+    action: ClassVar[Action]
     kind: str
     key: str
     label: str
+    payload: Payload
     fields: tuple[FieldChange, ...] = ()
-    data: dict = field(default_factory=dict, compare=False)
     depth: int = 0  #: for groups: parents (small depth) are created before children
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.payload, PAYLOADS[self.kind]):
+            raise TypeError(f"a {self.kind} change carries a {PAYLOADS[self.kind].__name__}, "
+                            f"not a {type(self.payload).__name__}")
 
     def sort_key(self) -> tuple:
         """Dependency order: creates and updates by kind and depth; deletes last, deepest first."""
-        if self.action == "delete":
+        if self.action == Action.DELETE:
             return (1, -KIND_ORDER.index(self.kind), -self.depth, self.key)
-        return (0, KIND_ORDER.index(self.kind), self.depth, self.key, self.action)
+        return (0, KIND_ORDER.index(self.kind), self.depth, self.key, self.action.value)
 
     def to_dict(self) -> dict:
         """A JSON-ready form; sensitive values are masked."""
         return {
-            "action": self.action,
+            "action": self.action.value,
             "kind": self.kind,
             "key": self.key,
             "label": self.label,
             "depth": self.depth,
-            "fields": [
-                {"name": f.name, "old": f.shown(f.old), "new": f.shown(f.new), "sensitive": f.sensitive}
-                for f in self.fields
-            ],
-            "data": self.data,
+            "fields": [record_to_dict(f.masked()) for f in self.fields],
+            "payload": record_to_dict(self.payload),
         }
+
+    @staticmethod
+    def from_dict(data: Any) -> Change:
+        """The change :meth:`to_dict` wrote; ValueError naming the change when it is damaged."""
+        if not isinstance(data, dict):
+            raise ValueError("a change must be an object")
+        name = f"change {quoted(data.get('label'))}"
+        if not all(isinstance(data.get(key), str) for key in ("key", "label", "action", "kind")):
+            raise ValueError(f"{name}: key, label, action and kind must be text")
+        if data["kind"] not in KIND_ORDER or data["action"] not in ACTIONS:
+            raise ValueError(f"{name}: no kind {quoted(data['kind'])} or action {quoted(data['action'])} is known")
+        if not isinstance(data.get("fields"), list) or type(data.get("depth")) is not int:
+            raise ValueError(f"{name}: fields must be a list and depth a number")
+        try:
+            payload = record_from_dict(PAYLOADS[data["kind"]], data.get("payload"))
+            fields = tuple(record_from_dict(FieldChange, f) for f in data["fields"])
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+        return ACTIONS[data["action"]](data["kind"], data["key"], data["label"], payload, fields, data["depth"])
 
 
 @dataclass(frozen=True)
 class Create(Change):
     """A new object."""
 
-    action: ClassVar[str] = "create"
+    action: ClassVar[Action] = Action.CREATE
 
 
 @dataclass(frozen=True)
 class Update(Change):
     """An object that exists and differs; ``fields`` say how."""
 
-    action: ClassVar[str] = "update"
+    action: ClassVar[Action] = Action.UPDATE
 
 
 @dataclass(frozen=True)
 class Delete(Change):
-    """An owned object that left the spec (only with --prune)."""
+    """An owned object that left the spec (only with --prune); its payload says what it takes with it."""
 
-    action: ClassVar[str] = "delete"
-
-
-ACTIONS: dict[str, type[Change]] = {cls.action: cls for cls in (Create, Update, Delete)}
+    action: ClassVar[Action] = Action.DELETE
 
 
-def count_actions(changes: list[Change]) -> dict[str, int]:
-    """How many of ``changes`` create, update and delete."""
-    counted = Counter(change.action for change in changes)
-    return {action: counted.get(action, 0) for action in ACTIONS}
+ACTIONS: dict[str, type[Change]] = {cls.action.value: cls for cls in (Create, Update, Delete)}
 
 
 @dataclass(frozen=True)
@@ -142,29 +166,29 @@ class Plan:
 
     def counts(self) -> dict[str, int]:
         """How many creates, updates and deletes."""
-        return count_actions(self.changes)
+        return count_actions(change.action for change in self.changes)
 
     def check_deletions(self, force: bool = False) -> None:
-        """Refuse (:class:`SafetyGuardRefused`) when deletions of one kind exceed the threshold.
+        """Refuse (:class:`~groupid.errors.TooMuchChange`) when deletions of one kind exceed the threshold.
 
         The threshold is crossed when more than 10 objects *and* more than 20% of the managed objects of one
         kind would be deleted — a truncated spec or a wrong directory, far more often than a real reorg.
         """
         if force:
             return
+        guard = Threshold(DELETE_THRESHOLD_COUNT, DELETE_THRESHOLD_SHARE)
         deletes: Counter[str] = Counter()
         for change in self.changes:
-            if change.action == "delete":
+            if change.action == Action.DELETE:
                 # deleting a group deletes the groups below it: they count too
-                deletes[change.kind] += 1 + int(change.data.get("cascade", 0))
+                deletes[change.kind] += 1 + change.payload.cascade
         for kind, count in sorted(deletes.items()):
             managed = max(self.managed.get(kind, 0), 1)
-            if count > DELETE_THRESHOLD_COUNT and count / managed > DELETE_THRESHOLD_SHARE:
-                raise SafetyGuardRefused(
-                    f"realm {self.realm}: the plan deletes {count} of {managed} managed {kind}s "
-                    f"(more than {DELETE_THRESHOLD_COUNT} and more than {DELETE_THRESHOLD_SHARE:.0%}); "
-                    "nothing was written. Check the spec; if the deletions are intended, apply with --force"
-                )
+            guard.check(count, managed, (
+                f"realm {self.realm}: the plan deletes {count} of {managed} managed {kind}s "
+                f"(more than {DELETE_THRESHOLD_COUNT} and more than {DELETE_THRESHOLD_SHARE:.0%}); "
+                "nothing was written. Check the spec; if the deletions are intended, apply with --force"
+            ))
 
     def to_dict(self) -> dict:
         """A JSON-ready form of the plan: what ``-o FILE`` saves and ``--json`` prints."""
@@ -175,33 +199,23 @@ class Plan:
             "counts": self.counts(),
             "managed": self.managed,
             "changes": [change.to_dict() for change in self.changes],
-            "findings": [asdict(finding) for finding in self.findings],
+            "findings": [record_to_dict(finding) for finding in self.findings],
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> Plan:
-        """The plan :meth:`to_dict` wrote."""
+        """The plan :meth:`to_dict` wrote; ValueError (naming the change) when it is damaged."""
         try:
             checked_realm_name(data["realm"], "realm")
         except ConfigurationError as exc:
             raise ValueError(str(exc)) from None
-        for c in data["changes"]:
-            if not isinstance(c.get("data"), dict) or c.get("kind") not in KIND_ORDER:
-                raise ValueError(f"change {quoted(c.get('label'))} has no valid kind and data")
-            if not all(isinstance(c.get(key), str) for key in ("key", "label", "action")) or not isinstance(c.get("fields"), list):
-                raise ValueError(f"change {quoted(c.get('label'))}: key, label and action must be text, fields a list")
-        changes = [
-            ACTIONS[c["action"]](
-                kind=c["kind"],
-                key=c["key"],
-                label=c["label"],
-                fields=tuple(FieldChange(f["name"], f["old"], f["new"], f.get("sensitive", False)) for f in c["fields"]),
-                data=c["data"],
-                depth=c.get("depth", 0),
-            )
-            for c in data["changes"]
-        ]
-        findings = [Finding(**f) for f in data.get("findings", [])]
+        if not isinstance(data.get("live_checksum"), str) or not isinstance(data.get("managed", {}), dict):
+            raise ValueError("live_checksum must be text and managed an object")
+        changes = [Change.from_dict(change) for change in data["changes"]]
+        try:
+            findings = [record_from_dict(Finding, finding) for finding in data.get("findings", [])]
+        except ValueError as exc:
+            raise ValueError(f"a finding: {exc}") from None
         return cls(data["realm"], changes, findings, data["live_checksum"], dict(data.get("managed", {})))
 
 
@@ -226,11 +240,18 @@ def save_plans(plans: list[Plan], path: Path | str) -> None:
 
 
 def load_plans(path: Path | str) -> list[Plan]:
-    """Read plans saved by :func:`save_plans`."""
+    """Read plans saved by :func:`save_plans`; :class:`SourceError` naming the file (and the change) when the
+    file is not a plan, is of another format or is damaged."""
     data = read_json(path, "a groupid plan")
-    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT:
-        raise SourceError(f"{path}: not a groupid plan of format {PLAN_FORMAT}")
+    if not isinstance(data, dict) or "format" not in data:
+        raise SourceError(f"{path}: not a groupid plan")
+    if data["format"] != PLAN_FORMAT:
+        made = data["format"] if type(data["format"]) is int else quoted(str(data["format"]), 20)
+        raise SourceError(f"{path}: a plan of format {made}, made by another groupid version; make the plan again "
+                          f"(this version reads format {PLAN_FORMAT})")
     try:
         return [Plan.from_dict(plan) for plan in data["plans"]]
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+    except ValueError as exc:
+        raise SourceError(f"{path}: not a groupid plan: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
         raise SourceError(f"{path}: not a groupid plan ({type(exc).__name__}: {quoted(str(exc), 80)})") from None

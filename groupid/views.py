@@ -15,9 +15,10 @@ import json
 from collections.abc import Iterable
 
 from groupid.plan import KIND_ORDER, Change, FieldChange, Plan, plans_json
+from groupid.runs import Action
 from groupid.text import escape, inert_json
 
-SYMBOLS = {"create": "+", "update": "~", "delete": "-"}
+SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.DELETE: "-"}
 
 
 def summary(plan: Plan) -> str:
@@ -78,10 +79,14 @@ def _by_kind(changes: list[Change]) -> list[tuple[str, list[Change]]]:
 
 
 def _shown_fields(change: Change) -> tuple[FieldChange, ...]:
-    """Every field of an update; of creates and deletes only what a reviewer must see (secrets, cascades)."""
-    if change.action == "update":
+    """Every field of an update; of creates and deletes only what a reviewer must see: secrets, and what a
+    delete takes with it (a group's subgroups, from its payload)."""
+    if change.action == Action.UPDATE:
         return change.fields
-    return tuple(f for f in change.fields if f.sensitive or f.name == "deletes with it")
+    shown = tuple(f for f in change.fields if f.sensitive)
+    if change.action == Action.DELETE and change.payload.below:
+        shown += (FieldChange("deletes with it", None, list(change.payload.below)),)
+    return shown
 
 
 def _field_text(field: FieldChange) -> str:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from groupid.cli import app
 from groupid.errors import SourceError
+from groupid.payloads import GroupPayload, RolePayload
 from groupid.plan import Create, FieldChange, Finding, Plan, Update, load_plans, save_plans
 from groupid.views import as_json, as_markdown, as_text
 
@@ -42,9 +43,10 @@ def hostile_plans() -> list[Plan]:
     """Plans whose names hold every kind of trouble, and a sensitive value."""
     label = f"group X ({HOSTILE_NAME} | two\nlines `tick` <script>x</script> [a](http://evil.example) \u202eabc)"
     changes = [
-        Create("role", HOSTILE_ROLE, f"role {HOSTILE_ROLE}"),
-        Create("group", "X", label, fields=(FieldChange("config.clientSecret", None, SENSITIVE, sensitive=True),)),
-        Update("group", "Y", "group Y", fields=(FieldChange("name", "old\x9b31m", HOSTILE_NAME),)),
+        Create("role", HOSTILE_ROLE, f"role {HOSTILE_ROLE}", RolePayload(HOSTILE_ROLE)),
+        Create("group", "X", label, GroupPayload(HOSTILE_NAME),
+               fields=(FieldChange("config.clientSecret", None, SENSITIVE, sensitive=True),)),
+        Update("group", "Y", "group Y", GroupPayload(HOSTILE_NAME, "y-id"), fields=(FieldChange("name", "old\x9b31m", HOSTILE_NAME),)),
     ]
     return [Plan("r\u202ex", changes, [Finding("group", "Z", f"group {HOSTILE_NAME}\nfake: line is unmanaged")])]
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import textwrap
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -12,10 +14,11 @@ from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions, plan_spec
 from groupid.errors import ApplyFailed, ConfigurationError, SafetyGuardRefused, SourceError, StalePlan
-from groupid.plan import Plan, load_plans, save_plans
+from groupid.plan import PLAN_FORMAT, Plan, load_plans, save_plans
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.state import USER_ATTRIBUTES
+from groupid.views import as_markdown, as_text
 from tests.test_example import EXAMPLE
 
 SPEC = """\
@@ -354,6 +357,10 @@ def test_the_deletion_guard_counts_the_groups_a_delete_takes_with_it(spec, adapt
     risky = plan(spec, adapter, prune=True)
     (delete,) = [c for c in risky.changes if c.action == "delete"]
     assert delete.label == "group BC-TECH-OPS (/北辰集团有限公司/北辰科技有限公司/运维部) and the 12 groups below it"
+    assert delete.payload.cascade == 12 and not delete.fields  # the cascade is the payload's, not a field's
+    below = "/北辰集团有限公司/北辰科技有限公司/运维部/小组00"
+    assert f'deletes with it: (none) → ["{below}", ' in as_text([risky])
+    assert "deletes with it: (none) → \\[" in as_markdown([risky]) and below in as_markdown([risky])
     with pytest.raises(SafetyGuardRefused, match="deletes 13 of 18 managed groups"):
         apply_plans([risky], adapter)
 
@@ -388,7 +395,7 @@ def test_a_recreated_link_client_gives_its_new_secret_to_the_identity_provider(a
         main, finance = plan_spec(spec, adapter)
         assert [(c.action, c.kind) for c in main.changes] == [("create", "client")]
         (renew,) = finance.changes
-        assert (renew.action, renew.kind, renew.data["secret_from"]) == ("update", "identity-provider", [realm, client.client_id])
+        assert (renew.action, renew.kind, renew.payload.secret_from) == ("update", "identity-provider", (realm, client.client_id))
         assert [f.shown(f.new) for f in renew.fields] == ["(sensitive)"]
         apply_plans([main, finance], adapter)
         assert all(p.empty for p in plan_spec(spec, adapter))
@@ -402,11 +409,54 @@ def test_a_damaged_saved_plan_is_an_error_not_a_crash(spec, adapter, realm, tmp_
     spec.edit("name: 研发中心", "name: 研发与创新中心")
     save_plans([plan(spec, adapter)], tmp_path / "plan.json")
     document = json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))
-    del document["plans"][0]["changes"][0]["data"]["name"]
-    (tmp_path / "plan.json").write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(ApplyFailed, match=r"failed after 0 of 1 changes were applied: the plan is damaged \(KeyError"):
-        apply_plans(load_plans(tmp_path / "plan.json"), adapter, saved=True)
-    document["plans"][0]["changes"][0]["data"] = None
+    payload = document["plans"][0]["changes"][0]["payload"]
+
+    def damaged(**edits) -> Path:
+        changed = copy.deepcopy(document)
+        changed["plans"][0]["changes"][0]["payload"] = {k: v for k, v in {**payload, **edits}.items() if v != "DROP"}
+        (tmp_path / "damaged.json").write_text(json.dumps(changed), encoding="utf-8")
+        return tmp_path / "damaged.json"
+
+    # a plan that reads back but names a group that is not there: the apply says how far it got
+    before = adapter.read(realm)
+    with pytest.raises(ApplyFailed, match=r"failed after 0 of 1 changes were applied"):
+        apply_plans(load_plans(damaged(id="no-such-group", move=True)), adapter)
+    assert adapter.read(realm) == before
+    change = r"change 'group BC-TECH-RD \(/北辰集团有限公司/.*"  # the change, by its label
+    for edits, problem in (({"name": "DROP"}, "field name is missing"), ({"move": "yes"}, "field move must be bool"),
+                           ({"attributes": ["x"]}, "field attributes must be dict"), ({"colour": 1}, "field 'colour' is unknown")):
+        with pytest.raises(SourceError, match=rf"damaged.json: not a groupid plan: {change}: {problem}"):
+            load_plans(damaged(**edits))
+    document["plans"][0]["changes"][0]["payload"] = None
     (tmp_path / "plan.json").write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(SourceError, match="not a groupid plan"):
         load_plans(tmp_path / "plan.json")
+    document["plans"][0]["changes"][0]["kind"] = "printer"
+    (tmp_path / "plan.json").write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(SourceError, match="plan.json: not a groupid plan: .* no kind 'printer'"):
+        load_plans(tmp_path / "plan.json")
+
+
+def test_a_plan_of_another_format_is_refused_cleanly(tmp_path):
+    for made in (1, 3, "two"):
+        (tmp_path / "old.json").write_text(json.dumps({"format": made, "plans": []}), encoding="utf-8")
+        with pytest.raises(SourceError, match=r"old.json: a plan of format .*made by another groupid version; make the plan again"):
+            load_plans(tmp_path / "old.json")
+
+
+def test_a_saved_plan_reads_back_with_the_same_changes_and_payloads(spec, adapter, realm, tmp_path):
+    apply(spec, adapter)
+    spec.edit("  - {code: BC-TECH-OPS, name: 运维部, company: BC-TECH}\n", "")
+    spec.edit("{code: BC-TECH-RD-QA, name: 测试组, company: BC-TECH, parent: BC-TECH-RD}",
+              "{code: BC-TECH-RD-QA, name: 测试组, company: BC, roles: [employee]}")
+    spec.edit("  - {name: hr-admin, description: 人事管理员, composites: [employee]}\n",
+              "  - {name: hr-admin, description: 人事管理员}\n  - {name: auditor, composites: [hr-admin]}\n")
+    made = plan(spec, adapter, prune=True)
+    assert {type(c.payload).__name__ for c in made.changes} >= {"GroupPayload", "RolePayload", "CompositesPayload",
+                                                                 "GroupRolesPayload"}
+    save_plans([made], tmp_path / "plan.json")
+    (saved,) = load_plans(tmp_path / "plan.json")
+    assert saved.changes == made.changes and [c.payload for c in saved.changes] == [c.payload for c in made.changes]
+    assert (saved.realm, saved.live_checksum, saved.managed, saved.findings) == (
+        made.realm, made.live_checksum, made.managed, made.findings)
+    assert json.loads((tmp_path / "plan.json").read_text(encoding="utf-8"))["format"] == PLAN_FORMAT == 2
