@@ -16,19 +16,15 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-from pathlib import Path
-
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import ConfigurationError
 from groupid.plan import Change, Create, Delete, FieldChange, Finding, Plan, Update
-from groupid.realms.base import Connector, LiveGroup, LiveIdentityProvider, LiveRealm, LiveRole, connected
-from groupid.spec import load_spec
+from groupid.realms.base import LiveGroup, LiveIdentityProvider, LiveRealm, LiveRole
 from groupid.state import (
     USER_PROFILE_GROUP,
     GroupNode,
     RealmState,
     RoleNode,
-    compile_realms,
     user_profile,
 )
 
@@ -55,26 +51,6 @@ def live_checksum(live: LiveRealm) -> str:
     canonical["roles"] = sorted(canonical["roles"], key=lambda r: r["name"])
     text = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=sorted)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def plan_spec(
-    spec: Path | str, adapter: Connector, *, realm: str | None = None,
-    options: DiffOptions = DiffOptions(),
-) -> list[Plan]:
-    """Load the spec at ``spec`` and plan every realm it needs against the live realms of ``adapter``.
-
-    ``realm`` puts the group's realm under another name (a staging copy, say). ``adapter`` may be a callable
-    that connects: it is called only once the spec is loaded and checked, so that a bad spec is reported as
-    such even when no server answers.
-    """
-    group = load_spec(spec).under_realm(realm)
-    states = compile_realms(group)
-    adapter = connected(adapter)
-    plans: list[Plan] = []
-    for state in states:  # the group realm first: its new link clients concern the company realms' plans
-        new_clients = {(p.realm, c.key) for p in plans for c in p.changes if c.kind == "client" and c.action == "create"}
-        plans.append(diff_realm(state, adapter.read(state.realm), options, frozenset(new_clients)))
-    return plans
 
 
 def diff_realm(
