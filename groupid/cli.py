@@ -1,9 +1,9 @@
 """The groupid command line: a thin shell over the library.
 
-Each command parses its options, makes one call of :mod:`groupid.operations`, renders the result and maps errors to the exit
-codes every command shares: 0 done or nothing to change, 1 error, 2 changes pending
-(``plan --detailed-exitcode``), 3 a safety guard refused and nothing was written, 4 a sync finished but
-rejected some source rows.
+Each command parses its options, makes one call of :mod:`groupid.operations` (the ``keycloak`` commands: of
+:mod:`groupid.localserver`), renders the result and maps errors to the exit codes every command shares: 0 done
+or nothing to change, 1 error, 2 changes pending (``plan --detailed-exitcode``), 3 a safety guard refused and
+nothing was written, 4 a sync finished but rejected some source rows.
 """
 
 from __future__ import annotations
