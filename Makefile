@@ -3,7 +3,9 @@
 #                      (the suite starts its own Keycloak; the first run fetches it with Maven)
 #   make test-compat   the Keycloak tests against each Keycloak version groupid is tested with
 #                      (TESTED_VERSIONS in groupid/localserver/versions.py), each on a fresh server
-#   make demo          start a local Keycloak, render examples/xinghe and load it
+#   make demo          on examples/xinghe: start a local Keycloak, validate, plan, apply, sync its people from
+#                      the HR export (dry run, then for real), plan again (no changes). DEMO_REALM=name puts
+#                      the realm under another name; with GROUPID_SERVER_URL set, that Keycloak is used instead
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -49,7 +51,7 @@ test-compat: $(STAMP)
 	[ -z "$$failed" ] || { echo "== the Keycloak tests failed on:$$failed"; exit 1; }
 
 demo: $(STAMP)
-	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh
+	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh $(DEMO_REALM)
 
 demo-stop: $(STAMP)
 	$(BIN)/groupid keycloak stop

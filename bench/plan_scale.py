@@ -6,7 +6,7 @@ realm of 5,000 groups in a 5-level tree needs about (groups / page size) plus a 
 What the script does, in one run:
 
 1. builds a group model in memory (10 companies with subsidiaries, departments down to ``--depth`` levels,
-   about ``--groups`` groups in all, a handful of roles) and checks it with ``groupid.model.find_problems``.
+   about ``--groups`` groups in all, a handful of roles) and checks it with ``groupid.checks.find_problems``.
    Department names repeat across the tree as in real groups (every company has a 财务部);
    ``--unique-names`` makes each one unique;
 2. loads it into Keycloak with one ``POST /admin/realms`` (Keycloak's own realm import), timed;

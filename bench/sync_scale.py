@@ -15,7 +15,7 @@ What the script does, in one run, for each database asked for (``--db``):
 2. starts its own Keycloak: an ephemeral local one on Keycloak's dev database (in-memory H2), or one on
    PostgreSQL, which ``postgres.py`` starts for it (Debian's postgresql, on loopback, in a temporary
    directory);
-3. applies the spec to a realm with ``groupid.diff.plan_spec`` and ``groupid.apply.apply_plans``; the
+3. applies the spec to a realm with ``groupid.operations.plan_spec`` and ``groupid.apply.apply_plans``; the
    baseline's realm gets the same content through Keycloak's own realm import (one request instead of one
    per group, and not measured);
 4. measures:
@@ -62,7 +62,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 from groupid.apply import apply_plans
-from groupid.diff import plan_spec
+from groupid.operations import plan_spec
 from groupid.errors import GroupidError
 from groupid.localserver import LocalKeycloak
 from groupid.realms.connection import ConnectionSettings

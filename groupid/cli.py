@@ -1,9 +1,9 @@
 """The groupid command line: a thin shell over the library.
 
-Each command parses its options, makes one library call, renders the result and maps errors to the exit
-codes every command shares: 0 done or nothing to change, 1 error, 2 changes pending
-(``plan --detailed-exitcode``), 3 a safety guard refused and nothing was written, 4 a sync finished but
-rejected some source rows.
+Each command parses its options, makes one call of :mod:`groupid.operations` (the ``keycloak`` commands: of
+:mod:`groupid.localserver`), renders the result and maps errors to the exit codes every command shares: 0 done
+or nothing to change, 1 error, 2 changes pending (``plan --detailed-exitcode``), 3 a safety guard refused and
+nothing was written, 4 a sync finished but rejected some source rows.
 """
 
 from __future__ import annotations
@@ -22,18 +22,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from groupid import __version__
-from groupid.apply import apply_plans, check_plans
-from groupid.diff import DiffOptions, plan_spec
+from groupid import __version__, operations
+from groupid.diff import DiffOptions
 from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, GroupidError, SpecError
-from groupid.export import export_realm
 from groupid.localserver import LocalKeycloak, ServerInfo
-from groupid.plan import load_plans, save_plans
-from groupid.realms import connect, import_realm
+from groupid.realms import connect
 from groupid.runs import count_actions
-from groupid.spec import load_spec
-from groupid.state import render_spec
-from groupid.sync import SyncResult, break_lock, sync_hr
+from groupid.sync import SyncResult
 from groupid.text import escape, inert, quoted
 from groupid.views import as_json, as_markdown, as_text
 
@@ -150,7 +145,7 @@ def validate(
 
     Example: groupid validate examples/xinghe
     """
-    group = load_spec(spec_dir)
+    group = operations.validate_spec(spec_dir)
     out.print(
         f"{spec_dir}: valid — group {group.code} ({group.name}), realm {group.realm}, topology {group.topology.value}: "
         f"{len(group.companies)} companies, {len(group.departments)} departments, {len(group.roles)} roles"
@@ -172,7 +167,7 @@ def render(
 
     Example: groupid render examples/xinghe --out build/
     """
-    for path in render_spec(spec_dir, out_dir):
+    for path in operations.render_spec(spec_dir, out_dir):
         out.print(f"wrote {path}")
 
 
@@ -195,7 +190,8 @@ def import_(
 
     Example: groupid import build/xinghe.json --server-url http://127.0.0.1:8080
     """
-    result = import_realm(realm_file, server_url=server_url, realm=realm, skip_existing=skip_existing)
+    result = operations.import_realm(realm_file, functools.partial(connect, server_url), realm=realm,
+                                     skip_existing=skip_existing)
     if result.created:
         out.print(f"created realm {result.realm} at {result.server_url}: {result.groups} groups, {result.roles} roles")
     else:
@@ -238,10 +234,9 @@ def plan(
     """
     if as_json_ and markdown:
         raise ConfigurationError("choose one of --json and --markdown")
-    plans = plan_spec(spec_dir, functools.partial(connect, server_url), realm=realm,
-                      options=DiffOptions(prune=prune, adopt=adopt))
+    plans = operations.plan_spec(spec_dir, functools.partial(connect, server_url), realm=realm,
+                                 options=DiffOptions(prune=prune, adopt=adopt), out=out_file)
     if out_file:
-        save_plans(plans, out_file)
         err.print(f"saved the plan to {out_file}; apply it with: groupid apply {out_file}")
     out.print(as_json(plans) if as_json_ else as_markdown(plans) if markdown else as_text(plans))
     if detailed_exitcode and any(not p.empty for p in plans):
@@ -270,25 +265,20 @@ def apply(
 
     Example: groupid apply examples/xinghe --yes
     """
-    saved = target.is_file() and target.suffix == ".json"
-    if saved and (realm or prune or adopt):
-        raise ConfigurationError(f"{target} is a saved plan: it is applied as reviewed; --realm, --prune and "
-                                 "--adopt belong to the plan command")
-    adapter = functools.cache(functools.partial(connect, server_url))  # signs in once the input is read
-    plans = load_plans(target) if saved else plan_spec(target, adapter, realm=realm, options=DiffOptions(prune, adopt))
-    out.print(as_text(plans))
-    if all(p.empty for p in plans):
-        return
-    check_plans(plans, adapter(), saved=saved, force=force)  # refuse before asking, not after
-    if not yes:
-        if not sys.stdin.isatty():
-            raise ConfigurationError("not on a terminal, so nobody can confirm: pass --yes to apply")
-        typer.confirm("Apply these changes?", abort=True)
-    with _progress(sum(len(p.changes) for p in plans)) as advance:
-        results = apply_plans(plans, adapter(), saved=saved, force=force, progress=advance, wait=wait)
-    for plan, outcome in zip(plans, results):
+    results = operations.apply_target(target, functools.partial(connect, server_url), realm=realm,
+                                      options=DiffOptions(prune, adopt), force=force, wait=wait,
+                                      show=lambda plans: out.print(as_text(plans)),
+                                      confirm=None if yes else _confirm_apply, progress=_progress)
+    for plan, outcome in results:
         counts = count_actions(change.action for change in outcome.done)
         out.print(f"realm {plan.realm}: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted")
+
+
+def _confirm_apply(plans) -> None:
+    """Ask on the terminal whether to apply the plans shown; abort unless the answer is yes."""
+    if not sys.stdin.isatty():
+        raise ConfigurationError("not on a terminal, so nobody can confirm: pass --yes to apply")
+    typer.confirm("Apply these changes?", abort=True)
 
 
 @app.command()
@@ -305,7 +295,7 @@ def export(
 
     Example: groupid export --realm legacy --out specs/legacy
     """
-    result = export_realm(functools.partial(connect, server_url), realm, out_dir)
+    result = operations.export_spec(realm, out_dir, functools.partial(connect, server_url))
     out.print(
         f"wrote {result.path}: {result.companies} companies, {result.departments} departments, {result.roles} roles"
         + (f"; {result.generated_codes} groups got a generated code (G-…), rename them as you like" if result.generated_codes else "")
@@ -449,9 +439,10 @@ def sync_hr_command(
     """
     try:
         with _progress(label="syncing") as advance:  # connects only once the inputs are read and checked
-            result = sync_hr(export, spec, mapping, connect=functools.partial(connect, server_url), realm=realm,
-                             dry_run=dry_run, force=force, today=today.date() if today else None, report=report,
-                             progress=advance, wait=wait)
+            result = operations.sync_hr_export(export, spec, mapping, functools.partial(connect, server_url),
+                                               realm=realm, dry_run=dry_run, force=force,
+                                               today=today.date() if today else None, report=report,
+                                               progress=advance, wait=wait)
     except ApplyFailed as exc:
         if exc.result is not None:
             _print_summary(exc.result)
@@ -477,7 +468,7 @@ def sync_unlock_command(
 
     Example: groupid sync unlock --realm xinghe
     """
-    broken = break_lock(functools.partial(connect, server_url), realm)
+    broken = operations.unlock_realm(realm, functools.partial(connect, server_url))
     if broken is None:
         out.print(f"realm {inert(realm)} is not locked")
         return

@@ -1,9 +1,11 @@
 """The one exception tree of groupid.
 
 Every error the library raises on purpose derives from :class:`GroupidError`;
-third-party errors (python-keycloak, requests, ldap3) are translated into one
-of these inside the adapter that calls the third-party code. Each error knows
-the exit code the CLI maps it to::
+third-party errors are translated into one of these where the third-party code
+is called: python-keycloak's and requests' in the Keycloak adapter
+(:mod:`groupid.realms.keycloak`), ruamel.yaml's, pydantic's and openpyxl's
+where the spec, the mapping and the HR export are read. Each error knows the
+exit code the CLI maps it to::
 
     GroupidError                      exit 1
     ├── SpecError                     exit 1  the spec is invalid (carries every Problem found)

@@ -129,7 +129,7 @@ class Role(Record):
     key_field: ClassVar[str] = "name"
 
     name: RoleName
-    client: ClientId | None = None  #: the clientId of the client the role belongs to; a realm role without
+    client: ClientId | None = None  #: the clientId of the client the role belongs to; None for a realm role
     description: Description | None = None
     composites: list[RoleRef] = []  #: roles it includes: ``name`` for realm roles, ``client/name`` for client roles
 

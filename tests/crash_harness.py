@@ -305,7 +305,7 @@ def _child(job: dict) -> int:
     from datetime import date
 
     from groupid.apply import apply_plans
-    from groupid.diff import plan_spec
+    from groupid.operations import plan_spec
     from groupid.sync import sync_hr
     from tests.hr_people import MAPPING
 

@@ -23,7 +23,7 @@ import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenID, KeycloakOpenIDConnection
 
 from groupid.apply import apply_plans
-from groupid.diff import plan_spec
+from groupid.operations import plan_spec
 from groupid.realms import IMPORT_CHUNK, KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.keycloak_terms import ATTR_CODE

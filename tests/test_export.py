@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from groupid.apply import apply_plans
-from groupid.diff import DiffOptions, plan_spec
+from groupid.diff import DiffOptions
+from groupid.operations import plan_spec
 from groupid.export import export_realm
 from groupid.spec import load_spec
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from groupid.apply import apply_plans
-from groupid.diff import plan_spec
+from groupid.operations import plan_spec
 from groupid.sync import sync_hr
 from groupid.sync.lock import LOCK_NAME, break_lock
 from tests.crash_harness import (

@@ -8,16 +8,17 @@ import pytest
 
 from groupid.keycloak_terms import ATTR_CODE
 from groupid.errors import AuthenticationFailed, RealmExists
-from groupid.realms import KeycloakServer, import_realm
+from groupid.operations import import_realm, render_spec
+from groupid.realms import KeycloakServer
 from groupid.spec import load_spec
-from groupid.state import USER_ATTRIBUTES, compile_realms, render_spec
+from groupid.state import USER_ATTRIBUTES, compile_realms
 from tests.test_example import EXAMPLE
 
 
 @pytest.fixture(scope="module")
 def imported(keycloak, realm_name, tmp_path_factory):
     (path,) = render_spec(EXAMPLE, tmp_path_factory.mktemp("render"))
-    result = import_realm(path, keycloak, realm=realm_name)
+    result = import_realm(path, KeycloakServer(keycloak), realm=realm_name)
     return result, path
 
 
@@ -81,8 +82,8 @@ def test_user_profile_keeps_groupid_attributes(imported, keycloak, realm_name):
 def test_existing_realm_is_never_overwritten(imported, keycloak, realm_name):
     _, path = imported
     with pytest.raises(RealmExists, match=f"realm '{realm_name}' already exists"):
-        import_realm(path, keycloak, realm=realm_name)
-    skipped = import_realm(path, keycloak, realm=realm_name, skip_existing=True)
+        import_realm(path, KeycloakServer(keycloak), realm=realm_name)
+    skipped = import_realm(path, KeycloakServer(keycloak), realm=realm_name, skip_existing=True)
     assert not skipped.created
     assert len([g for g in KeycloakServer(keycloak).read(realm_name).groups if g.parent_id is None]) == 1
 

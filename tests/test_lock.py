@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from groupid.apply import apply_plans
-from groupid.diff import plan_spec
+from groupid.operations import plan_spec
 from groupid.errors import KeycloakUnreachable
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms

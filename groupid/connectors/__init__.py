@@ -1,1 +1,1 @@
-"""People and org sources: HR exports (CSV, XLSX, JSON) and directories (LDAP/AD)."""
+"""People and org sources: HR exports (CSV, XLSX, JSON, JSONL) read through a mapping, and CSV exports of the org tree."""

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
-from pathlib import Path
 
 from groupid.diff.context import DiffOptions, RealmComparison
 from groupid.diff.groups import diff_groups
@@ -28,11 +27,10 @@ from groupid.diff.objects import diff_clients, diff_identity_providers, diff_org
 from groupid.diff.realm import diff_realm_settings, diff_user_profile
 from groupid.diff.roles import diff_default_roles, diff_roles
 from groupid.plan import Plan
-from groupid.realms.base import Connector, LiveRealm, connected
-from groupid.spec import load_spec
-from groupid.state import RealmState, compile_realms
+from groupid.realms.base import LiveRealm
+from groupid.state import RealmState
 
-__all__ = ["DiffOptions", "diff_realm", "live_checksum", "plan_spec"]
+__all__ = ["DiffOptions", "diff_realm", "live_checksum"]
 
 
 def live_checksum(live: LiveRealm) -> str:
@@ -44,24 +42,6 @@ def live_checksum(live: LiveRealm) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def plan_spec(
-    spec: Path | str, adapter: Connector, *, realm: str | None = None,
-    options: DiffOptions = DiffOptions(),
-) -> list[Plan]:
-    """Load the spec at ``spec`` and plan every realm it needs against the live realms of ``adapter``.
-
-    ``realm`` puts the group's realm under another name (a staging copy, say). ``adapter`` may be a callable
-    that connects: it is called only once the spec is loaded and checked, so that a bad spec is reported as
-    such even when no server answers.
-    """
-    group = load_spec(spec).under_realm(realm)
-    states = compile_realms(group)
-    adapter = connected(adapter)
-    plans: list[Plan] = []
-    for state in states:  # the group realm first: its new link clients concern the company realms' plans
-        new_clients = {(p.realm, c.key) for p in plans for c in p.changes if c.kind == "client" and c.action == "create"}
-        plans.append(diff_realm(state, adapter.read(state.realm), options, frozenset(new_clients)))
-    return plans
 
 
 def diff_realm(

@@ -16,6 +16,10 @@ from groupid.realms.keycloak.representations import SECRET_MASK
 from groupid.realms.keycloak.transport import PAGE_SIZE, KeycloakAnswer, _Connection, _created_id, _url
 from groupid.text import escape
 
+REALM_IMPORT_TIMEOUT = 900.0
+"""Seconds Keycloak's import of a whole realm may take, whatever the connection's timeout: it imports the realm
+in one transaction, and thousands of groups take minutes, not seconds."""
+
 
 class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
     """One Keycloak server, reached with the admin credentials of ``settings``.
@@ -56,7 +60,8 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         """Create a realm from a full RealmRepresentation (Keycloak's own import); refuse to overwrite one."""
         realm = representation.get("realm", "")
         try:
-            self._request("POST", "admin/realms", f"create realm {realm}", body=representation)
+            self._request("POST", "admin/realms", f"create realm {realm}", body=representation,
+                          timeout=REALM_IMPORT_TIMEOUT)
         except Conflict:
             raise RealmExists(f"realm '{realm}' already exists at {self.settings.server_url}; nothing was changed") from None
         # Keycloak checks admin rights against the roles in the access token, and a token issued before the realm

@@ -20,6 +20,7 @@ siblings).
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 import time
 import uuid
@@ -77,6 +78,11 @@ _BUILT_IN_CLIENTS = (
     {"clientId": "security-admin-console", "publicClient": True,
      "rootUrl": "${authAdminUrl}", "redirectUris": ["/admin/{realm}/console/*"]},
 )
+
+# what import_realm keeps of a RealmRepresentation
+_IMPORTED_KEYS = frozenset({"realm", "displayName", "enabled", "groups", "roles", "defaultRole", "organizationsEnabled",
+                            "organizations", "components"})
+_USER_PROFILE_PROVIDER = "org.keycloak.userprofile.UserProfileProvider"
 
 _CLIENT_DEFAULTS = {"enabled": True, "publicClient": False, "bearerOnly": False, "redirectUris": []}
 
@@ -137,6 +143,59 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
         default_role.composites = [_key(state, ref, "create realm") for ref in _DEFAULT_ROLE_COMPOSITES]
         state.roles[state.default_role] = default_role
         self.realms[realm] = state
+
+    def import_realm(self, representation: dict) -> None:
+        """Create a realm from a RealmRepresentation, all or nothing, as Keycloak's own import does.
+
+        Kept are what ``groupid render`` writes: the display name, realm roles and their composites (the default
+        role's too), groups with their role mappings, Organizations and the user profile. A representation with
+        anything else (users, clients, …) is refused: this stand-in would silently lose it.
+        """
+        realm = representation.get("realm", "")
+        unknown = sorted(set(representation) - _IMPORTED_KEYS)
+        if unknown:
+            raise KeycloakError(f"{WHERE} cannot import {', '.join(unknown)} of realm {realm}")
+        before = self.requests
+        self.create_realm(realm, representation.get("displayName"))
+        try:
+            self._import_content(realm, representation)
+        except Exception:
+            del self.realms[realm]  # one transaction: a failed import leaves no realm behind
+            raise
+        finally:
+            self.requests = before + 1
+
+    def _import_content(self, realm: str, representation: dict) -> None:
+        roles = (representation.get("roles") or {}).get("realm", [])
+        state = self.realms[realm]
+        for role in roles:
+            if (None, role["name"]) not in state.roles:
+                self.create_role(realm, role["name"], role.get("description"), role.get("attributes") or {})
+        for role in roles:
+            composites = role.get("composites") or {}
+            refs = [*composites.get("realm", []),
+                    *(role_reference(client, name) for client, names in (composites.get("client") or {}).items()
+                      for name in names)]
+            if refs:
+                self.add_composites(realm, role["name"], refs)
+        pending = [(None, group) for group in representation.get("groups") or []]
+        while pending:  # parents before their sub-groups
+            parent_id, group = pending.pop(0)
+            group_id = self.create_group(realm, parent_id, group["name"], group.get("attributes") or {})
+            refs = [*group.get("realmRoles", []),
+                    *(role_reference(client, name) for client, names in (group.get("clientRoles") or {}).items()
+                      for name in names)]
+            if refs:
+                self.add_group_roles(realm, group_id, refs)
+            pending += [(group_id, child) for child in group.get("subGroups") or []]
+        if representation.get("organizationsEnabled"):
+            self.update_realm(realm, representation.get("displayName"), organizations_enabled=True)
+            for org in representation.get("organizations") or []:
+                self.create_organization(realm, org["name"], org["alias"], [d["name"] for d in org.get("domains", [])],
+                                         org.get("attributes") or {})
+        for provider in (representation.get("components") or {}).get(_USER_PROFILE_PROVIDER, []):
+            for config in (provider.get("config") or {}).get("kc.user.profile.config", []):
+                self.set_user_profile(realm, json.loads(config))
 
     def update_realm(self, realm: str, display_name: str | None, organizations_enabled: bool | None = None) -> None:
         """Change the realm's display name (None clears it) and, unless None, whether Organizations are enabled.

@@ -1,0 +1,267 @@
+"""What each groupid command does, one function per command: validate, render, plan, apply, import, export,
+sync people from HR, and unlock a realm.
+
+The command line parses its options, calls one of these and prints what it returns; nothing here prints or
+exits. Each function that reaches Keycloak takes a :data:`~groupid.realms.base.Connector`: an adapter (the
+real server's, or :class:`~groupid.realms.memory.MemoryRealms`), or a callable that connects one. A callable is
+called only once the input is read and checked, so that a bad spec or file is reported as such even when no
+server answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from groupid.apply import apply_plans, check_plans
+from groupid.diff import DiffOptions, diff_realm
+from groupid.errors import ConfigurationError, RealmExists, SourceError
+from groupid.export import ExportResult, export_realm
+from groupid.files import read_json
+from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
+from groupid.model import Group, checked_realm_name
+from groupid.plan import Plan, load_plans, save_plans
+from groupid.realms.base import Connector, RealmAdapter, connected
+from groupid.runs import Outcome
+from groupid.realms.keycloak import KeycloakServer
+from groupid.realms.memory.store import WHERE as MEMORY_WHERE
+from groupid.spec import load_spec
+from groupid.state import compile_realms, realm_representation
+from groupid.sync import SyncResult, break_lock, sync_hr
+
+__all__ = [
+    "ImportResult",
+    "apply_target",
+    "export_spec",
+    "import_realm",
+    "plan_spec",
+    "read_representation",
+    "render_spec",
+    "sync_hr_export",
+    "unlock_realm",
+    "validate_spec",
+]
+
+
+# -- the spec, offline ---------------------------------------------------------------------------------------
+
+
+def validate_spec(spec: Path | str) -> Group:
+    """Load and check the spec at ``spec``; raise :class:`~groupid.errors.SpecError` listing every problem."""
+    return load_spec(spec)
+
+
+def render_spec(spec: Path | str, out: Path | str) -> list[Path]:
+    """Load the spec at ``spec`` and write one ``<realm>.json`` per realm into ``out``; return the paths."""
+    out = Path(out)
+    states = compile_realms(load_spec(spec))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SourceError(f"{out}: cannot create the output directory: {exc.strerror}") from None
+    written = []
+    for state in states:
+        path = out / f"{state.realm}.json"
+        text = json.dumps(realm_representation(state), ensure_ascii=False, indent=2) + "\n"
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot write: {exc.strerror}") from None
+        written.append(path)
+    return written
+
+
+# -- plan and apply --------------------------------------------------------------------------------------------
+
+
+def plan_spec(
+    spec: Path | str, adapter: Connector, *, realm: str | None = None,
+    options: DiffOptions = DiffOptions(), out: Path | str | None = None,
+) -> list[Plan]:
+    """Load the spec at ``spec`` and plan every realm it needs against the live realms of ``adapter``.
+
+    ``realm`` puts the group's realm under another name (a staging copy, say); ``out``, when given, is where
+    the plans are saved for a later :func:`apply_target`. ``adapter`` may be a callable that connects: it is
+    called only once the spec is loaded and checked, so that a bad spec is reported as such even when no server
+    answers.
+    """
+    group = load_spec(spec).under_realm(realm)
+    states = compile_realms(group)
+    adapter = connected(adapter)
+    plans: list[Plan] = []
+    for state in states:  # the group realm first: its new link clients concern the company realms' plans
+        new_clients = {(p.realm, c.key) for p in plans for c in p.changes if c.kind == "client" and c.action == "create"}
+        plans.append(diff_realm(state, adapter.read(state.realm), options, frozenset(new_clients)))
+    if out is not None:
+        save_plans(plans, out)
+    return plans
+
+
+ProgressDisplay = Callable[[int], AbstractContextManager[Callable[..., None]]]
+"""Opens a progress display for that many changes; what it yields is called once per change made."""
+
+
+def apply_target(
+    target: Path, adapter: Connector, *, realm: str | None = None, options: DiffOptions = DiffOptions(),
+    force: bool = False, wait: float = 0.0,
+    show: Callable[[list[Plan]], None] | None = None,
+    confirm: Callable[[list[Plan]], None] | None = None,
+    progress: ProgressDisplay | None = None,
+) -> list[tuple[Plan, Outcome]]:
+    """Apply the spec at ``target``, or the plan saved there, to the live realms of ``adapter``.
+
+    A saved plan is applied as it was reviewed: ``realm`` and ``options`` belong to the plan that made it, and
+    it is refused when the live realm changed since. ``show`` is called with the plans as soon as they are
+    made (a refused plan is seen too); when something would change, the plans are checked (the deletion guard,
+    unless ``force``), then ``confirm`` is called — it raises to stop before anything is written — and they are
+    applied, waiting up to ``wait`` seconds for another run's lock. Returns each plan with what its apply did;
+    nothing when there was nothing to do.
+    """
+    saved = target.is_file() and target.suffix == ".json"  # a plan saved by `groupid plan -o`
+    if saved and (realm or options != DiffOptions()):
+        raise ConfigurationError(f"{target} is a saved plan: it is applied as reviewed; --realm, --prune and "
+                                 "--adopt belong to the plan command")
+    adapter = _once(adapter)  # signs in once the input is read
+    plans = load_plans(target) if saved else plan_spec(target, adapter, realm=realm, options=options)
+    if show is not None:
+        show(plans)
+    if all(p.empty for p in plans):
+        return []
+    check_plans(plans, adapter(), saved=saved, force=force)  # refuse before asking, not after
+    if confirm is not None:
+        confirm(plans)
+    display = progress(sum(len(p.changes) for p in plans)) if progress else nullcontext(None)
+    with display as advance:
+        return list(zip(plans, apply_plans(plans, adapter(), saved=saved, force=force, progress=advance, wait=wait)))
+
+
+def _once(adapter: Connector) -> Callable[[], RealmAdapter]:
+    """A callable giving the adapter of ``adapter``, connecting on the first call only."""
+    made: list[RealmAdapter] = []
+
+    def get() -> RealmAdapter:
+        if not made:
+            made.append(connected(adapter))
+        return made[0]
+
+    return get
+
+
+# -- whole realms: import and export -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What :func:`import_realm` did."""
+
+    realm: str
+    server_url: str  #: where the realm went: the server's URL (or the in-memory realms' name)
+    created: bool  #: False when the realm existed and ``skip_existing`` left it alone
+    groups: int
+    roles: int
+
+
+def read_representation(path: Path | str) -> dict:
+    """Read a realm representation (JSON) written by ``groupid render`` or by Keycloak's export."""
+    data = read_json(path, "a realm representation")
+    if not isinstance(data, dict) or not isinstance(data.get("realm"), str) or not data["realm"]:
+        raise SourceError(f"{path}: not a realm representation (no \"realm\" name)")
+    for key, kind in (("groups", list), ("roles", dict), ("users", list), ("clients", list)):
+        if key in data and not isinstance(data[key], kind):
+            raise SourceError(f"{path}: \"{key}\" must be a JSON {'list' if kind is list else 'object'}")
+    realm_roles = (data.get("roles") or {}).get("realm", [])
+    if not isinstance(realm_roles, list) or not all(isinstance(role, dict) for role in realm_roles):
+        raise SourceError(f"{path}: \"roles\": \"realm\" must be a JSON list of role objects")
+    _check_groups(data.get("groups") or [], path)
+    return data
+
+
+def _check_groups(groups: list, path: Path | str) -> None:
+    """Refuse a group tree that is not made of group objects with lists of sub-groups."""
+    pending = [groups]
+    while pending:  # a walk, not a recursion: the file decides how deep the tree is
+        level = pending.pop()
+        if not isinstance(level, list) or not all(isinstance(group, dict) for group in level):
+            raise SourceError(f"{path}: \"groups\" and each \"subGroups\" must be JSON lists of group objects")
+        pending += [group["subGroups"] for group in level if group.get("subGroups") is not None]
+
+
+def import_realm(
+    path: Path | str, adapter: Connector, *, realm: str | None = None, skip_existing: bool = False,
+) -> ImportResult:
+    """Create a new realm from the representation in ``path`` (Keycloak's own import); ``realm`` renames it on
+    the way in.
+
+    An existing realm is never overwritten: :class:`~groupid.errors.RealmExists` is raised, or with
+    ``skip_existing`` the realm is left as it is and the result says so. ``adapter`` may be a callable that
+    connects: it is called once the file is read and checked.
+    """
+    representation = read_representation(path)
+    if realm:
+        representation = _renamed(representation, checked_realm_name(realm))
+    else:
+        checked_realm_name(representation["realm"], f"{path}: realm")
+    # the realm's own roles: Keycloak's (offline_access, default-roles-…) come with every realm
+    builtin = {*KEYCLOAK_DEFAULT_ROLES, default_role_name(representation["realm"])}
+    roles = [r for r in representation.get("roles", {}).get("realm", []) if r.get("name") not in builtin]
+    adapter = connected(adapter)
+    result = ImportResult(representation["realm"], _where(adapter), True, _count_groups(representation), len(roles))
+    try:
+        adapter.import_realm(representation)
+    except RealmExists:
+        if not skip_existing:
+            raise
+        return replace(result, created=False)
+    return result
+
+
+def _where(adapter: RealmAdapter) -> str:
+    """Where the realms of ``adapter`` live, for messages: the server's URL, or the in-memory realms' name."""
+    return adapter.settings.server_url if isinstance(adapter, KeycloakServer) else MEMORY_WHERE
+
+
+def _renamed(representation: dict, realm: str) -> dict:
+    """The representation under another realm name; its default role (``default-roles-<realm>``) follows."""
+    old, new = default_role_name(representation["realm"]), default_role_name(realm)
+    roles = representation.get("roles") or {}
+    realm_roles = [{**r, "name": new} if r.get("name") == old else r for r in roles.get("realm", [])]
+    renamed = {**representation, "realm": realm, "roles": {**roles, "realm": realm_roles}}
+    if (representation.get("defaultRole") or {}).get("name") == old:
+        renamed["defaultRole"] = {**representation["defaultRole"], "name": new}
+    return renamed
+
+
+def _count_groups(parent: dict) -> int:
+    groups = parent.get("groups", parent.get("subGroups")) or []
+    return sum(1 + _count_groups(group) for group in groups)
+
+
+def export_spec(realm: str, out: Path | str, adapter: Connector) -> ExportResult:
+    """Write ``out/group.yaml``, a spec of the live ``realm`` that plans to no changes against it (see
+    :func:`groupid.export.export_realm`)."""
+    return export_realm(adapter, realm, out)
+
+
+# -- people and locks ------------------------------------------------------------------------------------------
+
+
+def sync_hr_export(
+    export: Path | str, spec: Path | str, mapping: Path | str, adapter: Connector, *,
+    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
+    report: Path | str | None = None, progress: Callable[..., None] | None = None, wait: float = 0.0,
+) -> SyncResult:
+    """Sync the people of the HR export at ``export`` into the realms of the spec (see
+    :func:`groupid.sync.sync_hr`); a callable ``adapter`` is called once every input is read and checked."""
+    server = {"connect": adapter} if callable(adapter) else {"adapter": adapter}
+    return sync_hr(export, spec, mapping, **server, realm=realm, dry_run=dry_run, force=force, today=today,
+                   report=report, progress=progress, wait=wait)
+
+
+def unlock_realm(realm: str, adapter: Connector) -> tuple[dict[str, str], str] | None:
+    """Break the lock a killed run left on ``realm`` once its owner is shown to be gone: its holder record and
+    why it could be broken, or None when the realm was not locked (see :func:`groupid.sync.break_lock`)."""
+    return break_lock(adapter, realm)
