@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from groupid.errors import Location
 from groupid.model import Group, Person
-from groupid.spec import describe_error
+from groupid.wording import describe_error
 from groupid.state import RealmState
 from groupid.usernames import split_name
 

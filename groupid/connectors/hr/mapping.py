@@ -19,7 +19,7 @@ from groupid.documents import load_yaml
 from groupid.errors import Location, Problem, SourceError
 from groupid.files import read_file
 from groupid.policy import SyncPolicy, template_fields
-from groupid.spec import describe_error, did_you_mean
+from groupid.wording import describe_error, did_you_mean
 from groupid.text import quoted
 
 
