@@ -61,7 +61,8 @@ from groupid.keycloak_terms import ATTR_CODE
 from groupid.apply import apply_plans
 from groupid.diff import diff_realm
 from groupid.errors import GroupidError
-from groupid.model import Group, find_problems
+from groupid.checks import find_problems
+from groupid.model import Group
 from groupid.plan import Plan, Update
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import PAGE_SIZE, KeycloakServer

@@ -32,7 +32,8 @@ from groupid.plan import load_plans, save_plans
 from groupid.realms import connect, import_realm
 from groupid.spec import load_spec
 from groupid.state import render_spec
-from groupid.sync import SyncResult, break_lock, sync_hr
+from groupid.hr_sync import sync_hr
+from groupid.sync import SyncOptions, SyncResult, break_lock
 from groupid.text import escape, inert, quoted
 from groupid.views import as_json, as_markdown, as_text
 
@@ -448,9 +449,9 @@ def sync_hr_command(
     """
     try:
         with _progress(label="syncing") as advance:  # connects only once the inputs are read and checked
-            result = sync_hr(export, spec, mapping, connect=functools.partial(connect, server_url), realm=realm,
-                             dry_run=dry_run, force=force, today=today.date() if today else None, report=report,
-                             progress=advance, wait=wait)
+            result = sync_hr(export, spec, mapping, connect=functools.partial(connect, server_url), options=SyncOptions(
+                realm=realm, dry_run=dry_run, force=force, today=today.date() if today else None, report=report,
+                progress=advance, wait=wait))
     except ApplyFailed as exc:
         if exc.result is not None:
             _print_summary(exc.result)
