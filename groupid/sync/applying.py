@@ -3,7 +3,9 @@
 New accounts go through Keycloak's partial import in chunks (``ifResourceExists: SKIP``: an account that
 appeared in the meantime is skipped and reported, never overwritten). Each other change is a handful of
 small requests; up to ``workers`` people are updated at once. One person's failure (Keycloak refused an email
-already in use, say) is recorded and the rest goes on; losing the server or the credentials stops the run.
+already in use, say) is recorded and the rest goes on; losing the server, the credentials or the lock stops the
+run (:class:`~groupid.errors.RunInterrupted`, with what was done until then). The ids Keycloak gives the new
+accounts are the outcome's (:attr:`groupid.runs.Outcome.ids`): the plan is never written to.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from itertools import groupby
 
 from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable, RunInterrupted

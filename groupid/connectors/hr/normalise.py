@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Literal, get_args, get_origin
 
 from groupid.model import Person
-from groupid.text import HIDDEN, escape, hidden_character, masked, quoted, to_half_width
+from groupid.text import HIDDEN, hidden_character, masked, quoted, to_half_width
 
 FIELDS = tuple(Person.model_fields)
 """The person fields a mapping may fill."""
