@@ -25,7 +25,7 @@ What the script does, in one run, for each database asked for (``--db``):
       a naive syncer does it. The users are exactly those the sync would create (the sync's own dry-run plan
       of the sample gives them); planning them and looking the group ids up are not timed. The realm is then
       deleted;
-   b. the **initial load**: ``groupid.sync.sync_hr`` on the whole export into the first realm, from reading
+   b. the **initial load**: ``groupid.hr_sync.sync_hr`` on the whole export into the first realm, from reading
       the file to the last write. Users per second, and the ratio against (a). The first read of a realm
       after thousands of groups were written is slow whoever reads it (Keycloak fills its caches): the script
       makes it before (b) and shows its time on a line of its own;
@@ -106,12 +106,14 @@ class Figure:
 
 def _sync_child(connection, settings: ConnectionSettings, data: dict, realm: str) -> None:
     """Run one sync and send back its figures: what it did, its requests, its time and its peak memory."""
-    from groupid.sync import sync_hr
+    from groupid.hr_sync import sync_hr
+    from groupid.sync import SyncOptions
 
     try:
         server = CountingServer(settings)
         started = time.perf_counter()
-        result = sync_hr(data["export"], data["spec"], data["mapping"], server, realm=realm, today=AS_OF)
+        result = sync_hr(data["export"], data["spec"], data["mapping"], server,
+                         options=SyncOptions(realm=realm, today=AS_OF))
         seconds = time.perf_counter() - started
         answer = {"seconds": seconds, "counts": dict(result.counts()), "writes": result.writes,
                   "requests": server.requests, "kinds": dict(server.kinds), "kind_seconds": dict(server.kind_seconds), "exit_code": int(result.exit_code)}
@@ -164,10 +166,12 @@ def measure_naive(settings: ConnectionSettings, data: Generated, sample: Path, r
     The representations are the sync's own (its dry-run plan of the sample against the empty realm), so both
     sides create the same users with the same attributes; each user is then put in its group by id.
     """
-    from groupid.sync import sync_hr
+    from groupid.hr_sync import sync_hr
+    from groupid.sync import SyncOptions
 
     planner = KeycloakServer(settings)
-    plan = sync_hr(sample, data.spec, data.mapping, planner, realm=realm, dry_run=True, today=AS_OF).plan
+    plan = sync_hr(sample, data.spec, data.mapping, planner,
+                   options=SyncOptions(realm=realm, dry_run=True, today=AS_OF)).plan
     creates = [change.create for change in plan.changes if change.create is not None]
     ids = {path: group_id for group_id, path in planner.read(realm).paths().items()}
     server = KeycloakServer(settings)

@@ -28,7 +28,7 @@ from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, GroupidErr
 from groupid.localserver import LocalKeycloak, ServerInfo
 from groupid.realms import connect
 from groupid.runs import count_actions
-from groupid.sync import SyncResult
+from groupid.sync import SyncOptions, SyncResult
 from groupid.text import escape, inert, quoted
 from groupid.views import as_json, as_markdown, as_text
 
@@ -439,10 +439,10 @@ def sync_hr_command(
     """
     try:
         with _progress(label="syncing") as advance:  # connects only once the inputs are read and checked
+            options = SyncOptions(realm=realm, dry_run=dry_run, force=force, today=today.date() if today else None,
+                                  report=report, progress=advance, wait=wait)
             result = operations.sync_hr_export(export, spec, mapping, functools.partial(connect, server_url),
-                                               realm=realm, dry_run=dry_run, force=force,
-                                               today=today.date() if today else None, report=report,
-                                               progress=advance, wait=wait)
+                                               options=options)
     except ApplyFailed as exc:
         if exc.result is not None:
             _print_summary(exc.result)

@@ -18,6 +18,7 @@ exit code the CLI maps it to::
     ├── ConfigurationError            exit 1  missing or contradictory settings (env vars, options)
     ├── LocalServerError              exit 1  the local Keycloak cannot be fetched, started or stopped
     ├── ApplyFailed                   exit 1  a change failed part-way through an apply (says how far it got)
+    ├── RunInterrupted                exit 1  stopped part-way: server, credentials or lock lost (has its outcome)
     ├── LockLost                      exit 1  a run could not keep its lock and stopped writing (groupid.sync.lock)
     └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
         ├── TooMuchChange             exit 3  a run would change more than its threshold (carries the figures)
@@ -156,4 +157,18 @@ class ApplyFailed(GroupidError):
 
     def __init__(self, message: str, *, result: object = None):
         self.result = result
+        super().__init__(message)
+
+
+class RunInterrupted(GroupidError):
+    """A run stopped part-way because what it needs went away: the server, the credentials, or its lock.
+
+    ``cause`` is the error that stopped it (a :class:`KeycloakUnreachable`, :class:`AuthenticationFailed` or
+    :class:`~groupid.sync.lock.LockLost`): the message and the exit code are its own. ``outcome`` is what the
+    run did before it stopped (a :class:`groupid.runs.Outcome`), so that the report can say what was written.
+    """
+
+    def __init__(self, message: str, *, outcome: object, cause: GroupidError):
+        self.outcome, self.cause = outcome, cause
+        self.exit_code = cause.exit_code
         super().__init__(message)

@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
-from datetime import date
 from pathlib import Path
 
 from groupid.apply import apply_plans, check_plans
@@ -31,7 +30,8 @@ from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory.store import WHERE as MEMORY_WHERE
 from groupid.spec import load_spec
 from groupid.state import compile_realms, realm_representation
-from groupid.sync import SyncResult, break_lock, sync_hr
+from groupid.hr_sync import sync_hr
+from groupid.sync import SyncOptions, SyncResult, break_lock
 
 __all__ = [
     "ImportResult",
@@ -251,14 +251,12 @@ def export_spec(realm: str, out: Path | str, adapter: Connector) -> ExportResult
 
 def sync_hr_export(
     export: Path | str, spec: Path | str, mapping: Path | str, adapter: Connector, *,
-    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
-    report: Path | str | None = None, progress: Callable[..., None] | None = None, wait: float = 0.0,
+    options: SyncOptions = SyncOptions(),
 ) -> SyncResult:
     """Sync the people of the HR export at ``export`` into the realms of the spec (see
-    :func:`groupid.sync.sync_hr`); a callable ``adapter`` is called once every input is read and checked."""
+    :func:`groupid.hr_sync.sync_hr`); a callable ``adapter`` is called once every input is read and checked."""
     server = {"connect": adapter} if callable(adapter) else {"adapter": adapter}
-    return sync_hr(export, spec, mapping, **server, realm=realm, dry_run=dry_run, force=force, today=today,
-                   report=report, progress=progress, wait=wait)
+    return sync_hr(export, spec, mapping, **server, options=options)
 
 
 def unlock_realm(realm: str, adapter: Connector) -> tuple[dict[str, str], str] | None:

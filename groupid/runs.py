@@ -6,7 +6,8 @@
   more than a share of what it manages — unless forced. The refusal (:class:`~groupid.errors.TooMuchChange`)
   carries its figures;
 * one progress protocol (:class:`Progress`): called with the steps done and the steps in all;
-* one result type (:class:`Outcome`): the changes made, those that failed with why, and the write requests sent.
+* one result type (:class:`Outcome`): the changes made, those that failed with why, the write requests sent,
+  and the ids of what was created.
 """
 
 from __future__ import annotations
@@ -80,8 +81,10 @@ T = TypeVar("T")
 
 @dataclass
 class Outcome(Generic[T]):
-    """What an apply did: the changes made, those that failed with why, and the write requests sent."""
+    """What an apply did: the changes made, those that failed with why, the write requests sent, and the ids
+    Keycloak gave the objects the changes created (a plan is made before they exist, and stays as it was)."""
 
     done: list[T] = field(default_factory=list)
     failed: list[tuple[T, str]] = field(default_factory=list)
     writes: int = 0
+    ids: dict[T, str] = field(default_factory=dict)  #: change -> the id of the object it created

@@ -17,7 +17,6 @@ deep nesting, tags) is refused with its line.
 from __future__ import annotations
 
 import re
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,8 @@ from groupid.errors import Location, Problem, SourceError, SpecError
 from groupid.files import read_file, resolve_inside
 from groupid.checks import find_problems
 from groupid.model import INFO_KEYS, App, Company, Department, Group, Origin, Person, Record, Role
-from groupid.text import escape, quoted
+from groupid.text import quoted
+from groupid.wording import cut_label, describe_error, did_you_mean
 
 
 SECTIONS: dict[str, type[Record]] = {
@@ -42,8 +42,6 @@ SECTIONS: dict[str, type[Record]] = {
 TOP_KEYS = ("group", *SECTIONS)
 SOURCE_KEYS = ("from", "columns", "encoding")
 _LIST_SEPARATORS = re.compile(r"[;,，；、|]")
-_LABEL = 40  # characters of a code in a message's label ("company BX-A: …")
-_CHOICES = 20  # choices a "did you mean" message lists: every field of a model, a few of a file's columns
 
 
 def load_spec(path: Path | str) -> Group:
@@ -203,7 +201,7 @@ class _SpecLoader:
         model = SECTIONS[section]
         raw = {name: _as_written(model, name, value) for name, value in raw.items()}
         key = raw.get(model.key_field)
-        label = f"{model.noun} {_label(key)}" if isinstance(key, str) else model.noun
+        label = f"{model.noun} {cut_label(key)}" if isinstance(key, str) else model.noun
         try:
             record = model.model_validate(raw)
         except ValidationError as exc:
@@ -256,44 +254,9 @@ def _as_written(model: type[Record] | type[Group], name: str, value: Any) -> Any
     return as_written(value)
 
 
-def _label(key: str) -> str:
-    """A record's code as its messages name it: escaped, and cut if long."""
-    shown = escape(key[:_LABEL])
-    return shown + "…" if len(key) > _LABEL else shown
-
-
 def _cell(model: type[Record], name: str, value: str) -> Any:
     """A CSV cell as the model field wants it; list fields are split on ';', ',', '、' or '|'."""
     annotation = str(model.model_fields[name].annotation)
     if annotation.startswith("list"):
         return [part.strip() for part in _LIST_SEPARATORS.split(value) if part.strip()]
     return value
-
-
-def describe_error(error: dict, model: type[Record]) -> str:
-    """A pydantic error in the words of the spec."""
-    loc = [_label(str(part)) for part in error["loc"]]  # a key of a mapping the file wrote may be in it
-    key = loc[0] if loc else ""
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return f"unknown key {quoted(key)}{did_you_mean(key, list(model.model_fields))}"
-    if kind == "missing":
-        return f"missing required key {quoted(key)}"
-    if kind == "string_type" and isinstance(error["input"], bool):
-        # YAML reads true and false as booleans; the text a field wants must be quoted
-        return f"{'.'.join(loc)}: {str(error['input']).lower()} was read as true/false; put it in quotes"
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if kind in ("enum", "literal_error"):
-        return f"{key}: {message} (got {quoted(error['input'])})"
-    return f"{'.'.join(loc)}: {message}"
-
-
-def did_you_mean(key: str, choices) -> str:
-    """'; did you mean X?' for a near miss, else the allowed choices (cut short: they may come from a file)."""
-    choices = [str(c) for c in choices]
-    close = get_close_matches(str(key)[:100], choices, n=1, cutoff=0.6)  # a huge key must not cost much
-    if close:
-        return f"; did you mean {quoted(close[0])}?"
-    shown = ", ".join(_label(choice) for choice in choices[:_CHOICES])
-    more = f" and {len(choices) - _CHOICES} more" if len(choices) > _CHOICES else ""
-    return f"; allowed: {shown}{more}"

@@ -306,7 +306,8 @@ def _child(job: dict) -> int:
 
     from groupid.apply import apply_plans
     from groupid.operations import plan_spec
-    from groupid.sync import sync_hr
+    from groupid.hr_sync import sync_hr
+    from groupid.sync import SyncOptions
     from tests.hr_people import MAPPING
 
     settings = ConnectionSettings(server_url=job["url"], admin_user=job["user"],
@@ -325,8 +326,8 @@ def _child(job: dict) -> int:
         if job["what"] == "apply":
             apply_plans(plan_spec(job["spec"], adapter, realm=job["realm"]), adapter)
         else:
-            sync_hr(job["export"], job["spec"], MAPPING, adapter, realm=job["realm"],
-                    today=date.fromisoformat(job["today"]), force=True)
+            sync_hr(job["export"], job["spec"], MAPPING, adapter,
+                    options=SyncOptions(realm=job["realm"], today=date.fromisoformat(job["today"]), force=True))
     except GroupidError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -69,7 +69,7 @@ def refused(tmp_path: Path, data: bytes | str, message: str, mapping: Mapping = 
 
 
 def rows(result) -> list[tuple[int, object]]:
-    return [(row.where.line, getattr(row, "values", None) or row.reasons) for row in result.rows]
+    return [(row.where.line, getattr(row, "values", None) or list(row.reasons)) for row in result.rows]
 
 
 # --- XLSX ------------------------------------------------------------------------------------------------------

@@ -469,12 +469,12 @@ def test_bad_row_is_rejected_with_every_reason(tmp_path, table, mapping):
 
 def test_row_without_key_is_rejected(tmp_path, table, mapping):
     row = _one_row(tmp_path, table, mapping, 工号=" ")
-    assert row.employee_id is None and row.reasons == ["employee_id (工号) is empty"]
+    assert row.employee_id is None and row.reasons == ("employee_id (工号) is empty",)
 
 
 def test_out_of_scope_row_is_not_rejected_for_other_fields(tmp_path, table, mapping):
     row = _one_row(tmp_path, table, mapping, 员工类型="实习", 手机="12345")
-    assert type(row).__name__ == "OutOfScopeRow"
+    assert type(row).__name__ == "OutOfScope"
 
 
 def test_duplicate_ids_reject_every_row(tmp_path, table, mapping):
@@ -482,15 +482,15 @@ def test_duplicate_ids_reject_every_row(tmp_path, table, mapping):
     records[5]["工号"] = records[9]["工号"] = records[0]["工号"]
     rows = read_people(_write_csv(tmp_path / "e.csv", table.header, records, "utf-8"), mapping)
     assert [(row.where.line, row.employee_id) for row in rows.rejected] == [(2, "XH000001"), (7, "XH000001"), (11, "XH000001")]
-    assert rows.rejected[0].reasons == ["employee_id XH000001 appears more than once (also on line 7, 11)"]
-    assert rows.rejected[1].reasons == ["employee_id XH000001 appears more than once (also on line 2, 11)"]
+    assert rows.rejected[0].reasons == ("employee_id XH000001 appears more than once (also on line 7, 11)",)
+    assert rows.rejected[1].reasons == ("employee_id XH000001 appears more than once (also on line 2, 11)",)
     assert len(rows.people) == 54
 
 
 def test_an_end_date_before_the_start_date_rejects_the_row(tmp_path, table, mapping):
     row = _one_row(tmp_path, table, mapping, 入职日期="2021-03-05", 离职日期="2020-01-01")
-    assert row.reasons == ["end_date (离职日期) 2020-01-01 is before start_date (入职日期) 2021-03-05"]
-    assert type(_one_row(tmp_path, table, mapping, 入职日期="2021-03-05", 离职日期="2021-03-05")).__name__ == "PersonRow"
+    assert row.reasons == ("end_date (离职日期) 2020-01-01 is before start_date (入职日期) 2021-03-05",)
+    assert type(_one_row(tmp_path, table, mapping, 入职日期="2021-03-05", 离职日期="2021-03-05")).__name__ == "SourceRow"
 
 
 def test_a_year_in_a_date_column_rejects_the_row_unless_the_mapping_says_serials(tmp_path, table, mapping):
@@ -514,7 +514,7 @@ def test_a_year_in_a_date_column_rejects_the_row_unless_the_mapping_says_serials
 )
 def test_hidden_characters_and_overlong_values_reject_the_row(tmp_path, table, mapping, cells, reason):
     row = _one_row(tmp_path, table, mapping, **cells)
-    assert type(row).__name__ == "RejectedRow"
+    assert type(row).__name__ == "Rejection"
     assert row.reasons[0].startswith(reason)
     assert "\x1b" not in row.reasons[0] and "\u202e" not in row.reasons[0] and len(row.reasons[0]) < 200
 

@@ -23,7 +23,8 @@ import pytest
 
 from groupid.apply import apply_plans
 from groupid.operations import plan_spec
-from groupid.sync import sync_hr
+from groupid.hr_sync import sync_hr
+from groupid.sync import SyncOptions
 from groupid.sync.lock import LOCK_NAME, break_lock
 from tests.crash_harness import (
     HR_HEADER, PREFIX, CrashServer, Interrupting, delete_realms, differences, next_week, roster, run_child,
@@ -186,7 +187,7 @@ def sync_week(server: CrashServer, story: Story, realm: str, week: str, adapter=
     """Sync week ``a`` or ``b`` into ``realm``, past the guards (a week B has more leavers than they allow)."""
     adapter = adapter or server.adapter()
     export, today = story.week(week)
-    return sync_hr(export, story.spec, MAPPING, adapter, realm=realm, today=today, force=True)
+    return sync_hr(export, story.spec, MAPPING, adapter, options=SyncOptions(realm=realm, today=today, force=True))
 
 
 def before_week_b(server: CrashServer, story: Story, realm: str) -> None:

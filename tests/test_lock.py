@@ -21,7 +21,7 @@ import pytest
 
 from groupid.apply import apply_plans
 from groupid.operations import plan_spec
-from groupid.errors import KeycloakUnreachable
+from groupid.errors import KeycloakUnreachable, RunInterrupted
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.sync import LOCK_NAME, LockLost, SyncLocked, apply_sync, break_lock, sync_lock
@@ -192,8 +192,9 @@ def test_a_run_that_cannot_renew_its_lease_stops_writing(realm):
             time.sleep(0.05)
 
     with sync_lock(failing, name, "hr", lease=1.0) as held:
-        with pytest.raises(LockLost) as lost:
+        with pytest.raises(RunInterrupted) as lost:
             apply_sync(SyncPlan(changes=changes), Slow(), workers=1, guard=held.check)
+    assert isinstance(lost.value.cause, LockLost) and lost.value.__cause__ is lost.value.cause
     assert "lock on realm beichen is lost (its lease could not be renewed for 0.5 s); it stopped writing" in str(lost.value)
     assert 5 < len(lost.value.outcome.done) < 50
 

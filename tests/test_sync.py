@@ -18,7 +18,8 @@ import pytest
 
 from groupid.errors import ExitCode, GroupidError, SafetyGuardRefused
 from groupid.realms import MemoryRealms
-from groupid.sync import SyncResult, sync_hr
+from groupid.hr_sync import sync_hr
+from groupid.sync import SyncOptions, SyncResult
 from tests.hr_people import (
     ADAPTERS, DAYS, MAPPING, NATIONAL_ID, SPEC, Recorder, accounts, effective_roles, export, keycloak_admin,
     mapping_with, new_adapter, read_records, search_values, sign_in, spec_realm, write_csv, write_requests,
@@ -61,7 +62,8 @@ class Story:
 
     def sync(self, path, day: int, mapping=MAPPING, **options) -> SyncResult:
         """Sync ``path`` as on ``day``, through the recording adapter."""
-        return sync_hr(path, SPEC, mapping, self.recorder, realm=self.realm, today=DAYS[day], **options)
+        return sync_hr(path, SPEC, mapping, self.recorder,
+                       options=SyncOptions(realm=self.realm, today=DAYS[day], **options))
 
     def day(self, number: int) -> SyncResult:
         """The result of day ``number``'s sync, running it (and the days before it) when not run yet."""
@@ -341,10 +343,10 @@ def test_sync_leaves_the_cycle_collector_as_it_found_it(tmp_path, enabled):
     (gc.enable if enabled else gc.disable)()
     try:
         with spec_realm(adapter, "gc") as realm:
-            result = sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+            result = sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
             assert gc.isenabled() is enabled
             with pytest.raises(GroupidError):
-                sync_hr(broken, SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+                sync_hr(broken, SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
             assert gc.isenabled() is enabled
     finally:
         (gc.enable if was else gc.disable)()

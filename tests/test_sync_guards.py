@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from groupid.errors import ExitCode, SafetyGuardRefused
-from groupid.sync import LOCK_NAME, SyncLocked, sync_hr
+from groupid.hr_sync import sync_hr
+from groupid.sync import LOCK_NAME, SyncLocked, SyncOptions
 from tests.hr_people import (
     ADAPTERS, DAYS, MAPPING, SPEC, Recorder, accounts, export, mapping_with, new_adapter, read_records, spec_realm,
     write_csv,
@@ -41,7 +42,7 @@ def crowded(request, tmp_path_factory):
         return write_csv(folder / f"without-{n}.csv", header, people[: len(people) - n])
 
     with spec_realm(adapter.adapter, "guards") as realm:
-        created = sync_hr(without(0), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        created = sync_hr(without(0), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         assert created.counts()["create"] == 120
         yield adapter, realm, without, people, folder
 
@@ -51,7 +52,7 @@ def test_21_leavers_of_120_are_refused_with_nothing_written(crowded):
     before = accounts(adapter.adapter, realm)
     adapter.calls.clear()
     with pytest.raises(SafetyGuardRefused) as refusal:  # 99 of 120 rows: the row guard (80%) lets it by
-        sync_hr(without(21), SPEC, MAPPING, adapter, realm=realm, today=DAYS[2])
+        sync_hr(without(21), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[2]))
     assert "would disable or delete 21 of 120 enabled accounts, more than 20 and more than 5%" in str(refusal.value)
     assert refusal.value.exit_code == ExitCode.REFUSED == 3
     assert adapter.people_writes() == [] and accounts(adapter.adapter, realm) == before
@@ -62,14 +63,15 @@ def test_more_than_20_within_the_share_is_not_refused(crowded, tmp_path):
     adapter, realm, without, *_ = crowded
     adapter.calls.clear()
     mapping = mapping_with(tmp_path / "mapping.yaml", policy="{guard: {max_leaver_share: 0.2}}")
-    planned = sync_hr(without(21), SPEC, mapping, adapter, realm=realm, today=DAYS[2], dry_run=True)
+    planned = sync_hr(without(21), SPEC, mapping, adapter,
+                      options=SyncOptions(realm=realm, today=DAYS[2], dry_run=True))
     assert nonzero(planned.counts()) == {"disable": 21, "unchanged": 99}
     assert planned.writes == 0 and adapter.calls == []
 
 
 def test_20_leavers_go_through(crowded):
     adapter, realm, without, people, _ = crowded
-    result = sync_hr(without(20), SPEC, MAPPING, adapter, realm=realm, today=DAYS[2])
+    result = sync_hr(without(20), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[2]))
     assert nonzero(result.counts()) == {"disable": 20, "unchanged": 100}
     disabled = {key for key, account in accounts(adapter.adapter, realm).items() if not account.enabled}
     assert disabled == {person["工号"] for person in people[-20:]}
@@ -81,7 +83,7 @@ def test_everyone_changed_at_once(crowded):
     promoted = [{**person, "职位": f"工程师{person['工号'][-3:]}"} for person in people]
     path = write_csv(folder / "promoted.csv", list(people[0]), promoted)
     disabled = sum(not account.enabled for account in accounts(adapter.adapter, realm).values())  # 20 after the above
-    result = sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[3])
+    result = sync_hr(path, SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[3]))
     assert nonzero(result.counts()) == nonzero(Counter(update=120 - disabled, enable=disabled))
     after = accounts(adapter.adapter, realm)
     assert {key: (account.enabled, account.attribute("title")) for key, account in after.items()} == {
@@ -108,7 +110,7 @@ def holding(holder: str, expires_in: timedelta) -> dict[str, str]:
 
 
 def sync_day1(adapter, realm, **options):
-    return sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1], **options)
+    return sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1], **options))
 
 
 def test_a_held_lock_refuses_and_writes_nothing(locked):

@@ -12,7 +12,8 @@ import pytest
 from groupid.errors import ExitCode, GroupidError
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
-from groupid.sync import read_sync_inputs, sync_hr
+from groupid.hr_sync import read_sync_inputs, sync_hr
+from groupid.sync import SyncOptions
 from tests.hr_people import (
     ADAPTERS, DAYS, MAPPING, SPEC, Recorder, accounts, edited_export, export, mapping_with, new_adapter,
     read_records, spec_realm, write_csv, write_json, write_xlsx,
@@ -41,7 +42,7 @@ def loaded(keycloak, tmp_path_factory):
     with spec_realm(adapter.adapter, "inputs") as realm:
         def sync(path, mapping=MAPPING):
             adapter.calls.clear()
-            return sync_hr(path, SPEC, mapping, adapter, realm=realm, today=DAYS[1])
+            return sync_hr(path, SPEC, mapping, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
 
         gbk = sync(write_csv(folder / "gbk.csv", header, records[:-2], "gbk"))
         gb18030_file = write_csv(folder / "gb18030.csv", header, records, "gb18030")
@@ -120,10 +121,10 @@ def test_bad_rows_are_rejected_and_the_rest_is_synced(adapter, tmp_path):
         by_id.setdefault(key, dict(by_id["BC0116"])).update(cells)
     spoilt = [*by_id.values(), {**by_id["BC0003"], "工号": "BC0002", "姓名": "司马静"}]  # BC0002 twice
     with spec_realm(adapter, "rows") as realm:
-        sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         day1 = accounts(adapter, realm)
-        result = sync_hr(write_csv(tmp_path / "day2.csv", header, spoilt), SPEC, MAPPING, adapter, realm=realm,
-                         today=DAYS[2], report=tmp_path / "report.jsonl")
+        result = sync_hr(write_csv(tmp_path / "day2.csv", header, spoilt), SPEC, MAPPING, adapter,
+                         options=SyncOptions(realm=realm, today=DAYS[2], report=tmp_path / "report.jsonl"))
         after = accounts(adapter, realm)
 
     assert result.exit_code == ExitCode.ROWS_REJECTED == 4
@@ -154,7 +155,7 @@ def test_two_rows_with_one_email_are_rejected_and_the_others_created(adapter, tm
     path = edited_export(tmp_path / "day1.csv", 1, {"BC0003": {"邮箱": "simajing@beichen.example.cn"}})
     line = {record["工号"]: number for number, record in enumerate(read_records(path)[1], 2)}
     with spec_realm(adapter, "email") as realm:
-        result = sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        result = sync_hr(path, SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         created = set(accounts(adapter, realm))
     assert result.exit_code == ExitCode.ROWS_REJECTED
     assert {rejection.employee_id: rejection.reasons for rejection in result.plan.rejections} == {
@@ -174,12 +175,12 @@ def test_names_keycloak_would_refuse_are_written_so_that_leavers_lose_access(key
     other_tool = {"username": "dongli.dora", "enabled": True, "firstName": "丽(Dora)", "lastName": "董",
                   "attributes": {"employee_id": ["BC0299"], "company_code": ["BC-MFG"]}}
     with spec_realm(adapter, "names") as realm:
-        sync_hr(edited_export(tmp_path / "day1.csv", 1, {"BC0204": name}), SPEC, MAPPING, adapter, realm=realm,
-                today=DAYS[1])
+        sync_hr(edited_export(tmp_path / "day1.csv", 1, {"BC0204": name}), SPEC, MAPPING, adapter,
+                options=SyncOptions(realm=realm, today=DAYS[1]))
         joined = accounts(adapter, realm)["BC0204"]
         adapter.import_users(realm, [other_tool])
         result = sync_hr(edited_export(tmp_path / "day2.csv", 2, {"BC0204": leaving}), SPEC, MAPPING, adapter,
-                         realm=realm, today=DAYS[2])
+                         options=SyncOptions(realm=realm, today=DAYS[2]))
         after = accounts(adapter, realm)
     assert (joined.username, joined.last_name, joined.first_name) == ("fengguifangfiona", "冯", "桂芳（Fiona）")
     assert result.counts()["disable"] == 5  # day 2's three leavers, 冯桂芳, and the other tool's account
@@ -222,7 +223,8 @@ def test_every_input_is_checked_before_keycloak_is_contacted(tmp_path):
     for broken, path, spec, mapping, options, message in _broken_inputs(tmp_path):
         for dry_run in (True, False):
             with pytest.raises(GroupidError) as caught:
-                sync_hr(path, spec, mapping, connect=unreachable, dry_run=dry_run, today=DAYS[1], **options)
+                sync_hr(path, spec, mapping, connect=unreachable,
+                        options=SyncOptions(dry_run=dry_run, today=DAYS[1], **options))
             assert message in str(caught.value), (broken, str(caught.value))
     assert calls == []
 
@@ -238,7 +240,8 @@ def test_connect_is_called_once_the_inputs_are_good():
     inputs = read_sync_inputs(export(1), SPEC, MAPPING)
     assert (len(inputs.rows), inputs.group.code, inputs.mapping.key) == (39, "BC", "employee_id")
     with spec_realm(adapter, "connect") as realm:
-        result = sync_hr(export(1), SPEC, MAPPING, connect=connect, realm=realm, dry_run=True, today=DAYS[1])
+        result = sync_hr(export(1), SPEC, MAPPING, connect=connect,
+                         options=SyncOptions(realm=realm, dry_run=True, today=DAYS[1]))
     assert calls == ["connect"] and result.counts()["create"] == 34
     with pytest.raises(TypeError):
         sync_hr(export(1), SPEC, MAPPING, adapter, connect=connect)

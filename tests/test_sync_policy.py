@@ -12,7 +12,8 @@ import pytest
 from groupid.errors import ApplyFailed, ExitCode, KeycloakError
 from groupid.realms import IMPORT_CHUNK
 from groupid.realms.memory import MemoryRealms
-from groupid.sync import SyncResult, sync_hr
+from groupid.hr_sync import sync_hr
+from groupid.sync import SyncOptions, SyncResult
 from tests.hr_people import (
     ADAPTERS, DAYS, MAPPING, SPEC, Recorder, accounts, edited_export, export, mapping_with, new_adapter, spec_realm,
 )
@@ -29,7 +30,7 @@ class Sandbox:
         """Sync ``path`` as on ``today`` (a day of the story, or a date) under ``policy`` (YAML flow style)."""
         mapping = mapping_with(self.folder / "mapping.yaml", policy=policy) if policy else MAPPING
         day = today if isinstance(today, date) else DAYS[today]
-        return sync_hr(path, SPEC, mapping, self.adapter, realm=self.realm, today=day, **options)
+        return sync_hr(path, SPEC, mapping, self.adapter, options=SyncOptions(realm=self.realm, today=day, **options))
 
     def accounts(self):
         return accounts(self.adapter, self.realm)
@@ -161,7 +162,7 @@ def test_a_leaver_whose_disable_is_refused_still_loses_sessions_and_groups(sandb
     leaver = sandbox.accounts()["BC0011"]
     refusing = RefusingUpdates(sandbox.adapter, leaver.id)
     with pytest.raises(ApplyFailed) as failure:
-        sync_hr(export(2), SPEC, MAPPING, refusing, realm=sandbox.realm, today=DAYS[2])
+        sync_hr(export(2), SPEC, MAPPING, refusing, options=SyncOptions(realm=sandbox.realm, today=DAYS[2]))
     assert failure.value.result.counts()["failed"] == 1 and failure.value.result.counts()["disable"] == 2
     assert ("logout_user", (sandbox.realm, leaver.id)) in refusing.calls
     after = sandbox.accounts()

@@ -16,15 +16,16 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from groupid.errors import ApplyFailed, Conflict, KeycloakError, KeycloakUnreachable, Location
+from groupid.errors import ApplyFailed, Conflict, KeycloakError, KeycloakUnreachable, Location, RunInterrupted
 from groupid.model import Person
 from groupid.policy import SyncPolicy
 from groupid.realms import IMPORT_CHUNK
 from groupid.realms.keycloak.people import PeopleAdmin
 from groupid.realms.memory import MemoryRealms
+from groupid.hr_sync import sync_hr
 from groupid.sync import (
-    LOCK_NAME, DesiredPerson, PersonChange, Placement, RealmPeople, Stage, SyncLocked, SyncPlan, apply_sync,
-    plan_sync, sync_hr, sync_lock,
+    LOCK_NAME, DesiredPerson, PersonChange, Placement, RealmPeople, Stage, SyncLocked, SyncOptions, SyncPlan,
+    apply_sync, plan_sync, sync_lock,
 )
 from tests.hr_people import DAYS, MAPPING, SPEC, accounts, edited_export, export, read_records, spec_realm
 from tests.test_sync_topologies import ORGANIZATIONS, REALM_PER_COMPANY, variant
@@ -42,13 +43,13 @@ def test_a_leaver_whose_email_a_newcomer_reuses_is_still_disabled(tmp_path):
     both rows are rejected for sharing it — and a rejected row is never a leaver: his account stays enabled."""
     adapter = MemoryRealms()
     with spec_realm(adapter, "leaver-mail") as realm:
-        sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         _, records = read_records(export(1))
         wuhao = next(record for record in records if record["工号"] == "BC0011")
         newcomer = {**wuhao, "工号": "BC0099", "入职日期": "2025-03-10", "身份证号": ""}
         path = edited_export(tmp_path / "day2.csv", 1, {"BC0011": {"在职状态": "离职", "离职日期": "2025-03-07"}},
                              extra=[newcomer])
-        sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[2])
+        sync_hr(path, SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[2]))
         assert not accounts(adapter, realm)["BC0011"].enabled
 
 
@@ -58,12 +59,12 @@ def test_a_row_with_an_unquoted_comma_does_not_disable_its_person(tmp_path):
     is then no one's, her account counts as absent from the export, and she is disabled as a leaver."""
     adapter = MemoryRealms()
     with spec_realm(adapter, "comma") as realm:
-        sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         path = tmp_path / "comma.csv"
         text = export(1).read_text(encoding="utf-8")
         assert text.count(",审计经理,") == 1
         path.write_text(text.replace(",审计经理,", ",审计经理,兼监事,"), encoding="utf-8")
-        result = sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        result = sync_hr(path, SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         assert len(result.plan.rejections) == 1  # the row is rejected, as it should be
         assert accounts(adapter, realm)["BC0007"].enabled, "a rejected row made its person a leaver"
 
@@ -74,16 +75,16 @@ def test_an_account_disabled_by_hand_is_not_re_enabled_because_of_an_old_disable
     security disables her account by hand: the next sync takes that for its own disable and re-enables her."""
     adapter = MemoryRealms()
     with spec_realm(adapter, "stale") as realm:
-        sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         wrong = edited_export(tmp_path / "wrong.csv", 1, {"BC0007": {"在职状态": "离职"}})
-        sync_hr(wrong, SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(wrong, SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         user = _user(adapter, realm, "BC0007")
         adapter.update_user(realm, user["id"], {**user, "enabled": True})  # IT puts it right by hand
-        sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[2])  # HR puts it right
+        sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[2]))  # HR puts it right
         assert accounts(adapter, realm)["BC0007"].enabled
         user = _user(adapter, realm, "BC0007")
         adapter.update_user(realm, user["id"], {**user, "enabled": False})  # security disables it by hand
-        result = sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[3])
+        result = sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[3]))
         assert "enable" not in result.counts()
         assert not accounts(adapter, realm)["BC0007"].enabled
 
@@ -95,10 +96,10 @@ def test_a_future_transfer_to_a_company_realm_keeps_the_old_account_until_the_da
     spec = variant(tmp_path, REALM_PER_COMPANY)
     adapter = MemoryRealms()
     with spec_realm(adapter, "future-move", spec) as realm:
-        sync_hr(export(1), spec, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(export(1), spec, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         ahead = edited_export(tmp_path / "ahead.csv", 1, {"BC0109": {
             "公司编码": "BC-MFG", "部门编码": "BC-MFG-QC", "入职日期": "2025-04-07"}})
-        sync_hr(ahead, spec, MAPPING, adapter, realm=realm, today=DAYS[2])
+        sync_hr(ahead, spec, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[2]))
         assert accounts(adapter, realm)["BC0109"].enabled
 
 
@@ -122,7 +123,7 @@ def test_accounts_a_failed_import_created_are_not_reported_failed(tmp_path):
     everyone else is created."""
     adapter = FailsMidImport()
     with spec_realm(adapter, "midimport") as realm:
-        result = sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        result = sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         assert result.outcome.failed == []
         assert len(accounts(adapter, realm)) == result.counts()["create"] == 34
 
@@ -140,7 +141,7 @@ def test_a_created_account_whose_organization_failed_is_one_person_in_the_summar
     adapter = RefusesOneOrganization()
     with spec_realm(adapter, "orgfail", spec) as realm:
         with pytest.raises(ApplyFailed) as failure:
-            sync_hr(export(1), spec, MAPPING, adapter, realm=realm, today=DAYS[1])
+            sync_hr(export(1), spec, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         counts = failure.value.result.counts()
         people = len(failure.value.result.plan.changes)
         assert counts["create"] + counts["failed"] == people
@@ -160,11 +161,12 @@ class UnreachableOnDisable(MemoryRealms):
 def test_a_run_that_loses_the_server_part_way_still_reports_what_it_wrote(tmp_path):
     adapter = UnreachableOnDisable()
     with spec_realm(adapter, "lost") as realm:
-        sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         adapter.armed = True
         report = tmp_path / "report.jsonl"
-        with pytest.raises(KeycloakUnreachable):
-            sync_hr(export(2), SPEC, MAPPING, adapter, realm=realm, today=DAYS[2], report=report)
+        with pytest.raises(RunInterrupted) as stopped:
+            sync_hr(export(2), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[2], report=report))
+        assert isinstance(stopped.value.cause, KeycloakUnreachable)
         assert not accounts(adapter, realm)["BC0011"].enabled  # the disable (a PUT) went before the sign-out
         assert report.exists(), "accounts were changed, but the report was never written"
 
@@ -299,10 +301,10 @@ def test_the_report_never_holds_an_email_address(tmp_path):
     """docs/hr-sync.md: phones and emails appear as "changed", never as values; report.py says the same."""
     adapter = MemoryRealms()
     with spec_realm(adapter, "mailleak") as realm:
-        sync_hr(export(1), SPEC, MAPPING, adapter, realm=realm, today=DAYS[1])
+        sync_hr(export(1), SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1]))
         path = edited_export(tmp_path / "shared.csv", 1, {"BC0010": {"邮箱": "zhawenbo@beichen.example.cn"}})
         report = tmp_path / "report.jsonl"
-        sync_hr(path, SPEC, MAPPING, adapter, realm=realm, today=DAYS[1], report=report)
+        sync_hr(path, SPEC, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[1], report=report))
         lines = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines()]
         assert [line["action"] for line in lines if line["action"] == "reject"] == ["reject", "reject"]
         assert "zhawenbo@" not in report.read_text(encoding="utf-8")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from groupid.sync import sync_hr
+from groupid.hr_sync import sync_hr
+from groupid.sync import SyncOptions
 from tests.hr_people import (
     ADAPTERS, DAYS, MAPPING, SPEC, accounts, effective_roles, export, keycloak_admin, new_adapter, spec_realm,
 )
@@ -37,7 +38,7 @@ def two_days(adapter, spec, realm):
     """Sync days 1 and 2 into ``realm`` (and its company realms); the results and the accounts after each."""
     results, after = [], []
     for day in (1, 2):
-        results.append(sync_hr(export(day), spec, MAPPING, adapter, realm=realm, today=DAYS[day]))
+        results.append(sync_hr(export(day), spec, MAPPING, adapter, options=SyncOptions(realm=realm, today=DAYS[day])))
         realms = [name for name in (realm, f"{realm}-bc-mfg") if adapter.read(name).exists]
         after.append({name: accounts(adapter, name) for name in realms})
     return results, after

@@ -3,7 +3,9 @@
 New accounts go through Keycloak's partial import in chunks (``ifResourceExists: SKIP``: an account that
 appeared in the meantime is skipped and reported, never overwritten). Each other change is a handful of
 small requests; up to ``workers`` people are updated at once. One person's failure (Keycloak refused an email
-already in use, say) is recorded and the rest goes on; losing the server or the credentials stops the run.
+already in use, say) is recorded and the rest goes on; losing the server, the credentials or the lock stops the
+run (:class:`~groupid.errors.RunInterrupted`, with what was done until then). The ids Keycloak gives the new
+accounts are the outcome's (:attr:`groupid.runs.Outcome.ids`): the plan is never written to.
 """
 
 from __future__ import annotations
@@ -11,29 +13,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from itertools import groupby
 
-from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable
+from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable, RunInterrupted
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
+from groupid.runs import Outcome, Progress
 from groupid.sync.changes import PersonChange, SyncPlan
 from groupid.sync.lock import LockLost
 
 CHUNK = 500
 """Accounts handed to the adapter's bulk create at a time — it sends them :data:`IMPORT_CHUNK` to a request —
 so that progress shows and one refused request costs a retry of no more than this many."""
-
-Progress = Callable[[int, int], None]
-"""Called with (people done, people in all) as the apply goes."""
-
-
-@dataclass
-class Outcome:
-    """What an apply did: the changes made, those that failed with why, and the write requests sent."""
-
-    done: list[PersonChange] = field(default_factory=list)
-    failed: list[tuple[PersonChange, str]] = field(default_factory=list)
-    writes: int = 0
 
 
 class _Run:
@@ -43,9 +33,13 @@ class _Run:
                  guard: Callable[[], None] | None = None):
         self.adapter, self.total, self.progress = adapter, total, progress
         self.guard = guard or (lambda: None)
-        self.outcome = Outcome()
+        self.outcome: Outcome[PersonChange] = Outcome()
         self._lock = threading.Lock()
         self._count = 0
+
+    def user_id(self, change: PersonChange) -> str | None:
+        """The account's id: the plan's, or the one Keycloak gave the account this run created."""
+        return change.user_id or self.outcome.ids.get(change)
 
     def wrote(self, count: int = 1) -> None:
         with self._lock:
@@ -56,8 +50,11 @@ class _Run:
         with self._lock:
             self.outcome.failed.append((change, f"created, but not added to its organization: {error}"))
 
-    def finished(self, change: PersonChange, error: str | None = None) -> None:
+    def finished(self, change: PersonChange, error: str | None = None, user_id: str | None = None) -> None:
+        """Record ``change`` as done (the account Keycloak created as ``user_id``, if it did) or failed."""
         with self._lock:
+            if user_id is not None:
+                self.outcome.ids[change] = user_id
             if error is None:
                 self.outcome.done.append(change)
             else:
@@ -69,13 +66,14 @@ class _Run:
 
 
 def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk: int = CHUNK,
-               progress: Progress | None = None, guard: Callable[[], None] | None = None) -> Outcome:
-    """Make the changes of ``plan`` through ``adapter``; return what was done and what failed.
+               progress: Progress | None = None, guard: Callable[[], None] | None = None) -> Outcome[PersonChange]:
+    """Make the changes of ``plan`` through ``adapter``; return what was done, what failed, and the ids of
+    the accounts created (``ids``).
 
     ``guard`` is called before each write request and stops the run by raising (the lock's
-    :meth:`~groupid.sync.lock.Lease.check`). Raises :class:`KeycloakUnreachable` or
-    :class:`AuthenticationFailed` when the server or the credentials are lost part-way, :class:`LockLost` when
-    the lock is; the outcome so far is then on the exception as ``outcome``.
+    :meth:`~groupid.sync.lock.Lease.check`). Raises :class:`RunInterrupted` — its ``cause`` a
+    :class:`KeycloakUnreachable`, :class:`AuthenticationFailed` or :class:`LockLost` — when the server, the
+    credentials or the lock are lost part-way; its ``outcome`` is what was done until then.
     """
     run = _Run(adapter, len(plan.changes), progress, guard)
     creates = [change for change in plan.changes if change.create is not None]
@@ -83,12 +81,11 @@ def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk
     try:
         for realm, changes in groupby(creates, key=lambda change: change.realm):
             _create(run, realm, list(changes), chunk)
-        created = [change for change in run.outcome.done if change.add_organizations and change.user_id]
+        created = [change for change in run.outcome.done if change.add_organizations and change in run.outcome.ids]
         _concurrently(run, others, workers)
         _concurrently(run, created, workers, organizations_only=True)
     except (KeycloakUnreachable, AuthenticationFailed, LockLost) as exc:
-        exc.outcome = run.outcome
-        raise
+        raise RunInterrupted(str(exc), outcome=run.outcome, cause=exc) from exc
     return run.outcome
 
 
@@ -124,8 +121,7 @@ def _create_part(run: _Run, realm: str, part: list[PersonChange]) -> None:
     for change in part:
         answer = ids.get(change.username)
         if isinstance(answer, str):
-            change.user_id = answer
-            run.finished(change)
+            run.finished(change, user_id=answer)
         elif answer is None and retried:
             # skipped on the retry: the refused request created it (the username was free when planned,
             # and the planner turned away emails in use); the next run finds it by its employee ID
@@ -165,7 +161,7 @@ def _in_pool(workers: int, tasks: list[Callable[[], None]]) -> None:
 
 def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> None:
     errors: list[str] = []
-    for request in _requests(change, organizations_only):
+    for request in _requests(change, run.user_id(change), organizations_only):
         run.guard()
         try:
             request(run.adapter)
@@ -184,9 +180,11 @@ def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> Non
     run.finished(change, "; ".join(errors) if errors else None)
 
 
-def _requests(change: PersonChange, organizations_only: bool) -> list[Callable[[RealmAdapter], None]]:
-    """The adapter calls that make ``change``, in an order that never leaves a leaver with access."""
-    realm, user_id = change.realm, change.user_id
+def _requests(change: PersonChange, user_id: str | None,
+              organizations_only: bool) -> list[Callable[[RealmAdapter], None]]:
+    """The adapter calls that make ``change`` of the account ``user_id``, in an order that never leaves a
+    leaver with access."""
+    realm = change.realm
     organizations = [
         *(lambda a, o=org_id: a.add_organization_member(realm, o, user_id) for org_id, _ in change.add_organizations),
         *(lambda a, o=org_id: a.remove_organization_member(realm, o, user_id) for org_id, _ in change.remove_organizations),

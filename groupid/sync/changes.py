@@ -10,44 +10,44 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from groupid.errors import Location
-from groupid.sync.people import Rejection
-
-ACTIONS = ("create", "update", "move", "disable", "enable", "delete")
-"""What a sync does to an account, in the order a summary lists them."""
+from groupid.runs import Action
+from groupid.sources import Rejection
 
 PERSONAL_FIELDS = frozenset({"phone", "email"})
 """Fields whose values stay out of reports and plans: a report says that they changed, not what to."""
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class PersonChange:
-    """What a sync does to one person's account in one realm.
+    """What a sync does to one person's account in one realm, made whole by the planner and never changed.
 
     ``actions`` says what it amounts to (a rehire that also changed department is ``enable`` and ``move``);
-    the other fields are the requests that bring it about.
+    the other fields are the requests that bring it about. The id Keycloak gives an account the change
+    creates is the apply's (:attr:`groupid.runs.Outcome.ids`). A change is itself only: two changes that look
+    alike are still two, and either can key a mapping.
     """
 
     realm: str
     employee_id: str
     username: str
     company: str | None
-    actions: list[str]
+    actions: tuple[Action, ...]  #: what the change amounts to (of :data:`groupid.runs.PEOPLE_ACTIONS`)
     where: Location | None = None  #: the source row, when the person is in the source
     user_id: str | None = None  #: None for an account still to be created
     create: dict | None = None  #: the UserRepresentation of a new account (with ``groups`` as paths)
     update: dict | None = None  #: the fields of the account to PUT (attributes complete)
     fields: dict[str, tuple] = field(default_factory=dict)  #: what changes: name -> (old, new)
-    add_groups: list[tuple[str, str]] = field(default_factory=list)  #: (id, path)
-    remove_groups: list[tuple[str, str]] = field(default_factory=list)
-    add_organizations: list[tuple[str, str]] = field(default_factory=list)  #: (id, company code)
-    remove_organizations: list[tuple[str, str]] = field(default_factory=list)
+    add_groups: tuple[tuple[str, str], ...] = ()  #: (id, path)
+    remove_groups: tuple[tuple[str, str], ...] = ()
+    add_organizations: tuple[tuple[str, str], ...] = ()  #: (id, company code)
+    remove_organizations: tuple[tuple[str, str], ...] = ()
     logout: bool = False  #: revoke every session (a leaver)
     delete: bool = False
 
     @property
     def order(self) -> tuple:
         """Creates first (in bulk), then everything else by realm and employee ID."""
-        return ("create" not in self.actions, self.realm, self.employee_id)
+        return (Action.CREATE not in self.actions, self.realm, self.employee_id)
 
     def data(self) -> dict:
         """The change as plain data, personal values left out: for reports and JSON."""
@@ -58,7 +58,7 @@ class PersonChange:
             "realm": self.realm,
             "username": self.username,
             "company": self.company,
-            "actions": list(self.actions),
+            "actions": [str(action) for action in self.actions],
             "changes": fields,
             "groups_added": [path for _, path in self.add_groups] + (self.create or {}).get("groups", []),
             "groups_removed": [path for _, path in self.remove_groups],
@@ -101,7 +101,7 @@ class SyncPlan:
     @property
     def leavers(self) -> int:
         """Accounts this plan disables or deletes: what the leaver guard counts."""
-        return sum(1 for change in self.changes if {"disable", "delete"} & set(change.actions))
+        return sum(1 for change in self.changes if {Action.DISABLE, Action.DELETE} & set(change.actions))
 
     def counts(self) -> Counter:
         """How many accounts each action touches, plus ``rejected``, ``unchanged`` and ``waiting``."""
@@ -111,7 +111,7 @@ class SyncPlan:
         """The counts of :meth:`counts`, per company code (``?`` for rows without a usable one)."""
         table: dict[str, Counter] = {}
         for change in self.changes:
-            table.setdefault(change.company or "?", Counter()).update(change.actions)
+            table.setdefault(change.company or "?", Counter()).update(str(action) for action in change.actions)
         for rejection in self.rejections:
             table.setdefault(rejection.company or "?", Counter())["rejected"] += 1
         for name, counter in (("unchanged", self.unchanged), ("waiting", self.waiting)):

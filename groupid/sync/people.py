@@ -1,7 +1,8 @@
 """The desired side of a people sync: what the source says each person's account should be.
 
 A source row becomes a :class:`DesiredPerson` — placed in its realm, group and organization, with the
-lifecycle stage the dates and status give on the day of the run — or a :class:`Rejection` naming every reason.
+lifecycle stage the dates and status give on the day of the run — or a :class:`~groupid.sources.Rejection`
+naming every reason.
 Managers are resolved in a second pass, once every person is known, so the order of the rows never matters.
 """
 
@@ -16,7 +17,8 @@ from pydantic import ValidationError
 
 from groupid.errors import Location
 from groupid.model import Group, Person
-from groupid.spec import describe_error
+from groupid.sources import Rejection
+from groupid.wording import describe_error
 from groupid.state import RealmState
 from groupid.usernames import split_name
 
@@ -63,16 +65,6 @@ class DesiredPerson:
         """(firstName, lastName) as Keycloak wants them: the given name first, in characters it accepts."""
         family, given = split_name(self.person.name)
         return person_name(given or family), person_name(family)
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A row that is not synced, with every reason; the person's account is left as it is."""
-
-    where: Location
-    employee_id: str | None
-    reasons: tuple[str, ...]
-    company: str | None = None
 
 
 class Directory:

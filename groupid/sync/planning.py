@@ -19,12 +19,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from groupid.connectors.hr.normalise import masked
 from groupid.policy import SyncPolicy
 from groupid.realms.base import LiveUser
+from groupid.runs import Action
+from groupid.sources import Rejection
 from groupid.state import USER_ATTRIBUTES
 from groupid.sync.changes import Notice, PersonChange, SyncPlan
-from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Rejection, Stage, person_name, resolve_managers
+from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Stage, person_name, resolve_managers
+from groupid.text import masked
 from groupid.usernames import STRATEGIES, UsernameAllocator, name_fields, name_to_username
 
 SYNCED_ATTRIBUTES = tuple(name for name, _ in USER_ATTRIBUTES if name != "disabled_on")
@@ -219,9 +221,9 @@ class _Planner:
         if person.person.email:
             representation |= {"email": person.person.email, "emailVerified": True}
         people = self.realms[placement.realm]
-        organizations = [(people.organizations[placement.organization], placement.organization)] if (
-            placement.organization in people.organizations) else []
-        return PersonChange(placement.realm, person.employee_id, username, placement.company, ["create"],
+        organizations = ((people.organizations[placement.organization], placement.organization),) if (
+            placement.organization in people.organizations) else ()
+        return PersonChange(placement.realm, person.employee_id, username, placement.company, (Action.CREATE,),
                             where=person.where, create=representation, add_organizations=organizations)
 
     def _username_base(self, person: DesiredPerson) -> str:
@@ -240,7 +242,7 @@ class _Planner:
     def _current(self, account: _Account, person: DesiredPerson, plan: SyncPlan) -> PersonChange | None:
         """An existing account of someone the source lists as active (or starting, under ``disabled``)."""
         user, people = account.user, account.realm
-        change = self._change(account, person)
+        actions: list[Action] = []
         attributes = {**_synced(user.attributes, person.attributes)}
         if user.enabled:
             attributes.pop("disabled_on", None)  # re-enabled by hand: a later disable is not groupid's
@@ -250,42 +252,48 @@ class _Planner:
                                            f"account {user.username} was disabled outside groupid; left disabled",
                                            person.placement.company))
             elif person.stage is Stage.ACTIVE:
-                change.actions.append("enable")
+                actions.append(Action.ENABLE)
                 attributes.pop("disabled_on", None)
         was = (user.attribute("company_code"), user.attribute("department_code"))
         if was[0] is not None and was != (person.placement.company, person.person.department):
-            change.actions.append("move")
-        self._set_fields(change, user, person, attributes)
-        self._set_memberships(change, user, people, {person.placement.group_code}, person.placement.organization)
-        if (change.add_groups or change.remove_groups or change.add_organizations or change.remove_organizations) and not (
-                {"move", "enable", "update"} & set(change.actions)):
-            change.actions.append("update")  # memberships repaired: someone changed them by hand
-        return change if change.actions else None
+            actions.append(Action.MOVE)
+        fields, update = _edit(user, person, attributes, enabled=user.enabled or Action.ENABLE in actions)
+        if fields and not actions:
+            actions.append(Action.UPDATE)
+        memberships = _memberships(user, people, {person.placement.group_code}, person.placement.organization)
+        if memberships and not {Action.MOVE, Action.ENABLE, Action.UPDATE} & set(actions):
+            actions.append(Action.UPDATE)  # memberships repaired: someone changed them by hand
+        if not actions:
+            return None
+        return self._change(account, person, actions, fields=fields, update=update, **vars(memberships))
 
     def plan_leaver(self, account: _Account, person: DesiredPerson | None, plan: SyncPlan) -> None:
         """Disable, sign out and (per policy) remove the memberships of a leaver; delete after the grace period."""
         user, people = account.user, account.realm
-        change = self._change(account, person)
+        actions: list[Action] = []
+        logout = False
         attributes = _synced(user.attributes, person.attributes) if person else dict(user.attributes)
         if user.enabled:
-            change.actions.append("disable")
-            change.logout = True
+            actions.append(Action.DISABLE)
+            logout = True
             attributes["disabled_on"] = [self.today.isoformat()]
         elif self._grace_over(user):
-            change.actions = ["delete"]
-            change.delete = True
-            plan.changes.append(change)
+            plan.changes.append(self._change(account, person, [Action.DELETE], delete=True))
             return
-        self._set_fields(change, user, person, attributes)
-        if self.policy.leavers.memberships == "remove":
-            self._set_memberships(change, user, people, set(), None)
+        fields, update = _edit(user, person, attributes, enabled=user.enabled and not logout)
+        if fields and not actions:
+            actions.append(Action.UPDATE)
+        memberships = _memberships(user, people, set(), None) if self.policy.leavers.memberships == "remove" else (
+            _Memberships())
         if not user.enabled and not _signed_out(user):
             # disabled by a run that was cut off before it signed the account out: finish that now
-            change.logout = True
-            change.fields["sessions"] = ("open", "ended")
-        if change.actions == [] and (change.update or change.logout or change.remove_groups or change.remove_organizations):
-            change.actions.append("update")
-        if change.actions:
+            logout = True
+            fields["sessions"] = ("open", "ended")
+        if not actions and (update or logout or memberships.removes):
+            actions.append(Action.UPDATE)
+        change = self._change(account, person, actions, fields=fields, update=update, logout=logout,
+                              **vars(memberships))
+        if actions:
             plan.changes.append(change)
         else:
             plan.unchanged[change.company or "?"] += 1
@@ -300,54 +308,76 @@ class _Planner:
         except ValueError:
             return False  # a hand-edited date: never a reason to delete
 
-    def _change(self, account: _Account, person: DesiredPerson | None) -> PersonChange:
+    @staticmethod
+    def _change(account: _Account, person: DesiredPerson | None, actions: list[Action], **requests) -> PersonChange:
+        """The change of an existing account, whole: ``requests`` are the PersonChange fields that make it."""
         user = account.user
         company = person.placement.company if person else user.attribute("company_code")
-        return PersonChange(account.realm.realm, account.employee_id, user.username, company, [],
-                            where=person.where if person else None, user_id=user.id)
+        return PersonChange(account.realm.realm, account.employee_id, user.username, company, tuple(actions),
+                            where=person.where if person else None, user_id=user.id, **requests)
 
-    def _set_fields(self, change: PersonChange, user: LiveUser, person: DesiredPerson | None,
-                    attributes: dict[str, list[str]]) -> None:
-        """Fill ``change.update`` with what differs: names, email, enabled and the attributes."""
-        wanted: dict = {"enabled": user.enabled and not change.logout or "enable" in change.actions}
-        if person:
-            wanted["firstName"], wanted["lastName"] = person.names
-            if person.person.email and person.stage is not Stage.LEAVER:  # a leaver's address may be someone's now
-                wanted["email"] = person.person.email
-        else:  # names Keycloak would refuse would make it refuse the whole update, the disable with it
-            wanted["firstName"], wanted["lastName"] = (
-                person_name(name) if name else name for name in (user.first_name, user.last_name))
-        current = {"enabled": user.enabled, "firstName": user.first_name, "lastName": user.last_name, "email": user.email}
-        for name, value in wanted.items():
-            if current[name] != value and name != "enabled":
-                change.fields[name] = (current[name], value)
-        for name in sorted(set(attributes) | set(user.attributes)):
-            old, new = _first(user.attributes.get(name)), _first(attributes.get(name))
-            if old != new:
-                change.fields[name] = (old, new)
-        if change.fields or wanted["enabled"] != user.enabled:
-            representation = {"username": user.username, "firstName": user.first_name, "lastName": user.last_name,
-                              "email": user.email, **wanted, "attributes": attributes}
-            if wanted.get("email") and wanted["email"] != user.email:
-                representation["emailVerified"] = True
-            change.update = {key: value for key, value in representation.items() if value is not None}
-            if change.fields and not change.actions:
-                change.actions.append("update")
 
-    @staticmethod
-    def _set_memberships(change: PersonChange, user: LiveUser, people: RealmPeople, codes: set[str],
-                         organization: str | None) -> None:
-        """Plan the membership edits that leave ``user`` in exactly the groups of ``codes`` among groupid's."""
-        wanted = {people.groups[code][0] for code in codes if code in people.groups}
-        for group_id in sorted(wanted - user.groups):
-            change.add_groups.append((group_id, people.group_paths[group_id]))
-        for group_id in sorted((user.groups & people.group_ids) - wanted):
-            change.remove_groups.append((group_id, people.group_paths[group_id]))
-        wanted_orgs = {people.organizations[organization]} if organization in people.organizations else set()
-        for org_id in sorted(wanted_orgs - user.organizations):
-            change.add_organizations.append((org_id, people.organization_codes[org_id]))
-        for org_id in sorted((user.organizations & people.organization_ids) - wanted_orgs):
-            change.remove_organizations.append((org_id, people.organization_codes[org_id]))
+def _edit(user: LiveUser, person: DesiredPerson | None, attributes: dict[str, list[str]],
+          enabled: bool) -> tuple[dict[str, tuple], dict | None]:
+    """What differs on ``user`` — names, email, the attributes — as name -> (old, new), and the representation
+    to PUT (None when neither that nor ``enabled`` differs)."""
+    wanted: dict = {"enabled": enabled}
+    if person:
+        wanted["firstName"], wanted["lastName"] = person.names
+        if person.person.email and person.stage is not Stage.LEAVER:  # a leaver's address may be someone's now
+            wanted["email"] = person.person.email
+    else:  # names Keycloak would refuse would make it refuse the whole update, the disable with it
+        wanted["firstName"], wanted["lastName"] = (
+            person_name(name) if name else name for name in (user.first_name, user.last_name))
+    current = {"enabled": user.enabled, "firstName": user.first_name, "lastName": user.last_name, "email": user.email}
+    fields: dict[str, tuple] = {}
+    for name, value in wanted.items():
+        if current[name] != value and name != "enabled":
+            fields[name] = (current[name], value)
+    for name in sorted(set(attributes) | set(user.attributes)):
+        old, new = _first(user.attributes.get(name)), _first(attributes.get(name))
+        if old != new:
+            fields[name] = (old, new)
+    if not fields and wanted["enabled"] == user.enabled:
+        return fields, None
+    representation = {"username": user.username, "firstName": user.first_name, "lastName": user.last_name,
+                      "email": user.email, **wanted, "attributes": attributes}
+    if wanted.get("email") and wanted["email"] != user.email:
+        representation["emailVerified"] = True
+    return fields, {key: value for key, value in representation.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class _Memberships:
+    """Membership edits of one account, as (id, path) of groups and (id, company code) of organizations."""
+
+    add_groups: tuple[tuple[str, str], ...] = ()
+    remove_groups: tuple[tuple[str, str], ...] = ()
+    add_organizations: tuple[tuple[str, str], ...] = ()
+    remove_organizations: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.add_groups or self.remove_groups or self.add_organizations or self.remove_organizations)
+
+    @property
+    def removes(self) -> bool:
+        """Whether any membership goes."""
+        return bool(self.remove_groups or self.remove_organizations)
+
+
+def _memberships(user: LiveUser, people: RealmPeople, codes: set[str], organization: str | None) -> _Memberships:
+    """The membership edits that leave ``user`` in exactly the groups of ``codes`` among groupid's."""
+    wanted = {people.groups[code][0] for code in codes if code in people.groups}
+    wanted_orgs = {people.organizations[organization]} if organization in people.organizations else set()
+    return _Memberships(
+        add_groups=tuple((group_id, people.group_paths[group_id]) for group_id in sorted(wanted - user.groups)),
+        remove_groups=tuple((group_id, people.group_paths[group_id])
+                            for group_id in sorted((user.groups & people.group_ids) - wanted)),
+        add_organizations=tuple((org_id, people.organization_codes[org_id])
+                                for org_id in sorted(wanted_orgs - user.organizations)),
+        remove_organizations=tuple((org_id, people.organization_codes[org_id])
+                                   for org_id in sorted((user.organizations & people.organization_ids) - wanted_orgs)),
+    )
 
 
 def _shared(email: str, person: DesiredPerson, people: list[DesiredPerson], others: list[str]) -> str:

@@ -8,16 +8,17 @@ escapes, as in every JSON groupid writes.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 from groupid.errors import SourceError
-from groupid.sync.applying import Outcome
-from groupid.sync.changes import SyncPlan
+from groupid.runs import Outcome
+from groupid.sync.changes import PersonChange, SyncPlan
 from groupid.text import inert_json
 
 
-def report_lines(plan: SyncPlan, outcome: Outcome | None) -> Iterator[dict]:
+def report_lines(plan: SyncPlan, outcome: Outcome[PersonChange] | None) -> Iterator[dict]:
     """The report's lines: planned changes on a dry run (or a refused run); after an apply, each change as
     ``done``, ``failed`` or — when the run stopped part-way — ``not started``."""
     if outcome is None:
@@ -40,7 +41,7 @@ def report_lines(plan: SyncPlan, outcome: Outcome | None) -> Iterator[dict]:
                **({"source": str(notice.where)} if notice.where else {}), "message": notice.message}
 
 
-def write_report(path: Path | str, plan: SyncPlan, outcome: Outcome | None) -> int:
+def write_report(path: Path | str, plan: SyncPlan, outcome: Outcome[PersonChange] | None) -> int:
     """Write the JSONL report to ``path``; return the number of lines."""
     count = 0
     try:
@@ -52,3 +53,15 @@ def write_report(path: Path | str, plan: SyncPlan, outcome: Outcome | None) -> i
     except OSError as exc:
         raise SourceError(f"{path}: cannot write the report: {exc.strerror}") from None
     return count
+
+
+def check_writable(report: Path | str) -> None:
+    """Refuse a report path that cannot be written (:class:`SourceError`): before a run instead of after it."""
+    report = Path(report)
+    folder = report.parent
+    if report.is_dir():
+        raise SourceError(f"{report}: is a directory; --report names the file to write")
+    if not folder.is_dir():
+        raise SourceError(f"{report}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK) or (report.exists() and not os.access(report, os.W_OK)):
+        raise SourceError(f"{report}: cannot write the report here (permission denied)")

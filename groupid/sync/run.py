@@ -1,44 +1,53 @@
-"""One sync run from end to end: read the source, lock the realm, read Keycloak, plan, guard, apply, record.
+"""One sync run from end to end: lock the realm, read Keycloak, plan, guard, apply, record.
 
-:func:`sync_people` is the engine every people source feeds; :func:`sync_hr` reads an HR export into it.
-Every input is read and checked before Keycloak is contacted (:func:`read_sync_inputs`): a broken mapping or
-export is reported as such, even when no server answers.
+:func:`sync_people` is the engine every people source feeds (:class:`~groupid.sources.PeopleSource`); how it
+runs is one :class:`SyncOptions`. It knows no source by name: the HR sync (:mod:`groupid.hr_sync`) reads an HR
+export and its mapping, checks every input before Keycloak is contacted, and hands the rows in.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-
 from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, keeps_attribute
-from groupid.connectors.hr import Mapping, SourceRows, load_mapping, read_people
-from groupid.errors import (
-    ApplyFailed, AuthenticationFailed, ConfigurationError, ExitCode, KeycloakUnreachable, SafetyGuardRefused,
-    SourceError,
-)
+from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, RunInterrupted, SafetyGuardRefused
 from groupid.policy import GuardPolicy, SyncPolicy
 from groupid.model import Group
 from groupid.realms.base import LiveRealm, RealmAdapter
-from groupid.spec import load_spec
+from groupid.runs import Outcome, Progress, Threshold
+from groupid.sources import PeopleSource, Rejection, SourceRow
 from groupid.state import USER_ATTRIBUTES, compile_realms
-from groupid.sync.applying import Outcome, Progress, apply_sync
-from groupid.sync.changes import SyncPlan, totals
-from groupid.sync.lock import LockLost, sync_lock
-from groupid.sync.people import DesiredPerson, Directory, Rejection, desire
+from groupid.sync.applying import apply_sync
+from groupid.sync.changes import PersonChange, SyncPlan, totals
+from groupid.sync.lock import sync_lock
+from groupid.sync.people import DesiredPerson, Directory, desire
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import write_report
 
 ROWS_RECORD = "groupid.sync.{source}.rows"
 LAST_RECORD = "groupid.sync.{source}.last"
 """Realm attributes (of the group's realm) where a successful run records its row count and date; the next run
-compares its row count with it to catch a truncated export."""
+compares its row count with it to catch a truncated export. ``{source}`` is the source's name."""
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How one sync runs, whatever its source."""
+
+    policy: SyncPolicy | None = None  #: None: the source's own (an HR mapping's ``policy:``), else the defaults
+    realm: str | None = None  #: the group's realm under another name (``--realm``: a staging copy, say)
+    dry_run: bool = False  #: plan, guard and report; write nothing
+    force: bool = False  #: go on when the leaver or truncation guard trips (the lock always holds)
+    today: date | None = None  #: the day the run treats as today; None: the real one
+    report: Path | str | None = None  #: where the JSONL report goes
+    progress: Progress | None = None  #: told (people done, people in all) as the apply goes
+    wait: float = 0.0  #: seconds to wait for another run's lock
 
 
 @dataclass
@@ -46,7 +55,7 @@ class SyncResult:
     """What a sync planned and, unless it was a dry run, did."""
 
     plan: SyncPlan
-    outcome: Outcome | None  #: None on a dry run
+    outcome: Outcome[PersonChange] | None  #: None on a dry run
     report_lines: int = 0
     bookkeeping: int = 0  #: writes that are not about people: the lock and the run record
 
@@ -81,96 +90,41 @@ class SyncResult:
         return ExitCode.ROWS_REJECTED if self.plan.rejections else ExitCode.OK
 
 
-@dataclass(frozen=True)
-class SyncInputs:
-    """What an HR sync reads before it contacts Keycloak, each part read and checked."""
+def sync_people(source: PeopleSource, group: Group, adapter: RealmAdapter,
+                options: SyncOptions = SyncOptions()) -> SyncResult:
+    """Plan and apply the joiners, movers and leavers ``source`` describes for the realms of ``group``.
 
-    mapping: Mapping
-    group: Group
-    rows: SourceRows
-
-
-def read_sync_inputs(export: Path | str, spec: Path | str, mapping: Path | str) -> SyncInputs:
-    """Read and check the mapping, the spec and the export (in that order: the export is read as the mapping
-    says). Raises :class:`SourceError` or :class:`SpecError` naming the file and line of the first that fails."""
-    with _bulk_build():
-        rules = load_mapping(mapping)
-        group = load_spec(spec)
-        rows = read_people(export, rules)
-    return SyncInputs(rules, group, rows)
-
-
-def sync_hr(
-    export: Path | str, spec: Path | str, mapping: Path | str, adapter: RealmAdapter | None = None, *,
-    connect: Callable[[], RealmAdapter] | None = None,
-    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
-    report: Path | str | None = None, progress: Progress | None = None, wait: float = 0.0,
-) -> SyncResult:
-    """Sync the people of the HR export at ``export`` (read as the ``mapping`` file says) into the realms of
-    the spec at ``spec``. See :func:`sync_people` for the rest.
-
-    The Keycloak is ``adapter``, or what ``connect()`` returns: it is called only once every input is read and
-    checked, and the report's folder is known to exist, so that a bad input is reported as such even when no
-    server answers.
+    Raises :class:`SafetyGuardRefused` (nothing written) when a guard refuses and ``options.force`` is not set,
+    :class:`ApplyFailed` when some people could not be written (the rest was; the report says which), and
+    :class:`RunInterrupted` when the server, the credentials or the lock were lost part-way (the report says
+    what was written).
     """
-    if (adapter is None) == (connect is None):
-        raise TypeError("sync_hr takes either an adapter or a connect callable")
-    inputs = read_sync_inputs(export, spec, mapping)
-    group = inputs.group.under_realm(realm)
-    if report is not None:
-        _check_writable(Path(report))
-    adapter = adapter if adapter is not None else connect()
-    return sync_people(inputs.rows, group, adapter, inputs.mapping.policy, dry_run=dry_run, force=force,
-                       today=today, report=report, progress=progress, wait=wait, source="hr")
-
-
-def _check_writable(report: Path) -> None:
-    """Refuse a report path that cannot be written, before the run instead of after it."""
-    folder = report.parent
-    if report.is_dir():
-        raise SourceError(f"{report}: is a directory; --report names the file to write")
-    if not folder.is_dir():
-        raise SourceError(f"{report}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK) or (report.exists() and not os.access(report, os.W_OK)):
-        raise SourceError(f"{report}: cannot write the report here (permission denied)")
-
-
-def sync_people(
-    rows: SourceRows, group: Group, adapter: RealmAdapter, policy: SyncPolicy = SyncPolicy(), *,
-    realm: str | None = None, dry_run: bool = False, force: bool = False, today: date | None = None,
-    report: Path | str | None = None, progress: Progress | None = None, wait: float = 0.0, source: str = "hr",
-) -> SyncResult:
-    """Plan and apply the joiners, movers and leavers ``rows`` describe, under ``policy``.
-
-    ``realm`` puts the group's realm under another name; ``today`` is the day the run treats as today;
-    ``report`` is where the JSONL report goes; ``wait`` is how long to wait for another run's lock.
-    Raises :class:`SafetyGuardRefused` (nothing written) when a guard refuses and ``force`` is not set,
-    :class:`ApplyFailed` when some people could not be written (the rest was; the report says which).
-    """
-    group = group.under_realm(realm)
-    today = today or date.today()
-    with _bulk_build():
+    policy = options.policy or SyncPolicy()
+    group = group.under_realm(options.realm)
+    today = options.today or date.today()
+    with bulk_build():
         directory = Directory(group, compile_realms(group))
-        source_entries = _entries(rows, directory, today)
+        entries, out_of_scope = _entries(source, directory, today)
+    rows = len(source)
     for name in directory.realms:  # before the lock, which lives in the group's realm
         if not adapter.realm_exists(name):
             raise ConfigurationError(f"realm {name} does not exist: apply the spec first (groupid apply)")
-    if dry_run:
-        plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
-        _check_guards(plan, policy, last_rows, force, report)
-        return _finish(SyncResult(plan, None), report)
-    with sync_lock(adapter, group.realm, source, wait) as lease:
-        plan, last_rows = _plan(adapter, directory, rows, source_entries, policy, today, source)
-        _check_guards(plan, policy, last_rows, force, report)
+    if options.dry_run:
+        plan, last_rows = _plan(adapter, directory, entries, out_of_scope, rows, policy, today, source.name)
+        _check_guards(plan, policy, last_rows, options)
+        return _finish(SyncResult(plan, None), options.report)
+    with sync_lock(adapter, group.realm, source.name, options.wait) as lease:
+        plan, last_rows = _plan(adapter, directory, entries, out_of_scope, rows, policy, today, source.name)
+        _check_guards(plan, policy, last_rows, options)
         try:
-            outcome = apply_sync(plan, adapter, workers=policy.workers, progress=progress, guard=lease.check)
-        except (KeycloakUnreachable, AuthenticationFailed, LockLost) as exc:
-            _finish(SyncResult(plan, exc.outcome), report)  # what was written before the server went away
+            outcome = apply_sync(plan, adapter, workers=policy.workers, progress=options.progress, guard=lease.check)
+        except RunInterrupted as exc:
+            _finish(SyncResult(plan, exc.outcome), options.report)  # what was written before the run stopped
             raise
         result = SyncResult(plan, outcome, bookkeeping=2)
         if not outcome.failed:
-            result.bookkeeping += _record(adapter, group.realm, source, plan.rows, today)
-    _finish(result, report)
+            result.bookkeeping += _record(adapter, group.realm, source.name, plan.rows, today)
+    _finish(result, options.report)
     if outcome.failed:
         raise ApplyFailed(
             f"{len(outcome.failed)} of {len(plan.changes)} people could not be written "
@@ -181,7 +135,7 @@ def sync_people(
 
 
 @contextmanager
-def _bulk_build() -> Iterator[None]:
+def bulk_build() -> Iterator[None]:
     """Build many long-lived objects without Python's cycle collector stepping in.
 
     Reading an export of 100,000 people and planning them allocate millions of objects that all stay alive;
@@ -198,18 +152,28 @@ def _bulk_build() -> Iterator[None]:
             gc.enable()
 
 
-def _entries(rows: SourceRows, directory: Directory, today: date) -> list[DesiredPerson | Rejection]:
-    entries: list[DesiredPerson | Rejection] = [desire(row.values, row.where, directory, today) for row in rows.people]
-    entries += [Rejection(row.where, row.employee_id, tuple(row.reasons)) for row in rows.rejected]
-    return entries
+def _entries(source: PeopleSource, directory: Directory,
+             today: date) -> tuple[list[DesiredPerson | Rejection], set[str]]:
+    """The source's rows as desired people and rejections (those the source made last), and the employee IDs
+    of the rows out of scope."""
+    desired: list[DesiredPerson | Rejection] = []
+    rejected: list[Rejection] = []
+    out_of_scope: set[str] = set()
+    for entry in source:
+        if isinstance(entry, SourceRow):
+            desired.append(desire(entry.values, entry.where, directory, today))
+        elif isinstance(entry, Rejection):
+            rejected.append(entry)
+        elif entry.employee_id:
+            out_of_scope.add(entry.employee_id)
+    return desired + rejected, out_of_scope
 
 
-def _plan(adapter: RealmAdapter, directory: Directory, rows: SourceRows, entries, policy: SyncPolicy,
-          today: date, source: str) -> tuple[SyncPlan, int | None]:
+def _plan(adapter: RealmAdapter, directory: Directory, entries: list[DesiredPerson | Rejection], out_of_scope: set[str],
+          rows: int, policy: SyncPolicy, today: date, source: str) -> tuple[SyncPlan, int | None]:
     realms = [_realm_people(adapter, directory, name) for name in directory.realms]
-    out_of_scope = {row.employee_id for row in rows.out_of_scope if row.employee_id}
-    with _bulk_build():
-        plan = plan_sync(entries, out_of_scope, realms, policy, today, rows=len(rows))
+    with bulk_build():
+        plan = plan_sync(entries, out_of_scope, realms, policy, today, rows=rows)
     last = adapter.read_realm_attributes(directory.group.realm).get(ROWS_RECORD.format(source=source))
     return plan, int(last) if last and last.isdigit() else None
 
@@ -245,15 +209,14 @@ def _check_user_profile(live: LiveRealm) -> None:
         )
 
 
-def _check_guards(plan: SyncPlan, policy: SyncPolicy, last_rows: int | None, force: bool,
-                  report: Path | str | None) -> None:
+def _check_guards(plan: SyncPlan, policy: SyncPolicy, last_rows: int | None, options: SyncOptions) -> None:
     """Raise :class:`SafetyGuardRefused` when a guard trips; the report then shows what was refused."""
-    if force:
+    if options.force:
         return
     try:
         _check_thresholds(plan, policy.guard, last_rows)
     except SafetyGuardRefused:
-        _finish(SyncResult(plan, None), report)  # planned lines: what a human looks at before --force
+        _finish(SyncResult(plan, None), options.report)  # planned lines: what a human looks at before --force
         raise
 
 
@@ -265,12 +228,12 @@ def _check_thresholds(plan: SyncPlan, guard: GuardPolicy, last_rows: int | None)
             f"(fewer than {guard.min_row_share:.0%}); nothing was written. If it is right, run again with --force"
         )
     leavers = plan.leavers
-    if leavers > guard.max_leavers and leavers > guard.max_leaver_share * plan.active:
-        raise SafetyGuardRefused(
-            f"this run would disable or delete {leavers} of {plan.active} enabled accounts, more than "
-            f"{guard.max_leavers} and more than {guard.max_leaver_share:.0%}; nothing was written. "
-            "Check the export; if it is right, run again with --force"
-        )
+    Threshold(guard.max_leavers, guard.max_leaver_share).check(
+        leavers, plan.active,
+        f"this run would disable or delete {leavers} of {plan.active} enabled accounts, more than "
+        f"{guard.max_leavers} and more than {guard.max_leaver_share:.0%}; nothing was written. "
+        "Check the export; if it is right, run again with --force",
+    )
 
 
 def _record(adapter: RealmAdapter, realm: str, source: str, rows: int, today: date) -> int:

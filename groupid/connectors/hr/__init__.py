@@ -10,8 +10,10 @@ translate (``在职`` → ``active``) and which rows are in scope (a SCIM filter
     scope: 'employment_type ne "实习"'
 
 Only mapped columns are read into the result: an export often carries columns such as 身份证号 (national ID)
-that must never be copied anywhere. Each data row becomes a :class:`PersonRow` (every value normalised), a
-:class:`RejectedRow` (with every reason, nothing half-normalised) or an :class:`OutOfScopeRow`. Nothing is
+that must never be copied anywhere. Each data row becomes a :class:`~groupid.sources.SourceRow` (every value
+normalised), a :class:`~groupid.sources.Rejection` (with every reason, nothing half-normalised) or an
+:class:`~groupid.sources.OutOfScope` row: the export is a :class:`~groupid.sources.PeopleSource` named ``hr``,
+registered as such (``source_reader("hr")`` is :func:`read_people`). Nothing is
 guessed: a value that could be read two ways, holds a control character or is longer than Keycloak stores
 rejects its row; a file that cannot be read is a :class:`~groupid.errors.SourceError` naming it.
 
@@ -31,12 +33,15 @@ from groupid.connectors.hr.normalise import (
     to_half_width,
     translate,
 )
-from groupid.connectors.hr.rows import OutOfScopeRow, PersonRow, RejectedRow, SourceRows, read_people
+from groupid.connectors.hr.rows import HR, SourceRows, read_people
 from groupid.connectors.hr.scope import Scope
 from groupid.connectors.hr.tables import cell_text
+from groupid.sources import register_source
 
 __all__ = [
-    "DATE_FIELDS", "FIELDS", "Mapping", "OutOfScopeRow", "PersonRow", "RejectedRow", "Scope", "Source", "SourceRows",
+    "DATE_FIELDS", "FIELDS", "HR", "Mapping", "Scope", "Source", "SourceRows",
     "cell_text", "clean_text", "excel_date", "load_mapping", "normalise_email", "normalise_phone", "parse_date",
     "read_people", "to_half_width", "translate",
 ]
+
+register_source(HR, read_people)

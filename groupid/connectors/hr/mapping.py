@@ -19,7 +19,7 @@ from groupid.documents import load_yaml
 from groupid.errors import Location, Problem, SourceError
 from groupid.files import read_file
 from groupid.policy import SyncPolicy, template_fields
-from groupid.spec import describe_error, did_you_mean
+from groupid.wording import describe_error, did_you_mean
 from groupid.text import quoted
 
 
@@ -153,7 +153,7 @@ class Mapping(BaseModel):
 
     def in_scope(self, row: Any) -> bool:
         """Whether a row (or its values) is to be synced; every row is when there is no ``scope:``."""
-        values = row if isinstance(row, dict) else row.values  # a PersonRow, or its values
+        values = row if isinstance(row, dict) else row.values  # a SourceRow, or its values
         return self.scope is None or self.scope.matches(values)
 
 

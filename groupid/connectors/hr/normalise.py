@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any, Literal, get_args, get_origin
 
 from groupid.model import Person
-from groupid.text import HIDDEN, QUOTE_LIMIT, escape, hidden_character, quoted
+from groupid.text import HIDDEN, hidden_character, masked, quoted, to_half_width
 
 FIELDS = tuple(Person.model_fields)
 """The person fields a mapping may fill."""
@@ -27,7 +27,6 @@ CHOICES: dict[str, tuple[str, ...]] = {
 }
 """The fields that take one of a few values (status: active, terminated, pending), with those values."""
 
-_FULL_WIDTH_SPACE = "\u3000"
 # ASCII digits only: \d would also take ٤٥ or ४५, which int() reads as 45 (full-width digits are folded first)
 _MAINLAND_MOBILE = re.compile(r"(?:(?:\+|00)?86)?(1[3-9]\d{9})", re.ASCII)
 _REGIONAL = re.compile(r"(?:\+|00)(?:(852|853)(\d{8})|(886)(\d{8,9}))", re.ASCII)
@@ -60,38 +59,9 @@ MAX_ATTRIBUTE = 2048
 _ORDINARY_SPACE = " \t\r\n\u3000"  # what trimming a cell removes; every other control character is refused
 
 
-def to_half_width(text: str) -> str:
-    """Full-width ASCII (Ｘ１２（，) and the ideographic space as their half-width forms; Chinese untouched.
-
-    Plain NFKC would also rewrite CJK compatibility ideographs and circled digits, which are names, not typing
-    accidents; so only the Halfwidth and Fullwidth Forms block and U+3000 are folded.
-    """
-    return text if text.isascii() else text.translate(_FOLD)
-
-
-# the table of to_half_width, built once: a 100,000-row export has over a million cells
-_FOLD = {ord(_FULL_WIDTH_SPACE): " "} | {
-    code: unicodedata.normalize("NFKC", chr(code)) for code in range(0xFF00, 0xFFF0)
-    if unicodedata.normalize("NFKC", chr(code)) != chr(code)
-}
-
-
 def clean_text(text: str) -> str:
     """A cell as text: half-width, without surrounding whitespace."""
     return to_half_width(text).strip()
-
-
-def masked(text: str) -> str:
-    """A personal value as messages show it: enough to find the cell, not enough to read it back.
-
-    Reports and cron mails are read by more people than HR data should be; a national ID pasted into the
-    phone column by mistake shows as '110*************12'.
-    """
-    text = clean_text(text)
-    if len(text) > QUOTE_LIMIT:
-        return f"'{escape(text[:3])}***…{escape(text[-2:])}' ({len(text)} characters)"
-    shown = text[:3] + "*" * (len(text) - 5) + text[-2:] if len(text) > 5 else "*" * len(text)
-    return f"'{escape(shown)}'"
 
 
 def normalise_phone(text: str) -> str:

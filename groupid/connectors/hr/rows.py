@@ -1,4 +1,4 @@
-"""From a Table to person rows: normalised, rejected with every reason, or out of scope."""
+"""From a Table to person rows: normalised, rejected with every reason, or out of scope — the HR people source."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from groupid.connectors.tabular import Row
 from groupid.connectors.hr.mapping import Mapping
@@ -14,47 +14,22 @@ from groupid.connectors.hr.normalise import clean_text, normalise_value, refuse_
 from groupid.connectors.hr.scope import Values
 from groupid.connectors.hr.tables import BadCell, _read_table
 from groupid.errors import Location, SourceError
+from groupid.sources import OutOfScope, Rejection, SourceRow
 
-@dataclass(frozen=True)
-class PersonRow:
-    """A row that passed: every mapped field normalised (None where the cell is empty), and where it was read."""
+AnyRow = SourceRow | Rejection | OutOfScope
 
-    where: Location
-    values: Values
-
-    @property
-    def employee_id(self) -> str | None:
-        """The row's key."""
-        return self.values.get("employee_id")
-
-
-@dataclass(frozen=True)
-class RejectedRow:
-    """A row that cannot be used, with every reason; ``employee_id`` when the row has one."""
-
-    where: Location
-    employee_id: str | None
-    reasons: list[str]
-
-
-@dataclass(frozen=True)
-class OutOfScopeRow:
-    """A row the mapping's ``scope:`` leaves out (not an error)."""
-
-    where: Location
-    employee_id: str | None
-
-
-AnyRow = PersonRow | RejectedRow | OutOfScopeRow
+HR = "hr"
+"""The name of the HR source: its record key in the realm, and the lock's holder while it syncs."""
 
 
 @dataclass
 class SourceRows:
-    """The rows of one HR export, in file order."""
+    """The rows of one HR export, in file order: a :class:`~groupid.sources.PeopleSource` named ``hr``."""
 
-    name: str
+    file: str  #: how the export is named in messages and locations
     encoding: str
     rows: list[AnyRow] = field(default_factory=list)
+    name: ClassVar[str] = HR
 
     def __iter__(self) -> Iterator[AnyRow]:
         return iter(self.rows)
@@ -63,19 +38,19 @@ class SourceRows:
         return len(self.rows)
 
     @property
-    def people(self) -> list[PersonRow]:
+    def people(self) -> list[SourceRow]:
         """The rows to sync."""
-        return [row for row in self.rows if isinstance(row, PersonRow)]
+        return [row for row in self.rows if isinstance(row, SourceRow)]
 
     @property
-    def rejected(self) -> list[RejectedRow]:
+    def rejected(self) -> list[Rejection]:
         """The rows that cannot be used."""
-        return [row for row in self.rows if isinstance(row, RejectedRow)]
+        return [row for row in self.rows if isinstance(row, Rejection)]
 
     @property
-    def out_of_scope(self) -> list[OutOfScopeRow]:
+    def out_of_scope(self) -> list[OutOfScope]:
         """The rows the scope leaves out."""
-        return [row for row in self.rows if isinstance(row, OutOfScopeRow)]
+        return [row for row in self.rows if isinstance(row, OutOfScope)]
 
 
 @dataclass
@@ -93,7 +68,7 @@ def read_people(path: Path | str, mapping: Mapping, name: str | None = None) -> 
 
     ``name`` is how the file is named in messages and locations (defaults to the path). Raises
     :class:`SourceError` when the file cannot be read or lacks a mapped column; problems of single rows are
-    :class:`RejectedRow` entries of the result.
+    :class:`~groupid.sources.Rejection` entries of the result.
     """
     name = name or str(path)
     table = _read_table(Path(path), mapping.source, name)
@@ -103,7 +78,7 @@ def read_people(path: Path | str, mapping: Mapping, name: str | None = None) -> 
     drafts = [_normalise_row(row, mapping) for row in table.rows]
     _reject_duplicates(drafts, mapping.key)
     rows = [_classify(draft, mapping) for draft in drafts]
-    rows += [RejectedRow(problem.where, None, [problem.message]) for problem in table.problems]
+    rows += [Rejection(problem.where, None, (problem.message,)) for problem in table.problems]
     return SourceRows(name, table.encoding, sorted(rows, key=lambda row: row.where.line or 0))
 
 
@@ -157,7 +132,7 @@ def _classify(draft: _Draft, mapping: Mapping) -> AnyRow:
     # scope is judged on the fields it reads; a row that is out of scope is not worth rejecting for other fields
     scope_readable = mapping.scope is not None and not (mapping.scope.fields & draft.failed)
     if scope_readable and not mapping.in_scope(draft.values):
-        return OutOfScopeRow(draft.where, key)
+        return OutOfScope(draft.where, key)
     if draft.reasons:
-        return RejectedRow(draft.where, key, draft.reasons)
-    return PersonRow(draft.where, draft.values)
+        return Rejection(draft.where, key, tuple(draft.reasons))
+    return SourceRow(draft.where, draft.values)

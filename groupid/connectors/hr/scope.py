@@ -11,7 +11,7 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from groupid.connectors.hr.normalise import CHOICES, DATE_FIELDS, parse_date
-from groupid.spec import did_you_mean
+from groupid.wording import did_you_mean
 from groupid.text import quoted
 
 Values = dict[str, Any]
