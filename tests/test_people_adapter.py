@@ -14,7 +14,7 @@ import pytest
 from groupid.realms import IMPORT_CHUNK, ConnectionSettings, KeycloakServer
 from groupid.realms.keycloak import people
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE, USER_READERS
-from groupid.realms.keycloak.transport import _url
+from groupid.realms.keycloak.transport import admin_url
 from tests.test_realm_contract import by_hand, company_realm, server  # noqa: F401 (fixtures)
 
 
@@ -62,7 +62,7 @@ def test_users_read_several_pages_at_once_come_once_each(server, realm, monkeypa
     assert [user.username for user in live] == expected
     assert server.requests - before == page_requests(count, 10, USER_READERS)
     # read_users keys users by id; the pages themselves must hold each user once, none twice, none skipped
-    listed = server._pages(_url(realm, "users"), "read users", size=10, at_once=USER_READERS)
+    listed = server._pages(admin_url(realm, "users"), "read users", size=10, at_once=USER_READERS)
     assert sorted(user["username"] for user in listed) == expected
 
 

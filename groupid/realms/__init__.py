@@ -16,8 +16,8 @@ from groupid.files import read_json
 from groupid.model import checked_realm_name
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import RealmExists, SourceError
-from groupid.realms.base import IMPORT_CHUNK, LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
-from groupid.realms.base import LiveUser, RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
+from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory import MemoryRealms
@@ -53,7 +53,9 @@ class ImportResult:
     roles: int
 
 
-IMPORT_TIMEOUT = 900.0
+REALM_IMPORT_TIMEOUT = 900.0
+"""Seconds a realm import (:func:`import_realm`) may take: Keycloak imports a realm in one transaction, and
+thousands of groups take minutes."""
 
 
 def read_representation(path: Path | str) -> dict:
@@ -107,7 +109,7 @@ def import_realm(
     result = ImportResult(representation["realm"], settings.server_url, True, _count_groups(representation), len(roles))
     try:
         # Keycloak imports a realm in one transaction: thousands of groups take minutes, not seconds
-        KeycloakServer(dataclasses.replace(settings, timeout=max(settings.timeout, IMPORT_TIMEOUT))).import_realm(representation)
+        KeycloakServer(dataclasses.replace(settings, timeout=max(settings.timeout, REALM_IMPORT_TIMEOUT))).import_realm(representation)
     except RealmExists:
         if not skip_existing:
             raise

@@ -54,7 +54,7 @@ class RolesByReference(ABC):
         self._delete_role(realm, role_reference(client_id, name))
 
 
-def _reference(representation: dict, client_ids: dict[str, str]) -> str:
+def reference_of(representation: dict, client_ids: dict[str, str]) -> str:
     """The reference of a RoleRepresentation; a client role's ``containerId`` is its client's id (in ``client_ids``)."""
     client_id = client_ids[representation["containerId"]] if representation.get("clientRole") else None
     return role_reference(client_id, representation["name"])

@@ -12,8 +12,8 @@ from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.people import PeopleAdmin
 from groupid.realms.keycloak.reading import RealmReading
 from groupid.realms.keycloak.references import RolesByReference
-from groupid.realms.keycloak.representations import SECRET_MASK
-from groupid.realms.keycloak.transport import PAGE_SIZE, KeycloakAnswer, _Connection, _created_id, _url
+from groupid.realms.representations import SECRET_MASK
+from groupid.realms.keycloak.transport import PAGE_SIZE, KeycloakAnswer, SignedInConnection, admin_url, created_id
 from groupid.text import escape
 
 
@@ -33,7 +33,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         self.page_size = page_size
         self._start_transport()
         with self._translated("sign in"):
-            self._connection = _Connection(
+            self._connection = SignedInConnection(
                 server_url=settings.server_url + "/",
                 username=settings.admin_user,
                 password=settings.admin_password,
@@ -50,7 +50,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
 
     def realm_exists(self, realm: str) -> bool:
         """Whether a realm of that name exists."""
-        return self._request("GET", _url(realm), f"read realm {realm}", missing_ok=True) is not None
+        return self._request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True) is not None
 
     def import_realm(self, representation: dict) -> None:
         """Create a realm from a full RealmRepresentation (Keycloak's own import); refuse to overwrite one."""
@@ -77,35 +77,35 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         body: dict = {"displayName": display_name or ""}
         if organizations_enabled is not None:
             body["organizationsEnabled"] = organizations_enabled
-        self._request("PUT", _url(realm), f"update realm {realm}", body=body)
+        self._request("PUT", admin_url(realm), f"update realm {realm}", body=body)
 
     def delete_realm(self, realm: str) -> None:
         """Delete a realm and everything in it."""
-        self._request("DELETE", _url(realm), f"delete realm {realm}")
+        self._request("DELETE", admin_url(realm), f"delete realm {realm}")
     # -- groups ------------------------------------------------------------------------------------------
 
     def create_group(self, realm: str, parent_id: str | None, name: str, attributes: dict[str, list[str]]) -> str:
         """Create a group (top-level when ``parent_id`` is None); return its id."""
         body = {"name": name, "attributes": attributes}
         response = self._request("POST", _parent_url(realm, parent_id), f"create group '{name}' in {realm}", body=body, raw=True)
-        return _created_id(response)
+        return created_id(response)
 
     def update_group(self, realm: str, group_id: str, name: str, attributes: dict[str, list[str]]) -> None:
         """Rename a group and replace its attributes; members, role mappings and sub-groups stay."""
         body = {"name": name, "attributes": attributes}
-        self._request("PUT", _url(realm, "groups", group_id), f"update group {group_id} of {realm}", body=body)
+        self._request("PUT", admin_url(realm, "groups", group_id), f"update group {group_id} of {realm}", body=body)
 
     def move_group(self, realm: str, group_id: str, parent_id: str | None) -> None:
         """Move a group under another parent (top level when None); members, role mappings and sub-groups stay."""
         action = f"move group {group_id} of {realm}"
         # Keycloak moves a group when its id is posted as a new child; it wants a name there and ignores it,
         # so the current one is sent (a name clash with the new siblings is still refused with 409)
-        name = self._request("GET", _url(realm, "groups", group_id), action)["name"]
+        name = self._request("GET", admin_url(realm, "groups", group_id), action)["name"]
         self._request("POST", _parent_url(realm, parent_id), action, body={"id": group_id, "name": name})
 
     def delete_group(self, realm: str, group_id: str) -> None:
         """Delete a group, its sub-groups and their memberships."""
-        self._request("DELETE", _url(realm, "groups", group_id), f"delete group {group_id} of {realm}")
+        self._request("DELETE", admin_url(realm, "groups", group_id), f"delete group {group_id} of {realm}")
 
     # -- roles -------------------------------------------------------------------------------------------
 
@@ -162,7 +162,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
             by_client[role["containerId"] if role.get("clientRole") else None].append(role)
         for client_uuid, roles in by_client.items():
             mappings = ("realm",) if client_uuid is None else ("clients", client_uuid)
-            self._request(method, _url(realm, "groups", group_id, "role-mappings", *mappings), action, body=roles)
+            self._request(method, admin_url(realm, "groups", group_id, "role-mappings", *mappings), action, body=roles)
 
     def _representations(self, realm: str, refs: list[str]) -> list[dict]:
         """The representations of the roles ``refs``: composites and mappings find roles by id, not by name.
@@ -180,8 +180,8 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
                    client_uuids: dict[str, str] | None = None) -> str:
         """The admin path of the realm's roles (``client_id`` None) or of a client's; see :meth:`_client_uuid`."""
         if client_id is None:
-            return _url(realm, "roles")
-        return _url(realm, "clients", self._client_uuid(realm, client_id, action, client_uuids), "roles")
+            return admin_url(realm, "roles")
+        return admin_url(realm, "clients", self._client_uuid(realm, client_id, action, client_uuids), "roles")
 
     def _role_url(self, realm: str, ref: str, action: str, client_uuids: dict[str, str] | None = None) -> str:
         """The admin path of the role ``ref`` (``name`` or ``clientId/name``)."""
@@ -196,7 +196,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         known = {} if known is None else known
         if client_id not in known:
             # clientId= matches exactly (search=true would match a part)
-            found = self._request("GET", _url(realm, "clients"), action, params={"clientId": client_id})
+            found = self._request("GET", admin_url(realm, "clients"), action, params={"clientId": client_id})
             if not found:
                 raise self._refusal(action, KeycloakAnswer(404, None, f"no client has the clientId '{escape(client_id)}'"))
             known[client_id] = found[0]["id"]
@@ -212,9 +212,9 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         without Organizations enabled is a :class:`KeycloakError` (HTTP 404).
         """
         body = {"name": name, "alias": alias, "domains": _domains(domains), "attributes": attributes, "enabled": True}
-        url, action = _url(realm, "organizations"), f"create organization '{name}' in {realm}"
+        url, action = admin_url(realm, "organizations"), f"create organization '{name}' in {realm}"
         clash = self._domain_clash(realm, None, domains, action)
-        return _created_id(self._request("POST", url, action, body=body, raw=True, refusal=clash))
+        return created_id(self._request("POST", url, action, body=body, raw=True, refusal=clash))
 
     def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
                             attributes: dict[str, list[str]]) -> None:
@@ -224,7 +224,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         included) and refuses any alias but the current one, so the organization is read and changed: its alias,
         description, redirect URL, enabled flag and the verified flags of the domains it keeps stay as they are.
         """
-        url, action = _url(realm, "organizations", org_id), f"update organization {org_id} of {realm}"
+        url, action = admin_url(realm, "organizations", org_id), f"update organization {org_id} of {realm}"
         current = self._request("GET", url, action)
         verified = {domain["name"] for domain in current.get("domains") or () if domain.get("verified")}
         body = {**current, "name": name, "domains": _domains(domains, verified), "attributes": attributes}
@@ -256,14 +256,14 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
 
     def delete_organization(self, realm: str, org_id: str) -> None:
         """Delete an organization; its members stay users of the realm."""
-        self._request("DELETE", _url(realm, "organizations", org_id), f"delete organization {org_id} of {realm}")
+        self._request("DELETE", admin_url(realm, "organizations", org_id), f"delete organization {org_id} of {realm}")
 
     # -- clients -----------------------------------------------------------------------------------------
 
     def create_client(self, realm: str, representation: dict) -> str:
         """Create a client; return its id. A confidential one gets a secret from Keycloak unless it brings one."""
         action = f"create client '{representation.get('clientId')}' in {realm}"
-        return _created_id(self._request("POST", _url(realm, "clients"), action, body=representation, raw=True))
+        return created_id(self._request("POST", admin_url(realm, "clients"), action, body=representation, raw=True))
 
     def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
         """Change the fields of a client that ``representation`` holds; the others stay.
@@ -272,12 +272,12 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         merged key by key — a key given an empty value is removed, the keys not given stay. So the
         representation is sent as it is, in one request.
         """
-        url, action = _url(realm, "clients", client_uuid), f"update client {client_uuid} of {realm}"
+        url, action = admin_url(realm, "clients", client_uuid), f"update client {client_uuid} of {realm}"
         self._request("PUT", url, action, body=representation)
 
     def delete_client(self, realm: str, client_uuid: str) -> None:
         """Delete a client."""
-        self._request("DELETE", _url(realm, "clients", client_uuid), f"delete client {client_uuid} of {realm}")
+        self._request("DELETE", admin_url(realm, "clients", client_uuid), f"delete client {client_uuid} of {realm}")
 
     def client_secret(self, realm: str, client_id: str) -> str:
         """The secret of the confidential client whose clientId is ``client_id``; never logged or stored.
@@ -286,7 +286,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         secret, a :class:`KeycloakError` too.
         """
         action = f"read the secret of client '{client_id}' of {realm}"
-        url = _url(realm, "clients", self._client_uuid(realm, client_id, action), "client-secret")
+        url = admin_url(realm, "clients", self._client_uuid(realm, client_id, action), "client-secret")
         secret = self._request("GET", url, action)
         if not secret.get("value"):
             raise KeycloakError(f"Keycloak at {self.settings.server_url} cannot {action}: it is a public or bearer-only client")
@@ -297,7 +297,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
     def create_identity_provider(self, realm: str, representation: dict) -> None:
         """Create an identity provider; an alias another one has is a :class:`Conflict`."""
         action = f"create identity provider '{representation.get('alias')}' in {realm}"
-        self._request("POST", _url(realm, "identity-provider", "instances"), action, body=representation)
+        self._request("POST", admin_url(realm, "identity-provider", "instances"), action, body=representation)
 
     def update_identity_provider(self, realm: str, alias: str, representation: dict) -> None:
         """Change the fields of an identity provider that ``representation`` holds; a config given replaces the
@@ -307,27 +307,27 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         the masked value sent back keeps it. So the provider is read, the given fields are laid over it and a
         config without a secret gets the mask (with no secret stored, Keycloak then stores none).
         """
-        url, action = _url(realm, "identity-provider", "instances", alias), f"update identity provider '{alias}' of {realm}"
+        url, action = admin_url(realm, "identity-provider", "instances", alias), f"update identity provider '{alias}' of {realm}"
         body = {**self._request("GET", url, action), **representation, "alias": alias}
         body["config"] = {"clientSecret": SECRET_MASK, **(body.get("config") or {})}
         self._request("PUT", url, action, body=body)
 
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider; the links of users to it go with it."""
-        url = _url(realm, "identity-provider", "instances", alias)
+        url = admin_url(realm, "identity-provider", "instances", alias)
         self._request("DELETE", url, f"delete identity provider '{alias}' of {realm}")
 
     def read_identity_provider(self, realm: str, alias: str) -> dict:
         """An identity provider's representation as Keycloak answers it: secrets masked, vault references
         (``${vault.key}``) shown as they are."""
-        url = _url(realm, "identity-provider", "instances", alias)
+        url = admin_url(realm, "identity-provider", "instances", alias)
         return self._request("GET", url, f"read identity provider '{alias}' of {realm}")
 
     # -- user profile -------------------------------------------------------------------------------------
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
-        self._request("PUT", _url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
+        self._request("PUT", admin_url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
 
 
 def _role_body(name: str, description: str | None, attributes: dict[str, list[str]]) -> dict:
@@ -342,4 +342,4 @@ def _domains(names: list[str], verified: set[str] = frozenset()) -> list[dict]:
 
 def _parent_url(realm: str, parent_id: str | None) -> str:
     """Where to post a group so that it lands under ``parent_id`` (top level when None)."""
-    return _url(realm, "groups") if parent_id is None else _url(realm, "groups", parent_id, "children")
+    return admin_url(realm, "groups") if parent_id is None else admin_url(realm, "groups", parent_id, "children")

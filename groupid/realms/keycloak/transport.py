@@ -59,7 +59,7 @@ class KeycloakAnswer:
     detail: str
 
 
-class _Connection(KeycloakOpenIDConnection):
+class SignedInConnection(KeycloakOpenIDConnection):
     """python-keycloak's signed-in connection, except that a refresh token Keycloak no longer takes — the OAuth
     ``invalid_grant`` of an expired token or an ended session — is replaced by signing in again.
 
@@ -250,12 +250,12 @@ class AdminTransport:
             raise KeycloakUnreachable(f"Keycloak at {where} does not answer ({action}): {_short(exc)}") from None
 
 
-def _url(realm: str, *segments: str) -> str:
+def admin_url(realm: str, *segments: str) -> str:
     """The admin path of ``realm`` or of something in it, every segment quoted."""
     return "/".join(["admin/realms", *(quote(segment, safe="") for segment in (realm, *segments))])
 
 
-def _created_id(response) -> str:
+def created_id(response) -> str:
     """The id of what a POST created, from its Location header."""
     return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 
