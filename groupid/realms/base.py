@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
 from groupid.realms.live import LiveUser
+from groupid.realms.view import realm_as_groupid_sees_it
 
 IMPORT_CHUNK = 10
 """Users per request of :meth:`RealmAdapter.import_users`, by default. Keycloak 26.5 imports a request in one
@@ -33,8 +34,14 @@ class RealmAdapter(ABC):
     """Reads and writes realms of one Keycloak (or a stand-in for one)."""
 
     @abstractmethod
+    def read_raw(self, realm: str) -> LiveRealm:
+        """Everything ``realm`` holds, lock roles and the roles of Keycloak's own clients too (but see
+        :meth:`~groupid.realms.keycloak.KeycloakServer.read_raw`); ``exists=False`` when there is no such realm."""
+
     def read(self, realm: str) -> LiveRealm:
-        """The live state of ``realm``; ``exists=False`` when there is no such realm."""
+        """The live state of ``realm`` as groupid sees it (:func:`~groupid.realms.view.realm_as_groupid_sees_it`);
+        ``exists=False`` when there is no such realm."""
+        return realm_as_groupid_sees_it(self.read_raw(realm))
 
     def realm_exists(self, realm: str) -> bool:
         """Whether a realm of that name exists (adapters answer it more cheaply than a whole read)."""

@@ -112,7 +112,8 @@ class LiveRealm:
     """Everything groupid manages in one realm, as read from the server.
 
     ``groups`` lists parents before their children. ``exists`` is False for a realm that is not there yet:
-    everything else is then empty.
+    everything else is then empty. As groupid sees a realm (:func:`~groupid.realms.view.realm_as_groupid_sees_it`)
+    ``roles`` holds no lock roles and ``client_roles`` no roles of Keycloak's own clients; read raw, they may.
     """
 
     name: str
@@ -120,7 +121,7 @@ class LiveRealm:
     display_name: str | None = None
     groups: list[LiveGroup] = field(default_factory=list)
     roles: list[LiveRole] = field(default_factory=list)  #: realm roles
-    client_roles: list[LiveRole] = field(default_factory=list)  #: roles of clients other than Keycloak's own
+    client_roles: list[LiveRole] = field(default_factory=list)  #: roles of clients (see below)
     default_roles: list[str] = field(default_factory=list)
     user_profile: dict = field(default_factory=dict)
     organizations_enabled: bool = False

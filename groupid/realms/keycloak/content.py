@@ -18,7 +18,7 @@ class RealmContent(NamedTuple):
 
     groups: list[LiveGroup]  #: parents before their children
     roles: list[LiveRole]  #: realm roles, by name
-    client_roles: list[LiveRole]  #: roles of clients other than Keycloak's own, by clientId and name
+    client_roles: list[LiveRole]  #: roles of clients, by clientId and name
     clients: list[LiveClient]
 
 

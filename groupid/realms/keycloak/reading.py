@@ -10,7 +10,7 @@ from groupid.realms.keycloak.content import GroupTree, RealmContent, exported_co
 from groupid.realms.representations import live_client, live_identity_provider, live_organization, live_role
 from groupid.realms.representations import parents_first
 from groupid.realms.keycloak.transport import AdminTransport, admin_url
-from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS, LOCK_MARK
+from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS
 
 EXPORT_TIMEOUT = 600.0
 """Seconds the partial export may take, whatever the connection's timeout. Warm, it answers 5,000 groups in
@@ -21,8 +21,13 @@ realm took 105–130 s on 2 loaded cores (Keycloak 26.5, H2), far beyond the usu
 class RealmReading(AdminTransport):
     """The read paths of a :class:`~groupid.realms.keycloak.KeycloakServer`."""
 
-    def read(self, realm: str) -> LiveRealm:
-        """The live state of ``realm`` in a handful of requests, never one per group: see the package's docstring."""
+    def read_raw(self, realm: str) -> LiveRealm:
+        """The live state of ``realm`` in a handful of requests, never one per group: see the package's docstring.
+
+        Lock roles and, from the partial export, the roles of Keycloak's own clients are in it; read paged, the
+        roles of Keycloak's own clients are not read (groupid's view leaves them out, and each would cost a
+        request per client).
+        """
         representation = self._request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True)
         if representation is None:
             return LiveRealm(realm, exists=False)
@@ -33,7 +38,7 @@ class RealmReading(AdminTransport):
             name=realm,
             display_name=representation.get("displayName") or None,
             groups=content.groups,
-            roles=[role for role in content.roles if LOCK_MARK not in role.attributes],
+            roles=content.roles,
             client_roles=content.client_roles,
             # the default role is a composite like any other: its composites were read with the roles
             default_roles=next((role.composites for role in content.roles if role.name == default_role), []),
@@ -62,8 +67,7 @@ class RealmReading(AdminTransport):
         roles = exported.get("roles") or {}
         client_roles = [
             live_role(role, exported_composites(role), client_id)
-            for client_id, listed in (roles.get("client") or {}).items() if client_id not in KEYCLOAK_CLIENTS
-            for role in listed
+            for client_id, listed in (roles.get("client") or {}).items() for role in listed
         ]
         return RealmContent(
             groups=parents_first(tree.groups.values()),
@@ -106,7 +110,11 @@ class RealmReading(AdminTransport):
         return parents_first(tree.groups.values())
 
     def _read_client_roles(self, realm: str, clients: list[LiveClient], client_ids: dict[str, str]) -> list[LiveRole]:
-        """The roles of every client but Keycloak's own, by clientId and name: a request per page of each client."""
+        """The roles of every client but Keycloak's own, by clientId and name: a request per page of each client.
+
+        Keycloak's own clients are skipped for what they would cost: groupid's view of a realm leaves their roles
+        out (:func:`~groupid.realms.view.realm_as_groupid_sees_it`).
+        """
         roles = []
         for client in clients:
             if client.client_id not in KEYCLOAK_CLIENTS:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from groupid.errors import KeycloakError, RealmExists
 from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
 from groupid.realms.keycloak import RolesByReference
-from groupid.keycloak_terms import KEYCLOAK_CLIENTS, KEYCLOAK_DEFAULT_ROLES, LOCK_MARK, role_reference, split_reference
+from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
 from groupid.realms.memory.defaults import BUILT_IN_CLIENT_ROLES, BUILT_IN_CLIENTS, CLIENT_DEFAULTS, DEFAULT_ROLE_COMPOSITES
 from groupid.realms.memory.people import MemoryPeople
 from groupid.realms.memory.store import WHERE, RealmState, RoleKey, StoredGroup, StoredRole, add_values, conflict, found
@@ -54,8 +54,9 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
 
     # -- realms ------------------------------------------------------------------------------------------
 
-    def read(self, realm: str) -> LiveRealm:
-        """The live state of ``realm``; ``exists=False`` when there is no such realm."""
+    def read_raw(self, realm: str) -> LiveRealm:
+        """Everything ``realm`` holds, lock roles and the roles of Keycloak's own clients included; ``exists=False``
+        when there is no such realm."""
         self._count()
         if realm not in self.realms:
             return LiveRealm(realm, exists=False)
@@ -66,10 +67,8 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
             name=realm,
             display_name=state.display_name,
             groups=parents_first(_live_group(state, group) for group in state.groups.values()),
-            roles=sorted((role for role in roles if role.client is None and LOCK_MARK not in role.attributes),
-                         key=lambda role: role.name),
-            client_roles=sorted((role for role in roles if role.client and role.client not in KEYCLOAK_CLIENTS),
-                                key=lambda role: (role.client, role.name)),
+            roles=sorted((role for role in roles if role.client is None), key=lambda role: role.name),
+            client_roles=sorted((role for role in roles if role.client), key=lambda role: (role.client, role.name)),
             default_roles=state.references(default_role.composites) if default_role else [],
             user_profile=copy.deepcopy(state.user_profile),
             organizations_enabled=state.organizations_enabled,
