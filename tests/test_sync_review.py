@@ -20,7 +20,7 @@ from groupid.errors import ApplyFailed, Conflict, KeycloakError, KeycloakUnreach
 from groupid.model import Person
 from groupid.policy import SyncPolicy
 from groupid.realms import IMPORT_CHUNK
-from groupid.realms.keycloak.people import PeopleAdmin
+from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.sync import (
     LOCK_NAME, DesiredPerson, PersonChange, Placement, RealmPeople, Stage, SyncLocked, SyncPlan, apply_sync,
@@ -254,7 +254,7 @@ def test_two_runs_breaking_one_expired_lock_do_not_both_hold_it():
             b.join(5)
 
 
-class LockOnKeycloak(PeopleAdmin):
+class LockOnKeycloak(KeycloakServer):
     """The Keycloak adapter's lock methods over a scripted server: the holder releases between the refused
     POST and the GET that reads who holds it, as happens when a waiting run polls at the end of another."""
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
+from groupid.realms import locks
 from groupid.realms.live import LiveUser
 from groupid.realms.view import realm_as_groupid_sees_it
 
@@ -247,14 +248,22 @@ class RealmAdapter(ABC):
         """Set the given realm attributes; the others stay as they are."""
 
     @abstractmethod
+    def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
+        """A realm role's attributes; None when there is no such role."""
+
+    @abstractmethod
+    def discard_role(self, realm: str, name: str) -> None:
+        """Delete a realm role; nothing happens when there is none."""
+
     def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
         """Take the lock ``name`` of the realm for ``holder``, atomically: None when taken, or — changing
         nothing — the holder of whoever has it. A lock is held until :meth:`release_lock`, whatever happens to
-        the process that took it."""
+        the process that took it. See :mod:`groupid.realms.locks`."""
+        return locks.acquire_lock(self, realm, name, holder)
 
-    @abstractmethod
     def release_lock(self, realm: str, name: str) -> None:
         """Give the lock ``name`` up (nothing happens when nobody holds it)."""
+        locks.release_lock(self, realm, name)
 
 
 Connector = RealmAdapter | Callable[[], RealmAdapter]

@@ -1,4 +1,4 @@
-"""Users, their memberships, realm attributes and locks, over the Admin REST API.
+"""Users, their memberships and realm attributes, over the Admin REST API.
 
 Reading scales to a realm of 100,000 users and thousands of groups: the users come in pages and the
 memberships from each asked-for group's (and organization's) member list, both a few requests at a time in
@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import Conflict, KeycloakError
 from groupid.realms.base import IMPORT_CHUNK, LiveUser
 from groupid.realms.representations import live_user
@@ -48,8 +47,8 @@ class _Import(NamedTuple):
 
 
 class PeopleAdmin(AdminTransport):
-    """The people side of a :class:`~groupid.realms.keycloak.KeycloakServer`: users, memberships, realm
-    attributes and locks. Safe to call from several threads at once."""
+    """The people side of a :class:`~groupid.realms.keycloak.KeycloakServer`: users, memberships and realm
+    attributes. Safe to call from several threads at once."""
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -202,7 +201,7 @@ class PeopleAdmin(AdminTransport):
         url = admin_url(realm, "organizations", org_id, "members", user_id)
         self._request("DELETE", url, f"remove user {user_id} from organization {org_id} of {realm}")
 
-    # -- realm attributes and locks --------------------------------------------------------------------
+    # -- realm attributes --------------------------------------------------------------------
 
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
         """The realm's attributes, Keycloak's own settings kept there included."""
@@ -217,28 +216,6 @@ class PeopleAdmin(AdminTransport):
         """
         body = {"attributes": {**self.read_realm_attributes(realm), **attributes}}
         self._request("PUT", admin_url(realm), f"set attributes of realm {realm}", body=body)
-
-    def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
-        """Take the lock ``name``: create a realm role of that name with the holder as its attributes.
-
-        Creating a role is atomic in Keycloak — a second one of the same name is refused with HTTP 409 — so
-        of two runs racing for the lock exactly one gets it; the other reads the holder from the role.
-        """
-        attributes = {key: [value] for key, value in holder.items()}
-        body = {"name": name, "description": "held by a running groupid", "attributes": {**attributes, LOCK_MARK: ["true"]}}
-        while True:
-            try:
-                self._request("POST", admin_url(realm, "roles"), f"take lock '{name}' of {realm}", body=body)
-                return None
-            except Conflict:
-                held = self._request("GET", admin_url(realm, "roles", name), f"read lock '{name}' of {realm}", missing_ok=True)
-            if held is not None:  # None: released between the two requests, so try to take it again
-                return {key: values[0] for key, values in (held.get("attributes") or {}).items()
-                        if key != LOCK_MARK and values}
-
-    def release_lock(self, realm: str, name: str) -> None:
-        """Give the lock ``name`` up: delete its role (nothing happens when there is none)."""
-        self._request("DELETE", admin_url(realm, "roles", name), f"release lock '{name}' of {realm}", missing_ok=True)
 
 
 def _with_role(user: dict, role: str | None) -> dict:

@@ -130,6 +130,15 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         action = f"delete role '{ref}' of {realm}"
         self._request("DELETE", self._role_url(realm, ref, action), action)
 
+    def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
+        """A realm role's attributes; None when there is no such role."""
+        role = self._request("GET", admin_url(realm, "roles", name), f"read role '{name}' of {realm}", missing_ok=True)
+        return None if role is None else role.get("attributes") or {}
+
+    def discard_role(self, realm: str, name: str) -> None:
+        """Delete a realm role; nothing happens when there is none."""
+        self._request("DELETE", admin_url(realm, "roles", name), f"delete role '{name}' of {realm}", missing_ok=True)
+
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
         """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""
         self._edit_composites("POST", realm, role, names, f"add composites to role '{role}' of {realm}")

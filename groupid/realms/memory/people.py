@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import KeycloakError
 from groupid.realms.base import IMPORT_CHUNK, LiveGroup, LiveRealm, LiveUser
 from groupid.realms.memory.store import USER_FIELDS, WHERE, MemoryStore, RealmState, StoredRole, add_values, conflict
@@ -187,7 +186,7 @@ class MemoryPeople(MemoryStore):
                 raise not_found(action, "Not a member of the organization")
             members.remove(user_id)
 
-    # -- realm attributes and locks --------------------------------------------------------------------
+    # -- realm attributes --------------------------------------------------------------------
 
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
         """The realm's attributes."""
@@ -198,23 +197,6 @@ class MemoryPeople(MemoryStore):
         """Set the given realm attributes; the others stay."""
         with self._guard:
             self._realm(realm, f"set attributes of realm {realm}").attributes.update(attributes)
-
-    def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
-        """Take the lock ``name`` — a realm role with the holder as its attributes, as on the real server — or
-        answer the holder of whoever has it."""
-        with self._guard:
-            state = self._realm(realm, f"take lock '{name}' of {realm}")
-            held = state.roles.get((None, name))
-            if held is not None:
-                return {key: values[0] for key, values in held.attributes.items() if key != LOCK_MARK and values}
-            attributes = {**{key: [value] for key, value in holder.items()}, LOCK_MARK: ["true"]}
-            state.roles[None, name] = StoredRole(name, "held by a running groupid", attributes)
-            return None
-
-    def release_lock(self, realm: str, name: str) -> None:
-        """Give the lock ``name`` up (nothing happens when nobody holds it)."""
-        with self._guard:
-            self._realm(realm, f"release lock '{name}' of {realm}").roles.pop((None, name), None)
 
 
 def _taken(state: RealmState, user: dict, own_id: str | None = None) -> str | None:

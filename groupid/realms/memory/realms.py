@@ -156,11 +156,12 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
                      attributes: dict[str, list[str]]) -> None:
         """Create a role of the realm (``client_id`` None) or of a client; its name is unique there."""
         action = f"create role '{role_reference(client_id, name)}' in {realm}"
-        state = self._realm(realm, action)
-        key = (_client_uuid(state, client_id, action), name)
-        if key in state.roles:
-            raise conflict(action, f"Role with name {name} already exists")
-        state.roles[key] = StoredRole(name, description, copy.deepcopy(attributes))
+        with self._guard:  # atomic, as on the real server: a lock is taken by creating a role
+            state = self._realm(realm, action)
+            key = (_client_uuid(state, client_id, action), name)
+            if key in state.roles:
+                raise conflict(action, f"Role with name {name} already exists")
+            state.roles[key] = StoredRole(name, description, copy.deepcopy(attributes))
 
     def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
         """Replace the description and attributes of the role ``ref``."""
@@ -174,6 +175,19 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
         action = f"delete role '{ref}' of {realm}"
         state = self._realm(realm, action)
         _drop_roles(state, [_key(state, ref, action)])
+
+    def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
+        """A realm role's attributes; None when there is no such role."""
+        with self._guard:
+            role = self._realm(realm, f"read role '{name}' of {realm}").roles.get((None, name))
+            return None if role is None else copy.deepcopy(role.attributes)
+
+    def discard_role(self, realm: str, name: str) -> None:
+        """Delete a realm role; nothing happens when there is none."""
+        with self._guard:
+            state = self._realm(realm, f"delete role '{name}' of {realm}")
+            if (None, name) in state.roles:
+                _drop_roles(state, [(None, name)])
 
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
         """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""
