@@ -9,8 +9,14 @@ Roles are named by *references*: ``name`` for a realm role, ``clientId/name`` fo
 names never contain ``/``). Wherever a method takes or returns role names — composites, a group's roles —
 both kinds may appear.
 
-The live state is read in one go (:meth:`RealmAdapter.read`) and indexed by the planner; writes are small and
-targeted — never a delete-and-create of something that has members or mappings.
+The contract is three focused parts, which :class:`RealmAdapter` combines: :class:`RealmConfiguration` (a
+realm's design: read it, write single changes), :class:`People` (users and their memberships) and
+:class:`RealmRecords` (what runs keep beside the design). What they do above the primitives — roles by kind,
+groupid's view of a realm, the lock — is written once, here and in :mod:`groupid.realms.view` and
+:mod:`groupid.realms.locks`, not in each adapter.
+
+The live state is read in one go (:meth:`RealmConfiguration.read`) and indexed by the planner; writes are small
+and targeted — never a delete-and-create of something that has members or mappings.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, Liv
 from groupid.realms import locks
 from groupid.realms.live import LiveUser
 from groupid.realms.view import realm_as_groupid_sees_it
+from groupid.keycloak_terms import role_reference
 
 IMPORT_CHUNK = 10
 """Users per request of :meth:`RealmAdapter.import_users`, by default. Keycloak 26.5 imports a request in one
@@ -31,8 +38,9 @@ machine: 760 users a second in requests of 5, 1,020 in requests of 10, 890 in 20
 
 
 
-class RealmAdapter(ABC):
-    """Reads and writes realms of one Keycloak (or a stand-in for one)."""
+class RealmConfiguration(ABC):
+    """A realm's design, read and written: the realm, its groups, roles, composites, user profile,
+    organizations, clients and identity providers."""
 
     @abstractmethod
     def read_raw(self, realm: str) -> LiveRealm:
@@ -73,30 +81,45 @@ class RealmAdapter(ABC):
         """Delete a group and its sub-groups."""
 
     @abstractmethod
+    def create_role_of(self, realm: str, client_id: str | None, name: str, description: str | None,
+                       attributes: dict[str, list[str]]) -> None:
+        """Create a role of the realm (``client_id`` None) or of the client whose clientId is ``client_id``; its
+        name is unique there (a :class:`Conflict` otherwise), and no such client is an error (HTTP 404)."""
+
+    @abstractmethod
+    def update_role_by_reference(self, realm: str, ref: str, description: str | None,
+                                 attributes: dict[str, list[str]]) -> None:
+        """Replace the description (None clears it) and the attributes of the role ``ref``."""
+
+    @abstractmethod
+    def delete_role_by_reference(self, realm: str, ref: str) -> None:
+        """Delete the role ``ref``; composites and group mappings lose it too."""
+
     def create_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Create a realm role."""
+        """Create a realm role; one of that name is a :class:`Conflict`."""
+        self.create_role_of(realm, None, name, description, attributes)
 
-    @abstractmethod
     def update_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Change a realm role's description and attributes."""
+        """Replace a realm role's description (None clears it) and attributes."""
+        self.update_role_by_reference(realm, name, description, attributes)
 
-    @abstractmethod
     def delete_role(self, realm: str, name: str) -> None:
-        """Delete a realm role."""
+        """Delete a realm role; composites and group mappings lose it too."""
+        self.delete_role_by_reference(realm, name)
 
-    @abstractmethod
     def create_client_role(self, realm: str, client_id: str, name: str, description: str | None,
                            attributes: dict[str, list[str]]) -> None:
-        """Create a role of the client whose clientId is ``client_id``."""
+        """Create a role of the client whose clientId is ``client_id``; no such client is an error (HTTP 404)."""
+        self.create_role_of(realm, client_id, name, description, attributes)
 
-    @abstractmethod
     def update_client_role(self, realm: str, client_id: str, name: str, description: str | None,
                            attributes: dict[str, list[str]]) -> None:
-        """Change a client role's description and attributes."""
+        """Replace a client role's description (None clears it) and attributes."""
+        self.update_role_by_reference(realm, role_reference(client_id, name), description, attributes)
 
-    @abstractmethod
     def delete_client_role(self, realm: str, client_id: str, name: str) -> None:
-        """Delete a client role."""
+        """Delete a client role; composites and group mappings lose it too."""
+        self.delete_role_by_reference(realm, role_reference(client_id, name))
 
     @abstractmethod
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
@@ -168,7 +191,14 @@ class RealmAdapter(ABC):
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider."""
 
-    # -- people ------------------------------------------------------------------------------------------
+    @abstractmethod
+    def read_user_profile(self, realm: str) -> dict:
+        """The realm's user profile configuration."""
+
+
+class People(ABC):
+    """The people of a realm: users, their group and organization memberships, bulk import and sign-out."""
+
 
     @abstractmethod
     def create_user(self, realm: str, user: dict) -> str:
@@ -216,6 +246,10 @@ class RealmAdapter(ABC):
         """
 
     @abstractmethod
+    def read_user_roles(self, realm: str, user_id: str) -> list[str]:
+        """The names of the realm roles granted to a user directly (not through a group or a composite)."""
+
+    @abstractmethod
     def logout_user(self, realm: str, user_id: str) -> None:
         """End every session of a user."""
 
@@ -235,9 +269,10 @@ class RealmAdapter(ABC):
     def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Take a user out of an organization; a user that is not a member is an error (HTTP 404)."""
 
-    @abstractmethod
-    def read_user_profile(self, realm: str) -> dict:
-        """The realm's user profile configuration."""
+
+class RealmRecords(ABC):
+    """What a run keeps in a realm beside its design: realm attributes (its run records), and the primitives
+    its lock needs besides creating a role (:mod:`groupid.realms.locks`)."""
 
     @abstractmethod
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
@@ -254,6 +289,11 @@ class RealmAdapter(ABC):
     @abstractmethod
     def discard_role(self, realm: str, name: str) -> None:
         """Delete a realm role; nothing happens when there is none."""
+
+
+class RealmAdapter(RealmConfiguration, People, RealmRecords):
+    """Reads and writes realms of one Keycloak (or a stand-in for one): all of :class:`RealmConfiguration`,
+    :class:`People` and :class:`RealmRecords`, and the lock (:mod:`groupid.realms.locks`) made of them."""
 
     def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
         """Take the lock ``name`` of the realm for ``holder``, atomically: None when taken, or — changing

@@ -82,3 +82,7 @@ def in_order(roles: Iterable[LiveRole]) -> list[LiveRole]:
     return sorted(roles, key=lambda role: (role.client or "", role.name))
 
 
+def reference_of(representation: dict, client_ids: dict[str, str]) -> str:
+    """The reference of a RoleRepresentation; a client role's ``containerId`` is its client's id (in ``client_ids``)."""
+    client_id = client_ids[representation["containerId"]] if representation.get("clientRole") else None
+    return role_reference(client_id, representation["name"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
-from groupid.realms.keycloak.references import reference_of
-from groupid.realms.keycloak.content import GroupTree, RealmContent, exported_composites, in_order, walk_groups
+from groupid.realms.keycloak.content import GroupTree, RealmContent, exported_composites, in_order, reference_of
+from groupid.realms.keycloak.content import walk_groups
 from groupid.realms.representations import live_client, live_identity_provider, live_organization, live_role
 from groupid.realms.representations import parents_first
 from groupid.realms.keycloak.transport import AdminTransport, admin_url
@@ -18,8 +18,11 @@ EXPORT_TIMEOUT = 600.0
 realm took 105–130 s on 2 loaded cores (Keycloak 26.5, H2), far beyond the usual 30 s."""
 
 
-class RealmReading(AdminTransport):
-    """The read paths of a :class:`~groupid.realms.keycloak.KeycloakServer`."""
+class RealmReader:
+    """The read paths of a :class:`~groupid.realms.keycloak.KeycloakServer`, over its transport."""
+
+    def __init__(self, transport: AdminTransport):
+        self.transport = transport
 
     def read_raw(self, realm: str) -> LiveRealm:
         """The live state of ``realm`` in a handful of requests, never one per group: see the package's docstring.
@@ -28,10 +31,10 @@ class RealmReading(AdminTransport):
         roles of Keycloak's own clients are not read (groupid's view leaves them out, and each would cost a
         request per client).
         """
-        representation = self._request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True)
+        representation = self.transport.request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True)
         if representation is None:
             return LiveRealm(realm, exists=False)
-        content = self._exported_content(realm) or self._listed_content(realm)
+        content = self.exported_content(realm) or self.listed_content(realm)
         default_role = (representation.get("defaultRole") or {}).get("name")
         organizations_enabled = bool(representation.get("organizationsEnabled"))
         return LiveRealm(
@@ -45,12 +48,12 @@ class RealmReading(AdminTransport):
             user_profile=self.read_user_profile(realm),
             organizations_enabled=organizations_enabled,
             # Keycloak refuses to list the organizations of a realm that has them off (HTTP 404)
-            organizations=self._read_organizations(realm) if organizations_enabled else [],
+            organizations=self.read_organizations(realm) if organizations_enabled else [],
             clients=content.clients,
             identity_providers=self._read_identity_providers(realm),
         )
 
-    def _exported_content(self, realm: str) -> RealmContent | None:
+    def exported_content(self, realm: str) -> RealmContent | None:
         """The groups, roles and clients of ``realm`` from one partial export; None when Keycloak refuses it (403).
 
         The export nests the whole group tree in ``subGroups`` and names each composite by its client's clientId;
@@ -58,7 +61,7 @@ class RealmReading(AdminTransport):
         """
         params = {"exportGroupsAndRoles": "true", "exportClients": "true"}
         action = f"export the groups, roles and clients of {realm}"
-        exported = self._request("POST", admin_url(realm, "partial-export"), action, params=params, forbidden_ok=True,
+        exported = self.transport.request("POST", admin_url(realm, "partial-export"), action, params=params, forbidden_ok=True,
                                  timeout=EXPORT_TIMEOUT)
         if exported is None:
             return None
@@ -76,7 +79,7 @@ class RealmReading(AdminTransport):
             clients=[live_client(client) for client in exported.get("clients") or ()],
         )
 
-    def _listed_content(self, realm: str) -> RealmContent:
+    def listed_content(self, realm: str) -> RealmContent:
         """The groups, roles and clients of ``realm`` from their paginated lists: the way without partial export."""
         listed_roles = self._list_roles(admin_url(realm, "roles"), f"read the roles of {realm}")
         groups = self._read_groups(realm)
@@ -100,12 +103,12 @@ class RealmReading(AdminTransport):
         search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false"}
         tree.add(self._search_pages(url, action, **search))
         # every top-level group, managed or not
-        tree.add(self._pages(url, action, briefRepresentation="false"))
+        tree.add(self.transport.pages(url, action, briefRepresentation="false"))
         # groups with more children than seen so far hold subtrees made by hand: read those level by level
         pending = tree.incomplete(list(tree.groups))
         while pending:
             parent_id = pending.pop()
-            children = self._pages(admin_url(realm, "groups", parent_id, "children"), action, briefRepresentation="false")
+            children = self.transport.pages(admin_url(realm, "groups", parent_id, "children"), action, briefRepresentation="false")
             pending += tree.incomplete(tree.add(children, parent_id))
         return parents_first(tree.groups.values())
 
@@ -124,7 +127,7 @@ class RealmReading(AdminTransport):
 
     def _list_roles(self, url: str, action: str) -> list[dict]:
         """The role representations listed at ``url`` (the realm's or a client's), attributes included."""
-        return list(self._pages(url, action, briefRepresentation="false"))
+        return list(self.transport.pages(url, action, briefRepresentation="false"))
 
     def _live_roles(self, realm: str, listed: list[dict], client: str | None, client_ids: dict[str, str]) -> list[LiveRole]:
         """Listed roles (the realm's, or the client ``client``'s) with their composites; ``client_ids`` maps the
@@ -140,25 +143,25 @@ class RealmReading(AdminTransport):
             return []
         url = admin_url(realm, "roles-by-id", role["id"], "composites")
         action = f"read the composites of role '{role['name']}' of {realm}"
-        return sorted(reference_of(composite, client_ids) for composite in self._request("GET", url, action))
+        return sorted(reference_of(composite, client_ids) for composite in self.transport.request("GET", url, action))
 
-    def _read_organizations(self, realm: str) -> list[LiveOrganization]:
+    def read_organizations(self, realm: str) -> list[LiveOrganization]:
         """Every organization of ``realm``; the full list entries carry the attributes, so nothing more is asked."""
         url, action = admin_url(realm, "organizations"), f"read the organizations of {realm}"
-        return [live_organization(o) for o in self._pages(url, action, briefRepresentation="false")]
+        return [live_organization(o) for o in self.transport.pages(url, action, briefRepresentation="false")]
 
     def _read_clients(self, realm: str) -> list[LiveClient]:
         """Every client of ``realm``, Keycloak's own included; their secrets are not kept."""
-        return [live_client(c) for c in self._pages(admin_url(realm, "clients"), f"read the clients of {realm}")]
+        return [live_client(c) for c in self.transport.pages(admin_url(realm, "clients"), f"read the clients of {realm}")]
 
     def _read_identity_providers(self, realm: str) -> list[LiveIdentityProvider]:
         """Every identity provider of ``realm`` with its config, secrets left out."""
         url, action = admin_url(realm, "identity-provider", "instances"), f"read the identity providers of {realm}"
-        return [live_identity_provider(p) for p in self._pages(url, action, briefRepresentation="false")]
+        return [live_identity_provider(p) for p in self.transport.pages(url, action, briefRepresentation="false")]
 
     def read_user_profile(self, realm: str) -> dict:
         """The user profile configuration of ``realm``."""
-        return self._request("GET", admin_url(realm, "users", "profile"), f"read the user profile of {realm}")
+        return self.transport.request("GET", admin_url(realm, "users", "profile"), f"read the user profile of {realm}")
 
     def _search_pages(self, url: str, action: str, **params) -> Iterator[dict]:
         """Every match of a group search, in pages that never split a run of equal names.
@@ -169,12 +172,12 @@ class RealmReading(AdminTransport):
         run; a run longer than a page doubles the page. A server that nests the matches in their ancestors
         (no ``populateHierarchy``) is paged the plain way.
         """
-        first, size = 0, self.page_size
+        first, size = 0, self.transport.page_size
         while True:
-            page = self._request("GET", url, action, params={**params, "first": first, "max": size})
+            page = self.transport.request("GET", url, action, params={**params, "first": first, "max": size})
             if any(entry.get("subGroups") for entry in page):
                 yield from page
-                yield from self._pages(url, action, matched=_managed_count, start=first + size, **params)
+                yield from self.transport.pages(url, action, matched=_managed_count, start=first + size, **params)
                 return
             if len(page) < size:
                 yield from page
@@ -184,7 +187,7 @@ class RealmReading(AdminTransport):
                 size *= 2
                 continue
             yield from page[:run]
-            first, size = first + run, self.page_size
+            first, size = first + run, self.transport.page_size
 
 
 def _managed_count(page: list[dict]) -> int:

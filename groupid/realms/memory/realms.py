@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from groupid.errors import KeycloakError, RealmExists
 from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
-from groupid.realms.keycloak import RolesByReference
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
 from groupid.realms.memory.defaults import BUILT_IN_CLIENT_ROLES, BUILT_IN_CLIENTS, CLIENT_DEFAULTS, DEFAULT_ROLE_COMPOSITES
 from groupid.realms.memory.people import MemoryPeople
@@ -39,7 +38,7 @@ from groupid.state import USER_PROFILE_GROUP, user_profile
 
 _Edit = Callable[[list[RoleKey], list[RoleKey]], None]  # add_values or remove_values: changes a list of roles in place
 
-class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
+class MemoryRealms(MemoryPeople, RealmAdapter):
     """Realms kept in memory, with Keycloak's observable behaviour.
 
     ``requests`` counts the calls made, one for each (the round trips an ideal server would need), so that a
@@ -152,7 +151,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
 
     # -- roles -------------------------------------------------------------------------------------------
 
-    def _create_role(self, realm: str, client_id: str | None, name: str, description: str | None,
+    def create_role_of(self, realm: str, client_id: str | None, name: str, description: str | None,
                      attributes: dict[str, list[str]]) -> None:
         """Create a role of the realm (``client_id`` None) or of a client; its name is unique there."""
         action = f"create role '{role_reference(client_id, name)}' in {realm}"
@@ -163,14 +162,14 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
                 raise conflict(action, f"Role with name {name} already exists")
             state.roles[key] = StoredRole(name, description, copy.deepcopy(attributes))
 
-    def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+    def update_role_by_reference(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
         """Replace the description and attributes of the role ``ref``."""
         action = f"update role '{ref}' of {realm}"
         state = self._realm(realm, action)
         role = state.roles[_key(state, ref, action)]
         role.description, role.attributes = description, copy.deepcopy(attributes)
 
-    def _delete_role(self, realm: str, ref: str) -> None:
+    def delete_role_by_reference(self, realm: str, ref: str) -> None:
         """Delete the role ``ref``."""
         action = f"delete role '{ref}' of {realm}"
         state = self._realm(realm, action)
