@@ -1,9 +1,9 @@
-"""The people side of the in-memory Keycloak: users, memberships, realm attributes and locks.
+"""The people side of the in-memory Keycloak: users, memberships and realm attributes.
 
 It behaves as the real server does: usernames and emails are kept in lower case; a partial import skips a user
 whose username is taken, or whose email is when the realm wants emails unique, and gives each new user the
 realm's default role; attributes the user profile does not declare are dropped. Every call holds the store's
-lock, so calls from several threads at once are as safe as they are against Keycloak.
+guard, so calls from several threads at once are as safe as they are against Keycloak.
 """
 
 from __future__ import annotations
@@ -24,8 +24,11 @@ from groupid.realms.representations import live_user, parents_first
 _PROFILE_FIELDS = ("firstName", "lastName", "email")
 
 
-class MemoryPeople(MemoryStore):
-    """Users, memberships, realm attributes and locks of :class:`~groupid.realms.memory.MemoryRealms`."""
+class MemoryPeople:
+    """Users, memberships and realm attributes of :class:`~groupid.realms.memory.MemoryRealms`, in its store."""
+
+    def __init__(self, store: MemoryStore):
+        self.store = store
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -33,8 +36,8 @@ class MemoryPeople(MemoryStore):
                    organization_ids: Iterable[str] = ()) -> list[LiveUser]:
         """Every user of the realm, by username, with the asked-for memberships filled in."""
         action = f"read the users of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             users = {user_id: live_user(user) for user_id, user in state.users.items()}
             for group_id in group_ids:
                 for user_id in group_of(state, group_id, action).members:
@@ -47,35 +50,35 @@ class MemoryPeople(MemoryStore):
     def read_user(self, realm: str, user_id: str) -> dict:
         """A user's representation, with its attributes."""
         action = f"read user {user_id} of {realm}"
-        with self._guard:
-            return copy.deepcopy(user_of(self._realm(realm, action), user_id, action))
+        with self.store.guard:
+            return copy.deepcopy(user_of(self.store.realm(realm, action), user_id, action))
 
     def read_user_roles(self, realm: str, user_id: str) -> list[str]:
         """The names of the realm roles granted to a user directly."""
         action = f"read the roles of user {user_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             user_of(state, user_id, action)
             return sorted(name for client, name in state.user_roles[user_id] if client is None)
 
     def members(self, realm: str, group_id: str) -> list[str]:
         """The ids of the direct members of a group."""
         action = f"read the members of group {group_id} of {realm}"
-        with self._guard:
-            return list(group_of(self._realm(realm, action), group_id, action).members)
+        with self.store.guard:
+            return list(group_of(self.store.realm(realm, action), group_id, action).members)
 
     def read_user_profile(self, realm: str) -> dict:
         """The realm's user profile configuration."""
-        with self._guard:
-            return copy.deepcopy(self._realm(realm, f"read the user profile of {realm}").user_profile)
+        with self.store.guard:
+            return copy.deepcopy(self.store.realm(realm, f"read the user profile of {realm}").user_profile)
 
     # -- creating --------------------------------------------------------------------------------------
 
     def create_user(self, realm: str, user: dict) -> str:
         """Create a user with the realm's default role; attributes the profile does not declare are dropped."""
         action = f"create a user in {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             taken = _taken(state, user)
             if taken:
                 raise conflict(action, f"User exists with same {taken}")
@@ -89,8 +92,8 @@ class MemoryPeople(MemoryStore):
         """
         action = f"import users into {realm}"
         results: dict[str, str | None] = {}
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             paths = {path: group_id for group_id, path in _paths(state).items()}
             # indexed once: a bulk create of 100,000 users must not scan every user for each one
             usernames = {other["username"] for other in state.users.values()}
@@ -124,8 +127,8 @@ class MemoryPeople(MemoryStore):
         replace the whole attribute map (undeclared ones dropped) — with the profile's own: firstName, lastName
         and email not given beside them are cleared. The username stays."""
         action = f"update user {user_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             stored = user_of(state, user_id, action)
             if representation.get("email") and _taken(state, {"email": representation["email"]}, user_id) == "email":
                 raise conflict(action, "User exists with same email")
@@ -141,14 +144,14 @@ class MemoryPeople(MemoryStore):
     def logout_user(self, realm: str, user_id: str) -> None:
         """End every session of a user (in memory there are none); as Keycloak does, remember when."""
         action = f"sign user {user_id} of {realm} out"
-        with self._guard:
-            user_of(self._realm(realm, action), user_id, action)["notBefore"] = int(time.time())
+        with self.store.guard:
+            user_of(self.store.realm(realm, action), user_id, action)["notBefore"] = int(time.time())
 
     def delete_user(self, realm: str, user_id: str) -> None:
         """Delete a user and its memberships."""
         action = f"delete user {user_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             del state.users[user_of(state, user_id, action)["id"]]
             del state.user_roles[user_id]
             for members in [*(group.members for group in state.groups.values()), *state.organization_members.values()]:
@@ -164,24 +167,24 @@ class MemoryPeople(MemoryStore):
 
     def _edit_membership(self, realm: str, group_id: str, user_id: str, edit, action: str) -> None:
         """Add a user to a group's members, or remove it (``edit``: ``add_values`` or ``remove_values``)."""
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             user_of(state, user_id, action)
             edit(group_of(state, group_id, action).members, [user_id])
 
     def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Make a user a member of an organization (nothing changes when it is one already)."""
         action = f"add user {user_id} to organization {org_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             members = _organization_members(state, org_id, action)
             add_values(members, [user_of(state, user_id, action)["id"]])
 
     def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Take a user out of an organization; one that is not a member is an error saying HTTP 404."""
         action = f"remove user {user_id} from organization {org_id} of {realm}"
-        with self._guard:
-            members = _organization_members(self._realm(realm, action), org_id, action)
+        with self.store.guard:
+            members = _organization_members(self.store.realm(realm, action), org_id, action)
             if user_id not in members:
                 raise not_found(action, "Not a member of the organization")
             members.remove(user_id)
@@ -190,13 +193,13 @@ class MemoryPeople(MemoryStore):
 
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
         """The realm's attributes."""
-        with self._guard:
-            return dict(self._realm(realm, f"read realm {realm}").attributes)
+        with self.store.guard:
+            return dict(self.store.realm(realm, f"read realm {realm}").attributes)
 
     def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
         """Set the given realm attributes; the others stay."""
-        with self._guard:
-            self._realm(realm, f"set attributes of realm {realm}").attributes.update(attributes)
+        with self.store.guard:
+            self.store.realm(realm, f"set attributes of realm {realm}").attributes.update(attributes)
 
 
 def _taken(state: RealmState, user: dict, own_id: str | None = None) -> str | None:

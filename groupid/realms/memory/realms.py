@@ -24,12 +24,14 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from groupid.errors import KeycloakError, RealmExists
-from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
+from groupid.realms.live import LiveGroup, LiveRealm, LiveRole, LiveUser
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
 from groupid.realms.memory.defaults import BUILT_IN_CLIENT_ROLES, BUILT_IN_CLIENTS, CLIENT_DEFAULTS, DEFAULT_ROLE_COMPOSITES
 from groupid.realms.memory.people import MemoryPeople
+from groupid.realms.memory.store import MemoryStore
 from groupid.realms.memory.store import WHERE, RealmState, RoleKey, StoredGroup, StoredRole, add_values, conflict, found
 from groupid.realms.memory.store import group_of, not_found, organization_of, remove_values
 from groupid.realms.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
@@ -38,7 +40,7 @@ from groupid.state import USER_PROFILE_GROUP, user_profile
 
 _Edit = Callable[[list[RoleKey], list[RoleKey]], None]  # add_values or remove_values: changes a list of roles in place
 
-class MemoryRealms(MemoryPeople, RealmAdapter):
+class MemoryRealms(RealmAdapter):
     """Realms kept in memory, with Keycloak's observable behaviour.
 
     ``requests`` counts the calls made, one for each (the round trips an ideal server would need), so that a
@@ -51,15 +53,33 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     ['星河集团']
     """
 
+    def __init__(self):
+        self.store = MemoryStore()
+        self.people = MemoryPeople(self.store)
+
+    @property
+    def realms(self) -> dict[str, RealmState]:
+        """The realms held, by name; two adapters given the same dict share them."""
+        return self.store.realms
+
+    @realms.setter
+    def realms(self, realms: dict[str, RealmState]) -> None:
+        self.store.realms = realms
+
+    @property
+    def requests(self) -> int:
+        """The calls made so far, one request each."""
+        return self.store.requests
+
     # -- realms ------------------------------------------------------------------------------------------
 
     def read_raw(self, realm: str) -> LiveRealm:
         """Everything ``realm`` holds, lock roles and the roles of Keycloak's own clients included; ``exists=False``
         when there is no such realm."""
-        self._count()
-        if realm not in self.realms:
+        self.store.count()
+        if realm not in self.store.realms:
             return LiveRealm(realm, exists=False)
-        state = self.realms[realm]
+        state = self.store.realms[realm]
         roles = [_live_role(state, key, role) for key, role in state.roles.items()]
         default_role = state.roles.get(state.default_role)
         return LiveRealm(
@@ -79,8 +99,8 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
         """Create an empty realm with Keycloak's default roles and user profile."""
-        self._count()
-        if realm in self.realms:
+        self.store.count()
+        if realm in self.store.realms:
             raise RealmExists(f"realm '{realm}' already exists at {WHERE}; nothing was changed")
         state = RealmState(realm, display_name or None, _default_user_profile())
         state.roles = {(None, name): StoredRole(name, description, {}) for name, description in KEYCLOAK_DEFAULT_ROLES.items()}
@@ -92,14 +112,14 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
         default_role = StoredRole(state.default_role[1], "${role_default-roles}", {})
         default_role.composites = [_key(state, ref, "create realm") for ref in DEFAULT_ROLE_COMPOSITES]
         state.roles[state.default_role] = default_role
-        self.realms[realm] = state
+        self.store.realms[realm] = state
 
     def update_realm(self, realm: str, display_name: str | None, organizations_enabled: bool | None = None) -> None:
         """Change the realm's display name (None clears it) and, unless None, whether Organizations are enabled.
 
         Turning Organizations off hides the realm's organizations without deleting them: on again, they are back.
         """
-        state = self._realm(realm, f"update realm {realm}")
+        state = self.store.realm(realm, f"update realm {realm}")
         state.display_name = display_name or None
         if organizations_enabled is not None:
             state.organizations_enabled = organizations_enabled
@@ -109,7 +129,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def create_group(self, realm: str, parent_id: str | None, name: str, attributes: dict[str, list[str]]) -> str:
         """Create a group (top-level when ``parent_id`` is None); return its id."""
         action = f"create group '{name}' in {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         if parent_id is not None:
             group_of(state, parent_id, action)
         _check_free(state, parent_id, name, action)
@@ -120,7 +140,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def update_group(self, realm: str, group_id: str, name: str, attributes: dict[str, list[str]]) -> None:
         """Rename a group and replace its attributes; members, role mappings and sub-groups stay."""
         action = f"update group {group_id} of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         group = group_of(state, group_id, action)
         if name != group.name:
             _check_free(state, group.parent_id, name, action)
@@ -129,7 +149,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def move_group(self, realm: str, group_id: str, parent_id: str | None) -> None:
         """Move a group under another parent (top level when None); members, role mappings and sub-groups stay."""
         action = f"move group {group_id} of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         group = group_of(state, group_id, action)
         if parent_id is not None and group_id in _ancestry(state, group_of(state, parent_id, action)):
             # Keycloak answers a move under the group itself or its own descendant with a bare HTTP 500
@@ -141,7 +161,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def delete_group(self, realm: str, group_id: str) -> None:
         """Delete a group, its sub-groups and their memberships."""
         action = f"delete group {group_id} of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         doomed = {group_of(state, group_id, action).id}
         # groups know their parent only: grow the subtree until no other group hangs below it
         while grown := {g.id for g in state.groups.values() if g.parent_id in doomed} - doomed:
@@ -155,8 +175,8 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
                      attributes: dict[str, list[str]]) -> None:
         """Create a role of the realm (``client_id`` None) or of a client; its name is unique there."""
         action = f"create role '{role_reference(client_id, name)}' in {realm}"
-        with self._guard:  # atomic, as on the real server: a lock is taken by creating a role
-            state = self._realm(realm, action)
+        with self.store.guard:  # atomic, as on the real server: a lock is taken by creating a role
+            state = self.store.realm(realm, action)
             key = (_client_uuid(state, client_id, action), name)
             if key in state.roles:
                 raise conflict(action, f"Role with name {name} already exists")
@@ -165,26 +185,26 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def update_role_by_reference(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
         """Replace the description and attributes of the role ``ref``."""
         action = f"update role '{ref}' of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         role = state.roles[_key(state, ref, action)]
         role.description, role.attributes = description, copy.deepcopy(attributes)
 
     def delete_role_by_reference(self, realm: str, ref: str) -> None:
         """Delete the role ``ref``."""
         action = f"delete role '{ref}' of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         _drop_roles(state, [_key(state, ref, action)])
 
     def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
         """A realm role's attributes; None when there is no such role."""
-        with self._guard:
-            role = self._realm(realm, f"read role '{name}' of {realm}").roles.get((None, name))
+        with self.store.guard:
+            role = self.store.realm(realm, f"read role '{name}' of {realm}").roles.get((None, name))
             return None if role is None else copy.deepcopy(role.attributes)
 
     def discard_role(self, realm: str, name: str) -> None:
         """Delete a realm role; nothing happens when there is none."""
-        with self._guard:
-            state = self._realm(realm, f"delete role '{name}' of {realm}")
+        with self.store.guard:
+            state = self.store.realm(realm, f"delete role '{name}' of {realm}")
             if (None, name) in state.roles:
                 _drop_roles(state, [(None, name)])
 
@@ -205,12 +225,12 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
         self._edit_group_roles(realm, group_id, names, remove_values, f"revoke roles from group {group_id} of {realm}")
 
     def _edit_composites(self, realm: str, role: str, names: list[str], edit: _Edit, action: str) -> None:
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         composites = _known_roles(state, realm, names)
         edit(state.roles[_key(state, role, action)].composites, composites)
 
     def _edit_group_roles(self, realm: str, group_id: str, names: list[str], edit: _Edit, action: str) -> None:
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         group = group_of(state, group_id, action)
         edit(group.roles, _known_roles(state, realm, names))
 
@@ -244,7 +264,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
 
     def _organizations(self, realm: str, action: str) -> RealmState:
         """The realm an organization call works on; Keycloak answers 404 while Organizations are off."""
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         if not state.organizations_enabled:
             raise not_found(action, "Organizations not enabled for this realm.")
         return state
@@ -254,7 +274,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def create_client(self, realm: str, representation: dict) -> str:
         """Create a client; return its id. A confidential one gets a random secret unless it brings one."""
         action = f"create client '{representation.get('clientId')}' in {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         _check_client_id_free(state, representation.get("clientId"), None, action)
         client = _new_client(representation)
         state.clients[client["id"]] = client
@@ -267,7 +287,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
         key. A client made public loses its secret; made confidential again, it gets a new one.
         """
         action = f"update client {client_uuid} of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         client = _client(state, client_uuid, action)
         given = {key: copy.deepcopy(value) for key, value in representation.items() if value is not None and key != "id"}
         if "clientId" in given:
@@ -279,7 +299,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def delete_client(self, realm: str, client_uuid: str) -> None:
         """Delete a client."""
         action = f"delete client {client_uuid} of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         del state.clients[_client(state, client_uuid, action)["id"]]
         # its roles go with it, and so do their grants
         _drop_roles(state, [key for key in state.roles if key[0] == client_uuid])
@@ -287,7 +307,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def client_secret(self, realm: str, client_id: str) -> str:
         """The secret of the confidential client whose clientId is ``client_id``."""
         action = f"read the secret of client '{client_id}' of {realm}"
-        client = _client_named(self._realm(realm, action), client_id, action)
+        client = _client_named(self.store.realm(realm, action), client_id, action)
         if not client.get("secret"):
             raise KeycloakError(f"{WHERE} cannot {action}: it is a public or bearer-only client")
         return client["secret"]
@@ -298,7 +318,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
         """Create an identity provider; an alias another one has is a :class:`Conflict`."""
         alias = representation.get("alias")
         action = f"create identity provider '{alias}' in {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         if alias in state.identity_providers:
             raise conflict(action, f"Identity Provider {alias} already exists")
         provider = {"enabled": True, "config": {}, **copy.deepcopy(representation)}
@@ -308,7 +328,7 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
         """Change the fields of an identity provider that ``representation`` holds; a config given replaces the
         config, except that one without ``clientSecret`` (or with it masked) keeps the stored secret."""
         action = f"update identity provider '{alias}' of {realm}"
-        provider = _identity_provider(self._realm(realm, action), alias, action)
+        provider = _identity_provider(self.store.realm(realm, action), alias, action)
         config = copy.deepcopy(representation.get("config", provider["config"]))
         for key in SECRET_KEYS:
             if config.get(key, SECRET_MASK) == SECRET_MASK:
@@ -318,14 +338,14 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider."""
         action = f"delete identity provider '{alias}' of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         del state.identity_providers[_identity_provider(state, alias, action)["alias"]]
 
     def read_identity_provider(self, realm: str, alias: str) -> dict:
         """An identity provider's representation as Keycloak answers it: secrets masked, vault references
         (``${vault.key}``) shown as they are."""
         action = f"read identity provider '{alias}' of {realm}"
-        provider = copy.deepcopy(_identity_provider(self._realm(realm, action), alias, action))
+        provider = copy.deepcopy(_identity_provider(self.store.realm(realm, action), alias, action))
         for key in SECRET_KEYS & provider["config"].keys():
             if not provider["config"][key].startswith("${vault."):
                 provider["config"][key] = SECRET_MASK
@@ -335,7 +355,74 @@ class MemoryRealms(MemoryPeople, RealmAdapter):
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
-        self._realm(realm, f"update the user profile of {realm}").user_profile = copy.deepcopy(profile)
+        self.store.realm(realm, f"update the user profile of {realm}").user_profile = copy.deepcopy(profile)
+
+    # -- people: see :class:`~groupid.realms.memory.people.MemoryPeople` ------------------------------------
+
+    def read_users(self, realm: str, group_ids: Iterable[str] = (), organization_ids: Iterable[str] = ()) -> list[LiveUser]:
+        """Every user of the realm, by username, with the asked-for memberships filled in."""
+        return self.people.read_users(realm, group_ids, organization_ids)
+
+    def read_user(self, realm: str, user_id: str) -> dict:
+        """A user's representation, with its attributes."""
+        return self.people.read_user(realm, user_id)
+
+    def read_user_roles(self, realm: str, user_id: str) -> list[str]:
+        """The names of the realm roles granted to a user directly."""
+        return self.people.read_user_roles(realm, user_id)
+
+    def members(self, realm: str, group_id: str) -> list[str]:
+        """The ids of the direct members of a group."""
+        return self.people.members(realm, group_id)
+
+    def read_user_profile(self, realm: str) -> dict:
+        """The realm's user profile configuration."""
+        return self.people.read_user_profile(realm)
+
+    def create_user(self, realm: str, user: dict) -> str:
+        """Create a user with the realm's default role; return its id."""
+        return self.people.create_user(realm, user)
+
+    def import_users(self, realm: str, users: list[dict], chunk_size: int = IMPORT_CHUNK) -> dict[str, str | None]:
+        """Create users in bulk, skipping who exists: see :meth:`MemoryPeople.import_users`."""
+        return self.people.import_users(realm, users, chunk_size)
+
+    def update_user(self, realm: str, user_id: str, representation: dict) -> None:
+        """Change the fields of a user that ``representation`` holds: see :meth:`MemoryPeople.update_user`."""
+        self.people.update_user(realm, user_id, representation)
+
+    def logout_user(self, realm: str, user_id: str) -> None:
+        """End every session of a user."""
+        self.people.logout_user(realm, user_id)
+
+    def delete_user(self, realm: str, user_id: str) -> None:
+        """Delete a user and its memberships."""
+        self.people.delete_user(realm, user_id)
+
+    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Make a user a member of a group."""
+        self.people.add_member(realm, group_id, user_id)
+
+    def remove_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Take a user out of a group."""
+        self.people.remove_member(realm, group_id, user_id)
+
+    def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Make a user a member of an organization."""
+        self.people.add_organization_member(realm, org_id, user_id)
+
+    def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Take a user out of an organization."""
+        self.people.remove_organization_member(realm, org_id, user_id)
+
+    def read_realm_attributes(self, realm: str) -> dict[str, str]:
+        """The realm's attributes."""
+        return self.people.read_realm_attributes(realm)
+
+    def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
+        """Set the given realm attributes; the others stay."""
+        self.people.set_realm_attributes(realm, attributes)
+
 
 
 def _give_built_in_roles(state: RealmState, client: dict) -> None:

@@ -127,23 +127,24 @@ def conflict(action: str, detail: str) -> Conflict:
 class MemoryStore:
     """The realms an in-memory adapter holds, and its ``requests`` counter.
 
-    The people calls may come from several threads at once, as they may to the real server: each holds
-    ``_guard`` throughout, which makes it atomic, as a single request to Keycloak is.
+    The people calls (and the creation of a role, which takes a lock) may come from several threads at once, as
+    they may to the real server: each holds ``guard`` throughout, which makes it atomic, as a single request to
+    Keycloak is.
     """
 
     def __init__(self):
         self.realms: dict[str, RealmState] = {}
         self.requests = 0
-        self._guard = threading.RLock()
+        self.guard = threading.RLock()
 
-    def _count(self) -> None:
+    def count(self) -> None:
         """Count one call as one request."""
-        with self._guard:
+        with self.guard:
             self.requests += 1
 
-    def _realm(self, realm: str, action: str) -> RealmState:
+    def realm(self, realm: str, action: str) -> RealmState:
         """The realm a call works on, counting the call as one request."""
-        self._count()
+        self.count()
         if realm not in self.realms:
             raise not_found(action, "Realm not found.")
         return self.realms[realm]
