@@ -6,9 +6,10 @@ an identity provider points): every test below then runs against that adapter, e
 tests pass against the real Keycloak and against :class:`~groupid.realms.memory.MemoryRealms`, which is what
 lets unit tests trust the in-memory one.
 
-Besides the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider`` (both
-adapters have it): the one place where a stored secret shows, masked or as a vault reference; and
-``read_user_roles``: the realm roles granted to a user directly.
+Among the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider``: the one
+place where a stored secret shows, masked or as a vault reference; ``read_user_roles``: the realm roles granted to
+a user directly; and ``read_raw``: a realm with what groupid's view leaves out, against the in-memory realm's copy
+of Keycloak's defaults (:mod:`groupid.realms.memory.defaults`).
 """
 
 from __future__ import annotations
