@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from groupid.realms import IMPORT_CHUNK, ConnectionSettings, KeycloakServer
+from groupid.realms import IMPORT_CHUNK, ConnectionSettings
 from groupid.realms.keycloak import people
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE, USER_READERS
 from groupid.realms.keycloak.transport import AdminTransport, admin_url

@@ -1,7 +1,8 @@
 """Adapters to Keycloak realms: read the live state, write changes.
 
-:class:`RealmAdapter` is the contract; :class:`KeycloakServer` fulfils it against a real server,
-:class:`MemoryRealms` in memory for fast tests.
+:class:`RealmAdapter` is the contract — :class:`RealmConfiguration`, :class:`People` and :class:`RealmRecords`
+together; :class:`KeycloakServer` fulfils it against a real server, :class:`MemoryRealms` in memory for fast
+tests. Both read a realm whole; :func:`realm_as_groupid_sees_it` is what groupid leaves out of it.
 
 :func:`import_realm` loads a rendered realm (``groupid render``) into a server with Keycloak's own import.
 """
@@ -16,11 +17,12 @@ from groupid.files import read_json
 from groupid.model import checked_realm_name
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import RealmExists, SourceError
-from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, People, RealmAdapter, RealmConfiguration, RealmRecords
 from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory import MemoryRealms
+from groupid.realms.view import realm_as_groupid_sees_it
 
 __all__ = [
     "IMPORT_CHUNK",
@@ -35,10 +37,14 @@ __all__ = [
     "LiveRole",
     "LiveUser",
     "MemoryRealms",
+    "People",
     "RealmAdapter",
+    "RealmConfiguration",
+    "RealmRecords",
     "connect",
     "import_realm",
     "read_representation",
+    "realm_as_groupid_sees_it",
 ]
 
 

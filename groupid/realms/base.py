@@ -23,11 +23,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
-from groupid.realms import locks
-from groupid.realms.live import LiveUser
-from groupid.realms.view import realm_as_groupid_sees_it
+
 from groupid.keycloak_terms import role_reference
+from groupid.realms import locks
+# the Live* values are at home in groupid.realms.live; importing them from here still works
+from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm  # noqa: F401
+from groupid.realms.live import LiveRole, LiveUser  # noqa: F401
+from groupid.realms.view import realm_as_groupid_sees_it
 
 IMPORT_CHUNK = 10
 """Users per request of :meth:`RealmAdapter.import_users`, by default. Keycloak 26.5 imports a request in one
