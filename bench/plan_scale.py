@@ -65,7 +65,7 @@ from groupid.checks import find_problems
 from groupid.model import Group
 from groupid.plan import Plan, Update
 from groupid.realms.connection import ConnectionSettings
-from groupid.realms.keycloak import PAGE_SIZE, KeycloakServer
+from groupid.realms.keycloak import PAGE_SIZE, AdminTransport, KeycloakServer, RealmReader
 from groupid.state import RealmState, compile_realms, realm_representation
 
 COMPANY_NAMES = ("星河集团", "星河科技", "星河制造", "星河金融", "星河云计算", "星河智能", "星河精密", "星河保险", "星河支付", "星河物流")
@@ -195,7 +195,22 @@ def deepest_department(state: RealmState) -> tuple[str, str, int]:
 
 class CountingServer(KeycloakServer):
     """A KeycloakServer that also counts its requests by kind (group search page, role, realm, ...), and adds
-    up the seconds each kind took (summed over threads when requests run concurrently)."""
+    up the seconds each kind took (summed over threads when requests run concurrently): see
+    :class:`CountingTransport`, whose figures it shows."""
+
+    FIGURES = frozenset({"sign_in_seconds", "kinds", "kind_seconds", "searched", "exported_bytes"})
+
+    def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
+        super().__init__(settings, page_size, transport=CountingTransport(settings, page_size))
+
+    def __getattr__(self, name):
+        if name in self.FIGURES:
+            return getattr(self.transport, name)
+        raise AttributeError(name)
+
+
+class CountingTransport(AdminTransport):
+    """The transport of a :class:`CountingServer`: it counts the requests by kind, and their seconds."""
 
     def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
         started = time.perf_counter()
@@ -207,11 +222,11 @@ class CountingServer(KeycloakServer):
         self.searched: list[str] = []  # ids of the groups the paged managed-group search answered
         self.exported_bytes = 0  # size of the partial export's answer
 
-    def _request(self, method, path, action, **kwargs):
+    def request(self, method, path, action, **kwargs):
         kind = _kind(method, path, kwargs.get("params") or {})
         started = time.perf_counter()
         try:
-            answer = super()._request(method, path, action, **kwargs)
+            answer = super().request(method, path, action, **kwargs)
         finally:
             with self._kinds_lock:
                 self.kinds[kind] += 1
@@ -226,8 +241,16 @@ class CountingServer(KeycloakServer):
 class PagedServer(CountingServer):
     """A CountingServer refused the partial export, as an identity without the rights for it is: it reads paged."""
 
-    def _exported_content(self, realm):
-        self.kinds[EXPORT + " (refused)"] += 1
+    def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
+        super().__init__(settings, page_size)
+        self.reader = RefusedExport(self.transport)
+
+
+class RefusedExport(RealmReader):
+    """The reader of a :class:`PagedServer`: its partial export is refused, counted as such."""
+
+    def exported_content(self, realm):
+        self.transport.kinds[EXPORT + " (refused)"] += 1
         return None
 
 
@@ -306,7 +329,7 @@ def measure_naive(settings: ConnectionSettings, realm: str, state: RealmState, b
     total, mismatches, done = len(desired), 0, 0
     started = time.perf_counter()
     for path, node in desired:
-        found = server._request("GET", _by_path(realm, path), f"look up {path}", missing_ok=True)
+        found = server.transport.request("GET", _by_path(realm, path), f"look up {path}", missing_ok=True)
         if found is None or (found.get("attributes") or {}).get(ATTR_CODE) != [node.code]:
             mismatches += 1
         done += 1
@@ -336,7 +359,7 @@ def server_facts(settings: ConnectionSettings) -> dict[str, str]:
     """Keycloak version, Java, heap and OS as the server reports them (no paths)."""
     server = KeycloakServer(settings)
     try:
-        info = server._request("GET", "admin/serverinfo", "read the server info")
+        info = server.transport.request("GET", "admin/serverinfo", "read the server info")
     except GroupidError as exc:
         return {"keycloak": f"unknown ({exc})"}
     system, memory = info.get("systemInfo") or {}, info.get("memoryInfo") or {}
@@ -405,7 +428,7 @@ def run(settings: ConnectionSettings, args, where: str) -> None:
         started = time.perf_counter()
         setup.import_realm(representation)
         imported = time.perf_counter() - started
-        total = setup._request("GET", f"admin/realms/{realm}/groups/count", "count groups")["count"]
+        total = setup.transport.request("GET", f"admin/realms/{realm}/groups/count", "count groups")["count"]
         say(f"import: 1 POST /admin/realms in {imported:.1f} s; Keycloak counts {total:,} groups\n")
         if total != count:
             raise SystemExit(f"Keycloak holds {total} groups, the model {count}")
@@ -505,7 +528,7 @@ def measure(settings, args, realm, group, state, count, deepest_path, deepest_co
     say(f"(c) naive lookup: {naive.requests:,} requests, {naive.seconds:.1f} s ({naive.note})")
     # what a lookup by path makes of the rename: the new path is not there, so it would create a group
     new_path = deepest_path.rsplit("/", 1)[0] + "/" + new_name
-    missing = CountingServer(settings)._request("GET", _by_path(realm, new_path), "look up", missing_ok=True) is None
+    missing = CountingServer(settings).transport.request("GET", _by_path(realm, new_path), "look up", missing_ok=True) is None
     say(f"    the renamed department's new path: {'not found (a lookup by path sees a create, not a rename)' if missing else 'found'}")
 
     # (d) the paged read, which a server that refuses the partial export gets

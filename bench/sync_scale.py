@@ -182,7 +182,7 @@ def measure_naive(settings: ConnectionSettings, data: Generated, sample: Path, r
         for path in representation.get("groups", []):
             server.add_member(realm, ids[path], user_id)
     seconds = time.perf_counter() - started
-    count = server._request("GET", f"admin/realms/{realm}/users/count", "count users")
+    count = server.transport.request("GET", f"admin/realms/{realm}/users/count", "count users")
     if count != len(creates):
         raise SystemExit(f"naive baseline: Keycloak counts {count} users in {realm}, {len(creates)} were created")
     return seconds, len(creates), server.requests
@@ -215,15 +215,15 @@ def import_spec(settings: ConnectionSettings, data: Generated, realm: str) -> fl
 def check_load(settings: ConnectionSettings, realm: str, expected: int) -> str:
     """Keycloak's user count, and one user's attributes and group, after the initial load."""
     server = KeycloakServer(settings)
-    count = server._request("GET", f"admin/realms/{realm}/users/count", "count users")
+    count = server.transport.request("GET", f"admin/realms/{realm}/users/count", "count users")
     if count != expected:
         raise SystemExit(f"after the initial load Keycloak counts {count:,} users in {realm}, expected {expected:,}")
-    user = server._request("GET", f"admin/realms/{realm}/users", "find a user",
+    user = server.transport.request("GET", f"admin/realms/{realm}/users", "find a user",
                            params={"q": "employee_id:XC000002", "briefRepresentation": "false"})
     if len(user) != 1:
         raise SystemExit(f"no single user with employee_id XC000002 in {realm}")
     attributes = user[0].get("attributes") or {}
-    groups = server._request("GET", f"admin/realms/{realm}/users/{user[0]['id']}/groups", "read a user's groups")
+    groups = server.transport.request("GET", f"admin/realms/{realm}/users/{user[0]['id']}/groups", "read a user's groups")
     missing = [name for name in ("employee_id", "company_code", "department_code", "manager_id", "phone")
                if not attributes.get(name)]
     if missing or len(groups) != 1:

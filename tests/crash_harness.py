@@ -26,6 +26,7 @@ from groupid.errors import GroupidError
 from groupid.localserver import LocalKeycloak, ServerInfo, cache_dir
 from groupid.localserver.process import answers
 from groupid.realms import ConnectionSettings, KeycloakServer
+from groupid.realms.keycloak import AdminTransport
 from groupid.keycloak_terms import LOCK_MARK
 from groupid.sync import LOCK_NAME
 from tests.conftest import skip_or_fail
@@ -99,7 +100,7 @@ def start_or_skip(server: CrashServer) -> ConnectionSettings:
 
 def delete_realms(adapter: KeycloakServer) -> None:
     """Delete every realm these tests made."""
-    realms = adapter._request("GET", "admin/realms", "list the realms", params={"briefRepresentation": "true"})
+    realms = adapter.transport.request("GET", "admin/realms", "list the realms", params={"briefRepresentation": "true"})
     for realm in realms:
         if realm["realm"].startswith(PREFIX):
             adapter.delete_realm(realm["realm"])
@@ -240,16 +241,28 @@ class Interrupting(KeycloakServer):
 
     def __init__(self, settings: ConnectionSettings, after: int = 0, then: Callable[[], None] | None = None,
                  when: str = "after"):
+        super().__init__(settings, transport=InterruptingTransport(settings, after, then, when))
+
+    @property
+    def writes(self) -> int:
+        """The write requests sent so far (the lock's not counted)."""
+        return self.transport.writes
+
+
+class InterruptingTransport(AdminTransport):
+    """The transport of an :class:`Interrupting` server: it counts the writes and calls ``then``."""
+
+    def __init__(self, settings: ConnectionSettings, after: int, then: Callable[[], None] | None, when: str):
         self.after, self.then, self.when = after, then, when
         self.writes = 0
         self._writes_guard = threading.Lock()
         super().__init__(settings)
 
-    def _request(self, method, path, action, **options):
+    def request(self, method, path, action, **options):
         if method == "GET" or is_lock(path, options.get("body")):
             if self.when == "release" and method == "DELETE" and self.writes and self.then is not None:
                 self.then()  # the release, not the breaking of a dead run's lock: that comes before any write
-            return super()._request(method, path, action, **options)
+            return super().request(method, path, action, **options)
         if self.when == "logout" and path.endswith("/logout") and self.then is not None:
             self.then()
         with self._writes_guard:
@@ -259,7 +272,7 @@ class Interrupting(KeycloakServer):
         if struck and self.when == "during":
             threading.Thread(target=self.then).start()
         try:
-            return super()._request(method, path, action, **options)
+            return super().request(method, path, action, **options)
         finally:
             if struck and self.when == "after":
                 self.then()

@@ -6,9 +6,10 @@ an identity provider points): every test below then runs against that adapter, e
 tests pass against the real Keycloak and against :class:`~groupid.realms.memory.MemoryRealms`, which is what
 lets unit tests trust the in-memory one.
 
-Besides the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider`` (both
-adapters have it): the one place where a stored secret shows, masked or as a vault reference; and
-``read_user_roles``: the realm roles granted to a user directly.
+Among the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider``: the one
+place where a stored secret shows, masked or as a vault reference; ``read_user_roles``: the realm roles granted to
+a user directly; and ``read_raw``: a realm with what groupid's view leaves out, against the in-memory realm's copy
+of Keycloak's defaults (:mod:`groupid.realms.memory.defaults`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import pytest
 
 from groupid.errors import Conflict, KeycloakError
 from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser, RealmAdapter
-from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED, KEYCLOAK_CLIENTS, KEYCLOAK_DEFAULT_ROLES, default_role_name
+from groupid.keycloak_terms import role_reference
+from groupid.realms.memory import defaults as copied_defaults
 
 MANAGED = {ATTR_MANAGED: ["true"]}
 NOBODY = "00000000-0000-0000-0000-000000000000"  # an id of the right shape that nothing has
@@ -156,6 +159,29 @@ class RealmContract:
         assert set(clients) == BUILT_IN_CLIENTS
         assert clients["admin-cli"].public_client and not clients["realm-management"].public_client
         assert clients["security-admin-console"].redirect_uris == [f"/admin/{realm}/console/*"]
+
+    def test_a_new_realm_holds_what_the_in_memory_realm_copies_of_keycloak(self, adapter, realm):
+        # the in-memory realm's frozen copy of Keycloak's defaults: against the real server, a Keycloak that
+        # changed them fails here
+        raw = adapter.read_raw(realm)
+        assert {r.name: r.description for r in raw.roles} == {
+            **KEYCLOAK_DEFAULT_ROLES, default_role_name(realm): "${role_default-roles}"}
+        assert role(raw, default_role_name(realm)).composites == sorted(copied_defaults.DEFAULT_ROLE_COMPOSITES)
+        own_roles = {r.ref: (r.description, r.composites) for r in raw.client_roles if r.client in KEYCLOAK_CLIENTS}
+        assert own_roles == {
+            role_reference(client, name): (f"${{role_{name}}}", sorted(role_reference(client, c) for c in composites))
+            for client, roles in copied_defaults.BUILT_IN_CLIENT_ROLES.items() for name, composites in roles.items()
+        }
+        clients = {c.client_id: c for c in raw.clients}
+        assert set(clients) == KEYCLOAK_CLIENTS == {c["clientId"] for c in copied_defaults.BUILT_IN_CLIENTS}
+        for copied in copied_defaults.BUILT_IN_CLIENTS:
+            client = clients[copied["clientId"]]
+            redirect_uris = [uri.replace("{realm}", realm) for uri in copied.get("redirectUris", [])]
+            assert (client.public_client, client.root_url, client.redirect_uris) == (
+                copied.get("publicClient", False), copied.get("rootUrl"), redirect_uris), copied["clientId"]
+            assert copied.get("attributes", {}).items() <= client.attributes.items(), copied["clientId"]
+        # and groupid's view of the realm leaves Keycloak's own roles out
+        assert adapter.read(realm).client_roles == []
 
     def test_a_missing_realm_reads_as_not_existing(self, adapter):
         live = adapter.read(fresh_realm_name())

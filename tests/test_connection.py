@@ -160,7 +160,7 @@ def test_groups_roles_and_clients_come_from_one_partial_export_given_a_long_time
     timeouts = []
 
     def export(request):
-        timeouts.append(server._connection.timeout)
+        timeouts.append(server.transport.connection.timeout)
         assert "exportGroupsAndRoles=true" in request.url and "exportClients=true" in request.url
         return 200, {}, json.dumps(EXPORTED)
 
@@ -168,7 +168,7 @@ def test_groups_roles_and_clients_come_from_one_partial_export_given_a_long_time
     live = server.read("x")
 
     assert server.requests == 4  # realm, export, user profile, identity providers
-    assert timeouts == [EXPORT_TIMEOUT] and server._connection.timeout == 30.0  # long for the export only
+    assert timeouts == [EXPORT_TIMEOUT] and server.transport.connection.timeout == 30.0  # long for the export only
     assert [live.paths()[group.id] for group in live.groups] == ["/A", "/A/B"]
     assert live.groups[0].role_refs() == ["app/view", "employee"]
     assert [(role.ref, role.description) for role in live.roles] == [("default-roles-x", None), ("employee", "每位员工")]

@@ -19,7 +19,7 @@ import responses
 from groupid.errors import AuthenticationFailed, Conflict, KeycloakError
 from groupid.realms import ConnectionSettings, KeycloakServer
 from groupid.realms.keycloak import KeycloakAnswer, keycloak_answer
-from groupid.realms.keycloak.transport import _url
+from groupid.realms.keycloak.transport import admin_url
 
 WRONG_PASSWORD = "a wrong password, or an account that is disabled or not fully set up"
 WRONG_SECRET = "a wrong secret, or no such client, or a client whose service account is not enabled"
@@ -89,20 +89,20 @@ def test_the_right_credentials_sign_in(keycloak, people):
 def test_a_run_whose_session_ends_signs_in_again(keycloak, people):
     # an admin who logs the run's user out ends its session: its refresh token is refused (invalid_grant)
     admin = KeycloakServer(keycloak)
-    user_id = admin._request("GET", _url(people, "users"), "find", params={"username": "active", "exact": "true"})[0]["id"]
-    clients = admin._request("GET", _url(people, "clients"), "find", params={"clientId": "realm-management"})
-    management = _url(people, "clients", clients[0]["id"])
-    role = admin._request("GET", f"{management}/roles/view-realm", "find")
-    mappings = _url(people, "users", user_id, "role-mappings", "clients", clients[0]["id"])
-    admin._request("POST", mappings, "grant", body=[role])
+    user_id = admin.transport.request("GET", admin_url(people, "users"), "find", params={"username": "active", "exact": "true"})[0]["id"]
+    clients = admin.transport.request("GET", admin_url(people, "clients"), "find", params={"clientId": "realm-management"})
+    management = admin_url(people, "clients", clients[0]["id"])
+    role = admin.transport.request("GET", f"{management}/roles/view-realm", "find")
+    mappings = admin_url(people, "users", user_id, "role-mappings", "clients", clients[0]["id"])
+    admin.transport.request("POST", mappings, "grant", body=[role])
     run = KeycloakServer(sign_in(keycloak, people, admin_user="active", admin_password=PASSWORD))
     assert run.realm_exists(people)
-    session = run._connection.token["session_state"]
+    session = run.transport.connection.token["session_state"]
 
     admin.logout_user(people, user_id)
 
     assert run.realm_exists(people)  # refused (401), refused a refresh, signed in again, and asked again
-    assert run._connection.token["session_state"] != session
+    assert run.transport.connection.token["session_state"] != session
 
 
 def test_a_refusal_of_an_admin_call_names_the_action_and_shows_keycloaks_words_after(keycloak, people):

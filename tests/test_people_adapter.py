@@ -11,10 +11,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from groupid.realms import IMPORT_CHUNK, ConnectionSettings, KeycloakServer
+from groupid.realms import IMPORT_CHUNK, ConnectionSettings
 from groupid.realms.keycloak import people
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE, USER_READERS
-from groupid.realms.keycloak.transport import _url
+from groupid.realms.keycloak.transport import AdminTransport, admin_url
 from tests.test_realm_contract import by_hand, company_realm, server  # noqa: F401 (fixtures)
 
 
@@ -62,7 +62,7 @@ def test_users_read_several_pages_at_once_come_once_each(server, realm, monkeypa
     assert [user.username for user in live] == expected
     assert server.requests - before == page_requests(count, 10, USER_READERS)
     # read_users keys users by id; the pages themselves must hold each user once, none twice, none skipped
-    listed = server._pages(_url(realm, "users"), "read users", size=10, at_once=USER_READERS)
+    listed = server.transport.pages(admin_url(realm, "users"), "read users", size=10, at_once=USER_READERS)
     assert sorted(user["username"] for user in listed) == expected
 
 
@@ -91,7 +91,7 @@ def test_a_user_skipped_for_its_email_costs_a_few_requests_not_the_chunk(server,
 
 
 def test_threads_that_find_the_token_expired_refresh_it_once(server, realm):
-    connection = server._connection
+    connection = server.transport.connection
     refreshed = []
     refresh = connection.refresh_token
 
@@ -108,17 +108,15 @@ def test_threads_that_find_the_token_expired_refresh_it_once(server, realm):
 
 def test_longer_timeouts_asked_for_at_once_end_with_the_usual_one():
     # threads share the connection's timeout: it is the longest asked for while any asks, the usual one after
-    server = KeycloakServer.__new__(KeycloakServer)
-    server.settings = ConnectionSettings("http://keycloak.test", timeout=30.0)
-    server._connection = SimpleNamespace(timeout=30.0)
-    server._start_transport()
+    transport = AdminTransport(ConnectionSettings("http://keycloak.test", timeout=30.0),
+                               connection=SimpleNamespace(timeout=30.0))
 
-    export, imports = server._timeout_at_least(600.0), server._timeout_at_least(300.0)
+    export, imports = transport.timeout_at_least(600.0), transport.timeout_at_least(300.0)
     export.__enter__()
     imports.__enter__()
-    with server._timeout_at_least(5.0):
-        assert server._connection.timeout == 600.0
+    with transport.timeout_at_least(5.0):
+        assert transport.connection.timeout == 600.0
     export.__exit__(None, None, None)
-    assert server._connection.timeout == 300.0
+    assert transport.connection.timeout == 300.0
     imports.__exit__(None, None, None)
-    assert server._connection.timeout == 30.0
+    assert transport.connection.timeout == 30.0

@@ -12,6 +12,7 @@ from responses import matchers
 
 from groupid.errors import Conflict, KeycloakError
 from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
+from groupid.realms.keycloak import PAGE_SIZE, RealmReader
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from tests.realm_contract import RealmContract, fresh_realm_name
 
@@ -56,7 +57,7 @@ def company_realm(server):
 
 def by_hand(server: KeycloakServer, method: str, path: str, body=None):
     """What an admin does in the console, past the adapter: one admin request on ``admin/realms/{path}``."""
-    return server._request(method, f"admin/realms/{path}", f"{method} {path} by hand", body=body)
+    return server.transport.request(method, f"admin/realms/{path}", f"{method} {path} by hand", body=body)
 
 
 def test_organizations_clients_and_identity_providers_are_read_past_the_first_page(keycloak, server, company_realm):
@@ -175,11 +176,18 @@ ROLES = {
 }
 
 
-class PagedReader(KeycloakServer):
-    """A KeycloakServer refused the partial export, as an identity without the rights for it is: it reads paged."""
+class RefusedExport(RealmReader):
+    """A reader refused the partial export, as an identity without the rights for it is: it reads paged."""
 
-    def _exported_content(self, realm):
+    def exported_content(self, realm):
         return None
+
+
+def paged_server(settings: ConnectionSettings, page_size: int = PAGE_SIZE) -> KeycloakServer:
+    """A KeycloakServer that reads paged: its partial export is refused."""
+    server = KeycloakServer(settings, page_size)
+    server.reader = RefusedExport(server.transport)
+    return server
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +215,7 @@ def test_reading_a_large_realm_costs_a_few_requests_whatever_its_size(keycloak, 
 
 
 def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keycloak, realm_name, large_realm):
-    server = PagedReader(keycloak, page_size=PAGE)
+    server = paged_server(keycloak, page_size=PAGE)
     assert read_paths(server, realm_name) == large_realm
 
     managed_count = sum(1 for attributes in large_realm.values() if ATTR_MANAGED in attributes)
@@ -225,7 +233,7 @@ def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keyclo
 
 def test_both_ways_of_reading_see_the_same_realm(keycloak, realm_name, large_realm):
     exported = KeycloakServer(keycloak).read(realm_name)
-    paged = PagedReader(keycloak, page_size=7).read(realm_name)
+    paged = paged_server(keycloak, page_size=7).read(realm_name)
 
     assert exported == paged
     assert [group.id for group in exported.groups] == [group.id for group in paged.groups]  # parents first
@@ -238,8 +246,8 @@ def test_both_ways_of_reading_see_the_same_realm(keycloak, realm_name, large_rea
 
 
 def test_a_large_realm_reads_the_same_whatever_the_page_size(keycloak, realm_name, large_realm):
-    small = PagedReader(keycloak, page_size=7).read(realm_name)
-    large = PagedReader(keycloak).read(realm_name)
+    small = paged_server(keycloak, page_size=7).read(realm_name)
+    large = paged_server(keycloak).read(realm_name)
     assert small.groups == large.groups
     assert len(large.groups) == len(large_realm)
 

@@ -20,7 +20,8 @@ from groupid.errors import ApplyFailed, Conflict, KeycloakError, KeycloakUnreach
 from groupid.model import Person
 from groupid.policy import SyncPolicy
 from groupid.realms import IMPORT_CHUNK
-from groupid.realms.keycloak.people import PeopleAdmin
+from groupid.realms import ConnectionSettings, KeycloakServer
+from groupid.realms.keycloak import AdminTransport
 from groupid.realms.memory import MemoryRealms
 from groupid.hr_sync import sync_hr
 from groupid.sync import (
@@ -256,15 +257,15 @@ def test_two_runs_breaking_one_expired_lock_do_not_both_hold_it():
             b.join(5)
 
 
-class LockOnKeycloak(PeopleAdmin):
-    """The Keycloak adapter's lock methods over a scripted server: the holder releases between the refused
-    POST and the GET that reads who holds it, as happens when a waiting run polls at the end of another."""
+class LockOnKeycloak(AdminTransport):
+    """The Keycloak adapter's lock over a scripted server: the holder releases between the refused POST and
+    the GET that reads who holds it, as happens when a waiting run polls at the end of another."""
 
     def __init__(self):
         # the last answer is for the release, which first makes sure the lock is still this run's
         self.answers = ["conflict", "gone", "created", "created"]
 
-    def _request(self, method, path, action, **options):
+    def request(self, method, path, action, **options):
         if method == "DELETE":
             return None
         answer = self.answers.pop(0)
@@ -278,7 +279,8 @@ class LockOnKeycloak(PeopleAdmin):
 
 
 def test_a_waiting_run_takes_the_lock_released_while_it_looked():
-    with sync_lock(LockOnKeycloak(), "beichen", "hr", wait=5) as holder:
+    server = KeycloakServer(ConnectionSettings("http://keycloak.test"), transport=LockOnKeycloak())
+    with sync_lock(server, "beichen", "hr", wait=5) as holder:
         assert holder["source"] == "hr"
 
 

@@ -9,15 +9,27 @@ Roles are named by *references*: ``name`` for a realm role, ``clientId/name`` fo
 names never contain ``/``). Wherever a method takes or returns role names — composites, a group's roles —
 both kinds may appear.
 
-The live state is read in one go (:meth:`RealmAdapter.read`) and indexed by the planner; writes are small and
-targeted — never a delete-and-create of something that has members or mappings.
+The contract is three focused parts, which :class:`RealmAdapter` combines: :class:`RealmConfiguration` (a
+realm's design: read it, write single changes), :class:`People` (users and their memberships) and
+:class:`RealmRecords` (what runs keep beside the design). What they do above the primitives — roles by kind,
+groupid's view of a realm, the lock — is written once, here and in :mod:`groupid.realms.view` and
+:mod:`groupid.realms.locks`, not in each adapter.
+
+The live state is read in one go (:meth:`RealmConfiguration.read`) and indexed by the planner; writes are small
+and targeted — never a delete-and-create of something that has members or mappings.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+
+from groupid.keycloak_terms import role_reference
+from groupid.realms import locks
+# the Live* values are at home in groupid.realms.live; importing them from here still works
+from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm  # noqa: F401
+from groupid.realms.live import LiveRole, LiveUser  # noqa: F401
+from groupid.realms.view import realm_as_groupid_sees_it
 
 IMPORT_CHUNK = 10
 """Users per request of :meth:`RealmAdapter.import_users`, by default. Keycloak 26.5 imports a request in one
@@ -27,140 +39,20 @@ attributes and a group each into a realm of 5,000 groups, three requests in flig
 machine: 760 users a second in requests of 5, 1,020 in requests of 10, 890 in 20, 660 in 50."""
 
 
-class _Attributed:
-    """Objects whose ``attributes`` map names to lists of values, as Keycloak's groups and organizations do."""
 
-    attributes: dict[str, list[str]]
-
-    def attribute(self, name: str) -> str | None:
-        """The first value of an attribute, or None."""
-        values = self.attributes.get(name) or [None]
-        return values[0]
-
-
-@dataclass
-class LiveGroup(_Attributed):
-    """A group as it is in Keycloak."""
-
-    id: str
-    name: str
-    parent_id: str | None
-    attributes: dict[str, list[str]] = field(default_factory=dict)
-    realm_roles: list[str] = field(default_factory=list)
-    client_roles: dict[str, list[str]] = field(default_factory=dict)  #: clientId -> names of its roles granted
-
-    def role_refs(self) -> list[str]:
-        """Every role granted to the group, as references (``name``, ``clientId/name``), sorted."""
-        refs = [*self.realm_roles, *(f"{client}/{name}" for client, names in self.client_roles.items() for name in names)]
-        return sorted(refs)
-
-
-@dataclass
-class LiveRole:
-    """A role as it is in Keycloak — a realm role, or a client's role when ``client`` is set — with the
-    references of its composites (realm and client roles alike)."""
-
-    name: str
-    description: str | None = None
-    attributes: dict[str, list[str]] = field(default_factory=dict)
-    composites: list[str] = field(default_factory=list)
-    client: str | None = None  #: the clientId of the client the role belongs to
-
-    @property
-    def ref(self) -> str:
-        """How the role is referenced: ``name`` or ``clientId/name``."""
-        return f"{self.client}/{self.name}" if self.client else self.name
-
-
-@dataclass
-class LiveOrganization(_Attributed):
-    """A Keycloak Organization (26+) as it is: one per company under topology ``organizations``."""
-
-    id: str
-    name: str
-    alias: str
-    domains: list[str] = field(default_factory=list)
-    attributes: dict[str, list[str]] = field(default_factory=dict)
-    enabled: bool = True
-
-
-@dataclass
-class LiveClient:
-    """A client as it is, reduced to what groupid manages. Its secret is never read into the state."""
-
-    id: str
-    client_id: str
-    name: str | None = None
-    enabled: bool = True
-    public_client: bool = False
-    root_url: str | None = None
-    redirect_uris: list[str] = field(default_factory=list)
-    attributes: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class LiveIdentityProvider:
-    """An identity provider as it is. Secrets in its config come back masked from Keycloak and are left out."""
-
-    alias: str
-    provider_id: str
-    display_name: str | None = None
-    enabled: bool = True
-    config: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class LiveUser(_Attributed):
-    """A user as it is in Keycloak, with the memberships that were asked for (:meth:`RealmAdapter.read_users`)."""
-
-    id: str
-    username: str
-    enabled: bool = True
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    email_verified: bool = False
-    attributes: dict[str, list[str]] = field(default_factory=dict)
-    groups: set[str] = field(default_factory=set)  #: ids of the asked-for groups it is a direct member of
-    organizations: set[str] = field(default_factory=set)  #: ids of the asked-for organizations it is a member of
-    not_before: int = 0  #: when all its sessions were last ended (Unix seconds; 0: never); older tokens are refused
-
-
-@dataclass
-class LiveRealm:
-    """Everything groupid manages in one realm, as read from the server.
-
-    ``groups`` lists parents before their children. ``exists`` is False for a realm that is not there yet:
-    everything else is then empty.
-    """
-
-    name: str
-    exists: bool = True
-    display_name: str | None = None
-    groups: list[LiveGroup] = field(default_factory=list)
-    roles: list[LiveRole] = field(default_factory=list)  #: realm roles
-    client_roles: list[LiveRole] = field(default_factory=list)  #: roles of clients other than Keycloak's own
-    default_roles: list[str] = field(default_factory=list)
-    user_profile: dict = field(default_factory=dict)
-    organizations_enabled: bool = False
-    organizations: list[LiveOrganization] = field(default_factory=list)
-    clients: list[LiveClient] = field(default_factory=list)
-    identity_providers: list[LiveIdentityProvider] = field(default_factory=list)
-
-    def paths(self) -> dict[str, str]:
-        """Each group's path (``/company/department``) by group id."""
-        paths: dict[str, str] = {}
-        for group in self.groups:
-            paths[group.id] = f"{paths.get(group.parent_id, '') if group.parent_id else ''}/{group.name}"
-        return paths
-
-
-class RealmAdapter(ABC):
-    """Reads and writes realms of one Keycloak (or a stand-in for one)."""
+class RealmConfiguration(ABC):
+    """A realm's design, read and written: the realm, its groups, roles, composites, user profile,
+    organizations, clients and identity providers."""
 
     @abstractmethod
+    def read_raw(self, realm: str) -> LiveRealm:
+        """Everything ``realm`` holds, lock roles and the roles of Keycloak's own clients too (but see
+        :meth:`~groupid.realms.keycloak.KeycloakServer.read_raw`); ``exists=False`` when there is no such realm."""
+
     def read(self, realm: str) -> LiveRealm:
-        """The live state of ``realm``; ``exists=False`` when there is no such realm."""
+        """The live state of ``realm`` as groupid sees it (:func:`~groupid.realms.view.realm_as_groupid_sees_it`);
+        ``exists=False`` when there is no such realm."""
+        return realm_as_groupid_sees_it(self.read_raw(realm))
 
     def realm_exists(self, realm: str) -> bool:
         """Whether a realm of that name exists (adapters answer it more cheaply than a whole read)."""
@@ -191,30 +83,45 @@ class RealmAdapter(ABC):
         """Delete a group and its sub-groups."""
 
     @abstractmethod
+    def create_role_of(self, realm: str, client_id: str | None, name: str, description: str | None,
+                       attributes: dict[str, list[str]]) -> None:
+        """Create a role of the realm (``client_id`` None) or of the client whose clientId is ``client_id``; its
+        name is unique there (a :class:`Conflict` otherwise), and no such client is an error (HTTP 404)."""
+
+    @abstractmethod
+    def update_role_by_reference(self, realm: str, ref: str, description: str | None,
+                                 attributes: dict[str, list[str]]) -> None:
+        """Replace the description (None clears it) and the attributes of the role ``ref``."""
+
+    @abstractmethod
+    def delete_role_by_reference(self, realm: str, ref: str) -> None:
+        """Delete the role ``ref``; composites and group mappings lose it too."""
+
     def create_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Create a realm role."""
+        """Create a realm role; one of that name is a :class:`Conflict`."""
+        self.create_role_of(realm, None, name, description, attributes)
 
-    @abstractmethod
     def update_role(self, realm: str, name: str, description: str | None, attributes: dict[str, list[str]]) -> None:
-        """Change a realm role's description and attributes."""
+        """Replace a realm role's description (None clears it) and attributes."""
+        self.update_role_by_reference(realm, name, description, attributes)
 
-    @abstractmethod
     def delete_role(self, realm: str, name: str) -> None:
-        """Delete a realm role."""
+        """Delete a realm role; composites and group mappings lose it too."""
+        self.delete_role_by_reference(realm, name)
 
-    @abstractmethod
     def create_client_role(self, realm: str, client_id: str, name: str, description: str | None,
                            attributes: dict[str, list[str]]) -> None:
-        """Create a role of the client whose clientId is ``client_id``."""
+        """Create a role of the client whose clientId is ``client_id``; no such client is an error (HTTP 404)."""
+        self.create_role_of(realm, client_id, name, description, attributes)
 
-    @abstractmethod
     def update_client_role(self, realm: str, client_id: str, name: str, description: str | None,
                            attributes: dict[str, list[str]]) -> None:
-        """Change a client role's description and attributes."""
+        """Replace a client role's description (None clears it) and attributes."""
+        self.update_role_by_reference(realm, role_reference(client_id, name), description, attributes)
 
-    @abstractmethod
     def delete_client_role(self, realm: str, client_id: str, name: str) -> None:
-        """Delete a client role."""
+        """Delete a client role; composites and group mappings lose it too."""
+        self.delete_role_by_reference(realm, role_reference(client_id, name))
 
     @abstractmethod
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
@@ -286,7 +193,14 @@ class RealmAdapter(ABC):
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider."""
 
-    # -- people ------------------------------------------------------------------------------------------
+    @abstractmethod
+    def read_user_profile(self, realm: str) -> dict:
+        """The realm's user profile configuration."""
+
+
+class People(ABC):
+    """The people of a realm: users, their group and organization memberships, bulk import and sign-out."""
+
 
     @abstractmethod
     def create_user(self, realm: str, user: dict) -> str:
@@ -334,6 +248,10 @@ class RealmAdapter(ABC):
         """
 
     @abstractmethod
+    def read_user_roles(self, realm: str, user_id: str) -> list[str]:
+        """The names of the realm roles granted to a user directly (not through a group or a composite)."""
+
+    @abstractmethod
     def logout_user(self, realm: str, user_id: str) -> None:
         """End every session of a user."""
 
@@ -353,9 +271,10 @@ class RealmAdapter(ABC):
     def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Take a user out of an organization; a user that is not a member is an error (HTTP 404)."""
 
-    @abstractmethod
-    def read_user_profile(self, realm: str) -> dict:
-        """The realm's user profile configuration."""
+
+class RealmRecords(ABC):
+    """What a run keeps in a realm beside its design: realm attributes (its run records), and the primitives
+    its lock needs besides creating a role (:mod:`groupid.realms.locks`)."""
 
     @abstractmethod
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
@@ -366,14 +285,27 @@ class RealmAdapter(ABC):
         """Set the given realm attributes; the others stay as they are."""
 
     @abstractmethod
+    def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
+        """A realm role's attributes; None when there is no such role."""
+
+    @abstractmethod
+    def discard_role(self, realm: str, name: str) -> None:
+        """Delete a realm role; nothing happens when there is none."""
+
+
+class RealmAdapter(RealmConfiguration, People, RealmRecords):
+    """Reads and writes realms of one Keycloak (or a stand-in for one): all of :class:`RealmConfiguration`,
+    :class:`People` and :class:`RealmRecords`, and the lock (:mod:`groupid.realms.locks`) made of them."""
+
     def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
         """Take the lock ``name`` of the realm for ``holder``, atomically: None when taken, or — changing
         nothing — the holder of whoever has it. A lock is held until :meth:`release_lock`, whatever happens to
-        the process that took it."""
+        the process that took it. See :mod:`groupid.realms.locks`."""
+        return locks.acquire_lock(self, realm, name, holder)
 
-    @abstractmethod
     def release_lock(self, realm: str, name: str) -> None:
         """Give the lock ``name`` up (nothing happens when nobody holds it)."""
+        locks.release_lock(self, realm, name)
 
 
 Connector = RealmAdapter | Callable[[], RealmAdapter]

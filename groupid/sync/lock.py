@@ -2,7 +2,8 @@
 
 The lock is a realm role (``groupid-sync-lock``) whose attributes say who holds it: the host, the process
 (its pid and start time), what it runs (``hr`` for a sync, ``apply``) and until when its lease lasts.
-Creating a role is atomic — a second creation is refused — which is all taking a lock needs.
+Creating a role is atomic — a second creation is refused — which is all taking a lock needs
+(:mod:`groupid.realms.locks`, over any adapter's role primitives).
 
 A run never loses its lock while it goes on: it renews the lease every sixth of :data:`LEASE`, and it
 stops writing (:class:`LockLost`) when it could not renew for half a lease — long before anyone else may break
@@ -29,10 +30,10 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import GroupidError, SafetyGuardRefused
 from groupid.model import checked_realm_name
 from groupid.realms.base import Connector, RealmAdapter, connected
+from groupid.realms.locks import LOCK_DESCRIPTION, lock_attributes
 
 LOCK_NAME = "groupid-sync-lock"
 LEASE = 120.0
@@ -41,7 +42,6 @@ The run that holds it renews it every sixth of that, and stops writing when it c
 POLL_SECONDS = 2.0
 TAKEOVER_SETTLE = 1.0
 """Seconds a run that broke a lock waits before it checks that the lock it then took is still its own."""
-DESCRIPTION = "held by a running groupid"
 
 _PROC_SELF = Path("/proc/self/stat")
 _held: set[str] = set()  # the tokens of the locks runs of this process hold right now
@@ -101,7 +101,7 @@ class Lease(dict):
         now = datetime.now(timezone.utc)
         self["renewed"] = _stamp(now)
         self["expires"] = _stamp(now + timedelta(seconds=self.lease), up=True)
-        self.adapter.update_role(self.realm, LOCK_NAME, DESCRIPTION, _attributes(self))
+        self.adapter.update_role(self.realm, LOCK_NAME, LOCK_DESCRIPTION, lock_attributes(self))
         self.renewed_at = sent
 
     def _start(self) -> None:
@@ -287,10 +287,6 @@ def _lease_times(lease: float) -> dict[str, str]:
     """The times of a lock taken now: since, renewed, and when its lease lapses."""
     now = datetime.now(timezone.utc)
     return {"since": _stamp(now), "renewed": _stamp(now), "expires": _stamp(now + timedelta(seconds=lease), up=True)}
-
-
-def _attributes(record: dict[str, str]) -> dict[str, list[str]]:
-    return {**{key: [value] for key, value in record.items()}, LOCK_MARK: ["true"]}
 
 
 def _here() -> dict[str, str]:

@@ -23,36 +23,29 @@ and an identity provider's ``clientSecret``, which Keycloak answers masked, is l
 
 The package is built in layers, each importing only those above it:
 
-- :mod:`~groupid.realms.keycloak.references`: role references (``name``, ``clientId/name``), Keycloak's own
-  clients and :class:`RolesByReference`;
-- :mod:`~groupid.realms.keycloak.representations`: Keycloak's representations turned into ``Live*`` values, and
-  the group tree put together from them;
-- :mod:`~groupid.realms.keycloak.transport`: one admin request, its errors translated, and paginated lists;
-- :mod:`~groupid.realms.keycloak.reading`: the live state of a realm, from the partial export or paged;
-- :mod:`~groupid.realms.keycloak.people`: users, memberships, realm attributes and locks;
-- :mod:`~groupid.realms.keycloak.server`: :class:`KeycloakServer`, signing in and every other write.
+- :mod:`~groupid.realms.keycloak.content`: the group tree and the roles put together from what a read answers;
+- :mod:`~groupid.realms.keycloak.transport`: :class:`AdminTransport`, which signs in and sends one admin
+  request at a time, its errors translated, and walks paginated lists;
+- :mod:`~groupid.realms.keycloak.reading`: :class:`RealmReader`, the live state of a realm, from the partial
+  export or paged;
+- :mod:`~groupid.realms.keycloak.people`: :class:`PeopleClient`, users, memberships and realm attributes;
+- :mod:`~groupid.realms.keycloak.server`: :class:`KeycloakServer`, which has a transport, hands it to a reader
+  and a people client, and makes every write to a realm's design.
 """
 
-from groupid.realms.keycloak.reading import EXPORT_TIMEOUT
-from groupid.realms.keycloak.references import RolesByReference
-from groupid.realms.keycloak.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
-from groupid.realms.keycloak.representations import live_organization, live_user, parents_first
+from groupid.realms.keycloak.people import PeopleClient
+from groupid.realms.keycloak.reading import EXPORT_TIMEOUT, RealmReader
 from groupid.realms.keycloak.server import KeycloakServer
-from groupid.realms.keycloak.transport import OAUTH_ERRORS, PAGE_SIZE, KeycloakAnswer, keycloak_answer
+from groupid.realms.keycloak.transport import OAUTH_ERRORS, PAGE_SIZE, AdminTransport, KeycloakAnswer, keycloak_answer
 
 __all__ = [
     "EXPORT_TIMEOUT",
     "OAUTH_ERRORS",
     "PAGE_SIZE",
-    "SECRET_KEYS",
-    "SECRET_MASK",
+    "AdminTransport",
     "KeycloakAnswer",
     "KeycloakServer",
-    "RolesByReference",
+    "PeopleClient",
+    "RealmReader",
     "keycloak_answer",
-    "live_client",
-    "live_identity_provider",
-    "live_organization",
-    "live_user",
-    "parents_first",
 ]

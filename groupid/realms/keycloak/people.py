@@ -1,4 +1,4 @@
-"""Users, their memberships, realm attributes and locks, over the Admin REST API.
+"""Users, their memberships and realm attributes, over the Admin REST API.
 
 Reading scales to a realm of 100,000 users and thousands of groups: the users come in pages and the
 memberships from each asked-for group's (and organization's) member list, both a few requests at a time in
@@ -11,11 +11,10 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import Conflict, KeycloakError
 from groupid.realms.base import IMPORT_CHUNK, LiveUser
-from groupid.realms.keycloak.representations import live_user
-from groupid.realms.keycloak.transport import AdminTransport, _created_id, _url
+from groupid.realms.representations import live_user
+from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 
 USER_PAGE_SIZE = 200
 """Users per page when reading them all, with their attributes. Larger pages cost Keycloak 26.5 more per user,
@@ -36,8 +35,8 @@ read in 35–44 s one page at a time, 24 s two at a time and 22 s three at a tim
 READERS = 8
 """How many member lists are read at once: enough to hide the round trips, few enough not to load Keycloak."""
 
-IMPORT_TIMEOUT = 300.0
-"""Seconds one partial import may take, whatever the connection's timeout: a cold or loaded server is slow."""
+USER_IMPORT_TIMEOUT = 300.0
+"""Seconds one partial import of users (:meth:`PeopleClient.import_users`) may take, whatever the connection's timeout: a cold or loaded server is slow."""
 
 
 class _Import(NamedTuple):
@@ -47,9 +46,12 @@ class _Import(NamedTuple):
     unique_emails: bool  #: the realm refuses a second user with an email another one has
 
 
-class PeopleAdmin(AdminTransport):
-    """The people side of a :class:`~groupid.realms.keycloak.KeycloakServer`: users, memberships, realm
-    attributes and locks. Safe to call from several threads at once."""
+class PeopleClient:
+    """The people side of a :class:`~groupid.realms.keycloak.KeycloakServer`, over its transport: users,
+    memberships and realm attributes. Safe to call from several threads at once."""
+
+    def __init__(self, transport: AdminTransport):
+        self.transport = transport
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -60,8 +62,8 @@ class PeopleAdmin(AdminTransport):
         A request per :data:`USER_PAGE_SIZE` users, :data:`USER_READERS` at a time, and per
         :data:`MEMBER_PAGE_SIZE` members of each asked-for group and organization, :data:`READERS` at a time.
         """
-        url, action = _url(realm, "users"), f"read the users of {realm}"
-        listed = self._pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS, briefRepresentation="false")
+        url, action = admin_url(realm, "users"), f"read the users of {realm}"
+        listed = self.transport.pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS, briefRepresentation="false")
         # the list leaves service accounts out already; the check keeps them out on a server that lists them
         users = {u["id"]: live_user(u) for u in listed if not u.get("serviceAccountClientId")}
         if not users:
@@ -79,9 +81,9 @@ class PeopleAdmin(AdminTransport):
 
     def _member_ids(self, realm: str, kind: str, owner_id: str) -> list[str]:
         """The ids of the members of a group or an organization (``kind``: ``groups`` or ``organizations``)."""
-        url = _url(realm, kind, owner_id, "members")
+        url = admin_url(realm, kind, owner_id, "members")
         action = f"read the members of {kind[:-1]} {owner_id} of {realm}"
-        return [user["id"] for user in self._pages(url, action, size=MEMBER_PAGE_SIZE, briefRepresentation="true")]
+        return [user["id"] for user in self.transport.pages(url, action, size=MEMBER_PAGE_SIZE, briefRepresentation="true")]
 
     def members(self, realm: str, group_id: str) -> list[str]:
         """The ids of the direct members of a group."""
@@ -89,18 +91,18 @@ class PeopleAdmin(AdminTransport):
 
     def read_user(self, realm: str, user_id: str) -> dict:
         """One user, with its attributes."""
-        return self._request("GET", _url(realm, "users", user_id), f"read user {user_id} of {realm}")
+        return self.transport.request("GET", admin_url(realm, "users", user_id), f"read user {user_id} of {realm}")
 
     def read_user_roles(self, realm: str, user_id: str) -> list[str]:
         """The names of the realm roles granted to a user directly (not through a group or a composite)."""
-        url = _url(realm, "users", user_id, "role-mappings", "realm")
-        return sorted(role["name"] for role in self._request("GET", url, f"read the roles of user {user_id} of {realm}"))
+        url = admin_url(realm, "users", user_id, "role-mappings", "realm")
+        return sorted(role["name"] for role in self.transport.request("GET", url, f"read the roles of user {user_id} of {realm}"))
 
     # -- creating --------------------------------------------------------------------------------------
 
     def create_user(self, realm: str, user: dict) -> str:
         """Create a user; return its id. Attributes the user profile does not declare are dropped by Keycloak."""
-        return _created_id(self._request("POST", _url(realm, "users"), f"create a user in {realm}", body=user, raw=True))
+        return created_id(self.transport.request("POST", admin_url(realm, "users"), f"create a user in {realm}", body=user, raw=True))
 
     def import_users(self, realm: str, users: list[dict], chunk_size: int = IMPORT_CHUNK) -> dict[str, str | None]:
         """Create users in bulk through the partial import, ``chunk_size`` to a request, skipping who exists.
@@ -112,7 +114,7 @@ class PeopleAdmin(AdminTransport):
         and the rest of its chunk imported. Two users of one chunk with the same username or email are a
         :class:`Conflict` (HTTP 409) for the chunk.
         """
-        representation = self._request("GET", _url(realm), f"read realm {realm}")
+        representation = self.transport.request("GET", admin_url(realm), f"read realm {realm}")
         default_role = (representation.get("defaultRole") or {}).get("name")
         importing = _Import(realm, unique_emails=not representation.get("duplicateEmailsAllowed"))
         results: dict[str, str | None] = {}
@@ -125,8 +127,8 @@ class PeopleAdmin(AdminTransport):
         """Import one chunk; on Keycloak's bare HTTP 500, find the user that caused it (see :meth:`import_users`)."""
         action = f"import {len(chunk)} users into {importing.realm}"
         body = {"ifResourceExists": "SKIP", "users": chunk}
-        answer = self._request("POST", _url(importing.realm, "partialImport"), action, body=body, none_for=(500,),
-                               timeout=IMPORT_TIMEOUT)
+        answer = self.transport.request("POST", admin_url(importing.realm, "partialImport"), action, body=body, none_for=(500,),
+                               timeout=USER_IMPORT_TIMEOUT)
         if answer is None:
             return self._import_around(importing, chunk)
         return {result["resourceName"]: result["id"] if result["action"] == "ADDED" else None
@@ -142,10 +144,10 @@ class PeopleAdmin(AdminTransport):
             half = len(chunk) // 2
             return {**self._import_chunk(importing, chunk[:half]), **self._import_chunk(importing, chunk[half:])}
         user, realm = chunk[0], importing.realm
-        refused = f"Keycloak at {self.settings.server_url} refused to import user '{user.get('username')}' into {realm}"
+        refused = f"Keycloak at {self.transport.settings.server_url} refused to import user '{user.get('username')}' into {realm}"
         for path in user.get("groups") or ():
-            url = _url(realm, "group-by-path", *path.strip("/").split("/"))
-            if self._request("GET", url, f"find group {path} in {realm}", missing_ok=True) is None:
+            url = admin_url(realm, "group-by-path", *path.strip("/").split("/"))
+            if self.transport.request("GET", url, f"find group {path} in {realm}", missing_ok=True) is None:
                 raise KeycloakError(f"{refused}: there is no group {path}")
         if user.get("email") and importing.unique_emails and self._email_taken(realm, user["email"]):
             return {user["username"]: None}
@@ -154,7 +156,7 @@ class PeopleAdmin(AdminTransport):
     def _email_taken(self, realm: str, email: str) -> bool:
         """Whether a user of the realm has that email."""
         params = {"email": email, "exact": "true", "briefRepresentation": "true", "max": 1}
-        return bool(self._request("GET", _url(realm, "users"), f"find a user by email in {realm}", params=params))
+        return bool(self.transport.request("GET", admin_url(realm, "users"), f"find a user by email in {realm}", params=params))
 
     # -- changing --------------------------------------------------------------------------------------
 
@@ -166,47 +168,47 @@ class PeopleAdmin(AdminTransport):
         lastName and email — the profile's own attributes — unless they are given beside them. So a
         representation with ``attributes`` carries all of them, and the names and email too.
         """
-        url, action = _url(realm, "users", user_id), f"update user {user_id} of {realm}"
-        self._request("PUT", url, action, body=representation)
+        url, action = admin_url(realm, "users", user_id), f"update user {user_id} of {realm}"
+        self.transport.request("PUT", url, action, body=representation)
 
     def logout_user(self, realm: str, user_id: str) -> None:
         """End every session of a user."""
-        url = _url(realm, "users", user_id, "logout")
-        self._request("POST", url, f"sign user {user_id} of {realm} out")
+        url = admin_url(realm, "users", user_id, "logout")
+        self.transport.request("POST", url, f"sign user {user_id} of {realm} out")
 
     def delete_user(self, realm: str, user_id: str) -> None:
         """Delete a user, and with it its memberships."""
-        self._request("DELETE", _url(realm, "users", user_id), f"delete user {user_id} of {realm}")
+        self.transport.request("DELETE", admin_url(realm, "users", user_id), f"delete user {user_id} of {realm}")
 
     def add_member(self, realm: str, group_id: str, user_id: str) -> None:
         """Make a user a member of a group (nothing changes when it is one already)."""
-        url = _url(realm, "users", user_id, "groups", group_id)
-        self._request("PUT", url, f"add user {user_id} to group {group_id} of {realm}")
+        url = admin_url(realm, "users", user_id, "groups", group_id)
+        self.transport.request("PUT", url, f"add user {user_id} to group {group_id} of {realm}")
 
     def remove_member(self, realm: str, group_id: str, user_id: str) -> None:
         """Take a user out of a group (nothing changes when it is not a member)."""
-        url = _url(realm, "users", user_id, "groups", group_id)
-        self._request("DELETE", url, f"remove user {user_id} from group {group_id} of {realm}")
+        url = admin_url(realm, "users", user_id, "groups", group_id)
+        self.transport.request("DELETE", url, f"remove user {user_id} from group {group_id} of {realm}")
 
     def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Make a user a member of an organization (nothing changes when it is one already)."""
-        url, action = _url(realm, "organizations", org_id, "members"), f"add user {user_id} to organization {org_id} of {realm}"
+        url, action = admin_url(realm, "organizations", org_id, "members"), f"add user {user_id} to organization {org_id} of {realm}"
         try:
             # Keycloak takes the bare id, as a JSON string
-            self._request("POST", url, action, body=user_id)
+            self.transport.request("POST", url, action, body=user_id)
         except Conflict:
             pass
 
     def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Take a user out of an organization; one that is not a member is an error saying HTTP 404."""
-        url = _url(realm, "organizations", org_id, "members", user_id)
-        self._request("DELETE", url, f"remove user {user_id} from organization {org_id} of {realm}")
+        url = admin_url(realm, "organizations", org_id, "members", user_id)
+        self.transport.request("DELETE", url, f"remove user {user_id} from organization {org_id} of {realm}")
 
-    # -- realm attributes and locks --------------------------------------------------------------------
+    # -- realm attributes --------------------------------------------------------------------
 
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
         """The realm's attributes, Keycloak's own settings kept there included."""
-        representation = self._request("GET", _url(realm), f"read realm {realm}")
+        representation = self.transport.request("GET", admin_url(realm), f"read realm {realm}")
         return {key: str(value) for key, value in (representation.get("attributes") or {}).items()}
 
     def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
@@ -216,29 +218,7 @@ class PeopleAdmin(AdminTransport):
         does not depend on how a Keycloak version treats the keys a PUT leaves out.
         """
         body = {"attributes": {**self.read_realm_attributes(realm), **attributes}}
-        self._request("PUT", _url(realm), f"set attributes of realm {realm}", body=body)
-
-    def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
-        """Take the lock ``name``: create a realm role of that name with the holder as its attributes.
-
-        Creating a role is atomic in Keycloak — a second one of the same name is refused with HTTP 409 — so
-        of two runs racing for the lock exactly one gets it; the other reads the holder from the role.
-        """
-        attributes = {key: [value] for key, value in holder.items()}
-        body = {"name": name, "description": "held by a running groupid", "attributes": {**attributes, LOCK_MARK: ["true"]}}
-        while True:
-            try:
-                self._request("POST", _url(realm, "roles"), f"take lock '{name}' of {realm}", body=body)
-                return None
-            except Conflict:
-                held = self._request("GET", _url(realm, "roles", name), f"read lock '{name}' of {realm}", missing_ok=True)
-            if held is not None:  # None: released between the two requests, so try to take it again
-                return {key: values[0] for key, values in (held.get("attributes") or {}).items()
-                        if key != LOCK_MARK and values}
-
-    def release_lock(self, realm: str, name: str) -> None:
-        """Give the lock ``name`` up: delete its role (nothing happens when there is none)."""
-        self._request("DELETE", _url(realm, "roles", name), f"release lock '{name}' of {realm}", missing_ok=True)
+        self.transport.request("PUT", admin_url(realm), f"set attributes of realm {realm}", body=body)
 
 
 def _with_role(user: dict, role: str | None) -> dict:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
-from groupid.realms.keycloak.references import _reference
-from groupid.realms.keycloak.representations import _exported_composites, _GroupTree, _in_order, _live_role, _RealmContent
-from groupid.realms.keycloak.representations import _walk, live_client, live_identity_provider, live_organization
-from groupid.realms.keycloak.representations import parents_first
-from groupid.realms.keycloak.transport import AdminTransport, _url
-from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS, LOCK_MARK
+from groupid.realms.keycloak.content import GroupTree, RealmContent, exported_composites, in_order, reference_of
+from groupid.realms.keycloak.content import walk_groups
+from groupid.realms.representations import live_client, live_identity_provider, live_organization, live_role
+from groupid.realms.representations import parents_first
+from groupid.realms.keycloak.transport import AdminTransport, admin_url
+from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS
 
 EXPORT_TIMEOUT = 600.0
 """Seconds the partial export may take, whatever the connection's timeout. Warm, it answers 5,000 groups in
@@ -18,34 +18,42 @@ EXPORT_TIMEOUT = 600.0
 realm took 105–130 s on 2 loaded cores (Keycloak 26.5, H2), far beyond the usual 30 s."""
 
 
-class RealmReading(AdminTransport):
-    """The read paths of a :class:`~groupid.realms.keycloak.KeycloakServer`."""
+class RealmReader:
+    """The read paths of a :class:`~groupid.realms.keycloak.KeycloakServer`, over its transport."""
 
-    def read(self, realm: str) -> LiveRealm:
-        """The live state of ``realm`` in a handful of requests, never one per group: see the package's docstring."""
-        representation = self._request("GET", _url(realm), f"read realm {realm}", missing_ok=True)
+    def __init__(self, transport: AdminTransport):
+        self.transport = transport
+
+    def read_raw(self, realm: str) -> LiveRealm:
+        """The live state of ``realm`` in a handful of requests, never one per group: see the package's docstring.
+
+        Lock roles and, from the partial export, the roles of Keycloak's own clients are in it; read paged, the
+        roles of Keycloak's own clients are not read (groupid's view leaves them out, and each would cost a
+        request per client).
+        """
+        representation = self.transport.request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True)
         if representation is None:
             return LiveRealm(realm, exists=False)
-        content = self._exported_content(realm) or self._listed_content(realm)
+        content = self.exported_content(realm) or self.listed_content(realm)
         default_role = (representation.get("defaultRole") or {}).get("name")
         organizations_enabled = bool(representation.get("organizationsEnabled"))
         return LiveRealm(
             name=realm,
             display_name=representation.get("displayName") or None,
             groups=content.groups,
-            roles=[role for role in content.roles if LOCK_MARK not in role.attributes],
+            roles=content.roles,
             client_roles=content.client_roles,
             # the default role is a composite like any other: its composites were read with the roles
             default_roles=next((role.composites for role in content.roles if role.name == default_role), []),
             user_profile=self.read_user_profile(realm),
             organizations_enabled=organizations_enabled,
             # Keycloak refuses to list the organizations of a realm that has them off (HTTP 404)
-            organizations=self._read_organizations(realm) if organizations_enabled else [],
+            organizations=self.read_organizations(realm) if organizations_enabled else [],
             clients=content.clients,
             identity_providers=self._read_identity_providers(realm),
         )
 
-    def _exported_content(self, realm: str) -> _RealmContent | None:
+    def exported_content(self, realm: str) -> RealmContent | None:
         """The groups, roles and clients of ``realm`` from one partial export; None when Keycloak refuses it (403).
 
         The export nests the whole group tree in ``subGroups`` and names each composite by its client's clientId;
@@ -53,75 +61,78 @@ class RealmReading(AdminTransport):
         """
         params = {"exportGroupsAndRoles": "true", "exportClients": "true"}
         action = f"export the groups, roles and clients of {realm}"
-        exported = self._request("POST", _url(realm, "partial-export"), action, params=params, forbidden_ok=True,
+        exported = self.transport.request("POST", admin_url(realm, "partial-export"), action, params=params, forbidden_ok=True,
                                  timeout=EXPORT_TIMEOUT)
         if exported is None:
             return None
-        tree = _GroupTree()
+        tree = GroupTree()
         tree.add(exported.get("groups") or ())
         roles = exported.get("roles") or {}
         client_roles = [
-            _live_role(role, _exported_composites(role), client_id)
-            for client_id, listed in (roles.get("client") or {}).items() if client_id not in KEYCLOAK_CLIENTS
-            for role in listed
+            live_role(role, exported_composites(role), client_id)
+            for client_id, listed in (roles.get("client") or {}).items() for role in listed
         ]
-        return _RealmContent(
+        return RealmContent(
             groups=parents_first(tree.groups.values()),
-            roles=_in_order(_live_role(role, _exported_composites(role), None) for role in roles.get("realm") or ()),
-            client_roles=_in_order(client_roles),
+            roles=in_order(live_role(role, exported_composites(role), None) for role in roles.get("realm") or ()),
+            client_roles=in_order(client_roles),
             clients=[live_client(client) for client in exported.get("clients") or ()],
         )
 
-    def _listed_content(self, realm: str) -> _RealmContent:
+    def listed_content(self, realm: str) -> RealmContent:
         """The groups, roles and clients of ``realm`` from their paginated lists: the way without partial export."""
-        listed_roles = self._list_roles(_url(realm, "roles"), f"read the roles of {realm}")
+        listed_roles = self._list_roles(admin_url(realm, "roles"), f"read the roles of {realm}")
         groups = self._read_groups(realm)
         # composites name their client by its id: they are read once the clients are known
         clients = self._read_clients(realm)
         client_ids = {client.id: client.client_id for client in clients}
-        return _RealmContent(
+        return RealmContent(
             groups=groups,
-            roles=_in_order(self._live_roles(realm, listed_roles, None, client_ids)),
+            roles=in_order(self._live_roles(realm, listed_roles, None, client_ids)),
             client_roles=self._read_client_roles(realm, clients, client_ids),
             clients=clients,
         )
 
     def _read_groups(self, realm: str) -> list[LiveGroup]:
         """Every group of ``realm``, parents before children, from the paged search and lists."""
-        tree = _GroupTree()
-        url, action = _url(realm, "groups"), f"read the groups of {realm}"
+        tree = GroupTree()
+        url, action = admin_url(realm, "groups"), f"read the groups of {realm}"
         # every managed group: a request per page of matches, not per group. Flat (populateHierarchy=false)
         # is twice as fast as Keycloak's default of nesting each match in its ancestors; the ancestors that
         # are not managed are found below like any group made by hand
         search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false"}
         tree.add(self._search_pages(url, action, **search))
         # every top-level group, managed or not
-        tree.add(self._pages(url, action, briefRepresentation="false"))
+        tree.add(self.transport.pages(url, action, briefRepresentation="false"))
         # groups with more children than seen so far hold subtrees made by hand: read those level by level
         pending = tree.incomplete(list(tree.groups))
         while pending:
             parent_id = pending.pop()
-            children = self._pages(_url(realm, "groups", parent_id, "children"), action, briefRepresentation="false")
+            children = self.transport.pages(admin_url(realm, "groups", parent_id, "children"), action, briefRepresentation="false")
             pending += tree.incomplete(tree.add(children, parent_id))
         return parents_first(tree.groups.values())
 
     def _read_client_roles(self, realm: str, clients: list[LiveClient], client_ids: dict[str, str]) -> list[LiveRole]:
-        """The roles of every client but Keycloak's own, by clientId and name: a request per page of each client."""
+        """The roles of every client but Keycloak's own, by clientId and name: a request per page of each client.
+
+        Keycloak's own clients are skipped for what they would cost: groupid's view of a realm leaves their roles
+        out (:func:`~groupid.realms.view.realm_as_groupid_sees_it`).
+        """
         roles = []
         for client in clients:
             if client.client_id not in KEYCLOAK_CLIENTS:
-                url, action = _url(realm, "clients", client.id, "roles"), f"read the roles of client '{client.client_id}' of {realm}"
+                url, action = admin_url(realm, "clients", client.id, "roles"), f"read the roles of client '{client.client_id}' of {realm}"
                 roles += self._live_roles(realm, self._list_roles(url, action), client.client_id, client_ids)
-        return _in_order(roles)
+        return in_order(roles)
 
     def _list_roles(self, url: str, action: str) -> list[dict]:
         """The role representations listed at ``url`` (the realm's or a client's), attributes included."""
-        return list(self._pages(url, action, briefRepresentation="false"))
+        return list(self.transport.pages(url, action, briefRepresentation="false"))
 
     def _live_roles(self, realm: str, listed: list[dict], client: str | None, client_ids: dict[str, str]) -> list[LiveRole]:
         """Listed roles (the realm's, or the client ``client``'s) with their composites; ``client_ids`` maps the
         ids of clients to their clientIds."""
-        return [_live_role(role, self._composites(realm, role, client_ids), client) for role in listed]
+        return [live_role(role, self._composites(realm, role, client_ids), client) for role in listed]
 
     def _composites(self, realm: str, role: dict, client_ids: dict[str, str]) -> list[str]:
         """The references of a role's composites, realm and client roles alike: one request, for a composite only.
@@ -130,27 +141,27 @@ class RealmReading(AdminTransport):
         """
         if not role.get("composite"):
             return []
-        url = _url(realm, "roles-by-id", role["id"], "composites")
+        url = admin_url(realm, "roles-by-id", role["id"], "composites")
         action = f"read the composites of role '{role['name']}' of {realm}"
-        return sorted(_reference(composite, client_ids) for composite in self._request("GET", url, action))
+        return sorted(reference_of(composite, client_ids) for composite in self.transport.request("GET", url, action))
 
-    def _read_organizations(self, realm: str) -> list[LiveOrganization]:
+    def read_organizations(self, realm: str) -> list[LiveOrganization]:
         """Every organization of ``realm``; the full list entries carry the attributes, so nothing more is asked."""
-        url, action = _url(realm, "organizations"), f"read the organizations of {realm}"
-        return [live_organization(o) for o in self._pages(url, action, briefRepresentation="false")]
+        url, action = admin_url(realm, "organizations"), f"read the organizations of {realm}"
+        return [live_organization(o) for o in self.transport.pages(url, action, briefRepresentation="false")]
 
     def _read_clients(self, realm: str) -> list[LiveClient]:
         """Every client of ``realm``, Keycloak's own included; their secrets are not kept."""
-        return [live_client(c) for c in self._pages(_url(realm, "clients"), f"read the clients of {realm}")]
+        return [live_client(c) for c in self.transport.pages(admin_url(realm, "clients"), f"read the clients of {realm}")]
 
     def _read_identity_providers(self, realm: str) -> list[LiveIdentityProvider]:
         """Every identity provider of ``realm`` with its config, secrets left out."""
-        url, action = _url(realm, "identity-provider", "instances"), f"read the identity providers of {realm}"
-        return [live_identity_provider(p) for p in self._pages(url, action, briefRepresentation="false")]
+        url, action = admin_url(realm, "identity-provider", "instances"), f"read the identity providers of {realm}"
+        return [live_identity_provider(p) for p in self.transport.pages(url, action, briefRepresentation="false")]
 
     def read_user_profile(self, realm: str) -> dict:
         """The user profile configuration of ``realm``."""
-        return self._request("GET", _url(realm, "users", "profile"), f"read the user profile of {realm}")
+        return self.transport.request("GET", admin_url(realm, "users", "profile"), f"read the user profile of {realm}")
 
     def _search_pages(self, url: str, action: str, **params) -> Iterator[dict]:
         """Every match of a group search, in pages that never split a run of equal names.
@@ -161,12 +172,12 @@ class RealmReading(AdminTransport):
         run; a run longer than a page doubles the page. A server that nests the matches in their ancestors
         (no ``populateHierarchy``) is paged the plain way.
         """
-        first, size = 0, self.page_size
+        first, size = 0, self.transport.page_size
         while True:
-            page = self._request("GET", url, action, params={**params, "first": first, "max": size})
+            page = self.transport.request("GET", url, action, params={**params, "first": first, "max": size})
             if any(entry.get("subGroups") for entry in page):
                 yield from page
-                yield from self._pages(url, action, matched=_managed_count, start=first + size, **params)
+                yield from self.transport.pages(url, action, matched=_managed_count, start=first + size, **params)
                 return
             if len(page) < size:
                 yield from page
@@ -176,7 +187,7 @@ class RealmReading(AdminTransport):
                 size *= 2
                 continue
             yield from page[:run]
-            first, size = first + run, self.page_size
+            first, size = first + run, self.transport.page_size
 
 
 def _managed_count(page: list[dict]) -> int:
@@ -186,5 +197,5 @@ def _managed_count(page: list[dict]) -> int:
     know ``populateHierarchy``) lists fewer entries than matches; its managed ancestors make the count larger
     than the matches, which costs at most one more, empty, page.
     """
-    managed = {g["id"] for g, _ in _walk(page, None) if (g.get("attributes") or {}).get(ATTR_MANAGED) == ["true"]}
+    managed = {g["id"] for g, _ in walk_groups(page, None) if (g.get("attributes") or {}).get(ATTR_MANAGED) == ["true"]}
     return len(managed)

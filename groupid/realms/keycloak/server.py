@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from urllib.parse import quote
 
 from groupid.keycloak_terms import role_reference, split_reference
 from groupid.errors import Conflict, KeycloakError, RealmExists
-from groupid.realms.base import RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
-from groupid.realms.keycloak.people import PeopleAdmin
-from groupid.realms.keycloak.reading import RealmReading
-from groupid.realms.keycloak.references import RolesByReference
-from groupid.realms.keycloak.representations import SECRET_MASK
-from groupid.realms.keycloak.transport import PAGE_SIZE, KeycloakAnswer, _Connection, _created_id, _url
+from groupid.realms.keycloak.people import PeopleClient
+from groupid.realms.keycloak.reading import RealmReader
+from groupid.realms.keycloak.transport import PAGE_SIZE, AdminTransport, KeycloakAnswer, admin_url, created_id
+from groupid.realms.live import LiveRealm, LiveUser
+from groupid.realms.representations import SECRET_MASK
 from groupid.text import escape
 
 REALM_IMPORT_TIMEOUT = 900.0
@@ -21,53 +22,68 @@ REALM_IMPORT_TIMEOUT = 900.0
 in one transaction, and thousands of groups take minutes, not seconds."""
 
 
-class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
+class KeycloakServer(RealmAdapter):
     """One Keycloak server, reached with the admin credentials of ``settings``.
 
-    ``page_size`` is how many entries each paginated request asks for; ``requests`` counts the admin
-    requests sent so far (compare it before and after a call to know what the call cost). Its methods may be
-    called from several threads at once.
+    It has a :class:`~groupid.realms.keycloak.transport.AdminTransport` (``transport``), which signs in and
+    sends every admin request, and hands it to a :class:`RealmReader` (``reader``) and a :class:`PeopleClient`
+    (``people``); it makes the writes to a realm's design itself. ``page_size`` is how many entries each
+    paginated request asks for; ``requests`` counts the admin requests sent so far (compare it before and
+    after a call to know what the call cost). Its methods may be called from several threads at once.
+    ``transport`` may be given, signed in already (one that observes or scripts the requests).
 
     >>> server = KeycloakServer(ConnectionSettings.from_env())  # doctest: +SKIP
     >>> server.read("xinghe").exists  # doctest: +SKIP
     """
 
-    def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
-        self.settings = settings
-        self.page_size = page_size
-        self._start_transport()
-        with self._translated("sign in"):
-            self._connection = _Connection(
-                server_url=settings.server_url + "/",
-                username=settings.admin_user,
-                password=settings.admin_password,
-                client_id=settings.client_id or "admin-cli",
-                client_secret_key=settings.client_secret,
-                realm_name=settings.auth_realm,
-                user_realm_name=settings.auth_realm,
-                verify=settings.verify,
-                timeout=settings.timeout,
-            )
-            self._connection.get_token()
+    def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE,
+                 transport: AdminTransport | None = None):
+        self.transport = transport if transport is not None else AdminTransport(settings, page_size)
+        self.reader = RealmReader(self.transport)
+        self.people = PeopleClient(self.transport)
+
+    @property
+    def settings(self) -> ConnectionSettings:
+        """The connection settings of the server."""
+        return self.transport.settings
+
+    @property
+    def page_size(self) -> int:
+        """Entries per paginated request."""
+        return self.transport.page_size
+
+    @property
+    def requests(self) -> int:
+        """The admin requests sent so far (the sign-in is not one)."""
+        return self.transport.requests
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    def read_raw(self, realm: str) -> LiveRealm:
+        """Everything ``realm`` holds: see :meth:`RealmReader.read_raw`."""
+        return self.reader.read_raw(realm)
+
+    def read_user_profile(self, realm: str) -> dict:
+        """The user profile configuration of ``realm``."""
+        return self.reader.read_user_profile(realm)
 
     # -- realms ------------------------------------------------------------------------------------------
 
     def realm_exists(self, realm: str) -> bool:
         """Whether a realm of that name exists."""
-        return self._request("GET", _url(realm), f"read realm {realm}", missing_ok=True) is not None
+        return self.transport.request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True) is not None
 
     def import_realm(self, representation: dict) -> None:
         """Create a realm from a full RealmRepresentation (Keycloak's own import); refuse to overwrite one."""
         realm = representation.get("realm", "")
         try:
-            self._request("POST", "admin/realms", f"create realm {realm}", body=representation,
-                          timeout=REALM_IMPORT_TIMEOUT)
+            self.transport.request("POST", "admin/realms", f"create realm {realm}", body=representation,
+                                   timeout=REALM_IMPORT_TIMEOUT)
         except Conflict:
             raise RealmExists(f"realm '{realm}' already exists at {self.settings.server_url}; nothing was changed") from None
         # Keycloak checks admin rights against the roles in the access token, and a token issued before the realm
         # existed lacks its management roles: a service account would be refused its next write (HTTP 403)
-        with self._translated(f"sign in again after creating realm {realm}"):
-            self._connection.get_token()
+        self.transport.sign_in_again(f"sign in again after creating realm {realm}")
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
         """Create an empty, enabled realm; :class:`RealmExists` (a :class:`Conflict`) if it is there already."""
@@ -82,58 +98,67 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         body: dict = {"displayName": display_name or ""}
         if organizations_enabled is not None:
             body["organizationsEnabled"] = organizations_enabled
-        self._request("PUT", _url(realm), f"update realm {realm}", body=body)
+        self.transport.request("PUT", admin_url(realm), f"update realm {realm}", body=body)
 
     def delete_realm(self, realm: str) -> None:
         """Delete a realm and everything in it."""
-        self._request("DELETE", _url(realm), f"delete realm {realm}")
+        self.transport.request("DELETE", admin_url(realm), f"delete realm {realm}")
     # -- groups ------------------------------------------------------------------------------------------
 
     def create_group(self, realm: str, parent_id: str | None, name: str, attributes: dict[str, list[str]]) -> str:
         """Create a group (top-level when ``parent_id`` is None); return its id."""
         body = {"name": name, "attributes": attributes}
-        response = self._request("POST", _parent_url(realm, parent_id), f"create group '{name}' in {realm}", body=body, raw=True)
-        return _created_id(response)
+        response = self.transport.request("POST", _parent_url(realm, parent_id), f"create group '{name}' in {realm}", body=body, raw=True)
+        return created_id(response)
 
     def update_group(self, realm: str, group_id: str, name: str, attributes: dict[str, list[str]]) -> None:
         """Rename a group and replace its attributes; members, role mappings and sub-groups stay."""
         body = {"name": name, "attributes": attributes}
-        self._request("PUT", _url(realm, "groups", group_id), f"update group {group_id} of {realm}", body=body)
+        self.transport.request("PUT", admin_url(realm, "groups", group_id), f"update group {group_id} of {realm}", body=body)
 
     def move_group(self, realm: str, group_id: str, parent_id: str | None) -> None:
         """Move a group under another parent (top level when None); members, role mappings and sub-groups stay."""
         action = f"move group {group_id} of {realm}"
         # Keycloak moves a group when its id is posted as a new child; it wants a name there and ignores it,
         # so the current one is sent (a name clash with the new siblings is still refused with 409)
-        name = self._request("GET", _url(realm, "groups", group_id), action)["name"]
-        self._request("POST", _parent_url(realm, parent_id), action, body={"id": group_id, "name": name})
+        name = self.transport.request("GET", admin_url(realm, "groups", group_id), action)["name"]
+        self.transport.request("POST", _parent_url(realm, parent_id), action, body={"id": group_id, "name": name})
 
     def delete_group(self, realm: str, group_id: str) -> None:
         """Delete a group, its sub-groups and their memberships."""
-        self._request("DELETE", _url(realm, "groups", group_id), f"delete group {group_id} of {realm}")
+        self.transport.request("DELETE", admin_url(realm, "groups", group_id), f"delete group {group_id} of {realm}")
 
     # -- roles -------------------------------------------------------------------------------------------
 
-    def _create_role(self, realm: str, client_id: str | None, name: str, description: str | None,
+    def create_role_of(self, realm: str, client_id: str | None, name: str, description: str | None,
                      attributes: dict[str, list[str]]) -> None:
         """Create a role of the realm (``client_id`` None) or of a client."""
         action = f"create role '{role_reference(client_id, name)}' in {realm}"
         url = self._roles_url(realm, client_id, action)
-        self._request("POST", url, action, body=_role_body(name, description, attributes))
+        self.transport.request("POST", url, action, body=_role_body(name, description, attributes))
 
-    def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+    def update_role_by_reference(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
         """Replace the description and attributes of the role ``ref``.
 
         Keycloak's PUT clears a null description but keeps the attributes when they are left out: both are sent.
         """
         action = f"update role '{ref}' of {realm}"
         body = _role_body(split_reference(ref)[1], description, attributes)
-        self._request("PUT", self._role_url(realm, ref, action), action, body=body)
+        self.transport.request("PUT", self._role_url(realm, ref, action), action, body=body)
 
-    def _delete_role(self, realm: str, ref: str) -> None:
+    def delete_role_by_reference(self, realm: str, ref: str) -> None:
         """Delete the role ``ref``."""
         action = f"delete role '{ref}' of {realm}"
-        self._request("DELETE", self._role_url(realm, ref, action), action)
+        self.transport.request("DELETE", self._role_url(realm, ref, action), action)
+
+    def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
+        """A realm role's attributes; None when there is no such role."""
+        role = self.transport.request("GET", admin_url(realm, "roles", name), f"read role '{name}' of {realm}", missing_ok=True)
+        return None if role is None else role.get("attributes") or {}
+
+    def discard_role(self, realm: str, name: str) -> None:
+        """Delete a realm role; nothing happens when there is none."""
+        self.transport.request("DELETE", admin_url(realm, "roles", name), f"delete role '{name}' of {realm}", missing_ok=True)
 
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
         """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""
@@ -155,7 +180,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         """Post or delete the composites ``names`` of ``role``: one request takes roles of any kind."""
         if names:
             roles = self._representations(realm, names)
-            self._request(method, self._role_url(realm, role, action) + "/composites", action, body=roles)
+            self.transport.request(method, self._role_url(realm, role, action) + "/composites", action, body=roles)
 
     def _edit_group_roles(self, method: str, realm: str, group_id: str, names: list[str], action: str) -> None:
         """Post or delete a group's role mappings: the realm roles in one request, each client's in one more.
@@ -167,7 +192,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
             by_client[role["containerId"] if role.get("clientRole") else None].append(role)
         for client_uuid, roles in by_client.items():
             mappings = ("realm",) if client_uuid is None else ("clients", client_uuid)
-            self._request(method, _url(realm, "groups", group_id, "role-mappings", *mappings), action, body=roles)
+            self.transport.request(method, admin_url(realm, "groups", group_id, "role-mappings", *mappings), action, body=roles)
 
     def _representations(self, realm: str, refs: list[str]) -> list[dict]:
         """The representations of the roles ``refs``: composites and mappings find roles by id, not by name.
@@ -178,15 +203,15 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         roles = []
         for ref in dict.fromkeys(refs):
             action = f"find role '{ref}' of {realm}"
-            roles.append(self._request("GET", self._role_url(realm, ref, action, client_uuids), action))
+            roles.append(self.transport.request("GET", self._role_url(realm, ref, action, client_uuids), action))
         return roles
 
     def _roles_url(self, realm: str, client_id: str | None, action: str,
                    client_uuids: dict[str, str] | None = None) -> str:
         """The admin path of the realm's roles (``client_id`` None) or of a client's; see :meth:`_client_uuid`."""
         if client_id is None:
-            return _url(realm, "roles")
-        return _url(realm, "clients", self._client_uuid(realm, client_id, action, client_uuids), "roles")
+            return admin_url(realm, "roles")
+        return admin_url(realm, "clients", self._client_uuid(realm, client_id, action, client_uuids), "roles")
 
     def _role_url(self, realm: str, ref: str, action: str, client_uuids: dict[str, str] | None = None) -> str:
         """The admin path of the role ``ref`` (``name`` or ``clientId/name``)."""
@@ -201,9 +226,9 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         known = {} if known is None else known
         if client_id not in known:
             # clientId= matches exactly (search=true would match a part)
-            found = self._request("GET", _url(realm, "clients"), action, params={"clientId": client_id})
+            found = self.transport.request("GET", admin_url(realm, "clients"), action, params={"clientId": client_id})
             if not found:
-                raise self._refusal(action, KeycloakAnswer(404, None, f"no client has the clientId '{escape(client_id)}'"))
+                raise self.transport.refusal(action, KeycloakAnswer(404, None, f"no client has the clientId '{escape(client_id)}'"))
             known[client_id] = found[0]["id"]
         return known[client_id]
 
@@ -217,9 +242,9 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         without Organizations enabled is a :class:`KeycloakError` (HTTP 404).
         """
         body = {"name": name, "alias": alias, "domains": _domains(domains), "attributes": attributes, "enabled": True}
-        url, action = _url(realm, "organizations"), f"create organization '{name}' in {realm}"
+        url, action = admin_url(realm, "organizations"), f"create organization '{name}' in {realm}"
         clash = self._domain_clash(realm, None, domains, action)
-        return _created_id(self._request("POST", url, action, body=body, raw=True, refusal=clash))
+        return created_id(self.transport.request("POST", url, action, body=body, raw=True, refusal=clash))
 
     def update_organization(self, realm: str, org_id: str, name: str, domains: list[str],
                             attributes: dict[str, list[str]]) -> None:
@@ -229,11 +254,11 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         included) and refuses any alias but the current one, so the organization is read and changed: its alias,
         description, redirect URL, enabled flag and the verified flags of the domains it keeps stay as they are.
         """
-        url, action = _url(realm, "organizations", org_id), f"update organization {org_id} of {realm}"
-        current = self._request("GET", url, action)
+        url, action = admin_url(realm, "organizations", org_id), f"update organization {org_id} of {realm}"
+        current = self.transport.request("GET", url, action)
         verified = {domain["name"] for domain in current.get("domains") or () if domain.get("verified")}
         body = {**current, "name": name, "domains": _domains(domains, verified), "attributes": attributes}
-        self._request("PUT", url, action, body=body, refusal=self._domain_clash(realm, org_id, domains, action))
+        self.transport.request("PUT", url, action, body=body, refusal=self._domain_clash(realm, org_id, domains, action))
 
     def _domain_clash(self, realm: str, org_id: str | None, domains: list[str], action: str):
         """What an HTTP 400 to a write of organization ``org_id`` (None: a new one) with ``domains`` is: a
@@ -247,7 +272,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         def refusal(answer: KeycloakAnswer) -> Conflict | None:
             if answer.status != 400 or not wanted:
                 return None
-            for other in self._read_organizations(realm):
+            for other in self.reader.read_organizations(realm):
                 taken = sorted(wanted.intersection(other.domains)) if other.id != org_id else []
                 if taken:
                     return Conflict(
@@ -261,14 +286,14 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
 
     def delete_organization(self, realm: str, org_id: str) -> None:
         """Delete an organization; its members stay users of the realm."""
-        self._request("DELETE", _url(realm, "organizations", org_id), f"delete organization {org_id} of {realm}")
+        self.transport.request("DELETE", admin_url(realm, "organizations", org_id), f"delete organization {org_id} of {realm}")
 
     # -- clients -----------------------------------------------------------------------------------------
 
     def create_client(self, realm: str, representation: dict) -> str:
         """Create a client; return its id. A confidential one gets a secret from Keycloak unless it brings one."""
         action = f"create client '{representation.get('clientId')}' in {realm}"
-        return _created_id(self._request("POST", _url(realm, "clients"), action, body=representation, raw=True))
+        return created_id(self.transport.request("POST", admin_url(realm, "clients"), action, body=representation, raw=True))
 
     def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
         """Change the fields of a client that ``representation`` holds; the others stay.
@@ -277,12 +302,12 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         merged key by key — a key given an empty value is removed, the keys not given stay. So the
         representation is sent as it is, in one request.
         """
-        url, action = _url(realm, "clients", client_uuid), f"update client {client_uuid} of {realm}"
-        self._request("PUT", url, action, body=representation)
+        url, action = admin_url(realm, "clients", client_uuid), f"update client {client_uuid} of {realm}"
+        self.transport.request("PUT", url, action, body=representation)
 
     def delete_client(self, realm: str, client_uuid: str) -> None:
         """Delete a client."""
-        self._request("DELETE", _url(realm, "clients", client_uuid), f"delete client {client_uuid} of {realm}")
+        self.transport.request("DELETE", admin_url(realm, "clients", client_uuid), f"delete client {client_uuid} of {realm}")
 
     def client_secret(self, realm: str, client_id: str) -> str:
         """The secret of the confidential client whose clientId is ``client_id``; never logged or stored.
@@ -291,8 +316,8 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         secret, a :class:`KeycloakError` too.
         """
         action = f"read the secret of client '{client_id}' of {realm}"
-        url = _url(realm, "clients", self._client_uuid(realm, client_id, action), "client-secret")
-        secret = self._request("GET", url, action)
+        url = admin_url(realm, "clients", self._client_uuid(realm, client_id, action), "client-secret")
+        secret = self.transport.request("GET", url, action)
         if not secret.get("value"):
             raise KeycloakError(f"Keycloak at {self.settings.server_url} cannot {action}: it is a public or bearer-only client")
         return secret["value"]
@@ -302,7 +327,7 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
     def create_identity_provider(self, realm: str, representation: dict) -> None:
         """Create an identity provider; an alias another one has is a :class:`Conflict`."""
         action = f"create identity provider '{representation.get('alias')}' in {realm}"
-        self._request("POST", _url(realm, "identity-provider", "instances"), action, body=representation)
+        self.transport.request("POST", admin_url(realm, "identity-provider", "instances"), action, body=representation)
 
     def update_identity_provider(self, realm: str, alias: str, representation: dict) -> None:
         """Change the fields of an identity provider that ``representation`` holds; a config given replaces the
@@ -312,27 +337,90 @@ class KeycloakServer(RolesByReference, RealmReading, PeopleAdmin, RealmAdapter):
         the masked value sent back keeps it. So the provider is read, the given fields are laid over it and a
         config without a secret gets the mask (with no secret stored, Keycloak then stores none).
         """
-        url, action = _url(realm, "identity-provider", "instances", alias), f"update identity provider '{alias}' of {realm}"
-        body = {**self._request("GET", url, action), **representation, "alias": alias}
+        url, action = admin_url(realm, "identity-provider", "instances", alias), f"update identity provider '{alias}' of {realm}"
+        body = {**self.transport.request("GET", url, action), **representation, "alias": alias}
         body["config"] = {"clientSecret": SECRET_MASK, **(body.get("config") or {})}
-        self._request("PUT", url, action, body=body)
+        self.transport.request("PUT", url, action, body=body)
 
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider; the links of users to it go with it."""
-        url = _url(realm, "identity-provider", "instances", alias)
-        self._request("DELETE", url, f"delete identity provider '{alias}' of {realm}")
+        url = admin_url(realm, "identity-provider", "instances", alias)
+        self.transport.request("DELETE", url, f"delete identity provider '{alias}' of {realm}")
 
     def read_identity_provider(self, realm: str, alias: str) -> dict:
         """An identity provider's representation as Keycloak answers it: secrets masked, vault references
         (``${vault.key}``) shown as they are."""
-        url = _url(realm, "identity-provider", "instances", alias)
-        return self._request("GET", url, f"read identity provider '{alias}' of {realm}")
+        url = admin_url(realm, "identity-provider", "instances", alias)
+        return self.transport.request("GET", url, f"read identity provider '{alias}' of {realm}")
 
     # -- user profile -------------------------------------------------------------------------------------
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
-        self._request("PUT", _url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
+        self.transport.request("PUT", admin_url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
+
+    # -- people: see :class:`PeopleClient` ----------------------------------------------------------------
+
+    def read_users(self, realm: str, group_ids: Iterable[str] = (), organization_ids: Iterable[str] = ()) -> list[LiveUser]:
+        """Every user of the realm, with the asked-for memberships: see :meth:`PeopleClient.read_users`."""
+        return self.people.read_users(realm, group_ids, organization_ids)
+
+    def members(self, realm: str, group_id: str) -> list[str]:
+        """The ids of the direct members of a group."""
+        return self.people.members(realm, group_id)
+
+    def read_user(self, realm: str, user_id: str) -> dict:
+        """One user, with its attributes."""
+        return self.people.read_user(realm, user_id)
+
+    def read_user_roles(self, realm: str, user_id: str) -> list[str]:
+        """The names of the realm roles granted to a user directly."""
+        return self.people.read_user_roles(realm, user_id)
+
+    def create_user(self, realm: str, user: dict) -> str:
+        """Create a user; return its id."""
+        return self.people.create_user(realm, user)
+
+    def import_users(self, realm: str, users: list[dict], chunk_size: int = IMPORT_CHUNK) -> dict[str, str | None]:
+        """Create users in bulk, skipping who exists: see :meth:`PeopleClient.import_users`."""
+        return self.people.import_users(realm, users, chunk_size)
+
+    def update_user(self, realm: str, user_id: str, representation: dict) -> None:
+        """Change the fields of a user that ``representation`` holds: see :meth:`PeopleClient.update_user`."""
+        self.people.update_user(realm, user_id, representation)
+
+    def logout_user(self, realm: str, user_id: str) -> None:
+        """End every session of a user."""
+        self.people.logout_user(realm, user_id)
+
+    def delete_user(self, realm: str, user_id: str) -> None:
+        """Delete a user, and with it its memberships."""
+        self.people.delete_user(realm, user_id)
+
+    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Make a user a member of a group."""
+        self.people.add_member(realm, group_id, user_id)
+
+    def remove_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Take a user out of a group."""
+        self.people.remove_member(realm, group_id, user_id)
+
+    def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Make a user a member of an organization."""
+        self.people.add_organization_member(realm, org_id, user_id)
+
+    def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Take a user out of an organization."""
+        self.people.remove_organization_member(realm, org_id, user_id)
+
+    def read_realm_attributes(self, realm: str) -> dict[str, str]:
+        """The realm's attributes."""
+        return self.people.read_realm_attributes(realm)
+
+    def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
+        """Set the given realm attributes; the others stay."""
+        self.people.set_realm_attributes(realm, attributes)
+
 
 
 def _role_body(name: str, description: str | None, attributes: dict[str, list[str]]) -> dict:
@@ -347,4 +435,4 @@ def _domains(names: list[str], verified: set[str] = frozenset()) -> list[dict]:
 
 def _parent_url(realm: str, parent_id: str | None) -> str:
     """Where to post a group so that it lands under ``parent_id`` (top level when None)."""
-    return _url(realm, "groups") if parent_id is None else _url(realm, "groups", parent_id, "children")
+    return admin_url(realm, "groups") if parent_id is None else admin_url(realm, "groups", parent_id, "children")

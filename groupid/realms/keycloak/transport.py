@@ -59,7 +59,7 @@ class KeycloakAnswer:
     detail: str
 
 
-class _Connection(KeycloakOpenIDConnection):
+class SignedInConnection(KeycloakOpenIDConnection):
     """python-keycloak's signed-in connection, except that a refresh token Keycloak no longer takes — the OAuth
     ``invalid_grant`` of an expired token or an ended session — is replaced by signing in again.
 
@@ -80,27 +80,50 @@ class _Connection(KeycloakOpenIDConnection):
 
 
 class AdminTransport:
-    """The requests of a :class:`~groupid.realms.keycloak.KeycloakServer`: it provides the signed-in
-    ``_connection``, its ``settings``, the ``page_size`` and the ``requests`` counter.
+    """The admin requests to one Keycloak server: signed in with the credentials of ``settings``, counted in
+    ``requests``, their failures translated, and paginated lists walked ``page_size`` to a page.
 
-    Requests may be sent from several threads at once: the counter, the token refresh and the longer timeouts
-    some requests ask for are guarded by :meth:`_start_transport`'s locks.
+    A :class:`~groupid.realms.keycloak.KeycloakServer` has one, and hands it to the parts that read realms and
+    people. Requests may be sent from several threads at once: the counter, the token refresh and the longer
+    timeouts some requests ask for are guarded by locks. ``connection`` is the signed-in python-keycloak
+    connection; given one (a test's stand-in), nothing signs in.
     """
 
-    settings: ConnectionSettings
-    page_size: int
-    requests: int
-    _connection: KeycloakOpenIDConnection
-
-    def _start_transport(self) -> None:
-        """Set the counter and the locks up; called once, before the first request."""
-        self.requests = 0
+    def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE,
+                 connection: KeycloakOpenIDConnection | None = None):
+        self.settings = settings
+        self.page_size = page_size
+        self.requests = 0  #: the admin requests sent so far (the sign-in is not one)
         self._count_lock = threading.Lock()
         self._token_lock = threading.Lock()
         self._timeout_lock = threading.Lock()
         self._long_timeouts: list[float] = []
+        self.connection = connection if connection is not None else self._signed_in()
 
-    def _pages(self, url: str, action: str, *, matched: Callable[[list], int] = len, start: int = 0,
+    def _signed_in(self) -> KeycloakOpenIDConnection:
+        """A connection signed in with the settings' credentials."""
+        settings = self.settings
+        with self.translated("sign in"):
+            connection = SignedInConnection(
+                server_url=settings.server_url + "/",
+                username=settings.admin_user,
+                password=settings.admin_password,
+                client_id=settings.client_id or "admin-cli",
+                client_secret_key=settings.client_secret,
+                realm_name=settings.auth_realm,
+                user_realm_name=settings.auth_realm,
+                verify=settings.verify,
+                timeout=settings.timeout,
+            )
+            connection.get_token()
+        return connection
+
+    def sign_in_again(self, action: str) -> None:
+        """Get a new access token (one issued now holds the roles the identity has now)."""
+        with self.translated(action):
+            self.connection.get_token()
+
+    def pages(self, url: str, action: str, *, matched: Callable[[list], int] = len, start: int = 0,
                size: int | None = None, at_once: int = 1, **params) -> Iterator[dict]:
         """Every entry of a paginated list, ``size`` (by default ``page_size``) to a page; ``matched`` counts the
         entries of a page that ``max`` limits.
@@ -111,7 +134,7 @@ class AdminTransport:
         size = size or self.page_size
 
         def page(first: int) -> list:
-            return self._request("GET", url, action, params={**params, "first": first, "max": size})
+            return self.request("GET", url, action, params={**params, "first": first, "max": size})
 
         first_page = page(start)
         yield from first_page
@@ -131,7 +154,7 @@ class AdminTransport:
                         return
                 first += size * at_once
 
-    def _request(self, method: str, path: str, action: str, *, body=None, params=None, missing_ok=False,
+    def request(self, method: str, path: str, action: str, *, body=None, params=None, missing_ok=False,
                  forbidden_ok=False, none_for: tuple[int, ...] = (), raw=False, timeout: float | None = None,
                  refusal: Callable[[KeycloakAnswer], KeycloakError | None] | None = None):
         """Send one admin request; translate every failure into a groupid error.
@@ -139,32 +162,32 @@ class AdminTransport:
         ``missing_ok`` answers None for HTTP 404, ``forbidden_ok`` None for HTTP 403, and ``none_for`` None for
         the statuses it lists, instead of raising; ``timeout`` lets this request take that many seconds when the
         connection's timeout is shorter. ``refusal`` may name the error an error answer is, for the answers only
-        the request knows the meaning of (None leaves it to :meth:`_refusal`).
+        the request knows the meaning of (None leaves it to :meth:`refusal`).
         """
         none_for = (*none_for, *((404,) if missing_ok else ()), *((403,) if forbidden_ok else ()))
         with self._count_lock:
             self.requests += 1
         data = None if body is None else json.dumps(body)
-        with self._translated(action), self._timeout_at_least(timeout):
+        with self.translated(action), self.timeout_at_least(timeout):
             self._fresh_token()
             if method == "GET":
-                response = self._connection.raw_get(path, **(params or {}))
+                response = self.connection.raw_get(path, **(params or {}))
             elif method == "POST":
-                response = self._connection.raw_post(path, data=data, **(params or {}))
+                response = self.connection.raw_post(path, data=data, **(params or {}))
             elif method == "PUT":
-                response = self._connection.raw_put(path, data=data)
+                response = self.connection.raw_put(path, data=data)
             else:
-                response = self._connection.raw_delete(path, data=data)
+                response = self.connection.raw_delete(path, data=data)
             if response.status_code in none_for:
                 return None
             if response.status_code >= 400:
                 answer = keycloak_answer(response.status_code, response.content)
-                raise (refusal and refusal(answer)) or self._refusal(action, answer)
+                raise (refusal and refusal(answer)) or self.refusal(action, answer)
             if raw:
                 return response
             return response.json() if response.content else None
 
-    def _refusal(self, action: str, answer: KeycloakAnswer) -> KeycloakError:
+    def refusal(self, action: str, answer: KeycloakAnswer) -> KeycloakError:
         """The groupid error for an error answer to ``action``: chosen by its status and OAuth code only."""
         where, who = self.settings.server_url, self.settings.identity
         shown = f": {answer.detail}" if answer.detail else ""
@@ -197,15 +220,15 @@ class AdminTransport:
         expired together would all refresh it. Here the first one does, under a lock; the others then find it
         fresh, and python-keycloak's own check finds nothing to do.
         """
-        expires_at = self._connection.expires_at
+        expires_at = self.connection.expires_at
         if expires_at is None or datetime.now(tz=timezone.utc) < expires_at:
             return
         with self._token_lock:
-            if self._connection.expires_at == expires_at:
-                self._connection.refresh_token()
+            if self.connection.expires_at == expires_at:
+                self.connection.refresh_token()
 
     @contextmanager
-    def _timeout_at_least(self, seconds: float | None):
+    def timeout_at_least(self, seconds: float | None):
         """Within the block, requests may take ``seconds`` (None: the connection's timeout) if that is longer.
 
         The timeout is the connection's, shared by all threads: while any block asks for a longer one, every
@@ -218,16 +241,16 @@ class AdminTransport:
             return
         with self._timeout_lock:
             self._long_timeouts.append(seconds)
-            self._connection.timeout = max(self._long_timeouts)
+            self.connection.timeout = max(self._long_timeouts)
         try:
             yield
         finally:
             with self._timeout_lock:
                 self._long_timeouts.remove(seconds)
-                self._connection.timeout = max(self._long_timeouts, default=usual)
+                self.connection.timeout = max(self._long_timeouts, default=usual)
 
     @contextmanager
-    def _translated(self, action: str):
+    def translated(self, action: str):
         """Turn python-keycloak and requests errors raised inside the block into groupid errors."""
         where = self.settings.server_url
         try:
@@ -240,7 +263,7 @@ class AdminTransport:
                     f"{where} answered HTTP 404 to {action}: no realm '{self.settings.auth_realm}' there; "
                     "is the server URL right (a Keycloak served under a path such as /auth needs it in the URL)?"
                 ) from None
-            raise self._refusal(action, keycloak_answer(exc.response_code, exc.response_body)) from None
+            raise self.refusal(action, keycloak_answer(exc.response_code, exc.response_body)) from None
         except (ValueError, TypeError) as exc:
             # a JSON body that is not JSON, or python-keycloak's "unexpected response type": not a Keycloak
             raise KeycloakError(
@@ -250,12 +273,12 @@ class AdminTransport:
             raise KeycloakUnreachable(f"Keycloak at {where} does not answer ({action}): {_short(exc)}") from None
 
 
-def _url(realm: str, *segments: str) -> str:
+def admin_url(realm: str, *segments: str) -> str:
     """The admin path of ``realm`` or of something in it, every segment quoted."""
     return "/".join(["admin/realms", *(quote(segment, safe="") for segment in (realm, *segments))])
 
 
-def _created_id(response) -> str:
+def created_id(response) -> str:
     """The id of what a POST created, from its Location header."""
     return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
 

@@ -1,9 +1,9 @@
-"""The people side of the in-memory Keycloak: users, memberships, realm attributes and locks.
+"""The people side of the in-memory Keycloak: users, memberships and realm attributes.
 
 It behaves as the real server does: usernames and emails are kept in lower case; a partial import skips a user
 whose username is taken, or whose email is when the realm wants emails unique, and gives each new user the
 realm's default role; attributes the user profile does not declare are dropped. Every call holds the store's
-lock, so calls from several threads at once are as safe as they are against Keycloak.
+guard, so calls from several threads at once are as safe as they are against Keycloak.
 """
 
 from __future__ import annotations
@@ -13,20 +13,22 @@ import time
 import uuid
 from collections.abc import Iterable
 
-from groupid.keycloak_terms import LOCK_MARK
 from groupid.errors import KeycloakError
 from groupid.realms.base import IMPORT_CHUNK, LiveGroup, LiveRealm, LiveUser
-from groupid.realms.keycloak import live_user, parents_first
-from groupid.realms.memory.store import _USER_FIELDS, WHERE, MemoryStore, _add, _conflict, _group, _kept_attributes
-from groupid.realms.memory.store import _missing, _organization, _Realm, _remove, _Role, _user
+from groupid.realms.memory.store import USER_FIELDS, WHERE, MemoryStore, RealmState, add_values, conflict
+from groupid.realms.memory.store import group_of, kept_attributes, not_found, organization_of, remove_values, user_of
+from groupid.realms.representations import live_user, parents_first
 
 
 # the user profile's own attributes that Keycloak keeps as fields: a PUT with ``attributes`` replaces them too
 _PROFILE_FIELDS = ("firstName", "lastName", "email")
 
 
-class MemoryPeople(MemoryStore):
-    """Users, memberships, realm attributes and locks of :class:`~groupid.realms.memory.MemoryRealms`."""
+class MemoryPeople:
+    """Users, memberships and realm attributes of :class:`~groupid.realms.memory.MemoryRealms`, in its store."""
+
+    def __init__(self, store: MemoryStore):
+        self.store = store
 
     # -- reading ---------------------------------------------------------------------------------------
 
@@ -34,11 +36,11 @@ class MemoryPeople(MemoryStore):
                    organization_ids: Iterable[str] = ()) -> list[LiveUser]:
         """Every user of the realm, by username, with the asked-for memberships filled in."""
         action = f"read the users of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             users = {user_id: live_user(user) for user_id, user in state.users.items()}
             for group_id in group_ids:
-                for user_id in _group(state, group_id, action).members:
+                for user_id in group_of(state, group_id, action).members:
                     users[user_id].groups.add(group_id)
             for org_id in organization_ids:
                 for user_id in _organization_members(state, org_id, action):
@@ -48,38 +50,38 @@ class MemoryPeople(MemoryStore):
     def read_user(self, realm: str, user_id: str) -> dict:
         """A user's representation, with its attributes."""
         action = f"read user {user_id} of {realm}"
-        with self._guard:
-            return copy.deepcopy(_user(self._realm(realm, action), user_id, action))
+        with self.store.guard:
+            return copy.deepcopy(user_of(self.store.realm(realm, action), user_id, action))
 
     def read_user_roles(self, realm: str, user_id: str) -> list[str]:
         """The names of the realm roles granted to a user directly."""
         action = f"read the roles of user {user_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
-            _user(state, user_id, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
+            user_of(state, user_id, action)
             return sorted(name for client, name in state.user_roles[user_id] if client is None)
 
     def members(self, realm: str, group_id: str) -> list[str]:
         """The ids of the direct members of a group."""
         action = f"read the members of group {group_id} of {realm}"
-        with self._guard:
-            return list(_group(self._realm(realm, action), group_id, action).members)
+        with self.store.guard:
+            return list(group_of(self.store.realm(realm, action), group_id, action).members)
 
     def read_user_profile(self, realm: str) -> dict:
         """The realm's user profile configuration."""
-        with self._guard:
-            return copy.deepcopy(self._realm(realm, f"read the user profile of {realm}").user_profile)
+        with self.store.guard:
+            return copy.deepcopy(self.store.realm(realm, f"read the user profile of {realm}").user_profile)
 
     # -- creating --------------------------------------------------------------------------------------
 
     def create_user(self, realm: str, user: dict) -> str:
         """Create a user with the realm's default role; attributes the profile does not declare are dropped."""
         action = f"create a user in {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             taken = _taken(state, user)
             if taken:
-                raise _conflict(action, f"User exists with same {taken}")
+                raise conflict(action, f"User exists with same {taken}")
             return _store_user(state, user)
 
     def import_users(self, realm: str, users: list[dict], chunk_size: int = IMPORT_CHUNK) -> dict[str, str | None]:
@@ -90,8 +92,8 @@ class MemoryPeople(MemoryStore):
         """
         action = f"import users into {realm}"
         results: dict[str, str | None] = {}
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             paths = {path: group_id for group_id, path in _paths(state).items()}
             # indexed once: a bulk create of 100,000 users must not scan every user for each one
             usernames = {other["username"] for other in state.users.values()}
@@ -107,7 +109,7 @@ class MemoryPeople(MemoryStore):
                     emails.add(email)
         return results
 
-    def _import_one(self, state: _Realm, paths: dict[str, str], user: dict) -> str:
+    def _import_one(self, state: RealmState, paths: dict[str, str], user: dict) -> str:
         """Import one user that is not skipped: its new id."""
         missing = [path for path in user.get("groups") or () if path not in paths]
         if missing:
@@ -115,7 +117,7 @@ class MemoryPeople(MemoryStore):
                                 f"there is no group {missing[0]}")
         user_id = _store_user(state, user)
         for path in user.get("groups") or ():
-            _add(state.groups[paths[path]].members, [user_id])
+            add_values(state.groups[paths[path]].members, [user_id])
         return user_id
 
     # -- changing --------------------------------------------------------------------------------------
@@ -125,16 +127,16 @@ class MemoryPeople(MemoryStore):
         replace the whole attribute map (undeclared ones dropped) — with the profile's own: firstName, lastName
         and email not given beside them are cleared. The username stays."""
         action = f"update user {user_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
-            stored = _user(state, user_id, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
+            stored = user_of(state, user_id, action)
             if representation.get("email") and _taken(state, {"email": representation["email"]}, user_id) == "email":
-                raise _conflict(action, "User exists with same email")
-            for key in _USER_FIELDS:
+                raise conflict(action, "User exists with same email")
+            for key in USER_FIELDS:
                 if key != "username" and representation.get(key) is not None:
                     stored[key] = representation[key].lower() if key == "email" else representation[key]
             if representation.get("attributes") is not None:
-                _set_attributes(stored, _kept_attributes(state.user_profile, representation["attributes"]))
+                _set_attributes(stored, kept_attributes(state.user_profile, representation["attributes"]))
                 for key in _PROFILE_FIELDS:
                     if representation.get(key) is None:
                         stored.pop(key, None)
@@ -142,82 +144,65 @@ class MemoryPeople(MemoryStore):
     def logout_user(self, realm: str, user_id: str) -> None:
         """End every session of a user (in memory there are none); as Keycloak does, remember when."""
         action = f"sign user {user_id} of {realm} out"
-        with self._guard:
-            _user(self._realm(realm, action), user_id, action)["notBefore"] = int(time.time())
+        with self.store.guard:
+            user_of(self.store.realm(realm, action), user_id, action)["notBefore"] = int(time.time())
 
     def delete_user(self, realm: str, user_id: str) -> None:
         """Delete a user and its memberships."""
         action = f"delete user {user_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
-            del state.users[_user(state, user_id, action)["id"]]
+        with self.store.guard:
+            state = self.store.realm(realm, action)
+            del state.users[user_of(state, user_id, action)["id"]]
             del state.user_roles[user_id]
             for members in [*(group.members for group in state.groups.values()), *state.organization_members.values()]:
-                _remove(members, [user_id])
+                remove_values(members, [user_id])
 
     def add_member(self, realm: str, group_id: str, user_id: str) -> None:
         """Make a user a member of a group (nothing changes when it is one already)."""
-        self._edit_membership(realm, group_id, user_id, _add, f"add user {user_id} to group {group_id} of {realm}")
+        self._edit_membership(realm, group_id, user_id, add_values, f"add user {user_id} to group {group_id} of {realm}")
 
     def remove_member(self, realm: str, group_id: str, user_id: str) -> None:
         """Take a user out of a group (nothing changes when it is not a member)."""
-        self._edit_membership(realm, group_id, user_id, _remove, f"remove user {user_id} from group {group_id} of {realm}")
+        self._edit_membership(realm, group_id, user_id, remove_values, f"remove user {user_id} from group {group_id} of {realm}")
 
     def _edit_membership(self, realm: str, group_id: str, user_id: str, edit, action: str) -> None:
-        """Add a user to a group's members, or remove it (``edit``: ``_add`` or ``_remove``)."""
-        with self._guard:
-            state = self._realm(realm, action)
-            _user(state, user_id, action)
-            edit(_group(state, group_id, action).members, [user_id])
+        """Add a user to a group's members, or remove it (``edit``: ``add_values`` or ``remove_values``)."""
+        with self.store.guard:
+            state = self.store.realm(realm, action)
+            user_of(state, user_id, action)
+            edit(group_of(state, group_id, action).members, [user_id])
 
     def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Make a user a member of an organization (nothing changes when it is one already)."""
         action = f"add user {user_id} to organization {org_id} of {realm}"
-        with self._guard:
-            state = self._realm(realm, action)
+        with self.store.guard:
+            state = self.store.realm(realm, action)
             members = _organization_members(state, org_id, action)
-            _add(members, [_user(state, user_id, action)["id"]])
+            add_values(members, [user_of(state, user_id, action)["id"]])
 
     def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
         """Take a user out of an organization; one that is not a member is an error saying HTTP 404."""
         action = f"remove user {user_id} from organization {org_id} of {realm}"
-        with self._guard:
-            members = _organization_members(self._realm(realm, action), org_id, action)
+        with self.store.guard:
+            members = _organization_members(self.store.realm(realm, action), org_id, action)
             if user_id not in members:
-                raise _missing(action, "Not a member of the organization")
+                raise not_found(action, "Not a member of the organization")
             members.remove(user_id)
 
-    # -- realm attributes and locks --------------------------------------------------------------------
+    # -- realm attributes --------------------------------------------------------------------
 
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
         """The realm's attributes."""
-        with self._guard:
-            return dict(self._realm(realm, f"read realm {realm}").attributes)
+        with self.store.guard:
+            return dict(self.store.realm(realm, f"read realm {realm}").attributes)
 
     def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
         """Set the given realm attributes; the others stay."""
-        with self._guard:
-            self._realm(realm, f"set attributes of realm {realm}").attributes.update(attributes)
-
-    def acquire_lock(self, realm: str, name: str, holder: dict[str, str]) -> dict[str, str] | None:
-        """Take the lock ``name`` — a realm role with the holder as its attributes, as on the real server — or
-        answer the holder of whoever has it."""
-        with self._guard:
-            state = self._realm(realm, f"take lock '{name}' of {realm}")
-            held = state.roles.get((None, name))
-            if held is not None:
-                return {key: values[0] for key, values in held.attributes.items() if key != LOCK_MARK and values}
-            attributes = {**{key: [value] for key, value in holder.items()}, LOCK_MARK: ["true"]}
-            state.roles[None, name] = _Role(name, "held by a running groupid", attributes)
-            return None
-
-    def release_lock(self, realm: str, name: str) -> None:
-        """Give the lock ``name`` up (nothing happens when nobody holds it)."""
-        with self._guard:
-            self._realm(realm, f"release lock '{name}' of {realm}").roles.pop((None, name), None)
+        with self.store.guard:
+            self.store.realm(realm, f"set attributes of realm {realm}").attributes.update(attributes)
 
 
-def _taken(state: _Realm, user: dict, own_id: str | None = None) -> str | None:
+def _taken(state: RealmState, user: dict, own_id: str | None = None) -> str | None:
     """What of ``user`` another user of the realm has: ``username``, ``email`` (when the realm wants emails
     unique), or None."""
     username, email = str(user.get("username") or "").lower(), str(user.get("email") or "").lower()
@@ -229,21 +214,21 @@ def _taken(state: _Realm, user: dict, own_id: str | None = None) -> str | None:
     return None
 
 
-def _check_distinct(state: _Realm, chunk: list[dict], action: str) -> None:
+def _check_distinct(state: RealmState, chunk: list[dict], action: str) -> None:
     """Refuse a chunk in which two users have the same username, or email, as Keycloak does (HTTP 409)."""
     usernames = [str(user.get("username") or "").lower() for user in chunk]
     emails = [str(user["email"]).lower() for user in chunk if user.get("email")]
     if len(set(usernames)) < len(usernames) or (not state.duplicate_emails_allowed and len(set(emails)) < len(emails)):
-        raise _conflict(action, "Duplicate resource error")
+        raise conflict(action, "Duplicate resource error")
 
 
-def _store_user(state: _Realm, user: dict) -> str:
+def _store_user(state: RealmState, user: dict) -> str:
     """Keep a new user as Keycloak stores it, with the realm's default role; return its id."""
-    stored = {key: user[key] for key in _USER_FIELDS if key in user}
+    stored = {key: user[key] for key in USER_FIELDS if key in user}
     stored.update(id=str(uuid.uuid4()), username=str(user.get("username", "")).lower())
     if stored.get("email"):
         stored["email"] = stored["email"].lower()
-    _set_attributes(stored, _kept_attributes(state.user_profile, user.get("attributes") or {}))
+    _set_attributes(stored, kept_attributes(state.user_profile, user.get("attributes") or {}))
     state.users[stored["id"]] = stored
     state.user_roles[stored["id"]] = [state.default_role]
     return stored["id"]
@@ -256,15 +241,15 @@ def _set_attributes(stored: dict, attributes: dict[str, list[str]]) -> None:
         stored["attributes"] = attributes
 
 
-def _organization_members(state: _Realm, org_id: str, action: str) -> list[str]:
+def _organization_members(state: RealmState, org_id: str, action: str) -> list[str]:
     """The member list of an organization; 404 while Organizations are off, as Keycloak answers."""
     if not state.organizations_enabled:
-        raise _missing(action, "Organizations not enabled for this realm.")
-    _organization(state, org_id, action)
+        raise not_found(action, "Organizations not enabled for this realm.")
+    organization_of(state, org_id, action)
     return state.organization_members.setdefault(org_id, [])
 
 
-def _paths(state: _Realm) -> dict[str, str]:
+def _paths(state: RealmState) -> dict[str, str]:
     """Each group's full path by its id."""
     groups = parents_first(LiveGroup(group.id, group.name, group.parent_id) for group in state.groups.values())
     return LiveRealm(state.name, groups=groups).paths()

@@ -13,8 +13,8 @@ Roles are kept by client id and name, as Keycloak keeps them by id: a renamed cl
 grants, and a deleted client or role leaves no composite or group mapping behind.
 
 Organizations, clients and identity providers are kept as the representations Keycloak would answer, and read
-through the same conversions as the real server's (:func:`~groupid.realms.keycloak.live_client` and its
-siblings).
+through the same conversions as the real server's (:func:`~groupid.realms.representations.live_client` and
+its siblings). Keycloak's defaults for a new realm are the frozen copy in :mod:`~groupid.realms.memory.defaults`.
 """
 
 from __future__ import annotations
@@ -25,69 +25,29 @@ import secrets
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from groupid.errors import KeycloakError, RealmExists
-from groupid.realms.base import LiveGroup, LiveRealm, LiveRole, RealmAdapter
-from groupid.realms.keycloak import SECRET_KEYS, SECRET_MASK, RolesByReference, parents_first
-from groupid.keycloak_terms import KEYCLOAK_CLIENTS, LOCK_MARK, role_reference, split_reference
-from groupid.realms.keycloak import live_client, live_identity_provider, live_organization
+from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
+from groupid.realms.live import LiveGroup, LiveRealm, LiveRole, LiveUser
+from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
+from groupid.realms.memory.defaults import BUILT_IN_CLIENT_ROLES, BUILT_IN_CLIENTS, CLIENT_DEFAULTS, DEFAULT_ROLE_COMPOSITES
 from groupid.realms.memory.people import MemoryPeople
-from groupid.realms.memory.store import WHERE, _conflict, _group, _Group, _Key, _missing, _organization, _Realm
-from groupid.realms.memory.store import _add, _found, _remove, _Role
+from groupid.realms.memory.store import MemoryStore
+from groupid.realms.memory.store import WHERE, RealmState, RoleKey, StoredGroup, StoredRole, add_values, conflict, found
+from groupid.realms.memory.store import group_of, not_found, organization_of, remove_values
+from groupid.realms.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
+from groupid.realms.representations import live_organization, parents_first
 from groupid.state import USER_PROFILE_GROUP, user_profile
 
-_Edit = Callable[[list[_Key], list[_Key]], None]  # _add or _remove: changes a list of roles in place
-
-# the realm roles Keycloak gives every new realm, with the descriptions it gives them
-_BUILT_IN_ROLES = {"offline_access": "${role_offline-access}", "uma_authorization": "${role_uma_authorization}"}
-
-# the roles of Keycloak 26.5's own clients in a new realm, with their composites (roles of the same client); each
-# is described as "${role_<name>}"
-_REALM_MANAGEMENT_ROLES = (
-    "create-client", "impersonation", "manage-authorization", "manage-clients", "manage-events",
-    "manage-identity-providers", "manage-realm", "manage-users", "query-clients", "query-groups", "query-realms",
-    "query-users", "view-authorization", "view-clients", "view-events", "view-identity-providers", "view-realm",
-    "view-users",
-)
-_BUILT_IN_CLIENT_ROLES = {
-    "account": {
-        "delete-account": [], "manage-account": ["manage-account-links"], "manage-account-links": [],
-        "manage-consent": ["view-consent"], "view-applications": [], "view-consent": [], "view-groups": [],
-        "view-profile": [],
-    },
-    "broker": {"read-token": []},
-    "realm-management": {
-        **{name: [] for name in _REALM_MANAGEMENT_ROLES},
-        "view-clients": ["query-clients"], "view-users": ["query-groups", "query-users"],
-        "realm-admin": list(_REALM_MANAGEMENT_ROLES),
-    },
-}
-
-# what the default role of a new realm is made of
-_DEFAULT_ROLE_COMPOSITES = ("offline_access", "uma_authorization", "account/view-profile", "account/manage-account")
-
-# the clients Keycloak 26.5 gives every new realm, reduced to what LiveClient shows ({realm}: the realm's name)
-_BUILT_IN_CLIENTS = (
-    {"clientId": "account", "publicClient": True,
-     "rootUrl": "${authBaseUrl}", "redirectUris": ["/realms/{realm}/account/*"]},
-    {"clientId": "account-console", "publicClient": True,
-     "rootUrl": "${authBaseUrl}", "redirectUris": ["/realms/{realm}/account/*"]},
-    {"clientId": "admin-cli", "publicClient": True},
-    {"clientId": "broker", "bearerOnly": True, "attributes": {"realm_client": "true"}},
-    {"clientId": "realm-management", "bearerOnly": True, "attributes": {"realm_client": "true"}},
-    {"clientId": "security-admin-console", "publicClient": True,
-     "rootUrl": "${authAdminUrl}", "redirectUris": ["/admin/{realm}/console/*"]},
-)
+_Edit = Callable[[list[RoleKey], list[RoleKey]], None]  # add_values or remove_values: changes a list of roles in place
 
 # what import_realm keeps of a RealmRepresentation
 _IMPORTED_KEYS = frozenset({"realm", "displayName", "enabled", "groups", "roles", "defaultRole", "organizationsEnabled",
                             "organizations", "components"})
 _USER_PROFILE_PROVIDER = "org.keycloak.userprofile.UserProfileProvider"
 
-_CLIENT_DEFAULTS = {"enabled": True, "publicClient": False, "bearerOnly": False, "redirectUris": []}
 
-
-class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
+class MemoryRealms(RealmAdapter):
     """Realms kept in memory, with Keycloak's observable behaviour.
 
     ``requests`` counts the calls made, one for each (the round trips an ideal server would need), so that a
@@ -100,24 +60,41 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     ['星河集团']
     """
 
+    def __init__(self):
+        self.store = MemoryStore()
+        self.people = MemoryPeople(self.store)
+
+    @property
+    def realms(self) -> dict[str, RealmState]:
+        """The realms held, by name; two adapters given the same dict share them."""
+        return self.store.realms
+
+    @realms.setter
+    def realms(self, realms: dict[str, RealmState]) -> None:
+        self.store.realms = realms
+
+    @property
+    def requests(self) -> int:
+        """The calls made so far, one request each."""
+        return self.store.requests
+
     # -- realms ------------------------------------------------------------------------------------------
 
-    def read(self, realm: str) -> LiveRealm:
-        """The live state of ``realm``; ``exists=False`` when there is no such realm."""
-        self._count()
-        if realm not in self.realms:
+    def read_raw(self, realm: str) -> LiveRealm:
+        """Everything ``realm`` holds, lock roles and the roles of Keycloak's own clients included; ``exists=False``
+        when there is no such realm."""
+        self.store.count()
+        if realm not in self.store.realms:
             return LiveRealm(realm, exists=False)
-        state = self.realms[realm]
+        state = self.store.realms[realm]
         roles = [_live_role(state, key, role) for key, role in state.roles.items()]
         default_role = state.roles.get(state.default_role)
         return LiveRealm(
             name=realm,
             display_name=state.display_name,
             groups=parents_first(_live_group(state, group) for group in state.groups.values()),
-            roles=sorted((role for role in roles if role.client is None and LOCK_MARK not in role.attributes),
-                         key=lambda role: role.name),
-            client_roles=sorted((role for role in roles if role.client and role.client not in KEYCLOAK_CLIENTS),
-                                key=lambda role: (role.client, role.name)),
+            roles=sorted((role for role in roles if role.client is None), key=lambda role: role.name),
+            client_roles=sorted((role for role in roles if role.client), key=lambda role: (role.client, role.name)),
             default_roles=state.references(default_role.composites) if default_role else [],
             user_profile=copy.deepcopy(state.user_profile),
             organizations_enabled=state.organizations_enabled,
@@ -129,20 +106,20 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
         """Create an empty realm with Keycloak's default roles and user profile."""
-        self._count()
-        if realm in self.realms:
+        self.store.count()
+        if realm in self.store.realms:
             raise RealmExists(f"realm '{realm}' already exists at {WHERE}; nothing was changed")
-        state = _Realm(realm, display_name or None, _default_user_profile())
-        state.roles = {(None, name): _Role(name, description, {}) for name, description in _BUILT_IN_ROLES.items()}
-        for built_in in _BUILT_IN_CLIENTS:
+        state = RealmState(realm, display_name or None, _default_user_profile())
+        state.roles = {(None, name): StoredRole(name, description, {}) for name, description in KEYCLOAK_DEFAULT_ROLES.items()}
+        for built_in in BUILT_IN_CLIENTS:
             client = _new_client(_for_realm(built_in, realm))
             client["name"] = f"${{client_{client['clientId']}}}"
             state.clients[client["id"]] = client
             _give_built_in_roles(state, client)
-        default_role = _Role(state.default_role[1], "${role_default-roles}", {})
-        default_role.composites = [_key(state, ref, "create realm") for ref in _DEFAULT_ROLE_COMPOSITES]
+        default_role = StoredRole(state.default_role[1], "${role_default-roles}", {})
+        default_role.composites = [_key(state, ref, "create realm") for ref in DEFAULT_ROLE_COMPOSITES]
         state.roles[state.default_role] = default_role
-        self.realms[realm] = state
+        self.store.realms[realm] = state
 
     def import_realm(self, representation: dict) -> None:
         """Create a realm from a RealmRepresentation, all or nothing, as Keycloak's own import does.
@@ -163,7 +140,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
             del self.realms[realm]  # one transaction: a failed import leaves no realm behind
             raise
         finally:
-            self.requests = before + 1
+            self.store.requests = before + 1
 
     def _import_content(self, realm: str, representation: dict) -> None:
         roles = (representation.get("roles") or {}).get("realm", [])
@@ -202,7 +179,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
 
         Turning Organizations off hides the realm's organizations without deleting them: on again, they are back.
         """
-        state = self._realm(realm, f"update realm {realm}")
+        state = self.store.realm(realm, f"update realm {realm}")
         state.display_name = display_name or None
         if organizations_enabled is not None:
             state.organizations_enabled = organizations_enabled
@@ -212,19 +189,19 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     def create_group(self, realm: str, parent_id: str | None, name: str, attributes: dict[str, list[str]]) -> str:
         """Create a group (top-level when ``parent_id`` is None); return its id."""
         action = f"create group '{name}' in {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         if parent_id is not None:
-            _group(state, parent_id, action)
+            group_of(state, parent_id, action)
         _check_free(state, parent_id, name, action)
-        group = _Group(str(uuid.uuid4()), name, parent_id, copy.deepcopy(attributes))
+        group = StoredGroup(str(uuid.uuid4()), name, parent_id, copy.deepcopy(attributes))
         state.groups[group.id] = group
         return group.id
 
     def update_group(self, realm: str, group_id: str, name: str, attributes: dict[str, list[str]]) -> None:
         """Rename a group and replace its attributes; members, role mappings and sub-groups stay."""
         action = f"update group {group_id} of {realm}"
-        state = self._realm(realm, action)
-        group = _group(state, group_id, action)
+        state = self.store.realm(realm, action)
+        group = group_of(state, group_id, action)
         if name != group.name:
             _check_free(state, group.parent_id, name, action)
         group.name, group.attributes = name, copy.deepcopy(attributes)
@@ -232,9 +209,9 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     def move_group(self, realm: str, group_id: str, parent_id: str | None) -> None:
         """Move a group under another parent (top level when None); members, role mappings and sub-groups stay."""
         action = f"move group {group_id} of {realm}"
-        state = self._realm(realm, action)
-        group = _group(state, group_id, action)
-        if parent_id is not None and group_id in _ancestry(state, _group(state, parent_id, action)):
+        state = self.store.realm(realm, action)
+        group = group_of(state, group_id, action)
+        if parent_id is not None and group_id in _ancestry(state, group_of(state, parent_id, action)):
             # Keycloak answers a move under the group itself or its own descendant with a bare HTTP 500
             raise KeycloakError(f"{WHERE} refused to {action}: HTTP 500: a group cannot move under itself")
         if parent_id != group.parent_id:
@@ -244,8 +221,8 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     def delete_group(self, realm: str, group_id: str) -> None:
         """Delete a group, its sub-groups and their memberships."""
         action = f"delete group {group_id} of {realm}"
-        state = self._realm(realm, action)
-        doomed = {_group(state, group_id, action).id}
+        state = self.store.realm(realm, action)
+        doomed = {group_of(state, group_id, action).id}
         # groups know their parent only: grow the subtree until no other group hangs below it
         while grown := {g.id for g in state.groups.values() if g.parent_id in doomed} - doomed:
             doomed |= grown
@@ -254,53 +231,67 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
 
     # -- roles -------------------------------------------------------------------------------------------
 
-    def _create_role(self, realm: str, client_id: str | None, name: str, description: str | None,
+    def create_role_of(self, realm: str, client_id: str | None, name: str, description: str | None,
                      attributes: dict[str, list[str]]) -> None:
         """Create a role of the realm (``client_id`` None) or of a client; its name is unique there."""
         action = f"create role '{role_reference(client_id, name)}' in {realm}"
-        state = self._realm(realm, action)
-        key = (_client_uuid(state, client_id, action), name)
-        if key in state.roles:
-            raise _conflict(action, f"Role with name {name} already exists")
-        state.roles[key] = _Role(name, description, copy.deepcopy(attributes))
+        with self.store.guard:  # atomic, as on the real server: a lock is taken by creating a role
+            state = self.store.realm(realm, action)
+            key = (_client_uuid(state, client_id, action), name)
+            if key in state.roles:
+                raise conflict(action, f"Role with name {name} already exists")
+            state.roles[key] = StoredRole(name, description, copy.deepcopy(attributes))
 
-    def _update_role(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
+    def update_role_by_reference(self, realm: str, ref: str, description: str | None, attributes: dict[str, list[str]]) -> None:
         """Replace the description and attributes of the role ``ref``."""
         action = f"update role '{ref}' of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         role = state.roles[_key(state, ref, action)]
         role.description, role.attributes = description, copy.deepcopy(attributes)
 
-    def _delete_role(self, realm: str, ref: str) -> None:
+    def delete_role_by_reference(self, realm: str, ref: str) -> None:
         """Delete the role ``ref``."""
         action = f"delete role '{ref}' of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         _drop_roles(state, [_key(state, ref, action)])
+
+    def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
+        """A realm role's attributes; None when there is no such role."""
+        with self.store.guard:
+            role = self.store.realm(realm, f"read role '{name}' of {realm}").roles.get((None, name))
+            return None if role is None else copy.deepcopy(role.attributes)
+
+    def discard_role(self, realm: str, name: str) -> None:
+        """Delete a realm role; nothing happens when there is none."""
+        with self.store.guard:
+            state = self.store.realm(realm, f"delete role '{name}' of {realm}")
+            if (None, name) in state.roles:
+                _drop_roles(state, [(None, name)])
 
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
         """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""
-        self._edit_composites(realm, role, names, _add, f"add composites to role '{role}' of {realm}")
+        self._edit_composites(realm, role, names, add_values, f"add composites to role '{role}' of {realm}")
 
     def remove_composites(self, realm: str, role: str, names: list[str]) -> None:
         """Take the roles ``names`` out of ``role`` (references)."""
-        self._edit_composites(realm, role, names, _remove, f"remove composites from role '{role}' of {realm}")
+        self._edit_composites(realm, role, names, remove_values, f"remove composites from role '{role}' of {realm}")
 
     def add_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
         """Grant roles (references) to a group."""
-        self._edit_group_roles(realm, group_id, names, _add, f"grant roles to group {group_id} of {realm}")
+        self._edit_group_roles(realm, group_id, names, add_values, f"grant roles to group {group_id} of {realm}")
 
     def remove_group_roles(self, realm: str, group_id: str, names: list[str]) -> None:
         """Revoke roles (references) from a group."""
-        self._edit_group_roles(realm, group_id, names, _remove, f"revoke roles from group {group_id} of {realm}")
+        self._edit_group_roles(realm, group_id, names, remove_values, f"revoke roles from group {group_id} of {realm}")
 
     def _edit_composites(self, realm: str, role: str, names: list[str], edit: _Edit, action: str) -> None:
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         composites = _known_roles(state, realm, names)
         edit(state.roles[_key(state, role, action)].composites, composites)
 
     def _edit_group_roles(self, realm: str, group_id: str, names: list[str], edit: _Edit, action: str) -> None:
-        state = self._realm(realm, action)
-        group = _group(state, group_id, action)
+        state = self.store.realm(realm, action)
+        group = group_of(state, group_id, action)
         edit(group.roles, _known_roles(state, realm, names))
 
     # -- organizations -----------------------------------------------------------------------------------
@@ -312,7 +303,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
         state = self._organizations(realm, action)
         organization = {"id": str(uuid.uuid4()), "name": name, "alias": alias, "enabled": True}
         if any(other["alias"] == alias for other in state.organizations.values()):
-            raise _conflict(action, "A organization with the same alias already exists")
+            raise conflict(action, "A organization with the same alias already exists")
         _set_organization(state, organization, name, domains, attributes, action)
         state.organizations[organization["id"]] = organization
         return organization["id"]
@@ -322,20 +313,20 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
         """Change an organization's name and replace its domains and attributes; alias and the rest stay."""
         action = f"update organization {org_id} of {realm}"
         state = self._organizations(realm, action)
-        _set_organization(state, _organization(state, org_id, action), name, domains, attributes, action)
+        _set_organization(state, organization_of(state, org_id, action), name, domains, attributes, action)
 
     def delete_organization(self, realm: str, org_id: str) -> None:
         """Delete an organization; its members stay users of the realm."""
         action = f"delete organization {org_id} of {realm}"
         state = self._organizations(realm, action)
-        del state.organizations[_organization(state, org_id, action)["id"]]
+        del state.organizations[organization_of(state, org_id, action)["id"]]
         state.organization_members.pop(org_id, None)
 
-    def _organizations(self, realm: str, action: str) -> _Realm:
+    def _organizations(self, realm: str, action: str) -> RealmState:
         """The realm an organization call works on; Keycloak answers 404 while Organizations are off."""
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         if not state.organizations_enabled:
-            raise _missing(action, "Organizations not enabled for this realm.")
+            raise not_found(action, "Organizations not enabled for this realm.")
         return state
 
     # -- clients -----------------------------------------------------------------------------------------
@@ -343,7 +334,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     def create_client(self, realm: str, representation: dict) -> str:
         """Create a client; return its id. A confidential one gets a random secret unless it brings one."""
         action = f"create client '{representation.get('clientId')}' in {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         _check_client_id_free(state, representation.get("clientId"), None, action)
         client = _new_client(representation)
         state.clients[client["id"]] = client
@@ -356,7 +347,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
         key. A client made public loses its secret; made confidential again, it gets a new one.
         """
         action = f"update client {client_uuid} of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         client = _client(state, client_uuid, action)
         given = {key: copy.deepcopy(value) for key, value in representation.items() if value is not None and key != "id"}
         if "clientId" in given:
@@ -368,7 +359,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     def delete_client(self, realm: str, client_uuid: str) -> None:
         """Delete a client."""
         action = f"delete client {client_uuid} of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         del state.clients[_client(state, client_uuid, action)["id"]]
         # its roles go with it, and so do their grants
         _drop_roles(state, [key for key in state.roles if key[0] == client_uuid])
@@ -376,7 +367,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     def client_secret(self, realm: str, client_id: str) -> str:
         """The secret of the confidential client whose clientId is ``client_id``."""
         action = f"read the secret of client '{client_id}' of {realm}"
-        client = _client_named(self._realm(realm, action), client_id, action)
+        client = _client_named(self.store.realm(realm, action), client_id, action)
         if not client.get("secret"):
             raise KeycloakError(f"{WHERE} cannot {action}: it is a public or bearer-only client")
         return client["secret"]
@@ -387,9 +378,9 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
         """Create an identity provider; an alias another one has is a :class:`Conflict`."""
         alias = representation.get("alias")
         action = f"create identity provider '{alias}' in {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         if alias in state.identity_providers:
-            raise _conflict(action, f"Identity Provider {alias} already exists")
+            raise conflict(action, f"Identity Provider {alias} already exists")
         provider = {"enabled": True, "config": {}, **copy.deepcopy(representation)}
         state.identity_providers[alias] = provider
 
@@ -397,7 +388,7 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
         """Change the fields of an identity provider that ``representation`` holds; a config given replaces the
         config, except that one without ``clientSecret`` (or with it masked) keeps the stored secret."""
         action = f"update identity provider '{alias}' of {realm}"
-        provider = _identity_provider(self._realm(realm, action), alias, action)
+        provider = _identity_provider(self.store.realm(realm, action), alias, action)
         config = copy.deepcopy(representation.get("config", provider["config"]))
         for key in SECRET_KEYS:
             if config.get(key, SECRET_MASK) == SECRET_MASK:
@@ -407,14 +398,14 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider."""
         action = f"delete identity provider '{alias}' of {realm}"
-        state = self._realm(realm, action)
+        state = self.store.realm(realm, action)
         del state.identity_providers[_identity_provider(state, alias, action)["alias"]]
 
     def read_identity_provider(self, realm: str, alias: str) -> dict:
         """An identity provider's representation as Keycloak answers it: secrets masked, vault references
         (``${vault.key}``) shown as they are."""
         action = f"read identity provider '{alias}' of {realm}"
-        provider = copy.deepcopy(_identity_provider(self._realm(realm, action), alias, action))
+        provider = copy.deepcopy(_identity_provider(self.store.realm(realm, action), alias, action))
         for key in SECRET_KEYS & provider["config"].keys():
             if not provider["config"][key].startswith("${vault."):
                 provider["config"][key] = SECRET_MASK
@@ -424,25 +415,92 @@ class MemoryRealms(RolesByReference, MemoryPeople, RealmAdapter):
 
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
-        self._realm(realm, f"update the user profile of {realm}").user_profile = copy.deepcopy(profile)
+        self.store.realm(realm, f"update the user profile of {realm}").user_profile = copy.deepcopy(profile)
+
+    # -- people: see :class:`~groupid.realms.memory.people.MemoryPeople` ------------------------------------
+
+    def read_users(self, realm: str, group_ids: Iterable[str] = (), organization_ids: Iterable[str] = ()) -> list[LiveUser]:
+        """Every user of the realm, by username, with the asked-for memberships filled in."""
+        return self.people.read_users(realm, group_ids, organization_ids)
+
+    def read_user(self, realm: str, user_id: str) -> dict:
+        """A user's representation, with its attributes."""
+        return self.people.read_user(realm, user_id)
+
+    def read_user_roles(self, realm: str, user_id: str) -> list[str]:
+        """The names of the realm roles granted to a user directly."""
+        return self.people.read_user_roles(realm, user_id)
+
+    def members(self, realm: str, group_id: str) -> list[str]:
+        """The ids of the direct members of a group."""
+        return self.people.members(realm, group_id)
+
+    def read_user_profile(self, realm: str) -> dict:
+        """The realm's user profile configuration."""
+        return self.people.read_user_profile(realm)
+
+    def create_user(self, realm: str, user: dict) -> str:
+        """Create a user with the realm's default role; return its id."""
+        return self.people.create_user(realm, user)
+
+    def import_users(self, realm: str, users: list[dict], chunk_size: int = IMPORT_CHUNK) -> dict[str, str | None]:
+        """Create users in bulk, skipping who exists: see :meth:`MemoryPeople.import_users`."""
+        return self.people.import_users(realm, users, chunk_size)
+
+    def update_user(self, realm: str, user_id: str, representation: dict) -> None:
+        """Change the fields of a user that ``representation`` holds: see :meth:`MemoryPeople.update_user`."""
+        self.people.update_user(realm, user_id, representation)
+
+    def logout_user(self, realm: str, user_id: str) -> None:
+        """End every session of a user."""
+        self.people.logout_user(realm, user_id)
+
+    def delete_user(self, realm: str, user_id: str) -> None:
+        """Delete a user and its memberships."""
+        self.people.delete_user(realm, user_id)
+
+    def add_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Make a user a member of a group."""
+        self.people.add_member(realm, group_id, user_id)
+
+    def remove_member(self, realm: str, group_id: str, user_id: str) -> None:
+        """Take a user out of a group."""
+        self.people.remove_member(realm, group_id, user_id)
+
+    def add_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Make a user a member of an organization."""
+        self.people.add_organization_member(realm, org_id, user_id)
+
+    def remove_organization_member(self, realm: str, org_id: str, user_id: str) -> None:
+        """Take a user out of an organization."""
+        self.people.remove_organization_member(realm, org_id, user_id)
+
+    def read_realm_attributes(self, realm: str) -> dict[str, str]:
+        """The realm's attributes."""
+        return self.people.read_realm_attributes(realm)
+
+    def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
+        """Set the given realm attributes; the others stay."""
+        self.people.set_realm_attributes(realm, attributes)
 
 
-def _give_built_in_roles(state: _Realm, client: dict) -> None:
+
+def _give_built_in_roles(state: RealmState, client: dict) -> None:
     """Give one of Keycloak's own clients the roles Keycloak gives it."""
-    roles = _BUILT_IN_CLIENT_ROLES.get(client["clientId"], {})
+    roles = BUILT_IN_CLIENT_ROLES.get(client["clientId"], {})
     for name in roles:
-        state.roles[client["id"], name] = _Role(name, f"${{role_{name}}}", {})
+        state.roles[client["id"], name] = StoredRole(name, f"${{role_{name}}}", {})
     for name, composites in roles.items():
         state.roles[client["id"], name].composites = [(client["id"], composite) for composite in composites]
 
 
-def _live_role(state: _Realm, key: _Key, role: _Role) -> LiveRole:
+def _live_role(state: RealmState, key: RoleKey, role: StoredRole) -> LiveRole:
     """A stored role as the live state shows it; a copy, as a server's answer is."""
     composites = state.references(role.composites)
     return LiveRole(role.name, role.description, copy.deepcopy(role.attributes), composites, state.client_id(key[0]))
 
 
-def _live_group(state: _Realm, group: _Group) -> LiveGroup:
+def _live_group(state: RealmState, group: StoredGroup) -> LiveGroup:
     """A stored group as the live state shows it: its realm roles, and its client roles by clientId."""
     names: dict[str | None, list[str]] = defaultdict(list)
     for client_uuid, name in group.roles:
@@ -477,7 +535,7 @@ def _for_realm(value, realm: str):
 
 def _new_client(representation: dict) -> dict:
     """A client as Keycloak stores a new one: defaults filled in, a secret when it is confidential."""
-    client = {**_CLIENT_DEFAULTS, **copy.deepcopy(representation), "id": str(uuid.uuid4())}
+    client = {**CLIENT_DEFAULTS, **copy.deepcopy(representation), "id": str(uuid.uuid4())}
     client["attributes"] = {"realm_client": "false", **client.get("attributes", {})}
     _give_secret(client)
     return client
@@ -492,27 +550,27 @@ def _give_secret(client: dict) -> None:
         client["attributes"]["client.secret.creation.time"] = str(int(time.time()))
 
 
-def _set_organization(state: _Realm, organization: dict, name: str, domains: list[str],
+def _set_organization(state: RealmState, organization: dict, name: str, domains: list[str],
                       attributes: dict[str, list[str]], action: str) -> None:
     """Give an organization a name, domains and attributes, refusing what another organization has."""
     others = [other for other in state.organizations.values() if other["id"] != organization["id"]]
     if any(other["name"] == name for other in others):
-        raise _conflict(action, "A organization with the same name already exists.")
+        raise conflict(action, "A organization with the same name already exists.")
     names = list(dict.fromkeys(domain.lower() for domain in domains))
     taken = {domain["name"] for other in others for domain in other.get("domains", ())}
     clash = next((domain for domain in names if domain in taken), None)
     if clash:
         # Keycloak says this with HTTP 400; KeycloakServer makes it the Conflict it is
-        raise _conflict(action, f"Domain {clash} is already linked to another organization in realm {state.name}")
+        raise conflict(action, f"Domain {clash} is already linked to another organization in realm {state.name}")
     verified = {domain["name"] for domain in organization.get("domains", ()) if domain["verified"]}
     organization.update(name=name, attributes=copy.deepcopy(attributes))
     organization["domains"] = [{"name": domain, "verified": domain in verified} for domain in names]
 
 
-def _check_client_id_free(state: _Realm, client_id: str | None, own_id: str | None, action: str) -> None:
+def _check_client_id_free(state: RealmState, client_id: str | None, own_id: str | None, action: str) -> None:
     """Refuse a clientId another client of the realm has, as Keycloak does."""
     if any(c["clientId"] == client_id and c["id"] != own_id for c in state.clients.values()):
-        raise _conflict(action, f"Client {client_id} already exists")
+        raise conflict(action, f"Client {client_id} already exists")
 
 
 def _copy_key(source: dict, target: dict, key: str) -> None:
@@ -523,58 +581,58 @@ def _copy_key(source: dict, target: dict, key: str) -> None:
         target.pop(key, None)
 
 
-def _client(state: _Realm, client_uuid: str, action: str) -> dict:
-    return _found(state.clients, client_uuid, action, "Could not find client")
+def _client(state: RealmState, client_uuid: str, action: str) -> dict:
+    return found(state.clients, client_uuid, action, "Could not find client")
 
 
-def _identity_provider(state: _Realm, alias: str, action: str) -> dict:
-    return _found(state.identity_providers, alias, action, "Identity provider not found")
+def _identity_provider(state: RealmState, alias: str, action: str) -> dict:
+    return found(state.identity_providers, alias, action, "Identity provider not found")
 
 
-def _client_named(state: _Realm, client_id: str, action: str) -> dict:
+def _client_named(state: RealmState, client_id: str, action: str) -> dict:
     """The client whose clientId is ``client_id`` (matched exactly)."""
     found = [client for client in state.clients.values() if client["clientId"] == client_id]
     if not found:
-        raise _missing(action, f"no client has the clientId '{client_id}'")
+        raise not_found(action, f"no client has the clientId '{client_id}'")
     return found[0]
 
 
-def _client_uuid(state: _Realm, client_id: str | None, action: str) -> str | None:
+def _client_uuid(state: RealmState, client_id: str | None, action: str) -> str | None:
     """The id of the client whose clientId is ``client_id``; None for None (a realm role's)."""
     return None if client_id is None else _client_named(state, client_id, action)["id"]
 
 
-def _key(state: _Realm, ref: str, action: str) -> _Key:
+def _key(state: RealmState, ref: str, action: str) -> RoleKey:
     """The role a reference (``name`` or ``clientId/name``) refers to; an unknown client or role is HTTP 404."""
     client_id, name = split_reference(ref)
     key = (_client_uuid(state, client_id, action), name)
-    _found(state.roles, key, action, "Could not find role")
+    found(state.roles, key, action, "Could not find role")
     return key
 
 
-def _known_roles(state: _Realm, realm: str, refs: list[str]) -> list[_Key]:
+def _known_roles(state: RealmState, realm: str, refs: list[str]) -> list[RoleKey]:
     """The roles ``refs``, each looked up as Keycloak looks them up: one unknown changes nothing."""
     return [_key(state, ref, f"find role '{ref}' of {realm}") for ref in refs]
 
 
-def _drop_roles(state: _Realm, keys: list[_Key]) -> None:
+def _drop_roles(state: RealmState, keys: list[RoleKey]) -> None:
     """Delete roles, and with them their place in composites and group mappings."""
     for key in keys:
         del state.roles[key]
     for role in state.roles.values():
-        _remove(role.composites, keys)
+        remove_values(role.composites, keys)
     for granted in [*(group.roles for group in state.groups.values()), *state.user_roles.values()]:
-        _remove(granted, keys)
+        remove_values(granted, keys)
 
 
-def _check_free(state: _Realm, parent_id: str | None, name: str, action: str) -> None:
+def _check_free(state: RealmState, parent_id: str | None, name: str, action: str) -> None:
     """Refuse a group name that a sibling has already, as Keycloak does."""
     if any(g.parent_id == parent_id and g.name == name for g in state.groups.values()):
         where = "Top level group" if parent_id is None else "Sibling group"
-        raise _conflict(action, f"{where} named '{name}' already exists.")
+        raise conflict(action, f"{where} named '{name}' already exists.")
 
 
-def _ancestry(state: _Realm, group: _Group) -> set[str]:
+def _ancestry(state: RealmState, group: StoredGroup) -> set[str]:
     """The ids of ``group`` and of all its ancestors."""
     ids = {group.id}
     while group.parent_id is not None:

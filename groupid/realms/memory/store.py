@@ -10,37 +10,44 @@ from groupid.keycloak_terms import keeps_attribute, role_reference
 
 WHERE = "Keycloak (in memory)"
 
-_Key = tuple[str | None, str]  # a role: the id of its client (None for a realm role) and its name
+RoleKey = tuple[str | None, str]
+"""How the store keys a role: the id of its client (None for a realm role) and its name."""
 
-# fields of a UserRepresentation that are not attributes, though the user profile declares some of them
-_USER_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
+USER_FIELDS = ("username", "email", "firstName", "lastName", "enabled", "emailVerified")
+"""The fields of a UserRepresentation that are not attributes, though the user profile declares some of them."""
 
 
 @dataclass
-class _Group:
+class StoredGroup:
+    """A group as the store keeps it: its granted roles by key, its direct members by user id."""
+
     id: str
     name: str
     parent_id: str | None
     attributes: dict[str, list[str]]
-    roles: list[_Key] = field(default_factory=list)
+    roles: list[RoleKey] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
 
 
 @dataclass
-class _Role:
+class StoredRole:
+    """A realm or client role as the store keeps it, its composites by key."""
+
     name: str
     description: str | None
     attributes: dict[str, list[str]]
-    composites: list[_Key] = field(default_factory=list)
+    composites: list[RoleKey] = field(default_factory=list)
 
 
 @dataclass
-class _Realm:
+class RealmState:
+    """Everything the store keeps of one realm."""
+
     name: str
     display_name: str | None
     user_profile: dict
-    roles: dict[_Key, _Role] = field(default_factory=dict)  # realm and client roles
-    groups: dict[str, _Group] = field(default_factory=dict)
+    roles: dict[RoleKey, StoredRole] = field(default_factory=dict)  # realm and client roles
+    groups: dict[str, StoredGroup] = field(default_factory=dict)
     users: dict[str, dict] = field(default_factory=dict)
     organizations_enabled: bool = False
     # the rest as Keycloak would answer them: organizations and clients by id, identity providers by alias
@@ -49,11 +56,11 @@ class _Realm:
     identity_providers: dict[str, dict] = field(default_factory=dict)
     attributes: dict[str, str] = field(default_factory=dict)
     duplicate_emails_allowed: bool = False
-    user_roles: dict[str, list[_Key]] = field(default_factory=dict)  # user id -> the roles granted to it directly
+    user_roles: dict[str, list[RoleKey]] = field(default_factory=dict)  # user id -> the roles granted to it directly
     organization_members: dict[str, list[str]] = field(default_factory=dict)  # organization id -> user ids
 
     @property
-    def default_role(self) -> _Key:
+    def default_role(self) -> RoleKey:
         """The realm's default role, as Keycloak names it."""
         return None, f"default-roles-{self.name}"
 
@@ -61,75 +68,83 @@ class _Realm:
         """The current clientId of the client with that id; None for None (the realm)."""
         return self.clients[client_uuid]["clientId"] if client_uuid else None
 
-    def reference(self, key: _Key) -> str:
+    def reference(self, key: RoleKey) -> str:
         """How the role ``key`` is referred to, under its client's current clientId."""
         return role_reference(self.client_id(key[0]), key[1])
 
-    def references(self, keys: list[_Key]) -> list[str]:
+    def references(self, keys: list[RoleKey]) -> list[str]:
         """The references of the roles ``keys``, sorted."""
         return sorted(self.reference(key) for key in keys)
 
 
-def _kept_attributes(profile: dict, attributes: dict[str, list[str]]) -> dict[str, list[str]]:
+def kept_attributes(profile: dict, attributes: dict[str, list[str]]) -> dict[str, list[str]]:
     """The attributes Keycloak stores for a user: those the profile declares, unless it keeps all."""
     return {name: list(values) for name, values in attributes.items() if keeps_attribute(profile, name)}
 
 
-def _found(items: dict, key: str, action: str, detail: str):
+def found(items: dict, key: str, action: str, detail: str):
     """``items[key]``; when it is not there, Keycloak's HTTP 404 with Keycloak's ``detail``."""
     if key not in items:
-        raise _missing(action, detail)
+        raise not_found(action, detail)
     return items[key]
 
 
-def _organization(state: _Realm, org_id: str, action: str) -> dict:
-    return _found(state.organizations, org_id, action, "Organization not found.")
+def organization_of(state: RealmState, org_id: str, action: str) -> dict:
+    """The organization ``org_id``, or Keycloak's HTTP 404."""
+    return found(state.organizations, org_id, action, "Organization not found.")
 
 
-def _group(state: _Realm, group_id: str, action: str) -> _Group:
-    return _found(state.groups, group_id, action, "Could not find group by id")
+def group_of(state: RealmState, group_id: str, action: str) -> StoredGroup:
+    """The group ``group_id``, or Keycloak's HTTP 404."""
+    return found(state.groups, group_id, action, "Could not find group by id")
 
 
-def _user(state: _Realm, user_id: str, action: str) -> dict:
-    return _found(state.users, user_id, action, "User not found")
+def user_of(state: RealmState, user_id: str, action: str) -> dict:
+    """The stored representation of user ``user_id``, or Keycloak's HTTP 404."""
+    return found(state.users, user_id, action, "User not found")
 
 
-def _add(values: list[str], new: list[str]) -> None:
+def add_values(values: list, new: list) -> None:
+    """Append those of ``new`` that ``values`` lacks, once each, in order."""
     values += [value for value in dict.fromkeys(new) if value not in values]
 
 
-def _remove(values: list[str], gone: list[str]) -> None:
+def remove_values(values: list, gone: list) -> None:
+    """Take every one of ``gone`` out of ``values``, in place."""
     values[:] = [value for value in values if value not in gone]
 
 
-def _missing(action: str, detail: str) -> KeycloakError:
+def not_found(action: str, detail: str) -> KeycloakError:
+    """The error Keycloak's HTTP 404 to ``action`` becomes, with Keycloak's ``detail``."""
     return KeycloakError(f"{WHERE} refused to {action}: HTTP 404: {detail}")
 
 
-def _conflict(action: str, detail: str) -> Conflict:
+def conflict(action: str, detail: str) -> Conflict:
+    """The :class:`Conflict` Keycloak's HTTP 409 to ``action`` becomes, with Keycloak's ``detail``."""
     return Conflict(f"{WHERE} refused to {action}: it already exists (HTTP 409): {detail}")
 
 
 class MemoryStore:
     """The realms an in-memory adapter holds, and its ``requests`` counter.
 
-    The people calls may come from several threads at once, as they may to the real server: each holds
-    ``_guard`` throughout, which makes it atomic, as a single request to Keycloak is.
+    The people calls (and the creation of a role, which takes a lock) may come from several threads at once, as
+    they may to the real server: each holds ``guard`` throughout, which makes it atomic, as a single request to
+    Keycloak is.
     """
 
     def __init__(self):
-        self.realms: dict[str, _Realm] = {}
+        self.realms: dict[str, RealmState] = {}
         self.requests = 0
-        self._guard = threading.RLock()
+        self.guard = threading.RLock()
 
-    def _count(self) -> None:
+    def count(self) -> None:
         """Count one call as one request."""
-        with self._guard:
+        with self.guard:
             self.requests += 1
 
-    def _realm(self, realm: str, action: str) -> _Realm:
+    def realm(self, realm: str, action: str) -> RealmState:
         """The realm a call works on, counting the call as one request."""
-        self._count()
+        self.count()
         if realm not in self.realms:
-            raise _missing(action, "Realm not found.")
+            raise not_found(action, "Realm not found.")
         return self.realms[realm]

@@ -1,0 +1,137 @@
+"""What groupid reads of a realm: the ``Live*`` values every realm adapter answers, whatever its server.
+
+They are plain values, free of any adapter: the planner, the people engine and the exporter work on them alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class Attributed:
+    """Objects whose ``attributes`` map names to lists of values, as Keycloak's groups and organizations do."""
+
+    attributes: dict[str, list[str]]
+
+    def attribute(self, name: str) -> str | None:
+        """The first value of an attribute, or None."""
+        values = self.attributes.get(name) or [None]
+        return values[0]
+
+
+@dataclass
+class LiveGroup(Attributed):
+    """A group as it is in Keycloak."""
+
+    id: str
+    name: str
+    parent_id: str | None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    realm_roles: list[str] = field(default_factory=list)
+    client_roles: dict[str, list[str]] = field(default_factory=dict)  #: clientId -> names of its roles granted
+
+    def role_refs(self) -> list[str]:
+        """Every role granted to the group, as references (``name``, ``clientId/name``), sorted."""
+        refs = [*self.realm_roles, *(f"{client}/{name}" for client, names in self.client_roles.items() for name in names)]
+        return sorted(refs)
+
+
+@dataclass
+class LiveRole:
+    """A role as it is in Keycloak — a realm role, or a client's role when ``client`` is set — with the
+    references of its composites (realm and client roles alike)."""
+
+    name: str
+    description: str | None = None
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    composites: list[str] = field(default_factory=list)
+    client: str | None = None  #: the clientId of the client the role belongs to
+
+    @property
+    def ref(self) -> str:
+        """How the role is referenced: ``name`` or ``clientId/name``."""
+        return f"{self.client}/{self.name}" if self.client else self.name
+
+
+@dataclass
+class LiveOrganization(Attributed):
+    """A Keycloak Organization (26+) as it is: one per company under topology ``organizations``."""
+
+    id: str
+    name: str
+    alias: str
+    domains: list[str] = field(default_factory=list)
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    enabled: bool = True
+
+
+@dataclass
+class LiveClient:
+    """A client as it is, reduced to what groupid manages. Its secret is never read into the state."""
+
+    id: str
+    client_id: str
+    name: str | None = None
+    enabled: bool = True
+    public_client: bool = False
+    root_url: str | None = None
+    redirect_uris: list[str] = field(default_factory=list)
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LiveIdentityProvider:
+    """An identity provider as it is. Secrets in its config come back masked from Keycloak and are left out."""
+
+    alias: str
+    provider_id: str
+    display_name: str | None = None
+    enabled: bool = True
+    config: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LiveUser(Attributed):
+    """A user as it is in Keycloak, with the memberships that were asked for (:meth:`RealmAdapter.read_users`)."""
+
+    id: str
+    username: str
+    enabled: bool = True
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    email_verified: bool = False
+    attributes: dict[str, list[str]] = field(default_factory=dict)
+    groups: set[str] = field(default_factory=set)  #: ids of the asked-for groups it is a direct member of
+    organizations: set[str] = field(default_factory=set)  #: ids of the asked-for organizations it is a member of
+    not_before: int = 0  #: when all its sessions were last ended (Unix seconds; 0: never); older tokens are refused
+
+
+@dataclass
+class LiveRealm:
+    """Everything groupid manages in one realm, as read from the server.
+
+    ``groups`` lists parents before their children. ``exists`` is False for a realm that is not there yet:
+    everything else is then empty. As groupid sees a realm (:func:`~groupid.realms.view.realm_as_groupid_sees_it`)
+    ``roles`` holds no lock roles and ``client_roles`` no roles of Keycloak's own clients; read raw, they may.
+    """
+
+    name: str
+    exists: bool = True
+    display_name: str | None = None
+    groups: list[LiveGroup] = field(default_factory=list)
+    roles: list[LiveRole] = field(default_factory=list)  #: realm roles
+    client_roles: list[LiveRole] = field(default_factory=list)  #: roles of clients (see below)
+    default_roles: list[str] = field(default_factory=list)
+    user_profile: dict = field(default_factory=dict)
+    organizations_enabled: bool = False
+    organizations: list[LiveOrganization] = field(default_factory=list)
+    clients: list[LiveClient] = field(default_factory=list)
+    identity_providers: list[LiveIdentityProvider] = field(default_factory=list)
+
+    def paths(self) -> dict[str, str]:
+        """Each group's path (``/company/department``) by group id."""
+        paths: dict[str, str] = {}
+        for group in self.groups:
+            paths[group.id] = f"{paths.get(group.parent_id, '') if group.parent_id else ''}/{group.name}"
+        return paths

@@ -1,0 +1,94 @@
+"""Keycloak's JSON representations as groupid sees them: the ``Live*`` values both realm adapters answer.
+
+The real server answers these representations and the in-memory one keeps them, so both convert through the
+same functions here and read alike. Nothing here talks to a server.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Iterable
+
+from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRole, LiveUser
+
+SECRET_MASK = "**********"
+"""What Keycloak answers in place of a stored secret. Sent back in an identity provider's config, it keeps the
+stored secret; a config without ``clientSecret`` would drop it."""
+
+SECRET_KEYS = frozenset({"clientSecret"})
+"""Identity provider config keys that hold a secret (Keycloak masks them; vault references it shows as they are)."""
+
+
+def parents_first(groups: Iterable[LiveGroup]) -> list[LiveGroup]:
+    """``groups`` depth first, parents before their children, siblings by name (as Keycloak lists them)."""
+    children: dict[str | None, list[LiveGroup]] = defaultdict(list)
+    for group in groups:
+        children[group.parent_id].append(group)
+    ordered: list[LiveGroup] = []
+    stack = sorted(children[None], key=lambda g: g.name, reverse=True)
+    while stack:
+        group = stack.pop()
+        ordered.append(group)
+        stack += sorted(children[group.id], key=lambda g: g.name, reverse=True)
+    return ordered
+
+
+def live_role(representation: dict, composites: list[str], client: str | None) -> LiveRole:
+    """A RoleRepresentation (of the realm, or of the client ``client``) with the references of its composites."""
+    return LiveRole(representation["name"], representation.get("description"), representation.get("attributes") or {},
+                    composites, client)
+
+
+def live_organization(representation: dict) -> LiveOrganization:
+    """An OrganizationRepresentation (in full: with attributes) as groupid sees it; domains sorted."""
+    return LiveOrganization(
+        id=representation["id"],
+        name=representation["name"],
+        alias=representation["alias"],
+        domains=sorted(domain["name"] for domain in representation.get("domains") or ()),
+        attributes=copy.deepcopy(representation.get("attributes") or {}),
+        enabled=representation.get("enabled", True),
+    )
+
+
+def live_client(representation: dict) -> LiveClient:
+    """A ClientRepresentation reduced to what groupid manages; the secret is not kept."""
+    return LiveClient(
+        id=representation["id"],
+        client_id=representation["clientId"],
+        name=representation.get("name"),
+        enabled=representation.get("enabled", True),
+        public_client=representation.get("publicClient", False),
+        # Keycloak keeps a cleared root URL as an empty string
+        root_url=representation.get("rootUrl") or None,
+        redirect_uris=list(representation.get("redirectUris") or ()),
+        attributes=dict(representation.get("attributes") or {}),
+    )
+
+
+def live_identity_provider(representation: dict) -> LiveIdentityProvider:
+    """An IdentityProviderRepresentation as groupid sees it: its config without secrets, masked or not."""
+    config = representation.get("config") or {}
+    return LiveIdentityProvider(
+        alias=representation["alias"],
+        provider_id=representation["providerId"],
+        display_name=representation.get("displayName") or None,
+        enabled=representation.get("enabled", True),
+        config={key: value for key, value in config.items() if key not in SECRET_KEYS and value != SECRET_MASK},
+    )
+
+
+def live_user(representation: dict) -> LiveUser:
+    """A UserRepresentation (in full: with attributes) as groupid sees it, memberships not yet filled in."""
+    return LiveUser(
+        id=representation["id"],
+        username=representation["username"],
+        enabled=representation.get("enabled", False),
+        first_name=representation.get("firstName"),
+        last_name=representation.get("lastName"),
+        email=representation.get("email"),
+        email_verified=representation.get("emailVerified", False),
+        attributes={key: list(values) for key, values in (representation.get("attributes") or {}).items()},
+        not_before=int(representation.get("notBefore") or 0),
+    )
