@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from groupid.connectors.hr import HR, Mapping, SourceRows, load_mapping
+from groupid.sources.hr import HR, Mapping, SourceRows, load_mapping
 from groupid.model import Group
 from groupid.realms.base import RealmAdapter
 from groupid.sources import source_reader

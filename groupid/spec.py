@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from groupid.connectors.tabular import parse_csv
+from groupid.sources.tabular import parse_csv
 from groupid.documents import as_written, item_line, key_line, key_lines, load_yaml
 from groupid.errors import Location, Problem, SourceError, SpecError
 from groupid.files import read_file, resolve_inside

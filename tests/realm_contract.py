@@ -22,7 +22,8 @@ from contextlib import contextmanager
 import pytest
 
 from groupid.errors import Conflict, KeycloakError
-from groupid.realms.base import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser, RealmAdapter
+from groupid.realms.base import RealmAdapter
+from groupid.realms.live import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED, KEYCLOAK_CLIENTS, KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.keycloak_terms import role_reference
 from groupid.realms.memory import defaults as copied_defaults

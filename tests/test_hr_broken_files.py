@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from openpyxl.chart import BarChart, Reference
 
-from groupid.connectors.hr import Mapping, read_people
-from groupid.connectors.hr import tables
+from groupid.sources.hr import Mapping, read_people
+from groupid.sources.hr import tables
 from groupid.errors import SourceError
 
 COLUMNS = {"employee_id": "工号", "name": "姓名", "company": "公司"}

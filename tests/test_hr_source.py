@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from groupid.connectors.hr import (
+from groupid.sources.hr import (
     Mapping,
     Scope,
     excel_date,
@@ -21,10 +21,10 @@ from groupid.connectors.hr import (
     to_half_width,
     translate,
 )
-from groupid.connectors.hr.normalise import (
+from groupid.sources.hr.normalise import (
     MAX_ATTRIBUTE, MAX_NAME, PLAUSIBLE_SERIALS, normalise_value, refuse_hidden,
 )
-from groupid.connectors.tabular import read_csv
+from groupid.sources.tabular import read_csv
 from groupid.errors import SourceError
 
 HR = Path(__file__).parent.parent / "examples" / "xinghe" / "hr"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from groupid import files
-from groupid.connectors.hr import load_mapping
+from groupid.sources.hr import load_mapping
 from groupid.documents import MAX_ALIASED, MAX_DEPTH, PlainInt, as_written, key_line, load_yaml
 from groupid.errors import ConfigurationError, Location, SourceError, SpecError
 from groupid.files import read_file, read_json, resolve_inside

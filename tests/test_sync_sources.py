@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import groupid.sync
-from groupid.connectors.hr import read_people
+from groupid.sources.hr import read_people
 from groupid.errors import ConfigurationError, ExitCode, Location, TooMuchChange
 from groupid.sources import source_reader
 from groupid.spec import load_spec

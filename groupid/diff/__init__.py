@@ -27,7 +27,7 @@ from groupid.diff.objects import diff_clients, diff_identity_providers, diff_org
 from groupid.diff.realm import diff_realm_settings, diff_user_profile
 from groupid.diff.roles import diff_default_roles, diff_roles
 from groupid.plan import Plan
-from groupid.realms.base import LiveRealm
+from groupid.realms.live import LiveRealm
 from groupid.state import RealmState
 
 __all__ = ["DiffOptions", "diff_realm", "live_checksum"]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.plan import Change, Delete, FieldChange, Finding
-from groupid.realms.base import LiveRealm
+from groupid.realms.live import LiveRealm
 from groupid.state import RealmState
 
 OWNED = {ATTR_MANAGED: ["true"]}

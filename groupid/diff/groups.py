@@ -10,7 +10,7 @@ from groupid.diff.roles import set_change
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.payloads import GroupPayload, GroupRolesPayload
 from groupid.plan import Create, Delete, Update
-from groupid.realms.base import LiveGroup
+from groupid.realms.live import LiveGroup
 from groupid.state import GroupNode
 
 MANAGED_GROUP_ATTRIBUTES = frozenset(

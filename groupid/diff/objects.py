@@ -13,7 +13,7 @@ from groupid.diff.context import RealmComparison, field_changes, owned, shown_va
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.payloads import ClientPayload, IdentityProviderPayload, OrganizationPayload, Payload
 from groupid.plan import Create, Delete, Update
-from groupid.realms.base import LiveIdentityProvider
+from groupid.realms.live import LiveIdentityProvider
 
 
 def diff_objects(

@@ -10,7 +10,7 @@ from groupid.errors import ConfigurationError
 from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.payloads import CompositesPayload, Payload, RolePayload
 from groupid.plan import Change, Create, FieldChange, Update
-from groupid.realms.base import LiveRole
+from groupid.realms.live import LiveRole
 from groupid.state import RoleNode
 
 

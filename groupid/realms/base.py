@@ -26,9 +26,7 @@ from collections.abc import Callable
 
 from groupid.keycloak_terms import role_reference
 from groupid.realms import locks
-# the Live* values are at home in groupid.realms.live; importing them from here still works
-from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm  # noqa: F401
-from groupid.realms.live import LiveRole, LiveUser  # noqa: F401
+from groupid.realms.live import LiveRealm, LiveUser
 from groupid.realms.view import realm_as_groupid_sees_it
 
 IMPORT_CHUNK = 10

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from groupid.policy import SyncPolicy
-from groupid.realms.base import LiveUser
+from groupid.realms.live import LiveUser
 from groupid.runs import Action
 from groupid.sources import Rejection
 from groupid.state import USER_ATTRIBUTES

@@ -19,7 +19,8 @@ from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, keeps_attribute
 from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, RunInterrupted, SafetyGuardRefused
 from groupid.policy import GuardPolicy, SyncPolicy
 from groupid.model import Group
-from groupid.realms.base import LiveRealm, RealmAdapter
+from groupid.realms.base import RealmAdapter
+from groupid.realms.live import LiveRealm
 from groupid.runs import Outcome, Progress, Threshold
 from groupid.sources import PeopleSource, Rejection, SourceRow
 from groupid.state import USER_ATTRIBUTES, compile_realms

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 from groupid.errors import Conflict, KeycloakError
-from groupid.realms.base import IMPORT_CHUNK, LiveUser
+from groupid.realms.base import IMPORT_CHUNK
+from groupid.realms.live import LiveUser
 from groupid.realms.representations import live_user
 from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 

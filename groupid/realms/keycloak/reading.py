@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from groupid.realms.base import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
+from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
 from groupid.realms.keycloak.content import GroupTree, RealmContent, exported_composites, in_order, reference_of
 from groupid.realms.keycloak.content import walk_groups
 from groupid.realms.representations import live_client, live_identity_provider, live_organization, live_role

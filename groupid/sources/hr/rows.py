@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from groupid.connectors.tabular import Row
-from groupid.connectors.hr.mapping import Mapping
-from groupid.connectors.hr.normalise import clean_text, normalise_value, refuse_hidden, translate
-from groupid.connectors.hr.scope import Values
-from groupid.connectors.hr.tables import BadCell, _read_table
+from groupid.sources.tabular import Row
+from groupid.sources.hr.mapping import Mapping
+from groupid.sources.hr.normalise import clean_text, normalise_value, refuse_hidden, translate
+from groupid.sources.hr.scope import Values
+from groupid.sources.hr.tables import BadCell, _read_table
 from groupid.errors import Location, SourceError
 from groupid.sources import OutOfScope, Rejection, SourceRow
 

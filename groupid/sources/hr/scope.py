@@ -10,7 +10,7 @@ from scim2_filter_parser import ast as scim
 from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
-from groupid.connectors.hr.normalise import CHOICES, DATE_FIELDS, parse_date
+from groupid.sources.hr.normalise import CHOICES, DATE_FIELDS, parse_date
 from groupid.wording import did_you_mean
 from groupid.text import quoted
 

@@ -20,8 +20,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from groupid.connectors.tabular import Row, Table, check_header, decode, detect_encoding, read_bytes, read_csv
-from groupid.connectors.hr.mapping import Source
+from groupid.sources.tabular import Row, Table, check_header, decode, detect_encoding, read_bytes, read_csv
+from groupid.sources.hr.mapping import Source
 from groupid.errors import GroupidError, Location, Problem, SourceError
 from groupid.text import quoted, trim
 

@@ -7,7 +7,7 @@ order, each a :class:`SourceRow` (a person's fields, normalised, and where they 
 The engine knows nothing else of a source; a source knows nothing of the engine.
 
 Sources register a reader under their name (:func:`register_source`); commands look it up
-(:func:`source_reader`). A connector package ``groupid.connectors.<name>`` registers its own when imported,
+(:func:`source_reader`). A source package ``groupid.sources.<name>`` registers its own when imported,
 and is imported on the first look-up of its name::
 
     read = source_reader("hr")
@@ -109,10 +109,10 @@ def register_source(name: str, read: SourceReader) -> None:
 def source_reader(name: str) -> SourceReader:
     """The reader of the source called ``name``; raises :class:`ConfigurationError` for an unknown one.
 
-    A source not registered yet is looked for in the connector package of its name, which registers it.
+    A source not registered yet is looked for in the source package of its name, which registers it.
     """
-    if name not in SOURCES and _NAME.fullmatch(name) and importlib.util.find_spec(f"groupid.connectors.{name}"):
-        importlib.import_module(f"groupid.connectors.{name}")
+    if name not in SOURCES and _NAME.fullmatch(name) and importlib.util.find_spec(f"groupid.sources.{name}"):
+        importlib.import_module(f"groupid.sources.{name}")
     try:
         return SOURCES[name]
     except KeyError:

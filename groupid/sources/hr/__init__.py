@@ -21,8 +21,8 @@ The package follows the reading: ``tables`` reads the export whatever its format
 values, ``scope`` compiles the filter, ``mapping`` loads the mapping file, ``rows`` puts it all together.
 """
 
-from groupid.connectors.hr.mapping import Mapping, Source, load_mapping
-from groupid.connectors.hr.normalise import (
+from groupid.sources.hr.mapping import Mapping, Source, load_mapping
+from groupid.sources.hr.normalise import (
     DATE_FIELDS,
     FIELDS,
     clean_text,
@@ -33,9 +33,9 @@ from groupid.connectors.hr.normalise import (
     to_half_width,
     translate,
 )
-from groupid.connectors.hr.rows import HR, SourceRows, read_people
-from groupid.connectors.hr.scope import Scope
-from groupid.connectors.hr.tables import cell_text
+from groupid.sources.hr.rows import HR, SourceRows, read_people
+from groupid.sources.hr.scope import Scope
+from groupid.sources.hr.tables import cell_text
 from groupid.sources import register_source
 
 __all__ = [

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from groupid.connectors.hr.normalise import CHOICES, DATE_FIELDS, FIELDS, REQUIRED_FIELDS, clean_text
-from groupid.connectors.hr.scope import Scope
+from groupid.sources.hr.normalise import CHOICES, DATE_FIELDS, FIELDS, REQUIRED_FIELDS, clean_text
+from groupid.sources.hr.scope import Scope
 from groupid.documents import load_yaml
 from groupid.errors import Location, Problem, SourceError
 from groupid.files import read_file
