@@ -39,11 +39,11 @@ from datetime import date, timedelta
 from itertools import accumulate
 from pathlib import Path
 
+from plan_scale import ROLES, company_departments
 from pypinyin import Style, lazy_pinyin
 
-from groupid.usernames import surname_pinyin
 from groupid.uscc import ALPHABET, check_character
-from plan_scale import ROLES, company_departments
+from groupid.usernames import surname_pinyin
 
 GROUP_CODE = "XC"
 GROUP_NAME = "星辰控股集团"
@@ -254,7 +254,7 @@ def _people(firms: list[_Company], units: list[dict], people: int, rng: random.R
         if above is None:
             above = company_head.get(firm.code) or _parent_head(firm, by_code, company_head)
         head = None
-        for i in range(count):
+        for _ in range(count):
             sequence += 1
             employee_id = f"{GROUP_CODE}{sequence:06d}"
             if head is None:

@@ -50,18 +50,17 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 from urllib.parse import quote
 
 import groupid
-from groupid.keycloak_terms import ATTR_CODE
 from groupid.apply import apply_plans
+from groupid.checks import find_problems
 from groupid.diff import diff_realm
 from groupid.errors import GroupidError
-from groupid.checks import find_problems
+from groupid.keycloak_terms import ATTR_CODE
 from groupid.model import Group
 from groupid.plan import Plan, Update
 from groupid.realms.connection import ConnectionSettings
@@ -397,7 +396,7 @@ def run(settings: ConnectionSettings, args, where: str) -> None:
     names = "unique department names" if args.unique_names else "department names repeated across the tree"
     say(f"groupid plan benchmark: {args.groups:,} groups, {args.depth} levels, {names}; realm {realm} ({where})")
     facts = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         **server_facts(settings),
         "client cores": str(os.cpu_count()),
         "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),

@@ -57,22 +57,22 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
-
-from groupid.apply import apply_plans
-from groupid.operations import plan_spec
-from groupid.errors import GroupidError
-from groupid.localserver import LocalKeycloak
-from groupid.realms.connection import ConnectionSettings
-from groupid.realms.keycloak import KeycloakServer
-from groupid.spec import load_spec
-from groupid.state import compile_realms, realm_representation
 
 from hr_data import Generated, generate
 from plan_scale import CountingServer, groupid_revision, say, server_facts
 from postgres import LocalPostgres, PostgresError
+
+from groupid.apply import apply_plans
+from groupid.errors import GroupidError
+from groupid.localserver import LocalKeycloak
+from groupid.operations import plan_spec
+from groupid.realms.connection import ConnectionSettings
+from groupid.realms.keycloak import KeycloakServer
+from groupid.spec import load_spec
+from groupid.state import compile_realms, realm_representation
 
 AS_OF = date(2026, 1, 1)  #: the day the syncs treat as today; every generated start date is before it
 TIMEOUT = 900.0  #: seconds one request may take: the spec's apply and a cold partial import are slow
@@ -403,7 +403,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"groupid sync benchmark: {data.people:,} people, {data.companies} companies, "
             f"{data.departments:,} departments (generated in {data.seconds:.1f} s into {scratch / 'data'})")
         facts = {
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "client cores": str(os.cpu_count()),
             "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
             "keycloak heap": os.environ["JAVA_OPTS_KC_HEAP"],

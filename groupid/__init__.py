@@ -7,8 +7,8 @@ The flow: sources fill the model (:mod:`groupid.spec`) → the model compiles to
 
 from groupid.errors import GroupidError
 from groupid.model import Group
-from groupid.spec import load_spec
 from groupid.operations import render_spec
+from groupid.spec import load_spec
 from groupid.state import compile_realms
 
 __version__ = "0.1.0"

@@ -6,7 +6,7 @@ was made against (else :class:`StalePlan`), and no plan may delete more than the
 failure part-way is reported as such — how many changes were applied and which one failed — never as
 success.
 
-An apply holds the lock a sync takes (:mod:`groupid.sync.lock`, in the group's realm), from its checks to its
+An apply holds the lock a sync takes (:mod:`groupid.lock`, in the group's realm), from its checks to its
 last change: two applies, or an apply and a sync, never write one realm at once, and a saved plan cannot go
 stale between its check and its changes. A group's first apply, which creates the realm, has nothing to lock.
 """
@@ -19,6 +19,7 @@ from typing import Any
 
 from groupid.diff import live_checksum
 from groupid.errors import ApplyFailed, GroupidError, StalePlan
+from groupid.lock import Lease, sync_lock
 from groupid.payloads import (
     ClientPayload,
     CompositesPayload,
@@ -33,7 +34,6 @@ from groupid.payloads import (
 from groupid.plan import Change, Plan
 from groupid.realms.base import RealmAdapter
 from groupid.runs import Action, Outcome, Progress
-from groupid.sync.lock import Lease, sync_lock
 
 
 def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force: bool = False) -> None:
@@ -63,7 +63,7 @@ def apply_plans(
     Returns one :class:`~groupid.runs.Outcome` per plan, in the plans' order: the changes applied and the
     write requests they took. ``saved`` plans (read back from a file) are first compared with the live realm.
     ``progress`` is told after each applied change, counting the changes of all plans. ``wait`` is how long to
-    wait for another run's lock; raises :class:`~groupid.sync.lock.SyncLocked` (nothing written) when it is
+    wait for another run's lock; raises :class:`~groupid.lock.SyncLocked` (nothing written) when it is
     still held then.
     """
     with _locked(plans, adapter, wait) as lease:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from difflib import get_close_matches
 
-from groupid.keycloak_terms import is_keycloak_role
 from groupid import limits
 from groupid.errors import Problem
+from groupid.keycloak_terms import is_keycloak_role
 from groupid.model import (
     MAX_DEPTH,
     Company,

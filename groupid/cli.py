@@ -16,7 +16,7 @@ import sys
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -85,7 +85,7 @@ sync_app = typer.Typer(
 app.add_typer(sync_app, name="sync")
 
 ServerUrl = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--server-url", help="Keycloak base URL; default: $GROUPID_SERVER_URL.", show_default=False),
 ]
 
@@ -176,7 +176,7 @@ def render(
 def import_(
     realm_file: Annotated[Path, typer.Argument(help="A realm JSON file written by `groupid render`.")],
     realm: Annotated[
-        Optional[str], typer.Option("--realm", help="Import under this realm name instead of the file's.")
+        str | None, typer.Option("--realm", help="Import under this realm name instead of the file's.")
     ] = None,
     skip_existing: Annotated[
         bool, typer.Option("--skip-existing", help="Exit 0 and change nothing when the realm already exists.")
@@ -199,7 +199,7 @@ def import_(
 
 
 RealmOverride = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--realm", help="Put the group's realm under this name instead (e.g. a staging copy)."),
 ]
 Prune = Annotated[bool, typer.Option("--prune", help="Delete objects groupid made that left the spec.")]
@@ -218,7 +218,7 @@ def plan(
     as_json_: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the plan as Markdown (for a pull request).")] = False,
     out_file: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Also save the plan here, for `groupid apply FILE`.")
+        Path | None, typer.Option("--out", "-o", help="Also save the plan here, for `groupid apply FILE`.")
     ] = None,
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 0 when nothing would change, 2 when something would.")
@@ -318,7 +318,7 @@ def start(
     reveal: Reveal = False,
     instance: Instance = "default",
     version: Annotated[
-        Optional[str], typer.Option("--version", help="Keycloak version (default: the pinned one).")
+        str | None, typer.Option("--version", help="Keycloak version (default: the pinned one).")
     ] = None,
 ) -> None:
     """Start the local Keycloak (or reuse the running one) and print shell lines to use it.
@@ -420,11 +420,11 @@ def sync_hr_command(
     server_url: ServerUrl = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and report, write nothing.")] = False,
     report: Annotated[
-        Optional[Path], typer.Option("--report", help="Write a JSONL report here: one line per person and action.")
+        Path | None, typer.Option("--report", help="Write a JSONL report here: one line per person and action.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Go on when the leaver or truncation guard trips.")] = False,
     today: Annotated[
-        Optional[datetime], typer.Option("--today", formats=["%Y-%m-%d"], help="Treat this date as today.")
+        datetime | None, typer.Option("--today", formats=["%Y-%m-%d"], help="Treat this date as today.")
     ] = None,
     wait: Wait = 0.0,
 ) -> None:

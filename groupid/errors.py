@@ -19,11 +19,11 @@ exit code the CLI maps it to::
     ├── LocalServerError              exit 1  the local Keycloak cannot be fetched, started or stopped
     ├── ApplyFailed                   exit 1  a change failed part-way through an apply (says how far it got)
     ├── RunInterrupted                exit 1  stopped part-way: server, credentials or lock lost (has its outcome)
-    ├── LockLost                      exit 1  a run could not keep its lock and stopped writing (groupid.sync.lock)
+    ├── LockLost                      exit 1  a run could not keep its lock and stopped writing (groupid.lock)
     └── SafetyGuardRefused            exit 3  a safety guard refused; nothing was written
         ├── TooMuchChange             exit 3  a run would change more than its threshold (carries the figures)
         ├── StalePlan                 exit 3  a saved plan no longer matches the live realm
-        └── SyncLocked                exit 3  another sync or apply holds the realm (groupid.sync.lock)
+        └── SyncLocked                exit 3  another sync or apply holds the realm (groupid.lock)
 
 A sync that finished but rejected some source rows exits 4 (:attr:`ExitCode.ROWS_REJECTED`): not an error,
 but not a clean run either, so a cron job can tell.
@@ -164,7 +164,7 @@ class RunInterrupted(GroupidError):
     """A run stopped part-way because what it needs went away: the server, the credentials, or its lock.
 
     ``cause`` is the error that stopped it (a :class:`KeycloakUnreachable`, :class:`AuthenticationFailed` or
-    :class:`~groupid.sync.lock.LockLost`): the message and the exit code are its own. ``outcome`` is what the
+    :class:`~groupid.lock.LockLost`): the message and the exit code are its own. ``outcome`` is what the
     run did before it stopped (a :class:`groupid.runs.Outcome`), so that the report can say what was written.
     """
 

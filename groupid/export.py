@@ -17,8 +17,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.errors import KeycloakError, SourceError
+from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.model import checked_realm_name
 from groupid.realms.base import Connector, connected
 from groupid.realms.live import LiveGroup, LiveRealm

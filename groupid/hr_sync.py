@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from groupid.sources.hr import HR, Mapping, SourceRows, load_mapping
 from groupid.model import Group
 from groupid.realms.base import RealmAdapter
 from groupid.sources import source_reader
+from groupid.sources.hr import HR, Mapping, SourceRows, load_mapping
 from groupid.spec import load_spec
 from groupid.sync import SyncOptions, SyncResult, bulk_build, check_writable, sync_people
 

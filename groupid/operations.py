@@ -21,17 +21,18 @@ from groupid.diff import DiffOptions, diff_realm
 from groupid.errors import ConfigurationError, RealmExists, SourceError
 from groupid.export import ExportResult, export_realm
 from groupid.files import read_json
+from groupid.hr_sync import sync_hr
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
+from groupid.lock import break_lock
 from groupid.model import Group, checked_realm_name
 from groupid.plan import Plan, load_plans, save_plans
 from groupid.realms.base import Connector, RealmAdapter, connected
-from groupid.runs import Outcome
 from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory.store import WHERE as MEMORY_WHERE
+from groupid.runs import Outcome
 from groupid.spec import load_spec
 from groupid.state import compile_realms, realm_representation
-from groupid.hr_sync import sync_hr
-from groupid.sync import SyncOptions, SyncResult, break_lock
+from groupid.sync import SyncOptions, SyncResult
 
 __all__ = [
     "ImportResult",

@@ -22,15 +22,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from groupid.sources.tabular import parse_csv
+from groupid.checks import find_problems
 from groupid.documents import as_written, item_line, key_line, key_lines, load_yaml
 from groupid.errors import Location, Problem, SourceError, SpecError
 from groupid.files import read_file, resolve_inside
-from groupid.checks import find_problems
 from groupid.model import INFO_KEYS, App, Company, Department, Group, Origin, Person, Record, Role
+from groupid.sources.tabular import parse_csv
 from groupid.text import quoted
 from groupid.wording import cut_label, describe_error, did_you_mean
-
 
 SECTIONS: dict[str, type[Record]] = {
     "companies": Company,

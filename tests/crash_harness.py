@@ -23,12 +23,12 @@ from urllib.parse import quote
 import requests
 
 from groupid.errors import GroupidError
+from groupid.keycloak_terms import LOCK_MARK
 from groupid.localserver import LocalKeycloak, ServerInfo, cache_dir
 from groupid.localserver.process import answers
+from groupid.lock import LOCK_NAME
 from groupid.realms import ConnectionSettings, KeycloakServer
 from groupid.realms.keycloak import AdminTransport
-from groupid.keycloak_terms import LOCK_MARK
-from groupid.sync import LOCK_NAME
 from tests.conftest import skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -318,8 +318,8 @@ def _child(job: dict) -> int:
     from datetime import date
 
     from groupid.apply import apply_plans
-    from groupid.operations import plan_spec
     from groupid.hr_sync import sync_hr
+    from groupid.operations import plan_spec
     from groupid.sync import SyncOptions
     from tests.hr_people import MAPPING
 

@@ -23,10 +23,10 @@ import pytest
 from keycloak import KeycloakAdmin, KeycloakOpenID, KeycloakOpenIDConnection
 
 from groupid.apply import apply_plans
+from groupid.keycloak_terms import ATTR_CODE
 from groupid.operations import plan_spec
 from groupid.realms import IMPORT_CHUNK, KeycloakServer
 from groupid.realms.memory import MemoryRealms
-from groupid.keycloak_terms import ATTR_CODE
 
 DATA = Path(__file__).parent / "data" / "hr"
 SPEC = DATA / "spec"

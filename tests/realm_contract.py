@@ -22,10 +22,16 @@ from contextlib import contextmanager
 import pytest
 
 from groupid.errors import Conflict, KeycloakError
+from groupid.keycloak_terms import (
+    ATTR_CODE,
+    ATTR_MANAGED,
+    KEYCLOAK_CLIENTS,
+    KEYCLOAK_DEFAULT_ROLES,
+    default_role_name,
+    role_reference,
+)
 from groupid.realms.base import RealmAdapter
 from groupid.realms.live import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser
-from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED, KEYCLOAK_CLIENTS, KEYCLOAK_DEFAULT_ROLES, default_role_name
-from groupid.keycloak_terms import role_reference
 from groupid.realms.memory import defaults as copied_defaults
 
 MANAGED = {ATTR_MANAGED: ["true"]}
@@ -264,7 +270,7 @@ class RealmContract:
         # attributes are replaced, not merged: "region" is gone
         assert groups["研发中心"].attributes == code("T")
         assert groups["研发中心"].realm_roles == ["研发"]
-        assert groups["研发一组"].parent_id == group
+        assert groups["研发一组"].id == child and groups["研发一组"].parent_id == group
         assert adapter.members(realm, group) == [user]
         assert "技术部" not in groups
 
@@ -563,13 +569,13 @@ class RealmContract:
         group = adapter.create_group(realm, None, "A", {})
         for ref in ("nope/approve", "oa/nope"):
             assert_not_found(
-                lambda: adapter.add_composites(realm, "employee", [ref]),
-                lambda: adapter.remove_composites(realm, "employee", [ref]),
-                lambda: adapter.add_composites(realm, ref, ["employee"]),
-                lambda: adapter.add_group_roles(realm, group, [ref]),
-                lambda: adapter.remove_group_roles(realm, group, [ref]),
-                lambda: adapter.update_client_role(realm, *ref.split("/"), None, {}),
-                lambda: adapter.delete_client_role(realm, *ref.split("/")),
+                lambda ref=ref: adapter.add_composites(realm, "employee", [ref]),
+                lambda ref=ref: adapter.remove_composites(realm, "employee", [ref]),
+                lambda ref=ref: adapter.add_composites(realm, ref, ["employee"]),
+                lambda ref=ref: adapter.add_group_roles(realm, group, [ref]),
+                lambda ref=ref: adapter.remove_group_roles(realm, group, [ref]),
+                lambda ref=ref: adapter.update_client_role(realm, *ref.split("/"), None, {}),
+                lambda ref=ref: adapter.delete_client_role(realm, *ref.split("/")),
                 naming=ref,
             )
         assert_not_found(lambda: adapter.create_client_role(realm, "nope", "x", None, {}), naming="nope")

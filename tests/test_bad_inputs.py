@@ -34,10 +34,9 @@ import pytest
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
-from tests.alarms import time_limit
-
 from groupid.cli import app
 from groupid.text import BIDI_CONTROLS
+from tests.alarms import time_limit
 
 CORPUS = Path(__file__).parent / "data" / "bad"
 CASE_KEYS = {"why", "args", "env", "exit", "where", "says", "isolated"}

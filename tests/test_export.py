@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions
-from groupid.operations import plan_spec
 from groupid.export import export_realm
-from groupid.spec import load_spec
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
+from groupid.operations import plan_spec
+from groupid.spec import load_spec
 from tests.test_example import EXAMPLE
 from tests.test_plan_apply import adapter, realm  # noqa: F401  (fixtures: memory and the real Keycloak)
 

@@ -12,9 +12,8 @@ import openpyxl
 import pytest
 from openpyxl.chart import BarChart, Reference
 
-from groupid.sources.hr import Mapping, read_people
-from groupid.sources.hr import tables
 from groupid.errors import SourceError
+from groupid.sources.hr import Mapping, read_people, tables
 
 COLUMNS = {"employee_id": "工号", "name": "姓名", "company": "公司"}
 XLSX = Mapping(source={"format": "xlsx"}, columns=COLUMNS)

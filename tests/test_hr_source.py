@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from groupid.errors import SourceError
 from groupid.sources.hr import (
     Mapping,
     Scope,
@@ -22,10 +23,13 @@ from groupid.sources.hr import (
     translate,
 )
 from groupid.sources.hr.normalise import (
-    MAX_ATTRIBUTE, MAX_NAME, PLAUSIBLE_SERIALS, normalise_value, refuse_hidden,
+    MAX_ATTRIBUTE,
+    MAX_NAME,
+    PLAUSIBLE_SERIALS,
+    normalise_value,
+    refuse_hidden,
 )
 from groupid.sources.tabular import read_csv
-from groupid.errors import SourceError
 
 HR = Path(__file__).parent.parent / "examples" / "xinghe" / "hr"
 EXPORT, MAPPING = HR / "employees.csv", HR / "mapping.yaml"

@@ -22,13 +22,25 @@ from pathlib import Path
 import pytest
 
 from groupid.apply import apply_plans
-from groupid.operations import plan_spec
 from groupid.hr_sync import sync_hr
+from groupid.lock import LOCK_NAME, break_lock
+from groupid.operations import plan_spec
 from groupid.sync import SyncOptions
-from groupid.sync.lock import LOCK_NAME, break_lock
 from tests.crash_harness import (
-    HR_HEADER, PREFIX, CrashServer, Interrupting, delete_realms, differences, next_week, roster, run_child,
-    sign_in, snapshot, start_or_skip, usernames_of, write_spec,
+    HR_HEADER,
+    PREFIX,
+    CrashServer,
+    Interrupting,
+    delete_realms,
+    differences,
+    next_week,
+    roster,
+    run_child,
+    sign_in,
+    snapshot,
+    start_or_skip,
+    usernames_of,
+    write_spec,
 )
 from tests.hr_people import MAPPING, write_csv
 

@@ -167,7 +167,7 @@ def test_a_refused_refresh_token_signs_in_again_whatever_the_words():
      KeycloakAnswer(400, None, "username: error-invalid-length; email: error-invalid-email")),
     (502, b"<html>\n  Bad Gateway\x1b[31m\n</html>", KeycloakAnswer(502, None, "<html> Bad Gateway\\x1b[31m </html>")),
     (500, b"", KeycloakAnswer(500, None, "")),
-    (400, "x".encode() * 1000, KeycloakAnswer(400, None, "x" * 300 + "…")),
+    (400, b"x" * 1000, KeycloakAnswer(400, None, "x" * 300 + "…")),
 ], ids=["oauth", "admin-error", "field", "fields", "not-json", "empty", "long"])
 def test_an_answer_is_read_for_its_codes_and_its_words_only_shown(status, body, meaning):
     assert keycloak_answer(status, body) == meaning

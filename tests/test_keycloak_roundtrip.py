@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from groupid.keycloak_terms import ATTR_CODE
 from groupid.errors import AuthenticationFailed, RealmExists
+from groupid.keycloak_terms import ATTR_CODE
 from groupid.operations import import_realm, render_spec
 from groupid.realms import KeycloakServer
 from groupid.spec import load_spec

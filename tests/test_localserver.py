@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from groupid import localserver
-from groupid.localserver import versions
-from groupid.localserver.process import free_port
 from groupid.errors import LocalServerError
-from groupid.localserver import Database, Jdk, LocalKeycloak, cache_dir, find_jdk
+from groupid.localserver import Database, Jdk, LocalKeycloak, cache_dir, find_jdk, versions
 from groupid.localserver.instance import _server_env
+from groupid.localserver.process import free_port
 
 
 def make_jdk(root: Path, name: str, version: str, *, executable: bool = True) -> Path:

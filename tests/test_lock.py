@@ -15,17 +15,18 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from groupid import lock
 from groupid.apply import apply_plans
-from groupid.operations import plan_spec
 from groupid.errors import KeycloakUnreachable, RunInterrupted
+from groupid.lock import LOCK_NAME, LockLost, SyncLocked, break_lock, sync_lock
+from groupid.operations import plan_spec
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
-from groupid.sync import LOCK_NAME, LockLost, SyncLocked, apply_sync, break_lock, sync_lock
-from groupid.sync import lock
+from groupid.sync import apply_sync
 from groupid.sync.changes import PersonChange, SyncPlan
 from tests.hr_people import SPEC, spec_realm
 from tests.test_cli import invoke
@@ -134,7 +135,7 @@ def test_another_hosts_lock_holds_until_its_lease_lapses_and_says_how_to_break_i
 def test_a_lock_of_an_older_groupid_says_it_lapses_and_how_to_delete_it(realm):
     adapter, name = realm
     adapter.acquire_lock(name, LOCK_NAME, {"holder": "old-host pid 7", "source": "hr", "since": "2025-03-03T02:00:00+00:00",
-                                           "expires": (datetime.now(timezone.utc) + timedelta(hours=12)).isoformat()})
+                                           "expires": (datetime.now(UTC) + timedelta(hours=12)).isoformat()})
     with pytest.raises(SyncLocked) as refused:
         with sync_lock(adapter, name, "hr"):
             pass
@@ -279,5 +280,5 @@ def test_a_run_that_waited_takes_the_lock_with_a_fresh_lease(realm, sleeper):
     threading.Timer(2.5, kill, (sleeper,)).start()
     with sync_lock(adapter, name, "hr", wait=30, lease=2.0):
         stored = adapter.acquire_lock(name, LOCK_NAME, {})
-        assert datetime.fromisoformat(stored["expires"]) > datetime.now(timezone.utc)
+        assert datetime.fromisoformat(stored["expires"]) > datetime.now(UTC)
         assert lock.owner_gone(stored) is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -100,7 +100,7 @@ def test_threads_that_find_the_token_expired_refresh_it_once(server, realm):
         refresh()
 
     connection.refresh_token = counted_refresh
-    connection._expires_at = datetime.now(tz=timezone.utc) - timedelta(seconds=1)
+    connection._expires_at = datetime.now(tz=UTC) - timedelta(seconds=1)
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda _: server.read_realm_attributes(realm), range(16)))
     assert len(answers) == 16 and len(refreshed) == 1

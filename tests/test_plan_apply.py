@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions
-from groupid.operations import plan_spec
 from groupid.errors import ApplyFailed, ConfigurationError, SafetyGuardRefused, SourceError, StalePlan
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
+from groupid.operations import plan_spec
 from groupid.plan import PLAN_FORMAT, Plan, load_plans, save_plans
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms

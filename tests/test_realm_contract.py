@@ -11,9 +11,9 @@ import responses
 from responses import matchers
 
 from groupid.errors import Conflict, KeycloakError
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
 from groupid.realms.keycloak import PAGE_SIZE, RealmReader
-from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from tests.realm_contract import RealmContract, fresh_realm_name
 
 MANAGED_ORG = {ATTR_MANAGED: ["true"], ATTR_CODE: ["XH"]}

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from groupid.keycloak_terms import ATTR_CODE
 from groupid.errors import SpecError
-from groupid.spec import load_spec
+from groupid.keycloak_terms import ATTR_CODE
 from groupid.operations import render_spec
+from groupid.spec import load_spec
 from groupid.state import USER_ATTRIBUTES, compile_realms, realm_representation
 from tests.test_example import EXAMPLE
 

@@ -157,7 +157,7 @@ INVALID = {
     ),
     "CSV: undecodable, with the line where it stops being text": (
         {"group.yaml": GROUP + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
-         "org.csv": "a,b,c\nD1,财务部,BX\nD2,caf\xe9,BX\n".encode("utf-8")[:-9] + b"\xe9,BX\n"},
+         "org.csv": "a,b,c\nD1,财务部,BX\nD2,caf\xe9,BX\n".encode()[:-9] + b"\xe9,BX\n"},
         ["org.csv: cannot decode the file as UTF-8, GBK or GB18030 (line 3, byte 0xe9); save it as UTF-8 or name its encoding with `encoding:`"],
     ),
     "CSV: an unclosed quote is an error, not a swallowed file": (
@@ -181,7 +181,7 @@ INVALID = {
         {"group.yaml": GROUP + "companies:\n  - {code: BX, name: 甲, uscc: 91350100M000100Y44}\n"
          + "departments: {from: org.csv, columns: {code: a, name: b, company: c}}\n",
          "roles.yaml": "roles: {from: roles.csv, columns: {name: a}}\n",
-         "people.yaml": "people: []\n".encode("utf-8") + b"# \xff\n"},
+         "people.yaml": b"people: []\n" + b"# \xff\n"},
         [
             "group.yaml:3: company BX: uscc '91350100M000100Y44': check character is '4', expected '3'",
             "group.yaml:4: departments: `from:` 'org.csv': no such file",
@@ -267,7 +267,7 @@ def test_sections_split_over_files_are_concatenated(tmp_path):
 @pytest.mark.parametrize(
     "encoding, data",
     [
-        ("utf-8", "部门编码,部门名称,公司编码\r\nD1,财务部,BX\r\n".encode("utf-8")),
+        ("utf-8", "部门编码,部门名称,公司编码\r\nD1,财务部,BX\r\n".encode()),
         ("utf-8-sig", "部门编码,部门名称,公司编码\nD1,财务部,BX\n".encode("utf-8-sig")),
         ("gbk", "部门编码,部门名称,公司编码\nD1,财务部,BX\n".encode("gbk")),
         # 䶮 is in GB 18030 but not in GBK: some personal names exist only there

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from groupid import files
-from groupid.sources.hr import load_mapping
 from groupid.documents import MAX_ALIASED, MAX_DEPTH, PlainInt, as_written, key_line, load_yaml
 from groupid.errors import ConfigurationError, Location, SourceError, SpecError
 from groupid.files import read_file, read_json, resolve_inside
+from groupid.sources.hr import load_mapping
 from groupid.spec import load_spec
 
 GROUP = "group: {code: BX, name: 北辰集团, realm: beichen}\ncompanies:\n  - {code: BX, name: 北辰集团有限公司}\n"
@@ -311,7 +311,7 @@ def test_an_alias_bomb_is_refused_at_once():
 
 
 def test_aliases_within_the_bound_are_fine():
-    text = "base: &b {x: 1, y: 2}\nitems:\n" + "".join("  - {<<: *b, n: %d}\n" % i for i in range(2000))
+    text = "base: &b {x: 1, y: 2}\nitems:\n" + "".join(f"  - {{<<: *b, n: {i}}}\n" for i in range(2000))
     assert len(load_yaml(text.encode(), "f.yaml", [])["items"]) == 2000
     assert MAX_ALIASED >= 2000 * 5
 

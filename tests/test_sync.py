@@ -17,12 +17,28 @@ from collections import Counter
 import pytest
 
 from groupid.errors import ExitCode, GroupidError, SafetyGuardRefused
-from groupid.realms import MemoryRealms
 from groupid.hr_sync import sync_hr
+from groupid.realms import MemoryRealms
 from groupid.sync import SyncOptions, SyncResult
 from tests.hr_people import (
-    ADAPTERS, DAYS, MAPPING, NATIONAL_ID, SPEC, Recorder, accounts, effective_roles, export, keycloak_admin,
-    mapping_with, new_adapter, read_records, search_values, sign_in, spec_realm, write_csv, write_requests,
+    ADAPTERS,
+    DAYS,
+    MAPPING,
+    NATIONAL_ID,
+    SPEC,
+    Recorder,
+    accounts,
+    effective_roles,
+    export,
+    keycloak_admin,
+    mapping_with,
+    new_adapter,
+    read_records,
+    search_values,
+    sign_in,
+    spec_realm,
+    write_csv,
+    write_requests,
 )
 
 TECH, MFG = "/北辰集团有限公司/北辰科技有限公司", "/北辰集团有限公司/北辰制造有限公司"

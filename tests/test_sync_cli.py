@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from groupid.lock import LOCK_NAME
 from groupid.realms import KeycloakServer
-from groupid.sync import LOCK_NAME
 from tests.hr_people import DAYS, MAPPING, SPEC, accounts, export, mapping_with, read_records, spec_realm, write_csv
 from tests.test_cli import closed_port, invoke
 from tests.test_cli_plan import env  # noqa: F401  (the connection settings in the environment)

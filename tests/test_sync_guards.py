@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import threading
-from collections import Counter
 import time
-from datetime import datetime, timedelta, timezone
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from groupid.errors import ExitCode, SafetyGuardRefused
 from groupid.hr_sync import sync_hr
-from groupid.sync import LOCK_NAME, SyncLocked, SyncOptions
+from groupid.lock import LOCK_NAME, SyncLocked
+from groupid.sync import SyncOptions
 from tests.hr_people import (
-    ADAPTERS, DAYS, MAPPING, SPEC, Recorder, accounts, export, mapping_with, new_adapter, read_records, spec_realm,
+    ADAPTERS,
+    DAYS,
+    MAPPING,
+    SPEC,
+    Recorder,
+    accounts,
+    export,
+    mapping_with,
+    new_adapter,
+    read_records,
+    spec_realm,
     write_csv,
 )
 from tests.test_sync import nonzero
@@ -104,7 +115,7 @@ def locked(request):
 
 
 def holding(holder: str, expires_in: timedelta) -> dict[str, str]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"holder": holder, "source": "hr", "since": now.isoformat(timespec="seconds"),
             "expires": (now + expires_in).isoformat(timespec="seconds")}
 

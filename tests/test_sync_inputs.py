@@ -10,13 +10,26 @@ from types import SimpleNamespace
 import pytest
 
 from groupid.errors import ExitCode, GroupidError
+from groupid.hr_sync import read_sync_inputs, sync_hr
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
-from groupid.hr_sync import read_sync_inputs, sync_hr
 from groupid.sync import SyncOptions
 from tests.hr_people import (
-    ADAPTERS, DAYS, MAPPING, SPEC, Recorder, accounts, edited_export, export, mapping_with, new_adapter,
-    read_records, spec_realm, write_csv, write_json, write_xlsx,
+    ADAPTERS,
+    DAYS,
+    MAPPING,
+    SPEC,
+    Recorder,
+    accounts,
+    edited_export,
+    export,
+    mapping_with,
+    new_adapter,
+    read_records,
+    spec_realm,
+    write_csv,
+    write_json,
+    write_xlsx,
 )
 from tests.test_sync import DAY1_USERNAMES, nonzero
 

@@ -10,12 +10,22 @@ from datetime import date
 import pytest
 
 from groupid.errors import ApplyFailed, ExitCode, KeycloakError
+from groupid.hr_sync import sync_hr
 from groupid.realms import IMPORT_CHUNK
 from groupid.realms.memory import MemoryRealms
-from groupid.hr_sync import sync_hr
 from groupid.sync import SyncOptions, SyncResult
 from tests.hr_people import (
-    ADAPTERS, DAYS, MAPPING, SPEC, Recorder, accounts, edited_export, export, mapping_with, new_adapter, spec_realm,
+    ADAPTERS,
+    DAYS,
+    MAPPING,
+    SPEC,
+    Recorder,
+    accounts,
+    edited_export,
+    export,
+    mapping_with,
+    new_adapter,
+    spec_realm,
 )
 from tests.test_sync import nonzero
 

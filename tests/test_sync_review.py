@@ -12,21 +12,28 @@ import json
 import signal
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from groupid.errors import ApplyFailed, Conflict, KeycloakError, KeycloakUnreachable, Location, RunInterrupted
+from groupid.hr_sync import sync_hr
+from groupid.lock import LOCK_NAME, SyncLocked, sync_lock
 from groupid.model import Person
 from groupid.policy import SyncPolicy
-from groupid.realms import IMPORT_CHUNK
-from groupid.realms import ConnectionSettings, KeycloakServer
+from groupid.realms import IMPORT_CHUNK, ConnectionSettings, KeycloakServer
 from groupid.realms.keycloak import AdminTransport
 from groupid.realms.memory import MemoryRealms
-from groupid.hr_sync import sync_hr
 from groupid.sync import (
-    LOCK_NAME, DesiredPerson, PersonChange, Placement, RealmPeople, Stage, SyncLocked, SyncOptions, SyncPlan,
-    apply_sync, plan_sync, sync_lock,
+    DesiredPerson,
+    PersonChange,
+    Placement,
+    RealmPeople,
+    Stage,
+    SyncOptions,
+    SyncPlan,
+    apply_sync,
+    plan_sync,
 )
 from tests.hr_people import DAYS, MAPPING, SPEC, accounts, edited_export, export, read_records, spec_realm
 from tests.test_sync_topologies import ORGANIZATIONS, REALM_PER_COMPANY, variant
@@ -231,7 +238,7 @@ class SeesStaleLockFirst:
 def test_two_runs_breaking_one_expired_lock_do_not_both_hold_it():
     adapter = MemoryRealms()
     with spec_realm(adapter, "stalelock") as realm:
-        past = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(timespec="seconds")
+        past = (datetime.now(UTC) - timedelta(hours=1)).isoformat(timespec="seconds")
         assert adapter.acquire_lock(realm, LOCK_NAME, {"holder": "crashed pid 1", "expires": past}) is None
         b_read, a_in, b_in, done = threading.Event(), threading.Event(), threading.Event(), threading.Event()
 

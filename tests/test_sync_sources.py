@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import groupid.sync
-from groupid.sources.hr import read_people
 from groupid.errors import ConfigurationError, ExitCode, Location, TooMuchChange
 from groupid.sources import source_reader
+from groupid.sources.hr import read_people
 from groupid.spec import load_spec
 from groupid.sync import ROWS_RECORD, SyncOptions, sync_people
 from tests.hr_people import ADAPTERS, SPEC, accounts, new_adapter, spec_realm

@@ -8,7 +8,16 @@ import pytest
 from groupid.hr_sync import sync_hr
 from groupid.sync import SyncOptions
 from tests.hr_people import (
-    ADAPTERS, DAYS, MAPPING, SPEC, accounts, effective_roles, export, keycloak_admin, new_adapter, spec_realm,
+    ADAPTERS,
+    DAYS,
+    MAPPING,
+    SPEC,
+    accounts,
+    effective_roles,
+    export,
+    keycloak_admin,
+    new_adapter,
+    spec_realm,
 )
 from tests.test_sync import nonzero
 

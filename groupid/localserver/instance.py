@@ -19,7 +19,6 @@ from groupid.errors import LocalServerError
 from groupid.localserver.database import ENV_NAMES, Database
 from groupid.localserver.distribution import DEFAULT_VERSION, Distribution, cache_dir, file_lock
 from groupid.localserver.jdk import DEFAULT_JVM_ROOT, Jdk, find_jdk
-from groupid.localserver.versions import bootstrap_admin_names
 from groupid.localserver.process import (
     LOG_TAIL_LINES,
     answers,
@@ -31,6 +30,7 @@ from groupid.localserver.process import (
     send_signal,
     wait_until_ready,
 )
+from groupid.localserver.versions import bootstrap_admin_names
 from groupid.realms.connection import read_secret_file
 
 ADMIN_USER = "admin"

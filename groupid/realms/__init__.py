@@ -9,9 +9,17 @@ tests. Both read a realm whole; :func:`realm_as_groupid_sees_it` is what groupid
 from __future__ import annotations
 
 from groupid.realms.base import IMPORT_CHUNK, People, RealmAdapter, RealmConfiguration, RealmRecords
-from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import KeycloakServer
+from groupid.realms.live import (
+    LiveClient,
+    LiveGroup,
+    LiveIdentityProvider,
+    LiveOrganization,
+    LiveRealm,
+    LiveRole,
+    LiveUser,
+)
 from groupid.realms.memory import MemoryRealms
 from groupid.realms.view import realm_as_groupid_sees_it
 

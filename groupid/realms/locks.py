@@ -5,7 +5,7 @@ A lock is a realm role named after it whose attributes are its holder's record a
 a second creation of the same name is refused with a :class:`~groupid.errors.Conflict` — which is all taking
 a lock needs. That is the lock's wire format: a lock taken by any groupid that kept it is recognised.
 
-What a run does with the lock (leases, breaking the lock of a run that is gone) is :mod:`groupid.sync.lock`'s.
+What a run does with the lock (leases, breaking the lock of a run that is gone) is :mod:`groupid.lock`'s.
 """
 
 from __future__ import annotations

@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import json
 
-from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS, KEYCLOAK_DEFAULT_ROLES, default_role_name, split_reference
+from groupid.keycloak_terms import (
+    ATTR_MANAGED,
+    KEYCLOAK_CLIENTS,
+    KEYCLOAK_DEFAULT_ROLES,
+    default_role_name,
+    split_reference,
+)
 from groupid.state.desired import GroupNode, RealmState, RoleNode
-
 
 USER_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("employee_id", "工号"),

@@ -12,24 +12,20 @@ knows no source by name; how it runs is one :class:`SyncOptions`::
 
 The flow follows the modules: ``people`` turns source rows into desired people (placed and staged),
 ``planning`` compares them with the accounts Keycloak has, ``changes`` holds the plan, ``applying`` makes it
-(bulk creates, bounded-concurrency updates), ``lock`` keeps runs apart, ``report`` writes the JSONL report,
-``run`` ties it together with the guards.
+(bulk creates, bounded-concurrency updates), ``report`` writes the JSONL report, ``run`` ties it together with
+the guards and the lock that keeps runs apart (:mod:`groupid.lock`).
 """
 
-from groupid.policy import SyncPolicy
-from groupid.runs import Outcome
-from groupid.sources import Rejection
 from groupid.sync.applying import apply_sync
 from groupid.sync.changes import Notice, PersonChange, SyncPlan
-from groupid.sync.lock import LOCK_NAME, LockLost, SyncLocked, break_lock, sync_lock
 from groupid.sync.people import DesiredPerson, Directory, Placement, Stage
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import check_writable, report_lines, write_report
 from groupid.sync.run import LAST_RECORD, ROWS_RECORD, SyncOptions, SyncResult, bulk_build, sync_people
 
 __all__ = [
-    "DesiredPerson", "Directory", "LAST_RECORD", "LOCK_NAME", "LockLost", "Notice", "Outcome", "PersonChange",
-    "Placement", "ROWS_RECORD", "RealmPeople", "Rejection", "Stage", "SyncLocked", "SyncOptions", "SyncPlan",
-    "SyncPolicy", "SyncResult", "apply_sync", "break_lock", "bulk_build", "check_writable", "plan_sync",
-    "report_lines", "sync_lock", "sync_people", "write_report",
+    "DesiredPerson", "Directory", "LAST_RECORD", "Notice", "PersonChange",
+    "Placement", "ROWS_RECORD", "RealmPeople", "Stage", "SyncOptions", "SyncPlan",
+    "SyncResult", "apply_sync", "bulk_build", "check_writable", "plan_sync",
+    "report_lines", "sync_people", "write_report",
 ]

@@ -16,10 +16,10 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from itertools import groupby
 
 from groupid.errors import AuthenticationFailed, KeycloakError, KeycloakUnreachable, RunInterrupted
+from groupid.lock import LockLost
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.runs import Outcome, Progress
 from groupid.sync.changes import PersonChange, SyncPlan
-from groupid.sync.lock import LockLost
 
 CHUNK = 500
 """Accounts handed to the adapter's bulk create at a time — it sends them :data:`IMPORT_CHUNK` to a request —
@@ -71,7 +71,7 @@ def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk
     the accounts created (``ids``).
 
     ``guard`` is called before each write request and stops the run by raising (the lock's
-    :meth:`~groupid.sync.lock.Lease.check`). Raises :class:`RunInterrupted` — its ``cause`` a
+    :meth:`~groupid.lock.Lease.check`). Raises :class:`RunInterrupted` — its ``cause`` a
     :class:`KeycloakUnreachable`, :class:`AuthenticationFailed` or :class:`LockLost` — when the server, the
     credentials or the lock are lost part-way; its ``outcome`` is what was done until then.
     """

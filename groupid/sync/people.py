@@ -18,9 +18,9 @@ from pydantic import ValidationError
 from groupid.errors import Location
 from groupid.model import Group, Person
 from groupid.sources import Rejection
-from groupid.wording import describe_error
 from groupid.state import RealmState
 from groupid.usernames import split_name
+from groupid.wording import describe_error
 
 MANAGED_ATTRIBUTE = "employee_id"
 """A user carrying this attribute is the account of that employee, and a sync manages it."""

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, keeps_attribute
 from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, RunInterrupted, SafetyGuardRefused
-from groupid.policy import GuardPolicy, SyncPolicy
+from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, keeps_attribute
+from groupid.lock import sync_lock
 from groupid.model import Group
+from groupid.policy import GuardPolicy, SyncPolicy
 from groupid.realms.base import RealmAdapter
 from groupid.realms.live import LiveRealm
 from groupid.runs import Outcome, Progress, Threshold
@@ -26,7 +27,6 @@ from groupid.sources import PeopleSource, Rejection, SourceRow
 from groupid.state import USER_ATTRIBUTES, compile_realms
 from groupid.sync.applying import apply_sync
 from groupid.sync.changes import PersonChange, SyncPlan, totals
-from groupid.sync.lock import sync_lock
 from groupid.sync.people import DesiredPerson, Directory, desire
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import write_report

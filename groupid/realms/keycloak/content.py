@@ -10,8 +10,9 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from groupid.realms.live import LiveClient, LiveGroup, LiveRole
 from groupid.keycloak_terms import role_reference
+from groupid.realms.live import LiveClient, LiveGroup, LiveRole
+
 
 class RealmContent(NamedTuple):
     """What one realm holds of groups, roles and clients, however it was read."""

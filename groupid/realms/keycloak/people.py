@@ -13,9 +13,9 @@ from typing import NamedTuple
 
 from groupid.errors import Conflict, KeycloakError
 from groupid.realms.base import IMPORT_CHUNK
+from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 from groupid.realms.live import LiveUser
 from groupid.realms.representations import live_user
-from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 
 USER_PAGE_SIZE = 200
 """Users per page when reading them all, with their attributes. Larger pages cost Keycloak 26.5 more per user,

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
-from groupid.realms.keycloak.content import GroupTree, RealmContent, exported_composites, in_order, reference_of
-from groupid.realms.keycloak.content import walk_groups
-from groupid.realms.representations import live_client, live_identity_provider, live_organization, live_role
-from groupid.realms.representations import parents_first
-from groupid.realms.keycloak.transport import AdminTransport, admin_url
 from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS
+from groupid.realms.keycloak.content import (
+    GroupTree,
+    RealmContent,
+    exported_composites,
+    in_order,
+    reference_of,
+    walk_groups,
+)
+from groupid.realms.keycloak.transport import AdminTransport, admin_url
+from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
+from groupid.realms.representations import (
+    live_client,
+    live_identity_provider,
+    live_organization,
+    live_role,
+    parents_first,
+)
 
 EXPORT_TIMEOUT = 600.0
 """Seconds the partial export may take, whatever the connection's timeout. Warm, it answers 5,000 groups in

@@ -6,8 +6,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from groupid.keycloak_terms import role_reference, split_reference
 from groupid.errors import Conflict, KeycloakError, RealmExists
+from groupid.keycloak_terms import role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.people import PeopleClient

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 import requests
@@ -221,7 +221,7 @@ class AdminTransport:
         fresh, and python-keycloak's own check finds nothing to do.
         """
         expires_at = self.connection.expires_at
-        if expires_at is None or datetime.now(tz=timezone.utc) < expires_at:
+        if expires_at is None or datetime.now(tz=UTC) < expires_at:
             return
         with self._token_lock:
             if self.connection.expires_at == expires_at:

@@ -16,10 +16,21 @@ from collections.abc import Iterable
 from groupid.errors import KeycloakError
 from groupid.realms.base import IMPORT_CHUNK
 from groupid.realms.live import LiveGroup, LiveRealm, LiveUser
-from groupid.realms.memory.store import USER_FIELDS, WHERE, MemoryStore, RealmState, add_values, conflict
-from groupid.realms.memory.store import group_of, kept_attributes, not_found, organization_of, remove_values, user_of
+from groupid.realms.memory.store import (
+    USER_FIELDS,
+    WHERE,
+    MemoryStore,
+    RealmState,
+    add_values,
+    conflict,
+    group_of,
+    kept_attributes,
+    not_found,
+    organization_of,
+    remove_values,
+    user_of,
+)
 from groupid.realms.representations import live_user, parents_first
-
 
 # the user profile's own attributes that Keycloak keeps as fields: a PUT with ``attributes`` replaces them too
 _PROFILE_FIELDS = ("firstName", "lastName", "email")

@@ -26,17 +26,41 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+
 from groupid.errors import KeycloakError, RealmExists
+from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.live import LiveGroup, LiveRealm, LiveRole, LiveUser
-from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
-from groupid.realms.memory.defaults import BUILT_IN_CLIENT_ROLES, BUILT_IN_CLIENTS, CLIENT_DEFAULTS, DEFAULT_ROLE_COMPOSITES
+from groupid.realms.memory.defaults import (
+    BUILT_IN_CLIENT_ROLES,
+    BUILT_IN_CLIENTS,
+    CLIENT_DEFAULTS,
+    DEFAULT_ROLE_COMPOSITES,
+)
 from groupid.realms.memory.people import MemoryPeople
-from groupid.realms.memory.store import MemoryStore
-from groupid.realms.memory.store import WHERE, RealmState, RoleKey, StoredGroup, StoredRole, add_values, conflict, found
-from groupid.realms.memory.store import group_of, not_found, organization_of, remove_values
-from groupid.realms.representations import SECRET_KEYS, SECRET_MASK, live_client, live_identity_provider
-from groupid.realms.representations import live_organization, parents_first
+from groupid.realms.memory.store import (
+    WHERE,
+    MemoryStore,
+    RealmState,
+    RoleKey,
+    StoredGroup,
+    StoredRole,
+    add_values,
+    conflict,
+    found,
+    group_of,
+    not_found,
+    organization_of,
+    remove_values,
+)
+from groupid.realms.representations import (
+    SECRET_KEYS,
+    SECRET_MASK,
+    live_client,
+    live_identity_provider,
+    live_organization,
+    parents_first,
+)
 from groupid.state import USER_PROFILE_GROUP, user_profile
 
 _Edit = Callable[[list[RoleKey], list[RoleKey]], None]  # add_values or remove_values: changes a list of roles in place

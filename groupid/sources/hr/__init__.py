@@ -21,6 +21,7 @@ The package follows the reading: ``tables`` reads the export whatever its format
 values, ``scope`` compiles the filter, ``mapping`` loads the mapping file, ``rows`` puts it all together.
 """
 
+from groupid.sources import register_source
 from groupid.sources.hr.mapping import Mapping, Source, load_mapping
 from groupid.sources.hr.normalise import (
     DATE_FIELDS,
@@ -36,7 +37,6 @@ from groupid.sources.hr.normalise import (
 from groupid.sources.hr.rows import HR, SourceRows, read_people
 from groupid.sources.hr.scope import Scope
 from groupid.sources.hr.tables import cell_text
-from groupid.sources import register_source
 
 __all__ = [
     "DATE_FIELDS", "FIELDS", "HR", "Mapping", "Scope", "Source", "SourceRows",

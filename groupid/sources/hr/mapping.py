@@ -13,14 +13,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from groupid.sources.hr.normalise import CHOICES, DATE_FIELDS, FIELDS, REQUIRED_FIELDS, clean_text
-from groupid.sources.hr.scope import Scope
 from groupid.documents import load_yaml
 from groupid.errors import Location, Problem, SourceError
 from groupid.files import read_file
 from groupid.policy import SyncPolicy, template_fields
-from groupid.wording import describe_error, did_you_mean
+from groupid.sources.hr.normalise import CHOICES, DATE_FIELDS, FIELDS, REQUIRED_FIELDS, clean_text
+from groupid.sources.hr.scope import Scope
 from groupid.text import quoted
+from groupid.wording import describe_error, did_you_mean
 
 
 class At(ValueError):

@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from groupid.sources.tabular import Row
+from groupid.errors import Location, SourceError
+from groupid.sources import OutOfScope, Rejection, SourceRow
 from groupid.sources.hr.mapping import Mapping
 from groupid.sources.hr.normalise import clean_text, normalise_value, refuse_hidden, translate
 from groupid.sources.hr.scope import Values
 from groupid.sources.hr.tables import BadCell, _read_table
-from groupid.errors import Location, SourceError
-from groupid.sources import OutOfScope, Rejection, SourceRow
+from groupid.sources.tabular import Row
 
 AnyRow = SourceRow | Rejection | OutOfScope
 

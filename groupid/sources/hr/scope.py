@@ -11,8 +11,8 @@ from scim2_filter_parser.lexer import SCIMLexer
 from scim2_filter_parser.parser import SCIMParser, SCIMParserError
 
 from groupid.sources.hr.normalise import CHOICES, DATE_FIELDS, parse_date
-from groupid.wording import did_you_mean
 from groupid.text import quoted
+from groupid.wording import did_you_mean
 
 Values = dict[str, Any]
 Predicate = Callable[[Values], bool]

@@ -20,9 +20,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from groupid.sources.tabular import Row, Table, check_header, decode, detect_encoding, read_bytes, read_csv
-from groupid.sources.hr.mapping import Source
 from groupid.errors import GroupidError, Location, Problem, SourceError
+from groupid.sources.hr.mapping import Source
+from groupid.sources.tabular import Row, Table, check_header, decode, detect_encoding, read_bytes, read_csv
 from groupid.text import quoted, trim
 
 XLSX_MAX_EXPANDED = 512 * 1024 * 1024

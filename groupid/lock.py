@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from groupid.errors import GroupidError, SafetyGuardRefused
@@ -98,7 +98,7 @@ class Lease(dict):
         if current.get("token") != self["token"]:
             self.lost = f"another run took it over ({current.get('holder', 'unknown')})"
             return
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self["renewed"] = _stamp(now)
         self["expires"] = _stamp(now + timedelta(seconds=self.lease), up=True)
         self.adapter.update_role(self.realm, LOCK_NAME, LOCK_DESCRIPTION, lock_attributes(self))
@@ -185,7 +185,7 @@ def break_lock(adapter: Connector, realm: str) -> tuple[dict[str, str], str] | N
 def owner_gone(current: dict[str, str], now: datetime | None = None) -> str | None:
     """Why the owner of the lock whose holder record is ``current`` is known to be gone, or None when it may
     still run."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     expires = _parse(current.get("expires"))
     if expires is not None and expires < now:
         return f"its lease lapsed at {current['expires']}"
@@ -285,7 +285,7 @@ def _new_record(source: str, lease: float) -> dict[str, str]:
 
 def _lease_times(lease: float) -> dict[str, str]:
     """The times of a lock taken now: since, renewed, and when its lease lapses."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {"since": _stamp(now), "renewed": _stamp(now), "expires": _stamp(now + timedelta(seconds=lease), up=True)}
 
 
