@@ -1,5 +1,6 @@
 # groupid — everything a fresh machine needs is installed from here.
-#   make test          create .venv, install groupid with its test dependencies, run the whole suite
+#   make test          create .venv, install groupid with its test dependencies, run ruff, the import rules
+#                      (docs/architecture.md) and the whole suite
 #                      (the suite starts its own Keycloak; the first run fetches it with Maven)
 #   make test-compat   the Keycloak tests against each Keycloak version groupid is tested with
 #                      (TESTED_VERSIONS in groupid/localserver/versions.py), each on a fresh server
@@ -14,7 +15,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 # The versions test-compat runs; KEYCLOAK_VERSIONS="26.7.3" picks others.
 KEYCLOAK_VERSIONS ?= $$($(BIN)/python -c 'from groupid.localserver import TESTED_VERSIONS; print(*TESTED_VERSIONS)')
 
-.PHONY: install test test-fast test-compat demo demo-stop clean
+.PHONY: install lint test test-fast test-compat demo demo-stop clean
 
 install: $(STAMP)
 
@@ -25,8 +26,14 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# ruff (lint and import order) and the import rules of docs/architecture.md (import-linter contracts in
+# pyproject.toml): both run before the tests, so that neither style nor layering erodes silently.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not keycloak" $(PYTEST_ARGS)

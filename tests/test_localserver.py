@@ -15,7 +15,7 @@ import pytest
 from groupid import localserver
 from groupid.errors import LocalServerError
 from groupid.localserver import Database, Jdk, LocalKeycloak, cache_dir, find_jdk, versions
-from groupid.localserver.instance import _server_env
+from groupid.localserver.instance import server_env
 from groupid.localserver.process import free_port
 
 
@@ -384,7 +384,7 @@ def test_password_is_reused_across_starts(instance: LocalKeycloak) -> None:
 def test_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("JAVA_OPTS_KC_HEAP", raising=False)
     monkeypatch.delenv("JAVA_OPTS_APPEND", raising=False)
-    env25 = _server_env(Jdk(tmp_path / "jdk25", 25), "pw")
+    env25 = server_env(Jdk(tmp_path / "jdk25", 25), "pw")
     assert env25["KC_BOOTSTRAP_ADMIN_USERNAME"] == "admin"
     assert env25["KC_BOOTSTRAP_ADMIN_PASSWORD"] == "pw"
     assert env25["JAVA_HOME"] == str(tmp_path / "jdk25")
@@ -393,13 +393,13 @@ def test_server_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert "--add-opens=java.base/java.lang=ALL-UNNAMED" in env25["JAVA_OPTS_APPEND"]
 
     monkeypatch.setenv("JAVA_OPTS_KC_HEAP", "-Xmx4g")
-    env17 = _server_env(Jdk(tmp_path / "jdk17", 17), "pw")
+    env17 = server_env(Jdk(tmp_path / "jdk17", 17), "pw")
     assert env17["JAVA_OPTS_KC_HEAP"] == "-Xmx4g"
     assert "JAVA_OPTS_APPEND" not in env17
 
 
 def test_keycloak_before_26_gets_its_first_admin_under_the_old_names(tmp_path: Path) -> None:
-    env = _server_env(Jdk(tmp_path / "jdk17", 17), "pw", version="25.0.6")
+    env = server_env(Jdk(tmp_path / "jdk17", 17), "pw", version="25.0.6")
     assert (env["KEYCLOAK_ADMIN"], env["KEYCLOAK_ADMIN_PASSWORD"]) == ("admin", "pw")
     assert "KC_BOOTSTRAP_ADMIN_PASSWORD" not in env
 
@@ -540,10 +540,10 @@ def test_database_settings_are_checked() -> None:
 def test_server_env_for_a_database(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KC_DB_URL", "jdbc:postgresql://elsewhere/db")
     monkeypatch.setenv("KC_DB_POOL_MAX_SIZE", "50")
-    h2 = _server_env(Jdk(tmp_path / "jdk25", 25), "pw")
+    h2 = server_env(Jdk(tmp_path / "jdk25", 25), "pw")
     assert not [key for key in h2 if key.startswith("KC_DB")]
 
-    on_postgres = _server_env(Jdk(tmp_path / "jdk25", 25), "pw", POSTGRES)
+    on_postgres = server_env(Jdk(tmp_path / "jdk25", 25), "pw", POSTGRES)
     assert on_postgres["KC_DB_PASSWORD"] == "s3cret-pw"
     assert "KC_DB_URL" not in on_postgres  # the URL goes on the command line
     assert on_postgres["KC_DB_POOL_MAX_SIZE"] == "50"

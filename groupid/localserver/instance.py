@@ -249,7 +249,7 @@ class LocalKeycloak:
             with open(self.log_file, "wb") as log:
                 # A new session makes kc.sh and its java one process group we can signal.
                 process = subprocess.Popen(
-                    command, cwd=self.state_dir, env=_server_env(jdk, password, self.database, self.version),
+                    command, cwd=self.state_dir, env=server_env(jdk, password, self.database, self.version),
                     stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 )
         except OSError as exc:
@@ -347,8 +347,9 @@ class LocalKeycloak:
         )
 
 
-def _server_env(jdk: Jdk, password: str, database: Database | None = None,
+def server_env(jdk: Jdk, password: str, database: Database | None = None,
                 version: str = DEFAULT_VERSION) -> dict[str, str]:
+    """The environment a local Keycloak runs with: its JDK, bootstrap admin and, when given, its database."""
     # Keycloak reads KC_DB* from its environment: a KC_DB_URL left in ours would point an H2 server
     # at another database. H2 servers get none of them; a server on a database gets the chosen
     # password and keeps the other settings (pool sizes, schema).

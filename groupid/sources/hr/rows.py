@@ -13,7 +13,7 @@ from groupid.sources import OutOfScope, Rejection, SourceRow
 from groupid.sources.hr.mapping import Mapping
 from groupid.sources.hr.normalise import clean_text, normalise_value, refuse_hidden, translate
 from groupid.sources.hr.scope import Values
-from groupid.sources.hr.tables import BadCell, _read_table
+from groupid.sources.hr.tables import BadCell, read_table
 from groupid.sources.tabular import Row
 
 AnyRow = SourceRow | Rejection | OutOfScope
@@ -71,7 +71,7 @@ def read_people(path: Path | str, mapping: Mapping, name: str | None = None) -> 
     :class:`~groupid.sources.Rejection` entries of the result.
     """
     name = name or str(path)
-    table = _read_table(Path(path), mapping.source, name)
+    table = read_table(Path(path), mapping.source, name)
     missing = table.missing_or_ambiguous(mapping.columns.values())
     if missing:
         raise SourceError(str(missing))

@@ -52,7 +52,9 @@ class BadCell:
     reason: str
 
 
-def _read_table(path: Path, source: Source, name: str) -> Table:
+def read_table(path: Path, source: Source, name: str) -> Table:
+    """The export at ``path`` as a table of text cells, whatever its format (``source`` says which); ``name`` is
+    how messages call the file."""
     if source.format == "csv":
         return read_csv(path, source.encoding, name=name)
     if source.format == "xlsx":
