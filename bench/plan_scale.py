@@ -65,6 +65,7 @@ from groupid.model import Group
 from groupid.plan import Plan, Update
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak import PAGE_SIZE, AdminTransport, KeycloakServer, RealmReader
+from groupid.realms.keycloak.server import REALM_IMPORT_TIMEOUT
 from groupid.state import RealmState, compile_realms, realm_representation
 
 COMPANY_NAMES = ("星河集团", "星河科技", "星河制造", "星河金融", "星河云计算", "星河智能", "星河精密", "星河保险", "星河支付", "星河物流")
@@ -85,7 +86,6 @@ EXPORT = "POST partial-export"
 SEARCH = "GET group search page"
 CHILDREN = "GET children page"
 NAIVE_MIN_SAMPLE = 500
-IMPORT_TIMEOUT = 900.0
 
 
 # -- the model -------------------------------------------------------------------------------------------
@@ -586,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.server_url:
         settings = ConnectionSettings.from_env(server_url=args.server_url)
-        settings = dataclasses.replace(settings, timeout=max(settings.timeout, IMPORT_TIMEOUT))
+        settings = dataclasses.replace(settings, timeout=max(settings.timeout, REALM_IMPORT_TIMEOUT))
         run(settings, args, "the server given")
         return 0
 
@@ -599,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"local Keycloak 'bench' {'reused' if info.reused else 'started'} in {time.perf_counter() - started:.1f} s")
     try:
         settings = ConnectionSettings(server_url=info.url, admin_user=info.admin_user,
-                                      admin_password=info.admin_password(), timeout=IMPORT_TIMEOUT)
+                                      admin_password=info.admin_password(), timeout=REALM_IMPORT_TIMEOUT)
         run(settings, args, f"local ephemeral Keycloak {info.version}, in-memory H2 database")
     finally:
         if args.stop_server:

@@ -262,5 +262,5 @@ def sync_hr_export(
 
 def unlock_realm(realm: str, adapter: Connector) -> tuple[dict[str, str], str] | None:
     """Break the lock a killed run left on ``realm`` once its owner is shown to be gone: its holder record and
-    why it could be broken, or None when the realm was not locked (see :func:`groupid.sync.break_lock`)."""
+    why it could be broken, or None when the realm was not locked (see :func:`groupid.lock.break_lock`)."""
     return break_lock(adapter, realm)

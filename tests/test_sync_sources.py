@@ -124,6 +124,7 @@ def test_the_engine_imports_no_source_and_no_spec_loader():
         names += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module]
         imported[path.name] = names
     assert "run.py" in imported and any("groupid.sources" in names for names in imported.values())
-    wrong = {name: [module for module in names if module.split(".")[:2] in (["groupid", "connectors"], ["groupid", "spec"])]
+    sources = ("groupid.sources.hr", "groupid.sources.tabular", "groupid.spec", "groupid.hr_sync")
+    wrong = {name: [module for module in names if module == "groupid.sources.hr" or module.startswith(sources)]
              for name, names in imported.items()}
     assert {name: modules for name, modules in wrong.items() if modules} == {}
