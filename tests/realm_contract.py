@@ -105,6 +105,11 @@ class RealmContract:
         """Where ``realm`` of the adapter's server is (an identity provider points at it)."""
         return f"https://keycloak.example/realms/{realm}"
 
+    def keycloak_release(self, adapter: RealmAdapter) -> tuple[int, ...]:
+        """The Keycloak release the adapter behaves as, whose defaults a new realm holds: by default the one the
+        in-memory realm copies."""
+        return copied_defaults.COPIED_RELEASE
+
     @contextmanager
     def fresh_realm(self, adapter: RealmAdapter, display_name: str):
         """A new realm created through the adapter, dropped afterwards."""
@@ -177,7 +182,8 @@ class RealmContract:
         own_roles = {r.ref: (r.description, r.composites) for r in raw.client_roles if r.client in KEYCLOAK_CLIENTS}
         assert own_roles == {
             role_reference(client, name): (f"${{role_{name}}}", sorted(role_reference(client, c) for c in composites))
-            for client, roles in copied_defaults.BUILT_IN_CLIENT_ROLES.items() for name, composites in roles.items()
+            for client, roles in copied_defaults.built_in_client_roles(self.keycloak_release(adapter)).items()
+            for name, composites in roles.items()
         }
         clients = {c.client_id: c for c in raw.clients}
         assert set(clients) == KEYCLOAK_CLIENTS == {c["clientId"] for c in copied_defaults.BUILT_IN_CLIENTS}

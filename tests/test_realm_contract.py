@@ -12,6 +12,7 @@ from responses import matchers
 
 from groupid.errors import Conflict, KeycloakError
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
+from groupid.localserver.versions import release
 from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
 from groupid.realms.keycloak import PAGE_SIZE, RealmReader
 from tests.realm_contract import RealmContract, fresh_realm_name
@@ -32,6 +33,10 @@ class TestKeycloakRealm(RealmContract):
 
     def drop_realm(self, adapter, realm):
         adapter.delete_realm(realm)
+
+    def keycloak_release(self, adapter):
+        info = adapter.transport.request("GET", "admin/serverinfo", "read the server's version")
+        return release(info["systemInfo"]["version"])
 
     def realm_url(self, adapter, realm):
         # Keycloak wants https for an identity provider's URLs, but for the local server's own

@@ -7,6 +7,9 @@ through both adapters and compares them with this copy, so a Keycloak that chang
 
 from __future__ import annotations
 
+COPIED_RELEASE = (26, 5)
+"""The Keycloak release this copy is taken from, and the one the in-memory realm behaves as."""
+
 REALM_MANAGEMENT_ROLES = (
     "create-client", "impersonation", "manage-authorization", "manage-clients", "manage-events",
     "manage-identity-providers", "manage-realm", "manage-users", "query-clients", "query-groups", "query-realms",
@@ -31,6 +34,31 @@ BUILT_IN_CLIENT_ROLES = {
 """The roles of Keycloak's own clients in a new realm, by clientId, with their composites (roles of the same
 client); each is described as ``${role_<name>}``. The realm roles of a new realm are
 :data:`~groupid.keycloak_terms.KEYCLOAK_DEFAULT_ROLES` and its default role."""
+
+LATER_CLIENT_ROLES = (
+    ((26, 7), {"realm-management": {
+        "manage-organizations": [], "query-organizations": [], "view-organizations": ["query-organizations"]}}),
+)
+"""Roles later releases add to their own clients, by the first release they were seen in (26.7.3 has the
+organization roles, 26.5.6 does not; 26.6 was not looked at). ``realm-admin`` holds the added roles too."""
+
+
+def built_in_client_roles(release: tuple[int, ...] = COPIED_RELEASE) -> dict[str, dict[str, list[str]]]:
+    """The roles of Keycloak's own clients in a new realm of ``release``, shaped as :data:`BUILT_IN_CLIENT_ROLES`.
+
+    The in-memory realm makes its realms as :data:`COPIED_RELEASE` does; the contract suite compares a real
+    server with the copy of its own release.
+    """
+    roles = {client: {name: list(composites) for name, composites in named.items()}
+             for client, named in BUILT_IN_CLIENT_ROLES.items()}
+    for since, added in LATER_CLIENT_ROLES:
+        if release[:len(since)] < since:
+            continue
+        for client, named in added.items():
+            roles[client].update({name: list(composites) for name, composites in named.items()})
+            if client == "realm-management":
+                roles[client]["realm-admin"] = sorted({*roles[client]["realm-admin"], *named})
+    return roles
 
 DEFAULT_ROLE_COMPOSITES = ("offline_access", "uma_authorization", "account/view-profile", "account/manage-account")
 """What the default role of a new realm is made of (role references)."""
