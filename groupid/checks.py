@@ -50,12 +50,16 @@ class _Checker:
         self.departments = self._index(group.departments, "code", self.companies)
         self.roles = self._index(group.roles, "name", {})
         self.people = self._index(group.people, "employee ID", {})
+        self.apps = self._index(group.apps, "app id", {})
+        # the apps' client roles may be granted like any role: ``<app id>/<role>``
+        self.app_roles = {f"{app.id}/{name}": app for app in self.apps.values() for name in app.roles}
 
     def run(self) -> None:
         self._check_companies()
         self._check_departments()
         self._check_roles()
         self._check_people()
+        self._check_apps()
         self._check_sibling_names()
         self._check_depth()
         self.problems += topology_problems(self.group, self.companies.values())
@@ -121,7 +125,27 @@ class _Checker:
     def _resolve_role(self, record: Record, key: str, ref: str) -> None:
         """Roles of Keycloak's own clients (realm-management/view-users) exist in every realm."""
         if not is_keycloak_role(ref):
-            self._resolve(record, key, ref, self.roles, "role")
+            self._resolve(record, key, ref, {**self.roles, **self.app_roles}, "role")
+
+    def _check_apps(self) -> None:
+        holders = {**self.companies, **self.departments}
+        for app in self.apps.values():
+            self._resolve(app, "owner", app.owner, self.companies, "company")
+            for code in app.audience.companies:
+                self._resolve(app, "audience", code, self.companies, "company")
+            for code in app.audience.departments:
+                self._resolve(app, "audience", code, self.departments, "department")
+            for ref in app.audience.roles:
+                self._resolve_role(app, "audience", ref)
+            for name, granted_to in app.role_map.items():
+                if name not in app.roles:
+                    self.report(app, "role_map", f"role_map: '{name}' is not one of the app's roles{_suggest(name, dict.fromkeys(app.roles), '')}")
+                for ref in granted_to:
+                    if ref not in holders and ref not in self.roles and not is_keycloak_role(ref):
+                        self.report(app, "role_map", f"role_map: '{ref}' is neither a role nor a company or department code"
+                                                     f"{_suggest(ref, {**self.roles, **holders}, '')}")
+            if app.kind == "company" and app.owner is None:
+                self.report(app, "kind", "an app of kind company needs an owner (the company it belongs to)")
 
     def _check_people(self) -> None:
         for person in self.people.values():

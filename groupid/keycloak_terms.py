@@ -19,6 +19,18 @@ ATTR_KIND = "groupid.kind"
 ATTR_MANAGED = "groupid.managed"
 """Marks an object groupid created and owns; only owned objects are ever pruned."""
 
+ATTR_APP = "groupid.app"
+"""The client attribute naming the app (its ``id`` in the spec) a client was made for."""
+
+ATTR_TEMPLATE = "groupid.template"
+"""The client attribute naming the template an app's client was made from."""
+
+ACCESS_ROLE = "groupid-access"
+"""The client role of an app whose holders may sign in to it; only apps with an audience have it."""
+
+SIGN_IN_FLOW_PREFIX = "groupid-sign-in-"
+"""How the alias of an app's own browser flow (the one that refuses whoever lacks its access role) begins."""
+
 LOCK_MARK = "groupid.lock"
 """The attribute that makes a realm role a lock. Lock roles are left out of a realm's live roles: they come and
 go with the runs that hold them and are no part of the realm's design."""
@@ -54,6 +66,11 @@ def split_reference(ref: str) -> tuple[str | None, str]:
 def role_reference(client_id: str | None, name: str) -> str:
     """How a role is referred to: ``name`` for a realm role, ``clientId/name`` for a client's."""
     return f"{client_id}/{name}" if client_id else name
+
+
+def sign_in_flow_alias(client_id: str) -> str:
+    """The alias of the browser flow that lets only holders of the client's access role sign in to it."""
+    return f"{SIGN_IN_FLOW_PREFIX}{client_id}"
 
 
 def is_keycloak_role(ref: str) -> bool:

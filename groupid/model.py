@@ -26,11 +26,14 @@ from groupid.values import (
     Description,
     Domain,
     Email,
+    EntityId,
     Name,
     PublicUrl,
     RealmName,
+    RedirectUri,
     RoleName,
     RoleRef,
+    TemplateName,
     Uscc,
     UserText,
 )
@@ -163,14 +166,54 @@ class Person(Record):
 
 
 
+AppKind = Literal["group-wide", "industry", "company"]
+"""What an app is for: the whole group, one industry (板块) across companies, or one company."""
+
+
+class Audience(BaseModel):
+    """Who may sign in to an app: members of these companies (their subsidiaries included) or departments (their
+    sub-departments included), and holders of these roles. Empty: everyone in the realm."""
+
+    model_config = ConfigDict(extra="forbid")
+    companies: list[Code] = []
+    departments: list[Code] = []
+    roles: list[RoleRef] = []
+
+    @property
+    def everyone(self) -> bool:
+        """Whether the audience is the whole realm (nothing listed)."""
+        return not (self.companies or self.departments or self.roles)
+
+
 class App(Record):
-    """An application integrated through single sign-on."""
+    """An application integrated through single sign-on: its Keycloak client, its own side of the config, and who
+    may sign in to it (see docs/apps.md)."""
 
     noun: ClassVar[str] = "app"
+    key_field: ClassVar[str] = "id"
 
-    code: Code
-    name: Name
+    id: ClientId  #: the app's identity in the spec, and its clientId unless ``client_id`` says otherwise
+    template: TemplateName  #: a built-in template, or one in the spec directory's ``templates/``
+    name: Name | None = None  #: the Chinese display name the portal and the account console show
     description: Description | None = None
+    owner: Code | None = None  #: the company that owns the app; None: the group
+    kind: AppKind = "group-wide"
+    client_id: EntityId | None = None  #: the clientId, when not ``id``: a SAML SP's entity ID (a URL)
+    base_url: PublicUrl | None = None  #: where the app is; the template's callback path is under it
+    launch_url: PublicUrl | None = None  #: where the portal sends people (default: base_url)
+    redirect_uris: list[RedirectUri] = []  #: default: the template's callback path(s) under base_url
+    allow_wildcard_redirects: bool = False  #: opt in to a redirect URI ending in ``*``
+    direct_access_grants: bool = False  #: the password grant; off unless asked for
+    audience: Audience = Audience()
+    roles: list[RoleName] = []  #: the client roles the app defines
+    role_map: dict[RoleName, list[RoleRef]] = {}  #: client role -> realm roles, or company and department codes
+    secret_file: str | None = None  #: a file holding the client secret to set; default: Keycloak generates it
+    settings: dict[str, str | int | bool | list[str]] = {}  #: the template's own knobs (docs/apps.md)
+
+    @property
+    def keycloak_client_id(self) -> str:
+        """The clientId of the app's client in Keycloak."""
+        return self.client_id or self.id
 
 
 
@@ -192,6 +235,18 @@ class Group(Record):
     roles: list[Role] = []
     people: list[Person] = []
     apps: list[App] = []
+
+    _directory: str | None = PrivateAttr(default=None)
+
+    @property
+    def directory(self) -> str | None:
+        """The spec directory the group was loaded from (its ``templates/`` holds the spec's own app templates)."""
+        return self._directory
+
+    def read_from(self, directory: str) -> Group:
+        """Remember the spec directory the group was loaded from, and return the group itself."""
+        self._directory = directory
+        return self
 
     def under_realm(self, realm: str | None) -> Group:
         """This group with its realm under another name (``--realm``: a staging copy, say), checked as the spec's

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from groupid.apps import app_problems
 from groupid.checks import find_problems
 from groupid.documents import as_written, item_line, key_line, key_lines, load_yaml
 from groupid.errors import Location, Problem, SourceError, SpecError
@@ -89,8 +90,10 @@ class _SpecLoader:
     def load(self) -> Group:
         for file in spec_files(self.path):
             self._read_file(file)
-        group = self._build_group()
+        group = self._build_group().read_from(str(self.directory))
         self.problems += find_problems(group, self.broken)
+        if not self.problems:
+            self.problems += app_problems(group)
         if self.problems:
             raise SpecError(self.problems)
         return group

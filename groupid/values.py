@@ -28,6 +28,9 @@ _ROLE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
 _ROLE_REF = re.compile(rf"(?:{_ROLE.pattern}/)?{_ROLE.pattern}")
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
 _URL = re.compile(r"https?://[^\s/]+(/[^\s]*)?")
+_TEMPLATE = re.compile(r"[a-z0-9][a-z0-9_-]*")
+_REDIRECT = re.compile(r"(?:[a-z][a-z0-9+.-]*://[^\s/]+(/[^\s]*)?|/[^\s]*)")
+_ENTITY = re.compile(r"[^\s]+")
 
 
 def _visible(value: str) -> str:
@@ -116,6 +119,16 @@ Uscc = Annotated[str, *_kind(str.upper)]
 
 PublicUrl = Annotated[str, *_kind(_matching(_URL, "URL (http:// or https://)"))]
 """Where people reach Keycloak; the links between realms point there."""
+
+TemplateName = Annotated[str, *_kind(_filled, _matching(_TEMPLATE, "template name (lower-case letters, digits, '_', '-')"))]
+"""The name of an app template: a built-in one, or a folder of the spec's ``templates/``."""
+
+RedirectUri = Annotated[str, *_kind(_filled, _at_most(limits.ATTRIBUTE_VALUE),
+                                    _matching(_REDIRECT, "redirect URI (scheme://host/path, or /path under base_url)"))]
+"""Where Keycloak may send a browser back to after login: a URL, or a path under the app's base_url."""
+
+EntityId = Annotated[str, *_kind(_filled, _at_most(limits.CLIENT_ID), _matching(_ENTITY, "clientId (no spaces)"))]
+"""A clientId that may be a URL: a SAML service provider's entity ID."""
 
 Description = Annotated[str, *_kind(_at_most(limits.DESCRIPTION), _or_none)]
 """A description shown in the admin console; empty means none."""

@@ -11,6 +11,7 @@ from groupid.state.desired import (
     RoleNode,
     compile_realms,
 )
+from groupid.state.nodes import SignInFlowNode
 from groupid.state.representation import USER_ATTRIBUTES, USER_PROFILE_GROUP, realm_representation, user_profile
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "OrganizationNode",
     "RealmState",
     "RoleNode",
+    "SignInFlowNode",
     "compile_realms",
     "realm_representation",
     "user_profile",

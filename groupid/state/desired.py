@@ -11,7 +11,6 @@ name, is its identity, so a rename is an update and never a delete-and-create.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from groupid import limits
@@ -28,91 +27,16 @@ from groupid.model import (
     organization_alias,
     own_realm_name,
 )
-
-Attributes = dict[str, list[str]]
-
-
-@dataclass(frozen=True)
-class GroupNode:
-    """A desired Keycloak group: a company or a department, with its sub-groups."""
-
-    code: str
-    kind: str
-    name: str
-    attributes: Attributes
-    children: tuple[GroupNode, ...] = ()
-    roles: tuple[str, ...] = ()  #: roles granted to the group, as references (``name`` or ``clientId/name``)
-
-    def walk(self, parent_path: str = "") -> Iterator[tuple[str, GroupNode]]:
-        """Yield (path, node) for this node and every node below it, depth first."""
-        path = f"{parent_path}/{self.name}"
-        yield path, self
-        for child in self.children:
-            yield from child.walk(path)
-
-
-@dataclass(frozen=True)
-class RoleNode:
-    """A desired role — a realm role, or a client's when ``client`` is set — and the roles it includes."""
-
-    name: str
-    description: str | None
-    composites: tuple[str, ...]  #: references: ``name`` or ``clientId/name``
-    client: str | None = None
-
-    @property
-    def ref(self) -> str:
-        """How the role is referenced: ``name`` or ``clientId/name``."""
-        return f"{self.client}/{self.name}" if self.client else self.name
-
-
-@dataclass(frozen=True)
-class OrganizationNode:
-    """A desired Keycloak Organization: one per company under topology ``organizations``."""
-
-    code: str
-    name: str
-    alias: str
-    domains: tuple[str, ...]
-    attributes: Attributes
-
-
-@dataclass(frozen=True)
-class ClientNode:
-    """A desired client; ``representation`` holds the fields groupid sets."""
-
-    client_id: str
-    representation: dict
-
-
-@dataclass(frozen=True)
-class IdentityProviderNode:
-    """A desired identity provider; its client secret is looked up at apply time, never kept in a plan."""
-
-    alias: str
-    representation: dict  #: without the secret
-    secret_from: tuple[str, str] | None = None  #: (realm, clientId) of the client whose secret it uses
-
-
-@dataclass(frozen=True)
-class RealmState:
-    """Everything groupid wants in one realm."""
-
-    realm: str
-    display_name: str
-    groups: tuple[GroupNode, ...]
-    roles: tuple[RoleNode, ...]
-    default_roles: tuple[str, ...] = ()
-    declare_user_attributes: bool = True
-    organizations_enabled: bool = False
-    organizations: tuple[OrganizationNode, ...] = ()
-    clients: tuple[ClientNode, ...] = ()
-    identity_providers: tuple[IdentityProviderNode, ...] = ()
-
-    def walk_groups(self) -> Iterator[tuple[str, GroupNode]]:
-        """Every group of the realm as (path, node), parents before children."""
-        for root in self.groups:
-            yield from root.walk()
+from groupid.state.apps import with_apps
+from groupid.state.nodes import (
+    Attributes,
+    ClientNode,
+    GroupNode,
+    IdentityProviderNode,
+    OrganizationNode,
+    RealmState,
+    RoleNode,
+)
 
 
 def compile_realms(group: Group) -> list[RealmState]:
@@ -124,6 +48,10 @@ def compile_realms(group: Group) -> list[RealmState]:
     problems = topology_problems(group)
     if problems:
         raise SpecError(problems)
+    return with_apps(group, _realm_states(group))
+
+
+def _realm_states(group: Group) -> list[RealmState]:
     tree = _Tree(group)
     top = [c for c in group.companies if c.parent is None and c.code not in tree.split_off]
     main = _realm_state(group, tree, group.realm, group.name, top)

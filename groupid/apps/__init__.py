@@ -1,0 +1,99 @@
+"""The app catalog: each app of the spec becomes a Keycloak client and the app's own configuration, both from
+one template, and is checked with its template before anything is written.
+
+- :mod:`groupid.apps.templates` — template folders, built-in and the spec's own, rendered strictly.
+- :mod:`groupid.apps.context` — what a template sees: the app, Keycloak's endpoints, the secret by reference.
+- :mod:`groupid.apps.clients` — the app's Keycloak client: flows, mappers, marks.
+
+Who may sign in is compiled with the rest of the realm (:mod:`groupid.state.apps`); docs/apps.md tells it all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from groupid.apps.clients import client_representation
+from groupid.apps.context import app_context, client_id, redirect_uris
+from groupid.apps.templates import Template, TemplateCatalog
+from groupid.errors import Problem, SourceError
+from groupid.model import App, Company, Group, Topology, own_realm_name
+
+PLACEHOLDER_KEYCLOAK = "https://keycloak.example"
+"""Where Keycloak is said to be when the spec names no ``public_url`` and no server is at hand (validate)."""
+
+
+@dataclass(frozen=True)
+class RenderedApp:
+    """Both sides of one app: its Keycloak client and its own files (name -> text)."""
+
+    app: App
+    template: Template
+    realm: str
+    client: dict
+    files: dict[str, str]
+
+
+def catalog_for(group: Group) -> TemplateCatalog:
+    """The templates the group's spec can use: the built-in ones and its own."""
+    return TemplateCatalog(group.directory)
+
+
+def app_realm(group: Group, app: App) -> str:
+    """The realm the app's client lives in: its owner's own realm under ``realm-per-company``, else the group's."""
+    owner = _company(group, app.owner)
+    while owner is not None and group.topology is Topology.REALM_PER_COMPANY:
+        if owner.own_realm:
+            return own_realm_name(group.realm, owner)
+        owner = _company(group, owner.parent)
+    return group.realm
+
+
+def _company(group: Group, code: str | None) -> Company | None:
+    return next((c for c in group.companies if c.code == code), None) if code else None
+
+
+def render_app(group: Group, app: App, catalog: TemplateCatalog, *, keycloak_url: str | None = None,
+               secret: str | None = None, idp_certificate: str | None = None) -> RenderedApp:
+    """Both sides of ``app``; raises :class:`SourceError` for a missing template or one that fails to render."""
+    template = catalog.get(app.template)
+    realm = app_realm(group, app)
+    context = app_context(app, template, realm=realm, keycloak_url=keycloak_url or group.public_url or PLACEHOLDER_KEYCLOAK,
+                          secret=secret, idp_certificate=idp_certificate)
+    files = {name: template.render(source, context) for name, source in template.spec.files.items()}
+    return RenderedApp(app, template, realm, client_representation(app, template), files)
+
+
+def app_problems(group: Group) -> list[Problem]:
+    """What is wrong with the group's apps that only their templates tell: an unknown or broken template, a
+    value a template needs and lacks, no redirect URI, a wildcard not opted in to, two apps on one clientId."""
+    catalog = catalog_for(group)
+    problems: list[Problem] = []
+    seen: dict[tuple[str, str], App] = {}
+    for app in group.apps:
+        try:
+            rendered = render_app(group, app, catalog)
+        except SourceError as exc:
+            where = exc.where or app.where("template")
+            problems.append(Problem(where, f"{app.label}: {exc.reason}" if exc.where is None else exc.reason))
+            continue
+        template = rendered.template
+        uris = redirect_uris(app, template)
+        if not uris:
+            problems.append(Problem(app.where(), f"{app.label}: no redirect URI; give redirect_uris, or base_url for "
+                                                 f"the template's callback"))
+        wild = [uri for uri in uris if "*" in uri]
+        if wild and not app.allow_wildcard_redirects:
+            problems.append(Problem(app.where("redirect_uris"), (
+                f"{app.label}: the redirect URI {wild[0]!r} has a wildcard, which lets a token go wherever it "
+                f"matches; list exact URIs, or set allow_wildcard_redirects: true")))
+        if template.spec.client == "public" and app.secret_file:
+            problems.append(Problem(app.where("secret_file"), f"{app.label}: template {template.name} makes a "
+                                                              f"public client, which has no secret"))
+        key = (rendered.realm, client_id(app, template))
+        if key in seen:
+            problems.append(Problem(app.where("id"), f"{app.label}: clientId {key[1]!r} is already {seen[key].label}'s"))
+        seen[key] = app
+    return problems
+
+
+__all__ = ["RenderedApp", "Template", "TemplateCatalog", "app_problems", "app_realm", "catalog_for", "render_app"]
