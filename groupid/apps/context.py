@@ -15,8 +15,9 @@ from groupid.model import App
 
 def redirect_uris(app: App, template: Template) -> list[str]:
     """Where Keycloak may send the browser back: the app's ``redirect_uris``, else the template's callbacks; paths
-    are under ``base_url``."""
-    return [under(app.base_url, uri) for uri in (app.redirect_uris or template.spec.callbacks)]
+    are under ``base_url``, and left out when there is none."""
+    uris = app.redirect_uris or template.spec.callbacks
+    return [under(app.base_url, uri) for uri in uris if "://" in uri or app.base_url]
 
 
 def under(base_url: str | None, uri: str) -> str:
