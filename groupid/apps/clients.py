@@ -49,7 +49,8 @@ def client_representation(app: App, template: Template) -> dict:
         "baseUrl": app.launch_url or app.base_url or "",
         "redirectUris": sorted(uris),
         "webOrigins": web_origins,
-        "defaultClientScopes": [] if saml else default_scopes(spec.claims, web_origins=bool(web_origins)),
+        "defaultClientScopes": [] if saml else [*default_scopes(spec.claims, web_origins=bool(web_origins)), *spec.scopes],
+        "optionalClientScopes": [] if saml else list(spec.optional_scopes),
         "attributes": attributes,
         "protocolMappers": saml_mappers(spec.claims) if saml else oidc_mappers(cid, spec.claims),
     }

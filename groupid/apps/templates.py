@@ -46,6 +46,8 @@ class TemplateSpec(BaseModel):
     post_logout: list[str] = []  #: where the app may be sent after logout, alike
     web_origins: bool = False  #: the app calls Keycloak from the browser (CORS from base_url's origin)
     claims: list[Claim] = []
+    scopes: list[str] = []  #: realm client scopes always in its tokens, besides those its claims take (roles)
+    optional_scopes: list[str] = []  #: realm client scopes the app may ask for by name (offline_access)
     client_id: Literal["id", "base_url"] = "id"  #: base_url: a SAML SP whose entity ID is its base URL
     secret_env: str | None = None  #: the environment variable the app side reads the client secret from
     settings: dict[str, Any] = {}  #: the template's knobs, with their defaults; an app's ``settings`` override them
@@ -64,11 +66,14 @@ class Template:
 
     @cached_property
     def environment(self) -> jinja2.Environment:
-        """The Jinja2 environment of the template's files: strict about undefined values, no HTML escaping."""
-        return jinja2.Environment(
+        """The Jinja2 environment of the template's files: strict about undefined values, no HTML escaping;
+        ``tojson`` keeps Chinese names readable (no ``\\u`` escapes)."""
+        environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.folder)), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         )
+        environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
+        return environment
 
     def where(self, file: str = TEMPLATE_FILE, line: int | None = None) -> Location:
         """A place in the template, for a message: ``builtin:grafana/grafana.ini.j2:3`` or the user's path."""
