@@ -6,11 +6,13 @@ when it is given."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import tomllib
 import xml.etree.ElementTree as ET
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import requests
@@ -347,3 +349,39 @@ def test_jira_with_the_realm_certificate(group, live, descriptor, keycloak, real
         pytest.skip("no curl")
     fetched = subprocess.run(["sh", "-c", pipeline], capture_output=True, text=True, timeout=60)
     assert fetched.stdout.strip() == certificate, fetched.stderr
+
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "apps.md"
+DOC_SPEC = {
+    "group.yaml": """\
+        group: {code: XH, name: 星河集团, realm: xinghe, public_url: "https://sso.xinghe.example.cn"}
+        companies:
+          - {code: XH, name: 星河集团有限公司}
+          - {code: XH-TECH, name: 星河科技, parent: XH}
+        """,
+    "apps.yaml": """\
+        apps:
+          - {id: harbor, name: 镜像仓库, template: harbor, base_url: "https://harbor.xinghe.example.cn",
+             settings: {admin_group: /XH/XH-TECH}}
+          - {id: minio, name: 对象存储, template: minio, base_url: "https://minio-console.xinghe.example.cn",
+             roles: [consoleAdmin, readwrite, readonly]}
+          - {id: k8s, name: 容器平台, template: kubernetes}
+          - {id: tools, name: 内部工具, template: oauth2-proxy, base_url: "https://tools.xinghe.example.cn", roles: [user],
+             role_map: {user: [XH-TECH]}, settings: {allowed_roles: [user], allowed_groups: [/XH]}}
+          - {id: orders, name: 订单系统, template: spring-boot, base_url: "https://orders.xinghe.example.cn", roles: [admin]}
+          - {id: jira, name: 项目管理, template: jira, base_url: "https://jira.xinghe.example.cn"}
+        """,
+}
+
+
+@pytest.mark.parametrize("template", ["harbor", "minio", "kubernetes", "oauth2-proxy", "spring-boot", "jira"])
+def test_docs_show_what_the_templates_render(tmp_path, template):
+    """Every line of the app-side excerpts in the template's section of docs/apps.md is a line it renders."""
+    group = load_spec(write(tmp_path, DOC_SPEC))
+    app = next(a for a in group.apps if a.template == template)
+    lines = set("\n".join(render_app(group, app, catalog_for(group)).files.values()).splitlines())
+    section = DOCS.read_text(encoding="utf-8").split(f"\n### {template}\n", 1)[1].split("\n### ", 1)[0]
+    excerpts = [body for body in re.findall(r"```\w+\n(.*?)```", section, re.S) if "template:" not in body]
+    assert excerpts
+    for body in excerpts:
+        assert [line for line in body.splitlines() if line.strip() and line not in lines] == []
