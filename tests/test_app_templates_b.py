@@ -1,18 +1,24 @@
 """The harbor, minio, kubernetes, oauth2-proxy, spring-boot and jira templates: each app-side file parsed in its
 own format (JSON, env lines, YAML, TOML, flags, XML) and held against the realm's real discovery document or
-SAML descriptor and against the client Keycloak made from the rendered representation. A secret appears only
+SAML descriptor and against the client Keycloak made from the rendered representation; then a user signs in
+through Keycloak's login form and the tokens carry what each file says the app reads. A secret appears only
 when it is given."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import html
 import json
 import re
+import secrets
 import shutil
 import subprocess
 import tomllib
 import xml.etree.ElementTree as ET
 from io import StringIO
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -385,3 +391,133 @@ def test_docs_show_what_the_templates_render(tmp_path, template):
     assert excerpts
     for body in excerpts:
         assert [line for line in body.splitlines() if line.strip() and line not in lines] == []
+
+
+# --- a real sign-in: what the apps read from the tokens ------------------------------------------------------
+
+PASSWORD = "Pw-for-tests-only-1"
+
+
+def claims_of(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+class SignIn:
+    """A user of the test realm signing in through Keycloak's real login form, authorization code with PKCE."""
+
+    def __init__(self, admin: Admin, discovery: dict):
+        self.admin, self.discovery = admin, discovery
+        base = f"{admin.url}/admin/realms/{admin.realm}"
+        answer = requests.post(f"{base}/groups", json={"name": "BX"}, headers=admin.headers, timeout=60)
+        assert answer.status_code == 201, answer.text
+        group_id = answer.headers["Location"].rsplit("/", 1)[1]
+        answer = requests.post(f"{base}/users", headers=admin.headers, timeout=60, json={
+            "username": "zhang.san", "enabled": True, "email": "zhang.san@beichen.example", "emailVerified": True,
+            "firstName": "San", "lastName": "Zhang",
+            "credentials": [{"type": "password", "value": PASSWORD, "temporary": False}]})
+        assert answer.status_code == 201, answer.text
+        self.user_id = answer.headers["Location"].rsplit("/", 1)[1]
+        requests.put(f"{base}/users/{self.user_id}/groups/{group_id}", headers=admin.headers, timeout=60)
+
+    def grant(self, client: dict, role: str) -> None:
+        """Give the user one of the client's roles (the apply does so from role_map; here by hand)."""
+        base = f"{self.admin.url}/admin/realms/{self.admin.realm}/clients/{client['id']}/roles"
+        requests.post(base, json={"name": role}, headers=self.admin.headers, timeout=60)
+        representation = requests.get(f"{base}/{role}", headers=self.admin.headers, timeout=60).json()
+        answer = requests.post(f"{self.admin.url}/admin/realms/{self.admin.realm}/users/{self.user_id}/role-mappings/"
+                               f"clients/{client['id']}", json=[representation], headers=self.admin.headers, timeout=60)
+        assert answer.status_code == 204, answer.text
+
+    def tokens(self, client: dict, redirect_uri: str, scope: str) -> dict:
+        """The token answer of one sign-in to ``client``."""
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        browser = requests.Session()
+        page = browser.get(self.discovery["authorization_endpoint"], timeout=60, params={
+            "client_id": client["clientId"], "redirect_uri": redirect_uri, "response_type": "code", "scope": scope,
+            "state": "s", "code_challenge": challenge, "code_challenge_method": "S256"}, allow_redirects=False)
+        assert page.status_code == 200, page.headers.get("Location")  # an error goes back to the app at once
+        action = re.search(r'<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"', page.text)
+        assert action, page.text[:2000]
+        # Keycloak marks its cookies Secure, which the cookie jar keeps off plain http: a browser on localhost
+        # sends them all the same
+        cookies = "; ".join(f"{cookie.name}={cookie.value}" for cookie in browser.cookies)
+        answer = requests.post(html.unescape(action.group(1)), data={"username": "zhang.san", "password": PASSWORD},
+                               headers={"Cookie": cookies}, allow_redirects=False, timeout=60)
+        assert answer.status_code == 302, " ".join(re.sub(r"(?s)<script.*?</script>|<[^>]+>", " ", answer.text).split())
+        location = answer.headers["Location"]
+        assert location.startswith(redirect_uri), location
+        code = parse_qs(urlsplit(location).query)["code"][0]
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+                "client_id": client["clientId"], "code_verifier": verifier}
+        if not client["publicClient"]:
+            form["client_secret"] = requests.get(
+                f"{self.admin.url}/admin/realms/{self.admin.realm}/clients/{client['id']}/client-secret",
+                headers=self.admin.headers, timeout=60).json()["value"]
+        answer = requests.post(self.discovery["token_endpoint"], data=form, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+
+@pytest.fixture(scope="module")
+def person(keycloak, realm_name, live, discovery):
+    return SignIn(Admin(keycloak, realm_name), discovery)
+
+
+def test_kubernetes_id_token_carries_audience_and_groups(live, person):
+    files, client = live["k8s"]
+    (kubeconfig,) = yaml_documents(files["kubeconfig-user.yaml"])
+    args = kubeconfig["users"][0]["user"]["exec"]["args"]
+    scope = " ".join(["openid", *(a.split("=", 1)[1] for a in args if a.startswith("--oidc-extra-scope="))])
+    token = claims_of(person.tokens(client, "http://localhost:8000", scope)["id_token"])
+    (config,) = yaml_documents(files["authentication-config.yaml"])
+    jwt = config["jwt"][0]
+    assert token["iss"] == jwt["issuer"]["url"]
+    assert token["aud"] == client["clientId"] and [token["aud"]] == jwt["issuer"]["audiences"]
+    assert token[jwt["claimMappings"]["username"]["claim"]] == "zhang.san"
+    assert token[jwt["claimMappings"]["groups"]["claim"]] == ["/BX"]
+
+
+def test_oauth2_proxy_tokens_carry_audience_roles_and_groups(live, person):
+    files, client = live["tools"]
+    cfg = tomllib.loads(files["oauth2-proxy.cfg"])
+    person.grant(client, "user")
+    answer = person.tokens(client, cfg["redirect_url"], cfg["scope"])
+    access, identity = claims_of(answer["access_token"]), claims_of(answer["id_token"])
+    assert cfg["client_id"] in access["aud"]
+    assert identity["iss"] == cfg["oidc_issuer_url"]
+    # keycloak-oidc's allowed_roles <client>:<role> matches resource_access.<client>.roles
+    roles = {f"{name}:{role}" for name, entry in access.get("resource_access", {}).items() for role in entry["roles"]}
+    assert set(cfg["allowed_roles"]) <= roles
+    assert set(cfg["allowed_groups"]) <= set(identity["groups"])
+
+
+def test_harbor_gets_an_offline_token(live, person):
+    files, client = live["harbor"]
+    body = json.loads(files["harbor-oidc.json"])
+    answer = person.tokens(client, client["redirectUris"][0], body["oidc_scope"].replace(",", " "))
+    assert claims_of(answer["refresh_token"])["typ"] == "Offline"
+    identity = claims_of(answer["id_token"])
+    assert identity[body["oidc_user_claim"]] == "zhang.san"
+    assert identity[body["oidc_groups_claim"]] == ["/BX"]
+
+
+def test_minio_and_spring_read_the_app_roles(live, person):
+    files, client = live["minio"]
+    env = env_lines(files["minio.env"])
+    person.grant(client, "consoleAdmin")
+    answer = person.tokens(client, env["MINIO_IDENTITY_OPENID_REDIRECT_URI"],
+                           env["MINIO_IDENTITY_OPENID_SCOPES"].replace(",", " "))
+    assert claims_of(answer["id_token"])[env["MINIO_IDENTITY_OPENID_CLAIM_NAME"]] == ["consoleAdmin"]
+    files, client = live["orders"]
+    (document,) = yaml_documents(files["application.yml"])
+    oauth2 = document["spring"]["security"]["oauth2"]
+    registration = oauth2["client"]["registration"]["keycloak"]
+    person.grant(client, "admin")
+    access = claims_of(person.tokens(client, registration["redirect-uri"], " ".join(registration["scope"]))[
+        "access_token"])
+    jwt = oauth2["resourceserver"]["jwt"]
+    assert access[jwt["authorities-claim-name"]] == ["admin"]
+    assert set(jwt["audiences"]) <= set([access["aud"]] if isinstance(access["aud"], str) else access["aud"])
+    assert access[jwt["principal-claim-name"]] == "zhang.san"
