@@ -64,11 +64,15 @@ class Template:
 
     @cached_property
     def environment(self) -> jinja2.Environment:
-        """The Jinja2 environment of the template's files: strict about undefined values, no HTML escaping."""
-        return jinja2.Environment(
+        """The Jinja2 environment of the template's files: strict about undefined values, no HTML escaping;
+        the filter ``required`` makes a value that is there but empty (an app without ``base_url``) as
+        strict."""
+        environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.folder)), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         )
+        environment.filters["required"] = required
+        return environment
 
     def where(self, file: str = TEMPLATE_FILE, line: int | None = None) -> Location:
         """A place in the template, for a message: ``builtin:grafana/grafana.ini.j2:3`` or the user's path."""
@@ -88,6 +92,14 @@ class Template:
             raise SourceError(f"undefined value: {exc.message}", self.where(file, _failing_line(file))) from None
         except jinja2.TemplateError as exc:
             raise SourceError(f"template error: {exc}", self.where(file)) from None
+
+
+def required(value: Any, name: str = "a value") -> Any:
+    """The Jinja2 filter ``required``: ``value`` itself, or an undefined-value error when it is None or empty,
+    so that a template never renders ``None`` or nothing where the app needs a value."""
+    if value is None or value == "" or isinstance(value, jinja2.Undefined):
+        raise jinja2.UndefinedError(f"{name} is not set, and the template needs it")
+    return value
 
 
 def _failing_line(file: str) -> int | None:
