@@ -1,6 +1,7 @@
 # groupid — everything a fresh machine needs is installed from here.
 #   make test          create .venv, install groupid with its test dependencies, run ruff, the import rules
-#                      (docs/architecture.md) and the whole suite
+#                      (docs/architecture.md) and the whole suite; the Debian packages it needs (xmlsec1)
+#                      are installed first when missing (scripts/install-debian-packages.sh)
 #                      (the suite starts its own Keycloak; the first run fetches it with Maven)
 #   make test-compat   the Keycloak tests against each Keycloak version groupid is tested with
 #                      (TESTED_VERSIONS in groupid/localserver/versions.py), each on a fresh server
@@ -15,7 +16,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 # The versions test-compat runs; KEYCLOAK_VERSIONS="26.7.3" picks others.
 KEYCLOAK_VERSIONS ?= $$($(BIN)/python -c 'from groupid.localserver import TESTED_VERSIONS; print(*TESTED_VERSIONS)')
 
-.PHONY: install lint test test-fast test-compat demo demo-stop clean
+.PHONY: install debian-packages lint test test-fast test-compat demo demo-stop clean
 
 install: $(STAMP)
 
@@ -26,8 +27,12 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-test: $(STAMP) lint
+test: $(STAMP) debian-packages lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The Debian packages the tests need (xmlsec1 for the SAML proof): installed when missing, as root.
+debian-packages:
+	sh scripts/install-debian-packages.sh
 
 # ruff (lint and import order) and the import rules of docs/architecture.md (import-linter contracts in
 # pyproject.toml): both run before the tests, so that neither style nor layering erodes silently.

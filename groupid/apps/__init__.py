@@ -59,8 +59,9 @@ def render_app(group: Group, app: App, catalog: TemplateCatalog, *, keycloak_url
     realm = app_realm(group, app)
     context = app_context(app, template, realm=realm, keycloak_url=keycloak_url or group.public_url or PLACEHOLDER_KEYCLOAK,
                           secret=secret, idp_certificate=idp_certificate)
+    client = client_representation(app, template)  # first: a bad setting is the app's fault, not the file's
     files = {name: template.render(source, context) for name, source in template.spec.files.items()}
-    return RenderedApp(app, template, realm, client_representation(app, template), files)
+    return RenderedApp(app, template, realm, client, files)
 
 
 def app_problems(group: Group) -> list[Problem]:

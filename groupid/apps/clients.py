@@ -8,10 +8,14 @@ roles only in its tokens (``fullScopeAllowed`` off). The secret is never part of
 
 from __future__ import annotations
 
-from groupid.apps.context import client_id, origin, redirect_uris, under
+from groupid.apps.context import app_settings, client_id, origin, redirect_uris, under
 from groupid.apps.templates import Template
+from groupid.errors import SourceError
 from groupid.keycloak_terms import ATTR_APP, ATTR_MANAGED, ATTR_TEMPLATE
 from groupid.model import App
+
+SAML_NAME_ID_FORMATS = ("username", "email", "transient", "persistent")
+"""The name ID formats a Keycloak SAML client can be told to send (``saml_name_id_format``)."""
 
 OIDC_TOKENS = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
 """Where the OIDC mappers put their claims: the ID token, the access token and the userinfo answer."""
@@ -31,6 +35,8 @@ def client_representation(app: App, template: Template) -> dict:
         attributes["post.logout.redirect.uris"] = "##".join(under(app.base_url, uri) for uri in spec.post_logout)
     if saml and uris:
         attributes["saml_assertion_consumer_url_post"] = uris[0]
+    if saml:
+        attributes.update(saml_setting_attributes(app, app_settings(app, template)))
     web_origins = [o for o in [origin(app.base_url)] if o and spec.web_origins]
     return {
         "clientId": cid,
@@ -54,6 +60,26 @@ def client_representation(app: App, template: Template) -> dict:
         "attributes": attributes,
         "protocolMappers": saml_mappers(spec.claims) if saml else oidc_mappers(cid, spec.claims),
     }
+
+
+def saml_setting_attributes(app: App, settings: dict) -> dict[str, str]:
+    """The SAML client attributes a template leaves to the app's settings, for the knobs the template declares:
+    ``name_id_format`` (one of :data:`SAML_NAME_ID_FORMATS`, forced on the SP's requests), and
+    ``sp_certificate`` (the SP's signing certificate, base64 DER: then Keycloak requires signed requests;
+    empty: the SP does not sign, and Keycloak must not expect it to)."""
+    attributes: dict[str, str] = {}
+    if "name_id_format" in settings:
+        name_id = str(settings["name_id_format"])
+        if name_id not in SAML_NAME_ID_FORMATS:
+            raise SourceError(f"{app.label}: settings: name_id_format {name_id!r} is not one of "
+                              f"{', '.join(SAML_NAME_ID_FORMATS)}", app.where("settings"))
+        attributes.update({"saml_name_id_format": name_id, "saml_force_name_id_format": "true"})
+    if "sp_certificate" in settings:
+        certificate = "".join(str(settings["sp_certificate"] or "").split())
+        attributes["saml.client.signature"] = "true" if certificate else "false"
+        if certificate:
+            attributes["saml.signing.certificate"] = certificate
+    return attributes
 
 
 def default_scopes(claims: list[str], *, web_origins: bool) -> list[str]:

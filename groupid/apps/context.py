@@ -45,6 +45,11 @@ def client_id(app: App, template: Template) -> str:
     return app.id
 
 
+def app_settings(app: App, template: Template) -> dict[str, Any]:
+    """The template's knobs as the app sets them: the template's defaults, overridden by the app's ``settings``."""
+    return {**template.spec.settings, **app.settings}
+
+
 def secret_env(app: App, template: Template) -> str:
     """The environment variable the app side reads its client secret from."""
     default = template.spec.secret_env or f"{app.id.upper().replace('-', '_').replace('.', '_')}_CLIENT_SECRET"
@@ -66,7 +71,7 @@ def app_context(app: App, template: Template, *, realm: str, keycloak_url: str, 
             "kind": app.kind, "base_url": app.base_url, "launch_url": app.launch_url or app.base_url,
             "roles": list(app.roles), "role_map": {k: list(v) for k, v in app.role_map.items()},
         },
-        "settings": {**template.spec.settings, **app.settings},
+        "settings": app_settings(app, template),
         "client_id": client_id(app, template),
         "public": public,
         "realm": realm,

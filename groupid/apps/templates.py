@@ -67,12 +67,14 @@ class Template:
     @cached_property
     def environment(self) -> jinja2.Environment:
         """The Jinja2 environment of the template's files: strict about undefined values, no HTML escaping;
-        ``tojson`` keeps Chinese names readable (no ``\\u`` escapes)."""
+        ``tojson`` keeps Chinese names readable (no ``\\u`` escapes); the filter ``required`` makes a value that
+        is there but empty (an app without ``base_url``) as strict."""
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(str(self.folder)), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         )
         environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
+        environment.filters["required"] = required
         return environment
 
     def where(self, file: str = TEMPLATE_FILE, line: int | None = None) -> Location:
@@ -93,6 +95,14 @@ class Template:
             raise SourceError(f"undefined value: {exc.message}", self.where(file, _failing_line(file))) from None
         except jinja2.TemplateError as exc:
             raise SourceError(f"template error: {exc}", self.where(file)) from None
+
+
+def required(value: Any, name: str = "a value") -> Any:
+    """The Jinja2 filter ``required``: ``value`` itself, or an undefined-value error when it is None or empty,
+    so that a template never renders ``None`` or nothing where the app needs a value."""
+    if value is None or value == "" or isinstance(value, jinja2.Undefined):
+        raise jinja2.UndefinedError(f"{name} is not set, and the template needs it")
+    return value
 
 
 def _failing_line(file: str) -> int | None:
