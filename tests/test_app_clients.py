@@ -9,8 +9,8 @@ import uuid
 import pytest
 import requests
 
-from groupid.apply import apply_plans
 from groupid import plan as plan_module
+from groupid.apply import apply_plans
 from groupid.diff import DiffOptions
 from groupid.errors import ApplyFailed, ConfigurationError
 from groupid.keycloak_terms import ACCESS_ROLE, ATTR_MANAGED
