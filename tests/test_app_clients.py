@@ -253,3 +253,46 @@ def test_revoke_sessions_signs_out_who_left_the_audience_only(spec, adapter, rea
     users = {u.id: u.username for u in adapter.read_users(realm)}
     assert [users[u] for u in adapter.client_session_users(realm, "wiki")] == ["opsuser"]
     assert ACCESS_ROLE in adapter.user_client_roles(realm, next(i for i, n in users.items() if n == "opsuser"), "wiki")
+
+
+# -- on the command line ------------------------------------------------------------------------------------
+
+
+@pytest.mark.keycloak
+def test_apps_secret_on_the_command_line(keycloak, monkeypatch, tmp_path):
+    from tests.conftest import temporary_realm
+    from tests.test_cli import invoke
+
+    for name, value in (("GROUPID_SERVER_URL", keycloak.server_url), ("GROUPID_ADMIN_USER", keycloak.admin_user),
+                        ("GROUPID_ADMIN_PASSWORD", keycloak.admin_password)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GROUPID_CLIENT_ID", raising=False)
+    server = KeycloakServer(keycloak)
+    with temporary_realm(keycloak, "apps") as realm:
+        spec = tmp_path / "spec"
+        spec.mkdir()
+        (spec / "group.yaml").write_text(SPEC.replace("REALM", realm) + APPS, encoding="utf-8")
+        order = list(plan_module.KIND_ORDER)
+        if order.index("client") > order.index("role"):
+            order.remove("client")
+            order.insert(order.index("role"), "client")
+            monkeypatch.setattr(plan_module, "KIND_ORDER", tuple(order))
+        applied = invoke("apply", str(spec), "--yes", "--revoke-sessions")
+        assert applied.exit_code == 0, applied.output
+        assert f"realm {realm}: 0 signed out" in applied.output
+
+        shown = invoke("apps", "secret", str(spec), "wiki")
+        secret = server.client_secret(realm, "wiki")
+        assert shown.exit_code == 0 and secret not in shown.output
+        assert "Keycloak (generated)" in shown.output and "$WIKI_CLIENT_SECRET" in shown.output
+
+        rotated = invoke("apps", "secret", str(spec), "wiki", "--rotate")
+        new = server.client_secret(realm, "wiki")
+        assert rotated.exit_code == 0 and new != secret and new not in rotated.output
+        assert "redeploy: " in rotated.output
+
+        revealed = invoke("apps", "secret", str(spec), "wiki", "--reveal")
+        assert revealed.exit_code == 0 and new in revealed.output
+
+        unknown = invoke("apps", "secret", str(spec), "nope")
+        assert unknown.exit_code == 1 and "no app 'nope'" in unknown.output
