@@ -19,6 +19,8 @@ from typing import Any
 
 from groupid.diff import live_checksum
 from groupid.errors import ApplyFailed, GroupidError, StalePlan
+from groupid.files import read_secret_file
+from groupid.keycloak_terms import ACCESS_ROLE, split_reference
 from groupid.lock import Lease, sync_lock
 from groupid.payloads import (
     ClientPayload,
@@ -57,6 +59,7 @@ def apply_plans(
     force: bool = False,
     progress: Progress | None = None,
     wait: float = 0.0,
+    revoke_sessions: bool = False,
 ) -> list[Outcome[Change]]:
     """Lock the group's realm, check every plan, then apply them one after the other.
 
@@ -64,12 +67,43 @@ def apply_plans(
     write requests they took. ``saved`` plans (read back from a file) are first compared with the live realm.
     ``progress`` is told after each applied change, counting the changes of all plans. ``wait`` is how long to
     wait for another run's lock; raises :class:`~groupid.lock.SyncLocked` (nothing written) when it is
-    still held then.
+    still held then. ``revoke_sessions`` signs out, after each plan, whoever holds a session with an app
+    whose audience the plan narrowed and may no longer sign in to it (:func:`revoke_left_sessions`); each
+    outcome counts them in ``signed_out``.
     """
     with _locked(plans, adapter, wait) as lease:
         check_plans(plans, adapter, saved=saved, force=force)
         steps = _Steps(sum(len(plan.changes) for plan in plans), progress)
-        return [_Applier(plan, adapter, steps, lease).run() for plan in plans]
+        outcomes = []
+        for plan in plans:
+            outcome = _Applier(plan, adapter, steps, lease).run()
+            if revoke_sessions:
+                outcome.signed_out = revoke_left_sessions(plan, adapter)
+            outcomes.append(outcome)
+        return outcomes
+
+
+def revoke_left_sessions(plan: Plan, adapter: RealmAdapter) -> int:
+    """After ``plan`` was applied: sign out the users holding a session with an app they may no longer sign in to.
+
+    Only apps whose audience the plan narrowed are looked at: those whose access role
+    (:data:`~groupid.keycloak_terms.ACCESS_ROLE`) a group or a role lost, and every app with one when the plan
+    deleted groups or roles (their members lose what those held). An app whose access role the plan deleted is
+    open to everyone now and is left alone. Returns how many users were signed out.
+    """
+    narrowed: set[str] = set()
+    everything = False
+    for change in plan.changes:
+        payload = change.payload
+        if isinstance(payload, (GroupRolesPayload, CompositesPayload)):
+            narrowed |= {client for client, name in map(split_reference, payload.remove) if client and name == ACCESS_ROLE}
+        everything |= change.action == Action.DELETE and isinstance(payload, (GroupPayload, RolePayload))
+    if not (narrowed or everything):
+        return 0
+    live = adapter.read(plan.realm)
+    guarded = {role.client for role in live.client_roles if role.name == ACCESS_ROLE}
+    return sum(adapter.sign_out_without(plan.realm, client, ACCESS_ROLE)
+               for client in sorted(guarded if everything else guarded & narrowed))
 
 
 class _Steps:
@@ -213,10 +247,15 @@ class _Applier:
     def _client(self, change: Change, payload: ClientPayload) -> None:
         if change.action == Action.DELETE:
             self._write(self.adapter.delete_client, self.realm, payload.uuid)
-        elif change.action == Action.CREATE:
-            self._write(self.adapter.create_client, self.realm, payload.representation)
+            return
+        representation = payload.representation
+        if payload.secret_file:
+            # read now, never stored in the plan: a saved plan file holds no secret
+            representation = {**representation, "secret": read_secret_file(*payload.secret_file)}
+        if change.action == Action.CREATE:
+            self._write(self.adapter.create_client, self.realm, representation)
         else:
-            self._write(self.adapter.update_client, self.realm, payload.uuid, payload.representation)
+            self._write(self.adapter.update_client, self.realm, payload.uuid, representation)
 
     def _identity_provider(self, change: Change, payload: IdentityProviderPayload) -> None:
         if change.action == Action.DELETE:

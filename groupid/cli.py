@@ -83,6 +83,15 @@ sync_app = typer.Typer(
     rich_markup_mode="markdown",
 )
 app.add_typer(sync_app, name="sync")
+apps_app = typer.Typer(
+    help=(
+        "The group's apps: each an SSO client in Keycloak and the app's own configuration, from one template.\n\n"
+        "Example: groupid apps secret examples/xinghe grafana --rotate"
+    ),
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(apps_app, name="apps")
 
 ServerUrl = Annotated[
     str | None,
@@ -254,6 +263,10 @@ def apply(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Apply even when the deletion guard trips.")] = False,
     wait: Wait = 0.0,
+    revoke_sessions: Annotated[bool, typer.Option(
+        "--revoke-sessions",
+        help="Then sign out whoever is signed in to an app whose audience the apply narrowed and may no longer use it.",
+    )] = False,
 ) -> None:
     """Apply the spec (or a saved plan) to the live realm(s), in dependency order.
 
@@ -261,17 +274,21 @@ def apply(
     live realm changed after it was made. Refuses (exit 3, nothing written) when more than 10 objects and
     more than 20% of the managed objects of one kind would be deleted, unless --force, and when a sync or
     another apply holds the realm (see --wait). A second apply changes nothing; an apply cut off part-way
-    is finished by the next one.
+    is finished by the next one. With --revoke-sessions, people who left an app's audience lose their open
+    sessions with it at once, instead of at their next sign-in.
 
     Example: groupid apply examples/xinghe --yes
     """
     results = operations.apply_target(target, functools.partial(connect, server_url), realm=realm,
                                       options=DiffOptions(prune, adopt), force=force, wait=wait,
+                                      revoke_sessions=revoke_sessions,
                                       show=lambda plans: out.print(as_text(plans)),
                                       confirm=None if yes else _confirm_apply, progress=_progress)
     for plan, outcome in results:
         counts = count_actions(change.action for change in outcome.done)
         out.print(f"realm {plan.realm}: {counts['create']} created, {counts['update']} updated, {counts['delete']} deleted")
+        if revoke_sessions:
+            out.print(f"realm {plan.realm}: {outcome.signed_out} signed out of apps they may no longer use")
 
 
 def _confirm_apply(plans) -> None:
@@ -475,6 +492,42 @@ def sync_unlock_command(
     holder, reason = broken
     out.print(f"broke the lock of realm {inert(realm)} held by {inert(holder.get('holder', 'unknown'))} "
               f"({inert(holder.get('source', '?'))} since {inert(holder.get('since', '?'))}): {reason}")
+
+
+@apps_app.command("secret")
+@handles_errors
+def apps_secret_command(
+    spec_dir: Annotated[Path, typer.Argument(help="The spec: a directory of YAML files, or one YAML file.")],
+    app_id: Annotated[str, typer.Argument(metavar="APP", help="The app's id in the spec.")],
+    rotate: Annotated[bool, typer.Option(
+        "--rotate", help="Give the app's client a new secret (its secret file's, or one Keycloak generates).")] = False,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Print the secret itself (never shown otherwise).")] = False,
+    realm: RealmOverride = None,
+    server_url: ServerUrl = None,
+) -> None:
+    """Say where an app's client secret is; with --rotate, rotate it and say what must be redeployed.
+
+    The secret is Keycloak's (generated) unless the app names a secret_file in the spec; then --rotate sets the
+    file's current content, so put the new secret there first. The app side reads it from an environment
+    variable (or that file). The secret is masked unless --reveal.
+
+    Example: groupid apps secret examples/xinghe grafana --rotate
+    """
+    connector = functools.partial(connect, server_url)
+    if rotate:
+        found = operations.rotate_app_secret(spec_dir, app_id, realm, connector, reveal=reveal)
+    else:
+        found = operations.app_secret(spec_dir, app_id, connector, realm=realm, reveal=reveal)
+    where = f"the secret file {found.secret_file}" if found.secret_file else "Keycloak (generated)"
+    verb = "rotated" if found.rotated else "kept in"
+    out.print(f"app {found.app}: the secret of client {found.client_id} in realm {found.realm} is {verb} {where}")
+    out.print(f"secret: {found.value if found.value is not None else '********'}")
+    if found.rotated:
+        files = ", ".join(found.files) or "none of the template's files"
+        out.print(f"redeploy: {files}; the app reads the secret from ${found.env}"
+                  + (f" or the file {found.secret_file}" if found.secret_file else ""))
+    else:
+        out.print(f"the app reads it from ${found.env}; rotate it with: groupid apps secret {spec_dir} {found.app} --rotate")
 
 
 def _print_exports(info: ServerInfo, reveal: bool) -> None:

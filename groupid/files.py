@@ -105,6 +105,28 @@ def read_file(path: Path | str, name: str | None = None, limit: int | None = Non
         raise SourceError(exc.reason, where) from None
 
 
+SECRET_LIMIT = 4096
+"""The largest secret file read, in bytes: a client secret is a line of text, not a document."""
+
+
+def read_secret_file(directory: Path | str, written: str) -> str:
+    """The secret held in the file ``written`` names inside ``directory`` (see :func:`resolve_inside`): its text,
+    UTF-8, without the line end an editor adds. Raises :class:`SourceError` naming the file, never showing its
+    content, for a file that is missing, outside, too large, not text, or empty."""
+    name = str(Path(directory) / written)
+    try:
+        data = _read(resolve_inside(Path(directory), written), SECRET_LIMIT)
+    except SourceError as exc:
+        raise SourceError(f"the secret file: {exc.reason}", Location(name)) from None
+    try:
+        secret = data.decode("utf-8-sig").strip("\r\n")
+    except UnicodeDecodeError:
+        raise SourceError("the secret file is not UTF-8 text", Location(name)) from None
+    if not secret.strip():
+        raise SourceError("the secret file is empty", Location(name))
+    return secret
+
+
 def read_json(path: Path | str, what: str) -> Any:
     """The parsed JSON in ``path``; ``what`` names the expected content in messages (e.g. "a groupid plan")."""
     name = str(path)

@@ -1,5 +1,5 @@
 """What each groupid command does, one function per command: validate, render, plan, apply, import, export,
-sync people from HR, and unlock a realm.
+sync people from HR, unlock a realm, and show or rotate an app's secret.
 
 The command line parses its options, calls one of these and prints what it returns; nothing here prints or
 exits. Each function that reaches Keycloak takes a :data:`~groupid.realms.base.Connector`: an adapter (the
@@ -17,10 +17,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from groupid.apply import apply_plans, check_plans
+from groupid.apps import app_realm, catalog_for, render_app
+from groupid.apps.context import client_id as app_client_id
+from groupid.apps.context import secret_env
 from groupid.diff import DiffOptions, diff_realm
 from groupid.errors import ConfigurationError, RealmExists, SourceError
 from groupid.export import ExportResult, export_realm
-from groupid.files import read_json
+from groupid.files import read_json, read_secret_file
 from groupid.hr_sync import sync_hr
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.lock import break_lock
@@ -35,13 +38,16 @@ from groupid.state import compile_realms, realm_representation
 from groupid.sync import SyncOptions, SyncResult
 
 __all__ = [
+    "AppSecret",
     "ImportResult",
+    "app_secret",
     "apply_target",
     "export_spec",
     "import_realm",
     "plan_spec",
     "read_representation",
     "render_spec",
+    "rotate_app_secret",
     "sync_hr_export",
     "unlock_realm",
     "validate_spec",
@@ -108,7 +114,7 @@ ProgressDisplay = Callable[[int], AbstractContextManager[Callable[..., None]]]
 
 def apply_target(
     target: Path, adapter: Connector, *, realm: str | None = None, options: DiffOptions = DiffOptions(),
-    force: bool = False, wait: float = 0.0,
+    force: bool = False, wait: float = 0.0, revoke_sessions: bool = False,
     show: Callable[[list[Plan]], None] | None = None,
     confirm: Callable[[list[Plan]], None] | None = None,
     progress: ProgressDisplay | None = None,
@@ -119,8 +125,9 @@ def apply_target(
     it is refused when the live realm changed since. ``show`` is called with the plans as soon as they are
     made (a refused plan is seen too); when something would change, the plans are checked (the deletion guard,
     unless ``force``), then ``confirm`` is called — it raises to stop before anything is written — and they are
-    applied, waiting up to ``wait`` seconds for another run's lock. Returns each plan with what its apply did;
-    nothing when there was nothing to do.
+    applied, waiting up to ``wait`` seconds for another run's lock. ``revoke_sessions`` then signs out whoever
+    holds a session with an app whose audience the apply narrowed and may no longer sign in to it (each outcome's
+    ``signed_out`` counts them). Returns each plan with what its apply did; nothing when there was nothing to do.
     """
     saved = target.is_file() and target.suffix == ".json"  # a plan saved by `groupid plan -o`
     if saved and (realm or options != DiffOptions()):
@@ -137,7 +144,8 @@ def apply_target(
         confirm(plans)
     display = progress(sum(len(p.changes) for p in plans)) if progress else nullcontext(None)
     with display as advance:
-        return list(zip(plans, apply_plans(plans, adapter(), saved=saved, force=force, progress=advance, wait=wait)))
+        return list(zip(plans, apply_plans(plans, adapter(), saved=saved, force=force, progress=advance, wait=wait,
+                                               revoke_sessions=revoke_sessions)))
 
 
 def _once(adapter: Connector) -> Callable[[], RealmAdapter]:
@@ -264,3 +272,80 @@ def unlock_realm(realm: str, adapter: Connector) -> tuple[dict[str, str], str] |
     """Break the lock a killed run left on ``realm`` once its owner is shown to be gone: its holder record and
     why it could be broken, or None when the realm was not locked (see :func:`groupid.lock.break_lock`)."""
     return break_lock(adapter, realm)
+
+
+# -- apps' secrets ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AppSecret:
+    """Where an app's client secret is, and, after a rotation, what must be redeployed. ``value`` is the secret
+    itself, filled in only when asked for (``reveal``): never print it otherwise."""
+
+    app: str
+    realm: str
+    client_id: str
+    env: str  #: the environment variable the app side reads the secret from
+    secret_file: str | None  #: the spec's secret file (relative to the spec directory), or None: Keycloak generated it
+    files: tuple[str, ...]  #: the app-side files of the app's template that refer to the secret
+    rotated: bool = False
+    value: str | None = None
+
+
+def app_secret(spec: Path | str, app_id: str, adapter: Connector, *, realm: str | None = None,
+               reveal: bool = False) -> AppSecret:
+    """Where the secret of the app ``app_id`` of the spec at ``spec`` is kept, read from the live client only
+    with ``reveal``. A public or SAML app has none: :class:`~groupid.errors.ConfigurationError`."""
+    group, app, template, client_id_, app_realm_ = _secret_app(spec, app_id, realm)
+    found = _app_secret(group, app, template, client_id_, app_realm_)
+    if not reveal:
+        return found
+    return replace(found, value=connected(adapter).client_secret(app_realm_, client_id_))
+
+
+def rotate_app_secret(spec: Path | str, app_id: str, realm: str | None = None, connector: Connector | None = None,
+                      *, reveal: bool = False) -> AppSecret:
+    """Give the client of the app ``app_id`` a new secret: the content of its secret file when the spec names one
+    (put the new secret there first), else one Keycloak generates. Returns what must be redeployed: the app-side
+    files that refer to the secret, and where the app reads it; the secret itself only with ``reveal``."""
+    if connector is None:
+        raise ConfigurationError("rotating a secret needs a Keycloak to rotate it in")
+    group, app, template, client_id_, app_realm_ = _secret_app(spec, app_id, realm)
+    found = _app_secret(group, app, template, client_id_, app_realm_)
+    adapter = connected(connector)
+    client = next((c for c in adapter.read(app_realm_).clients if c.client_id == client_id_), None)
+    if client is None:
+        raise ConfigurationError(f"app {app_id}: realm {app_realm_} has no client {client_id_!r} yet; run apply first")
+    if app.secret_file:
+        value = read_secret_file(group.directory or ".", app.secret_file)
+        adapter.update_client(app_realm_, client.id, {"secret": value})
+    else:
+        value = adapter.rotate_client_secret(app_realm_, client_id_)
+    return replace(found, rotated=True, value=value if reveal else None)
+
+
+def _secret_app(spec: Path | str, app_id: str, realm: str | None):
+    """The group, the app ``app_id``, its template, clientId and realm; an app without a secret is refused."""
+    group = load_spec(spec).under_realm(realm)
+    app = next((a for a in group.apps if a.id == app_id), None)
+    if app is None:
+        known = ", ".join(a.id for a in group.apps) or "none"
+        raise ConfigurationError(f"the spec has no app {app_id!r} (its apps: {known})")
+    template = catalog_for(group).get(app.template)
+    if template.spec.client == "public" or template.spec.protocol == "saml":
+        raise ConfigurationError(f"app {app_id}: its client is {'a SAML' if template.spec.protocol == 'saml' else 'a public'} "
+                                 "client, which has no secret")
+    return group, app, template, app_client_id(app, template), app_realm(group, app)
+
+
+SECRET_PROBE = "groupid-secret-probe-8f3c1e"
+"""A stand-in secret rendered into an app's files to find those that refer to the secret; never a real one."""
+
+
+def _app_secret(group: Group, app, template, client_id_: str, realm: str) -> AppSecret:
+    """The app's secret by reference, and the app-side files that hold or name it."""
+    env = secret_env(app, template)
+    rendered = render_app(group, app, catalog_for(group), secret=SECRET_PROBE)
+    needles = [SECRET_PROBE, env, *([app.secret_file] if app.secret_file else [])]
+    files = tuple(sorted(name for name, text in rendered.files.items() if any(n in text for n in needles)))
+    return AppSecret(app.id, realm, client_id_, env, app.secret_file, files)

@@ -3,7 +3,8 @@
 Each kind of :class:`~groupid.plan.Change` carries one payload type (:data:`PAYLOADS`): everything apply
 writes, decided when the plan was made, so that a plan saved to a file is applied later exactly as reviewed.
 A payload never holds a secret: an identity provider names the client whose secret it takes
-(``secret_from``), and apply looks the secret up at the moment it writes.
+(``secret_from``), a client the file its secret is in (``secret_file``), and apply looks the secret up at the
+moment it writes.
 
 :func:`record_to_dict` and :func:`record_from_dict` are the one way payloads (and the other records of a saved
 plan) become JSON and come back: driven by the dataclass fields and their types, every field written, every
@@ -117,11 +118,16 @@ class OrganizationPayload(Payload):
 
 @dataclass(frozen=True)
 class ClientPayload(Payload):
-    """A client groupid makes (create, update, delete); ``uuid`` is None for one the plan creates."""
+    """A client groupid makes (create, update, delete); ``uuid`` is None for one the plan creates.
+
+    ``secret_file`` is the (spec directory, path in it) of the file whose content apply sets as the client's
+    secret, read when it writes; None lets Keycloak generate the secret (and an update keep it).
+    """
 
     client_id: str
     uuid: str | None = None
-    representation: dict = field(default_factory=dict)  #: the fields groupid sets; empty for a delete
+    representation: dict = field(default_factory=dict)  #: the fields groupid sets, never a secret; empty for a delete
+    secret_file: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -88,3 +88,4 @@ class Outcome(Generic[T]):
     failed: list[tuple[T, str]] = field(default_factory=list)
     writes: int = 0
     ids: dict[T, str] = field(default_factory=dict)  #: change -> the id of the object it created
+    signed_out: int = 0  #: users whose sessions were ended because they left an app's audience

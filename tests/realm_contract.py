@@ -939,6 +939,89 @@ class RealmContract:
             lambda: adapter.client_secret(realm, "company"),
         )
 
+    def app_mappers(self, client_id: str) -> list[dict]:
+        """Two protocol mappers an app's client carries."""
+        tokens = {"id.token.claim": "true", "access.token.claim": "true"}
+        return [
+            {"name": "groups", "protocol": "openid-connect", "protocolMapper": "oidc-group-membership-mapper",
+             "config": {"claim.name": "groups", "full.path": "true", **tokens}},
+            {"name": "audience", "protocol": "openid-connect", "protocolMapper": "oidc-audience-mapper",
+             "config": {"included.client.audience": client_id, **tokens}},
+        ]
+
+    def test_a_client_is_created_with_its_mappers_and_default_scopes(self, adapter, realm):
+        adapter.create_client(realm, {"clientId": "wiki", "protocolMappers": self.app_mappers("wiki"),
+                                      "defaultClientScopes": ["basic", "profile"]})
+        adapter.create_client(realm, {"clientId": "plain"})
+        wiki, plain = (find(adapter.read(realm).clients, client_id=c) for c in ("wiki", "plain"))
+        assert [m["name"] for m in wiki.protocol_mappers] == ["audience", "groups"]
+        assert wiki.protocol_mappers[1]["config"]["claim.name"] == "groups"
+        assert wiki.default_client_scopes == ["basic", "profile"]
+        # named none, a client gets the realm's default scopes for its protocol
+        assert plain.default_client_scopes == ["acr", "basic", "email", "profile", "roles", "web-origins"]
+
+    def test_an_update_brings_mappers_and_scopes_in_line_and_keeps_the_rest(self, adapter, realm):
+        uuid_ = adapter.create_client(realm, {"clientId": "wiki", "protocolMappers": self.app_mappers("wiki"),
+                                              "defaultClientScopes": ["basic"], "consentRequired": True,
+                                              "attributes": {"by.hand": "x"}})
+        groups, audience = self.app_mappers("wiki")
+        groups["config"]["claim.name"] = "teams"
+        roles = {"name": "roles", "protocol": "openid-connect", "protocolMapper": "oidc-usermodel-client-role-mapper",
+                 "config": {"claim.name": "roles", "usermodel.clientRoleMapping.clientId": "wiki", "multivalued": "true"}}
+        # "address" is an optional scope of a new client: made a default one, it stops being optional
+        adapter.update_client(realm, uuid_, {"description": "知识库", "protocolMappers": [groups, roles],
+                                             "defaultClientScopes": ["basic", "email", "address"]})
+        wiki = find(adapter.read(realm).clients, id=uuid_)
+        assert [m["name"] for m in wiki.protocol_mappers] == ["groups", "roles"]
+        assert wiki.protocol_mappers[0]["config"]["claim.name"] == "teams"
+        assert wiki.default_client_scopes == ["address", "basic", "email"]
+        assert wiki.settings["description"] == "知识库" and wiki.settings["consentRequired"] is True
+        assert wiki.attributes["by.hand"] == "x"
+        with pytest.raises(KeycloakError, match="no client scope 'nope'"):
+            adapter.update_client(realm, uuid_, {"defaultClientScopes": ["basic", "nope"]})
+
+    def test_a_secret_is_rotated_to_a_new_one(self, adapter, realm):
+        adapter.create_client(realm, {"clientId": "wiki"})
+        before = adapter.client_secret(realm, "wiki")
+        rotated = adapter.rotate_client_secret(realm, "wiki")
+        assert rotated != before and adapter.client_secret(realm, "wiki") == rotated
+        with pytest.raises(KeycloakError, match="public or bearer-only"):
+            adapter.rotate_client_secret(realm, "admin-cli")
+        assert_not_found(lambda: adapter.rotate_client_secret(realm, "nope"))
+
+    def sign_in(self, adapter: RealmAdapter, realm: str, username: str, password: str, client_id: str) -> None:
+        """A session of ``username`` with the client: in memory its stand-in (a real server overrides this)."""
+        user_id = find(adapter.read_users(realm), username=username).id
+        adapter.open_session(realm, user_id, client_id)
+
+    def test_users_without_a_clients_role_are_signed_out_of_it(self, adapter, realm):
+        adapter.create_client(realm, {"clientId": "wiki", "directAccessGrantsEnabled": True, "secret": "wiki-secret-1"})
+        adapter.create_client_role(realm, "wiki", "access", None, {})
+        adapter.create_role(realm, "ops", None, {})
+        adapter.add_composites(realm, "ops", ["wiki/access"])
+        parent = adapter.create_group(realm, None, "科技", {})
+        child = adapter.create_group(realm, parent, "运维部", {})
+        ids = {}
+        for name in ("inherits", "composite", "outsider"):
+            ids[name] = adapter.create_user(realm, {
+                "username": name, "enabled": True, "email": f"{name}@example.cn", "emailVerified": True,
+                "firstName": name, "lastName": "测试",
+                "credentials": [{"type": "password", "value": f"pw-{name}", "temporary": False}]})
+        adapter.add_group_roles(realm, parent, ["wiki/access"])
+        adapter.add_member(realm, child, ids["inherits"])  # through the parent group
+        other = adapter.create_group(realm, None, "其他", {})
+        adapter.add_group_roles(realm, other, ["ops"])
+        adapter.add_member(realm, other, ids["composite"])  # through a composite
+        for name in ids:
+            self.sign_in(adapter, realm, name, f"pw-{name}", "wiki")
+        assert sorted(adapter.client_session_users(realm, "wiki")) == sorted(ids.values())
+        assert adapter.user_client_roles(realm, ids["inherits"], "wiki") == ["access"]
+        assert adapter.user_client_roles(realm, ids["composite"], "wiki") == ["access"]
+        assert adapter.user_client_roles(realm, ids["outsider"], "wiki") == []
+
+        assert adapter.sign_out_without(realm, "wiki", "access") == 1
+        assert sorted(adapter.client_session_users(realm, "wiki")) == sorted([ids["inherits"], ids["composite"]])
+
     # -- identity providers ------------------------------------------------------------------------------
 
     def test_a_realm_links_to_another_through_a_client_and_an_identity_provider(self, adapter, realm, other_realm):

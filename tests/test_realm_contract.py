@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import requests
 import responses
 from responses import matchers
 
@@ -41,6 +42,13 @@ class TestKeycloakRealm(RealmContract):
     def realm_url(self, adapter, realm):
         # Keycloak wants https for an identity provider's URLs, but for the local server's own
         return f"{adapter.settings.server_url}/realms/{realm}"
+
+    def sign_in(self, adapter, realm, username, password, client_id):
+        # a real session: the password grant, with the client's own secret
+        answer = requests.post(f"{adapter.settings.server_url}/realms/{realm}/protocol/openid-connect/token", data={
+            "grant_type": "password", "client_id": client_id, "client_secret": adapter.client_secret(realm, client_id),
+            "username": username, "password": password, "scope": "openid"}, timeout=30)
+        assert answer.status_code == 200, answer.text
 
 
 # -- past the first page, and past Keycloak's replacing PUTs ------------------------------------------------

@@ -259,6 +259,8 @@ def scenario(work: Path, realm: str) -> list[tuple[tuple[str, ...], list, tuple[
         (("sync", "hr"), [*sync, "--report", work / "sync.jsonl", "--today", "2025-03-03"], (0, 4)),
         (("sync", "unlock"), ["--realm", realm], (0,)),
         (("plan",), [spec, "--realm", realm, "--markdown", "--prune"], (0,)),
+        # the spec has no apps: the command reads it, connects, and names the app it lacks
+        (("apps", "secret"), [spec, "wiki", "--realm", realm, "--rotate"], (1,)),
         (("keycloak", "status"), ["--instance", LOCAL_INSTANCE], (1,)),
         (("keycloak", "status"), ["--instance", LOCAL_INSTANCE, "--reveal"], (1,)),
         (("keycloak", "stop"), ["--instance", LOCAL_INSTANCE], (0,)),
@@ -332,6 +334,8 @@ def failing_runs(work: Path) -> list[tuple[tuple[str, ...], list]]:
         by_command.setdefault(command, args)
     # an empty saved plan has nothing to apply and so needs no server: the spec itself must be planned
     by_command[("apply",)] = [work / "spec", "--yes"]
+    # an app's secret is looked for only once the spec names the app
+    by_command[("apps", "secret")] = [work / "appspec", "wiki", "--rotate"]
     return [(command, by_command[command]) for command in connecting_commands()]
 
 
@@ -340,6 +344,10 @@ def offline_work(tmp_path_factory) -> Path:
     """The inputs of :func:`scenario`, for runs that never reach a server."""
     work = tmp_path_factory.mktemp("offline")
     hostile_inputs(work)
+    (work / "appspec").mkdir()
+    app = "apps:\n  - {id: wiki, template: generic-oidc, base_url: 'https://wiki.beichen.example.cn'}\n"
+    (work / "appspec" / "group.yaml").write_text((work / "spec" / "group.yaml").read_text(encoding="utf-8") + app,
+                                                 encoding="utf-8")
     assert run(["render", work / "spec", "--out", work / "rendered"], {})[0] == 0
     (work / "plan.json").write_text(json.dumps({"format": 1, "plans": []}), encoding="utf-8")
     return work

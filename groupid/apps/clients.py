@@ -17,6 +17,11 @@ from groupid.model import App
 SAML_NAME_ID_FORMATS = ("username", "email", "transient", "persistent")
 """The name ID formats a Keycloak SAML client can be told to send (``saml_name_id_format``)."""
 
+APP_ATTRIBUTES = (ATTR_MANAGED, ATTR_APP, ATTR_TEMPLATE, "pkce.code.challenge.method", "post.logout.redirect.uris",
+                  "saml_assertion_consumer_url_post")
+"""The attributes groupid sets on an app's client, some only for some apps: one an app no longer needs (PKCE for a
+client made confidential) is removed from its client."""
+
 OIDC_TOKENS = {"id.token.claim": "true", "access.token.claim": "true", "userinfo.token.claim": "true"}
 """Where the OIDC mappers put their claims: the ID token, the access token and the userinfo answer."""
 

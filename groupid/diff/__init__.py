@@ -11,8 +11,8 @@ and left alone, unless ``adopt`` asks to take it over.
 
 One module per kind of object: :mod:`~groupid.diff.realm` (the realm and its user profile),
 :mod:`~groupid.diff.roles` (roles, composites, default roles), :mod:`~groupid.diff.groups` and
-:mod:`~groupid.diff.objects` (organizations, clients, identity providers, and the compare-by-key they share
-with roles); :mod:`~groupid.diff.context` holds what one comparison shares.
+:mod:`~groupid.diff.objects` (organizations, identity providers, and the compare-by-key they share with roles
+and clients), :mod:`~groupid.diff.clients` (clients compared in full); :mod:`~groupid.diff.context` holds what one comparison shares.
 """
 
 from __future__ import annotations
@@ -21,9 +21,10 @@ import hashlib
 import json
 from dataclasses import asdict
 
+from groupid.diff.clients import diff_clients
 from groupid.diff.context import DiffOptions, RealmComparison
 from groupid.diff.groups import diff_groups
-from groupid.diff.objects import diff_clients, diff_identity_providers, diff_organizations
+from groupid.diff.objects import diff_identity_providers, diff_organizations
 from groupid.diff.realm import diff_realm_settings, diff_user_profile
 from groupid.diff.roles import diff_default_roles, diff_roles
 from groupid.plan import Plan

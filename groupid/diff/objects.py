@@ -1,4 +1,5 @@
-"""Objects matched by a key and compared field by field: roles, organizations, clients, identity providers.
+"""Objects matched by a key and compared field by field: roles, organizations, identity providers (and clients,
+in :mod:`groupid.diff.clients`).
 
 Each is created when missing, updated when owned (or adopted), reported when made by hand, and pruned when
 owned and gone from the spec.
@@ -11,7 +12,7 @@ from typing import Any
 
 from groupid.diff.context import RealmComparison, field_changes, owned, shown_value
 from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
-from groupid.payloads import ClientPayload, IdentityProviderPayload, OrganizationPayload, Payload
+from groupid.payloads import IdentityProviderPayload, OrganizationPayload, Payload
 from groupid.plan import Create, Delete, Update
 from groupid.realms.live import LiveIdentityProvider
 
@@ -68,38 +69,6 @@ def diff_organizations(comparison: RealmComparison) -> None:
 
     diff_objects(comparison, "organization", {code: view(node) for code, node in nodes.items()}, live, view=view,
                  is_owned=lambda o: owned(o.attributes), payload=payload, label=lambda code: f"organization {code}")
-
-
-CLIENT_FIELDS = ("name", "enabled", "publicClient", "rootUrl", "redirectUris")
-"""The fields of a client groupid sets and compares."""
-
-
-def client_view(representation: dict) -> dict:
-    """The fields of a client representation a plan compares."""
-    view = {name: representation.get(name) for name in CLIENT_FIELDS}
-    view["redirectUris"] = sorted(view["redirectUris"] or [])
-    view[f"attributes.{ATTR_MANAGED}"] = representation.get("attributes", {}).get(ATTR_MANAGED)
-    return view
-
-
-def live_client_view(client) -> dict:
-    """The fields of a live client a plan compares."""
-    return client_view({"name": client.name, "enabled": client.enabled, "publicClient": client.public_client,
-                        "rootUrl": client.root_url, "redirectUris": client.redirect_uris, "attributes": client.attributes})
-
-
-def diff_clients(comparison: RealmComparison) -> None:
-    """The clients groupid makes (links between realms), matched by clientId."""
-    nodes = {c.client_id: c for c in comparison.desired.clients}
-    live = {c.client_id: c for c in comparison.live.clients}
-
-    def payload(client_id: str, client) -> ClientPayload:
-        node = nodes.get(client_id)
-        return ClientPayload(client_id, client.id if client else None, node.representation if node else {})
-
-    diff_objects(comparison, "client", {key: client_view(node.representation) for key, node in nodes.items()}, live,
-                 view=live_client_view, is_owned=lambda c: c.attributes.get(ATTR_MANAGED) == "true",
-                 payload=payload, label=lambda client_id: f"client {client_id}")
 
 
 def idp_view(representation: dict) -> dict:

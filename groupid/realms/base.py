@@ -165,7 +165,9 @@ class RealmConfiguration(ABC):
 
     @abstractmethod
     def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
-        """Change a client (fields present in ``representation`` only)."""
+        """Change a client (fields present in ``representation`` only; attributes key by key, an empty value
+        removing one). ``protocolMappers`` and ``defaultClientScopes``, when given, become the client's: mappers
+        matched by name, scopes the realm's client scopes by name."""
 
     @abstractmethod
     def delete_client(self, realm: str, client_uuid: str) -> None:
@@ -174,6 +176,19 @@ class RealmConfiguration(ABC):
     @abstractmethod
     def client_secret(self, realm: str, client_id: str) -> str:
         """The secret of a confidential client, looked up by its clientId. Never logged or stored."""
+
+    @abstractmethod
+    def rotate_client_secret(self, realm: str, client_id: str) -> str:
+        """Give a confidential client, looked up by its clientId, a new generated secret; return it. Never logged."""
+
+    @abstractmethod
+    def client_session_users(self, realm: str, client_id: str) -> list[str]:
+        """The ids of the users holding a session with the client whose clientId is ``client_id``."""
+
+    @abstractmethod
+    def user_client_roles(self, realm: str, user_id: str, client_id: str) -> list[str]:
+        """The names of the roles of the client ``client_id`` a user holds in effect: granted directly, through
+        its groups (and their parents), through composites and the realm's default roles."""
 
     @abstractmethod
     def create_identity_provider(self, realm: str, representation: dict) -> None:
@@ -304,6 +319,16 @@ class RealmAdapter(RealmConfiguration, People, RealmRecords):
     def release_lock(self, realm: str, name: str) -> None:
         """Give the lock ``name`` up (nothing happens when nobody holds it)."""
         locks.release_lock(self, realm, name)
+
+    def sign_out_without(self, realm: str, client_id: str, role: str) -> int:
+        """End every session of the users signed in to the client ``client_id`` who no longer hold its role
+        ``role`` (a name of the client's role): they must sign in again, and are refused if they may not. Returns
+        how many users were signed out."""
+        gone = [user for user in self.client_session_users(realm, client_id)
+                if role not in self.user_client_roles(realm, user, client_id)]
+        for user in gone:
+            self.logout_user(realm, user)
+        return len(gone)
 
 
 Connector = RealmAdapter | Callable[[], RealmAdapter]

@@ -6,6 +6,7 @@ They are plain values, free of any adapter: the planner, the people engine and t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Attributed:
@@ -77,6 +78,10 @@ class LiveClient:
     root_url: str | None = None
     redirect_uris: list[str] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
+    #: the representation's other top-level fields (flows, URLs, web origins …), never the secret
+    settings: dict[str, Any] = field(default_factory=dict)
+    protocol_mappers: list[dict] = field(default_factory=list)  #: each with name, protocolMapper and config
+    default_client_scopes: list[str] = field(default_factory=list)  #: names of the realm's client scopes, sorted
 
 
 @dataclass

@@ -52,8 +52,18 @@ def live_organization(representation: dict) -> LiveOrganization:
     )
 
 
+CLIENT_FIELDS_NOT_SETTINGS = frozenset({
+    "id", "clientId", "name", "enabled", "publicClient", "rootUrl", "redirectUris", "attributes", "protocolMappers",
+    "defaultClientScopes", "optionalClientScopes", "secret", "registrationAccessToken", "access",
+})
+"""The fields of a ClientRepresentation that are not a live client's ``settings``: those it holds apart, what it
+says of the admin's rights (``access``), and the secrets, which are never kept."""
+
+
 def live_client(representation: dict) -> LiveClient:
     """A ClientRepresentation reduced to what groupid manages; the secret is not kept."""
+    mappers = [{key: copy.deepcopy(mapper[key]) for key in ("id", "name", "protocol", "protocolMapper", "config") if key in mapper}
+               for mapper in representation.get("protocolMappers") or ()]
     return LiveClient(
         id=representation["id"],
         client_id=representation["clientId"],
@@ -64,6 +74,9 @@ def live_client(representation: dict) -> LiveClient:
         root_url=representation.get("rootUrl") or None,
         redirect_uris=list(representation.get("redirectUris") or ()),
         attributes=dict(representation.get("attributes") or {}),
+        settings={key: copy.deepcopy(value) for key, value in representation.items() if key not in CLIENT_FIELDS_NOT_SETTINGS},
+        protocol_mappers=sorted(mappers, key=lambda mapper: mapper.get("name", "")),
+        default_client_scopes=sorted(representation.get("defaultClientScopes") or ()),
     )
 
 

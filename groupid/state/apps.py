@@ -30,13 +30,13 @@ def with_apps(group: Group, states: list[RealmState]) -> list[RealmState]:
     for app in group.apps:
         realm = app_realm(group, app)
         if realm in by_realm:
-            by_realm[realm] = _with_app(by_realm[realm], app, client_ids[app.id], catalog)
+            by_realm[realm] = _with_app(by_realm[realm], app, client_ids[app.id], catalog, group.directory)
     return [_client_refs(by_realm[state.realm], client_ids) for state in states]
 
 
-def _with_app(state: RealmState, app: App, cid: str, catalog) -> RealmState:
+def _with_app(state: RealmState, app: App, cid: str, catalog, directory: str | None) -> RealmState:
     template = catalog.get(app.template)
-    client = ClientNode(cid, client_representation(app, template), app.secret_file)
+    client = ClientNode(cid, client_representation(app, template), app.secret_file, directory)
     roles = [RoleNode(name, None, (), cid) for name in app.roles]
     grants: dict[str, list[str]] = {}  # holder (a group code or a realm role) -> references of client roles
     for name, holders in app.role_map.items():

@@ -61,6 +61,7 @@ class ClientNode:
     client_id: str
     representation: dict
     secret_file: str | None = None  #: the file whose content becomes the secret, read at apply time
+    spec_directory: str | None = None  #: the directory ``secret_file`` is relative to (the spec's)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ The package is built in layers, each importing only those above it:
 - :mod:`~groupid.realms.keycloak.reading`: :class:`RealmReader`, the live state of a realm, from the partial
   export or paged;
 - :mod:`~groupid.realms.keycloak.people`: :class:`PeopleClient`, users, memberships and realm attributes;
+- :mod:`~groupid.realms.keycloak.clients`: :class:`ClientParts`, a client's mappers, scopes, secret and sessions;
 - :mod:`~groupid.realms.keycloak.server`: :class:`KeycloakServer`, which has a transport, hands it to a reader
   and a people client, and makes every write to a realm's design.
 """

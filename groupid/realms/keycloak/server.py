@@ -10,6 +10,7 @@ from groupid.errors import Conflict, KeycloakError, RealmExists
 from groupid.keycloak_terms import role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
+from groupid.realms.keycloak.clients import ClientParts
 from groupid.realms.keycloak.people import PeopleClient
 from groupid.realms.keycloak.reading import RealmReader
 from groupid.realms.keycloak.transport import PAGE_SIZE, AdminTransport, KeycloakAnswer, admin_url, created_id
@@ -27,7 +28,7 @@ class KeycloakServer(RealmAdapter):
 
     It has a :class:`~groupid.realms.keycloak.transport.AdminTransport` (``transport``), which signs in and
     sends every admin request, and hands it to a :class:`RealmReader` (``reader``) and a :class:`PeopleClient`
-    (``people``); it makes the writes to a realm's design itself. ``page_size`` is how many entries each
+    (``people``), and a :class:`ClientParts` (``clients``); it makes the other writes to a realm's design itself. ``page_size`` is how many entries each
     paginated request asks for; ``requests`` counts the admin requests sent so far (compare it before and
     after a call to know what the call cost). Its methods may be called from several threads at once.
     ``transport`` may be given, signed in already (one that observes or scripts the requests).
@@ -41,6 +42,7 @@ class KeycloakServer(RealmAdapter):
         self.transport = transport if transport is not None else AdminTransport(settings, page_size)
         self.reader = RealmReader(self.transport)
         self.people = PeopleClient(self.transport)
+        self.clients = ClientParts(self.transport)
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -291,19 +293,14 @@ class KeycloakServer(RealmAdapter):
     # -- clients -----------------------------------------------------------------------------------------
 
     def create_client(self, realm: str, representation: dict) -> str:
-        """Create a client; return its id. A confidential one gets a secret from Keycloak unless it brings one."""
-        action = f"create client '{representation.get('clientId')}' in {realm}"
-        return created_id(self.transport.request("POST", admin_url(realm, "clients"), action, body=representation, raw=True))
+        """Create a client, with its mappers and default client scopes; return its id. A confidential one gets a
+        secret from Keycloak unless it brings one."""
+        return self.clients.create(realm, representation)
 
     def update_client(self, realm: str, client_uuid: str, representation: dict) -> None:
-        """Change the fields of a client that ``representation`` holds; the others stay.
-
-        Keycloak's PUT on a client is a merge already: fields left out (or null) stay, and ``attributes`` are
-        merged key by key — a key given an empty value is removed, the keys not given stay. So the
-        representation is sent as it is, in one request.
-        """
-        url, action = admin_url(realm, "clients", client_uuid), f"update client {client_uuid} of {realm}"
-        self.transport.request("PUT", url, action, body=representation)
+        """Change the fields of a client that ``representation`` holds; the others stay. Its protocol mappers and
+        default client scopes, when given, become what it holds: see :class:`ClientParts`."""
+        self.clients.update(realm, client_uuid, representation)
 
     def delete_client(self, realm: str, client_uuid: str) -> None:
         """Delete a client."""
@@ -321,6 +318,21 @@ class KeycloakServer(RealmAdapter):
         if not secret.get("value"):
             raise KeycloakError(f"Keycloak at {self.settings.server_url} cannot {action}: it is a public or bearer-only client")
         return secret["value"]
+
+    def rotate_client_secret(self, realm: str, client_id: str) -> str:
+        """Give the confidential client whose clientId is ``client_id`` a new secret; return it, never logged."""
+        action = f"rotate the secret of client '{client_id}' of {realm}"
+        return self.clients.rotate_secret(realm, self._client_uuid(realm, client_id, action), client_id)
+
+    def client_session_users(self, realm: str, client_id: str) -> list[str]:
+        """The ids of the users holding a session with the client whose clientId is ``client_id``."""
+        action = f"read the sessions of client '{client_id}' of {realm}"
+        return self.clients.session_users(realm, self._client_uuid(realm, client_id, action), client_id)
+
+    def user_client_roles(self, realm: str, user_id: str, client_id: str) -> list[str]:
+        """The names of the roles of the client ``client_id`` a user holds in effect."""
+        action = f"read the roles of client '{client_id}' of user {user_id} of {realm}"
+        return self.clients.effective_roles(realm, user_id, self._client_uuid(realm, client_id, action))
 
     # -- identity providers ------------------------------------------------------------------------------
 

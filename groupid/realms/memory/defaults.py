@@ -79,3 +79,13 @@ name); their clientIds are :data:`~groupid.keycloak_terms.KEYCLOAK_CLIENTS`."""
 
 CLIENT_DEFAULTS = {"enabled": True, "publicClient": False, "bearerOnly": False, "redirectUris": []}
 """The fields of a new client that its representation does not give, as Keycloak fills them in."""
+
+REALM_CLIENT_SCOPES = ("acr", "address", "basic", "email", "microprofile-jwt", "offline_access", "organization", "phone",
+                       "profile", "role_list", "roles", "saml_organization", "service_account", "web-origins")
+"""The client scopes Keycloak gives every new realm."""
+
+DEFAULT_CLIENT_SCOPES = {
+    "openid-connect": ("acr", "basic", "email", "profile", "roles", "web-origins"),
+    "saml": ("role_list", "saml_organization"),
+}
+"""The default client scopes a new client of each protocol gets when its representation names none."""

@@ -154,10 +154,13 @@ class MemoryPeople:
                         stored.pop(key, None)
 
     def logout_user(self, realm: str, user_id: str) -> None:
-        """End every session of a user (in memory there are none); as Keycloak does, remember when."""
+        """End every session of a user; as Keycloak does, remember when."""
         action = f"sign user {user_id} of {realm} out"
         with self.store.guard:
-            user_of(self.store.realm(realm, action), user_id, action)["notBefore"] = int(time.time())
+            state = self.store.realm(realm, action)
+            user_of(state, user_id, action)["notBefore"] = int(time.time())
+            for users in state.sessions.values():
+                remove_values(users, [user_id])
 
     def delete_user(self, realm: str, user_id: str) -> None:
         """Delete a user and its memberships."""
@@ -166,7 +169,8 @@ class MemoryPeople:
             state = self.store.realm(realm, action)
             del state.users[user_of(state, user_id, action)["id"]]
             del state.user_roles[user_id]
-            for members in [*(group.members for group in state.groups.values()), *state.organization_members.values()]:
+            for members in [*(group.members for group in state.groups.values()), *state.organization_members.values(),
+                            *state.sessions.values()]:
                 remove_values(members, [user_id])
 
     def add_member(self, realm: str, group_id: str, user_id: str) -> None:

@@ -31,6 +31,7 @@ from groupid.errors import KeycloakError, RealmExists
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.live import LiveGroup, LiveRealm, LiveRole, LiveUser
+from groupid.realms.memory import clients
 from groupid.realms.memory.defaults import (
     BUILT_IN_CLIENT_ROLES,
     BUILT_IN_CLIENTS,
@@ -52,6 +53,7 @@ from groupid.realms.memory.store import (
     not_found,
     organization_of,
     remove_values,
+    user_of,
 )
 from groupid.realms.representations import (
     SECRET_KEYS,
@@ -368,7 +370,8 @@ class MemoryRealms(RealmAdapter):
         """Change the fields of a client that ``representation`` holds, as Keycloak merges them.
 
         Fields left out or null stay; ``attributes`` are merged key by key, an empty or null value removing a
-        key. A client made public loses its secret; made confidential again, it gets a new one.
+        key. A client made public loses its secret; made confidential again, it gets a new one. Mappers and
+        default client scopes, when given, become the client's (:func:`~groupid.realms.memory.clients.updated_parts`).
         """
         action = f"update client {client_uuid} of {realm}"
         state = self.store.realm(realm, action)
@@ -376,6 +379,7 @@ class MemoryRealms(RealmAdapter):
         given = {key: copy.deepcopy(value) for key, value in representation.items() if value is not None and key != "id"}
         if "clientId" in given:
             _check_client_id_free(state, given["clientId"], client_uuid, action)
+        clients.updated_parts(client, given, action)
         attributes = {**client["attributes"], **given.pop("attributes", {})}
         client.update(given, attributes={key: value for key, value in attributes.items() if value not in ("", None)})
         _give_secret(client)
@@ -385,6 +389,7 @@ class MemoryRealms(RealmAdapter):
         action = f"delete client {client_uuid} of {realm}"
         state = self.store.realm(realm, action)
         del state.clients[_client(state, client_uuid, action)["id"]]
+        state.sessions.pop(client_uuid, None)
         # its roles go with it, and so do their grants
         _drop_roles(state, [key for key in state.roles if key[0] == client_uuid])
 
@@ -395,6 +400,32 @@ class MemoryRealms(RealmAdapter):
         if not client.get("secret"):
             raise KeycloakError(f"{WHERE} cannot {action}: it is a public or bearer-only client")
         return client["secret"]
+
+    def rotate_client_secret(self, realm: str, client_id: str) -> str:
+        """Give the confidential client whose clientId is ``client_id`` a new random secret; return it."""
+        action = f"rotate the secret of client '{client_id}' of {realm}"
+        return clients.rotate_secret(_client_named(self.store.realm(realm, action), client_id, action), action)
+
+    def client_session_users(self, realm: str, client_id: str) -> list[str]:
+        """The ids of the users signed in to the client whose clientId is ``client_id``."""
+        action = f"read the sessions of client '{client_id}' of {realm}"
+        state = self.store.realm(realm, action)
+        return list(state.sessions.get(_client_named(state, client_id, action)["id"], ()))
+
+    def user_client_roles(self, realm: str, user_id: str, client_id: str) -> list[str]:
+        """The names of the roles of the client ``client_id`` a user holds in effect."""
+        action = f"read the roles of client '{client_id}' of user {user_id} of {realm}"
+        state = self.store.realm(realm, action)
+        client_uuid = _client_named(state, client_id, action)["id"]
+        user_of(state, user_id, action)
+        return sorted(name for owner, name in clients.effective_roles(state, user_id) if owner == client_uuid)
+
+    def open_session(self, realm: str, user_id: str, client_id: str) -> None:
+        """The stand-in for a user signing in to a client (in memory only): the session lasts until the user is
+        signed out."""
+        action = f"sign user {user_id} in to client '{client_id}' of {realm}"
+        state = self.store.realm(realm, action)
+        clients.open_session(state, user_id, _client_named(state, client_id, action)["id"], action)
 
     # -- identity providers ------------------------------------------------------------------------------
 
@@ -561,6 +592,7 @@ def _new_client(representation: dict) -> dict:
     """A client as Keycloak stores a new one: defaults filled in, a secret when it is confidential."""
     client = {**CLIENT_DEFAULTS, **copy.deepcopy(representation), "id": str(uuid.uuid4())}
     client["attributes"] = {"realm_client": "false", **client.get("attributes", {})}
+    clients.new_parts(client)
     _give_secret(client)
     return client
 

@@ -58,6 +58,7 @@ class RealmState:
     duplicate_emails_allowed: bool = False
     user_roles: dict[str, list[RoleKey]] = field(default_factory=dict)  # user id -> the roles granted to it directly
     organization_members: dict[str, list[str]] = field(default_factory=dict)  # organization id -> user ids
+    sessions: dict[str, list[str]] = field(default_factory=dict)  # client id -> the users signed in to it
 
     @property
     def default_role(self) -> RoleKey:
