@@ -20,7 +20,7 @@ from groupid.payloads import ClientPayload
 from groupid.realms.live import LiveClient
 from groupid.state.nodes import ClientNode
 
-SET_FIELDS = frozenset({"redirectUris", "webOrigins", "defaultClientScopes"})
+SET_FIELDS = frozenset({"redirectUris", "webOrigins", "defaultClientScopes", "optionalClientScopes"})
 """Fields whose order means nothing: compared sorted."""
 
 
@@ -59,7 +59,8 @@ def live_client_view(client: LiveClient, wanted: dict) -> dict:
     sets, and each mapper's config cut to the keys it sets (Keycloak adds config of its own to some mappers)."""
     fields = {"name": client.name, "enabled": client.enabled, "publicClient": client.public_client,
               "rootUrl": client.root_url, "redirectUris": client.redirect_uris,
-              "defaultClientScopes": client.default_client_scopes, **client.settings}
+              "defaultClientScopes": client.default_client_scopes, "optionalClientScopes": client.optional_client_scopes,
+              **client.settings}
     live = {name: fields.get(name) for name in wanted if name not in ("attributes", "protocolMappers")}
     view = client_view({**live, "attributes": client.attributes})
     if "protocolMappers" in wanted:

@@ -82,6 +82,7 @@ class LiveClient:
     settings: dict[str, Any] = field(default_factory=dict)
     protocol_mappers: list[dict] = field(default_factory=list)  #: each with name, protocolMapper and config
     default_client_scopes: list[str] = field(default_factory=list)  #: names of the realm's client scopes, sorted
+    optional_client_scopes: list[str] = field(default_factory=list)  #: the scopes it may ask for by name, sorted
 
 
 @dataclass

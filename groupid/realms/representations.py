@@ -77,6 +77,7 @@ def live_client(representation: dict) -> LiveClient:
         settings={key: copy.deepcopy(value) for key, value in representation.items() if key not in CLIENT_FIELDS_NOT_SETTINGS},
         protocol_mappers=sorted(mappers, key=lambda mapper: mapper.get("name", "")),
         default_client_scopes=sorted(representation.get("defaultClientScopes") or ()),
+        optional_client_scopes=sorted(representation.get("optionalClientScopes") or ()),
     )
 
 

@@ -1,4 +1,4 @@
-"""A client's parts that Keycloak's PUT of a client does not bring in line: its protocol mappers and default client
+"""A client's parts that Keycloak's PUT of a client does not bring in line: its protocol mappers and client
 scopes, its secret, and who holds a session with it.
 
 Keycloak's PUT of a client merges: a field left out stays, attributes are merged key by key. Mappers given in
@@ -13,7 +13,7 @@ from groupid.errors import KeycloakError
 from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 from groupid.text import escape
 
-PARTS = ("protocolMappers", "defaultClientScopes")
+PARTS = ("protocolMappers", "defaultClientScopes", "optionalClientScopes")
 """The fields of a ClientRepresentation that are written through their own endpoints on an update."""
 
 
@@ -35,8 +35,9 @@ class ClientParts:
         self.transport.request("PUT", url, action, body={k: v for k, v in representation.items() if k not in PARTS})
         if "protocolMappers" in representation:
             self.set_mappers(realm, uuid, representation["protocolMappers"])
-        if "defaultClientScopes" in representation:
-            self.set_default_scopes(realm, uuid, representation["defaultClientScopes"])
+        for kind in ("default", "optional"):
+            if f"{kind}ClientScopes" in representation:
+                self.set_scopes(realm, uuid, representation[f"{kind}ClientScopes"], kind)
 
     def set_mappers(self, realm: str, uuid: str, wanted: list[dict]) -> None:
         """Make the client's protocol mappers ``wanted``, by name: new ones created, changed ones updated (one of
@@ -56,11 +57,12 @@ class ClientParts:
         for mapper in live.values():
             self.transport.request("DELETE", f"{url}/{mapper['id']}", action)
 
-    def set_default_scopes(self, realm: str, uuid: str, wanted: list[str]) -> None:
-        """Make the client's default client scopes the realm's scopes named ``wanted``; an unknown name is a
-        :class:`KeycloakError` naming it, before anything changes."""
-        action = f"set the default client scopes of client {uuid} of {realm}"
-        current = {s["name"]: s["id"] for s in self.transport.request("GET", admin_url(realm, "clients", uuid, "default-client-scopes"), action)}
+    def set_scopes(self, realm: str, uuid: str, wanted: list[str], kind: str = "default") -> None:
+        """Make the client's ``kind`` ("default" or "optional") client scopes the realm's scopes named ``wanted``;
+        an unknown name is a :class:`KeycloakError` naming it, before anything changes."""
+        other = "optional" if kind == "default" else "default"
+        action = f"set the {kind} client scopes of client {uuid} of {realm}"
+        current = {s["name"]: s["id"] for s in self.transport.request("GET", admin_url(realm, "clients", uuid, f"{kind}-client-scopes"), action)}
         missing = [name for name in wanted if name not in current]
         if missing:
             scopes = {s["name"]: s["id"] for s in self.transport.request("GET", admin_url(realm, "client-scopes"), action)}
@@ -68,14 +70,14 @@ class ClientParts:
             if unknown:
                 raise KeycloakError(f"Keycloak at {self.transport.settings.server_url} cannot {action}: realm {realm} "
                                     f"has no client scope '{escape(unknown[0])}'")
-            optional = {s["name"] for s in self.transport.request("GET", admin_url(realm, "clients", uuid, "optional-client-scopes"), action)}
+            others = {s["name"] for s in self.transport.request("GET", admin_url(realm, "clients", uuid, f"{other}-client-scopes"), action)}
             for name in missing:
-                if name in optional:  # a scope is default or optional for a client, never both
-                    self.transport.request("DELETE", admin_url(realm, "clients", uuid, "optional-client-scopes", scopes[name]), action)
-                self.transport.request("PUT", admin_url(realm, "clients", uuid, "default-client-scopes", scopes[name]), action)
+                if name in others:  # a scope is default or optional for a client, never both
+                    self.transport.request("DELETE", admin_url(realm, "clients", uuid, f"{other}-client-scopes", scopes[name]), action)
+                self.transport.request("PUT", admin_url(realm, "clients", uuid, f"{kind}-client-scopes", scopes[name]), action)
         for name, scope_id in current.items():
             if name not in wanted:
-                self.transport.request("DELETE", admin_url(realm, "clients", uuid, "default-client-scopes", scope_id), action)
+                self.transport.request("DELETE", admin_url(realm, "clients", uuid, f"{kind}-client-scopes", scope_id), action)
 
     def rotate_secret(self, realm: str, uuid: str, client_id: str) -> str:
         """Give the confidential client a new secret Keycloak generates, and return it; never logged or stored."""

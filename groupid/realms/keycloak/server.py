@@ -322,7 +322,13 @@ class KeycloakServer(RealmAdapter):
     def rotate_client_secret(self, realm: str, client_id: str) -> str:
         """Give the confidential client whose clientId is ``client_id`` a new secret; return it, never logged."""
         action = f"rotate the secret of client '{client_id}' of {realm}"
-        return self.clients.rotate_secret(realm, self._client_uuid(realm, client_id, action), client_id)
+        found = self.transport.request("GET", admin_url(realm, "clients"), action, params={"clientId": client_id})
+        if not found:
+            raise self.transport.refusal(action, KeycloakAnswer(404, None, f"no client has the clientId '{escape(client_id)}'"))
+        if found[0].get("publicClient") or found[0].get("bearerOnly"):
+            # Keycloak would give it a secret that nothing checks
+            raise KeycloakError(f"Keycloak at {self.settings.server_url} cannot {action}: it is a public or bearer-only client")
+        return self.clients.rotate_secret(realm, found[0]["id"], client_id)
 
     def client_session_users(self, realm: str, client_id: str) -> list[str]:
         """The ids of the users holding a session with the client whose clientId is ``client_id``."""

@@ -9,7 +9,7 @@ import time
 import uuid
 
 from groupid.errors import KeycloakError
-from groupid.realms.memory.defaults import DEFAULT_CLIENT_SCOPES, REALM_CLIENT_SCOPES
+from groupid.realms.memory.defaults import DEFAULT_CLIENT_SCOPES, OPTIONAL_CLIENT_SCOPES, REALM_CLIENT_SCOPES
 from groupid.realms.memory.store import WHERE, RealmState, RoleKey, add_values, not_found
 
 
@@ -20,14 +20,20 @@ def new_parts(client: dict) -> None:
     if client.get("defaultClientScopes") is None:
         client["defaultClientScopes"] = list(DEFAULT_CLIENT_SCOPES.get(client.get("protocol") or "openid-connect", ()))
     check_scopes(client["defaultClientScopes"], f"create client '{client.get('clientId')}'")
+    if client.get("optionalClientScopes") is None:
+        client["optionalClientScopes"] = list(OPTIONAL_CLIENT_SCOPES.get(client.get("protocol") or "openid-connect", ()))
+    check_scopes(client["optionalClientScopes"], f"create client '{client.get('clientId')}'")
 
 
 def updated_parts(client: dict, given: dict, action: str) -> None:
     """Bring the client's mappers (by name) and default client scopes to what ``given`` holds, when it holds them;
     ``given`` loses both."""
-    if "defaultClientScopes" in given:
-        check_scopes(given["defaultClientScopes"], action)
-        client["defaultClientScopes"] = list(dict.fromkeys(given.pop("defaultClientScopes")))
+    for kind, other in (("defaultClientScopes", "optionalClientScopes"), ("optionalClientScopes", "defaultClientScopes")):
+        if kind in given:
+            check_scopes(given[kind], action)
+            client[kind] = list(dict.fromkeys(given.pop(kind)))
+            # a scope is default or optional for a client, never both
+            client[other] = [name for name in client.get(other) or () if name not in client[kind]]
     if "protocolMappers" in given:
         live = {mapper["name"]: mapper for mapper in client.get("protocolMappers") or ()}
         mappers = []

@@ -89,3 +89,9 @@ DEFAULT_CLIENT_SCOPES = {
     "saml": ("role_list", "saml_organization"),
 }
 """The default client scopes a new client of each protocol gets when its representation names none."""
+
+OPTIONAL_CLIENT_SCOPES = {
+    "openid-connect": ("address", "microprofile-jwt", "offline_access", "organization", "phone"),
+    "saml": (),
+}
+"""The optional client scopes a new client of each protocol gets when its representation names none."""
