@@ -285,6 +285,7 @@ def test_a_search_answered_nested_is_still_read_to_the_end():
     answer("/users/profile", {"attributes": []})
     answer("/clients", [], first=0, max=2)
     answer("/identity-provider/instances", [], briefRepresentation="false", first=0, max=2)
+    answer("/authentication/flows", [])
     search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false", "max": 2}
     answer("/groups", [node("A", True, 2, [node("B", True, 1)])], first=0, **search)
     answer("/groups", [node("A", True, 2, [node("B", True, 1, [node("C", True, 0)]), node("D", True, 0)])], first=2, **search)
