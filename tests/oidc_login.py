@@ -50,6 +50,7 @@ class SignIn:
     tokens: dict | None
     refusal: str | None = None
     status: int | None = None  #: the status of the page that refused
+    nonce: str | None = None  #: the nonce the sign-in asked for; the ID token must carry it
 
     @property
     def signed_in(self) -> bool:
@@ -81,9 +82,8 @@ def sign_in(client: Client, username: str, password: str, cookies: requests.Sess
         code_challenge_method="S256",
         token_endpoint_auth_method="client_secret_basic" if client.secret else "none",
     )
-    verifier = generate_token(64)
-    url, state = oauth.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier,
-                                                nonce=generate_token(20))
+    verifier, nonce = generate_token(64), generate_token(20)
+    url, state = oauth.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier, nonce=nonce)
     page = _until_app_or_page(cookies, "GET", url, client.redirect_uri)
     if isinstance(page, requests.Response):
         form = _login_form(page.text)
@@ -98,18 +98,19 @@ def sign_in(client: Client, username: str, password: str, cookies: requests.Sess
         return SignIn(None, f"redirected without a code: {query}")
     assert query["state"] == [state], "the state came back changed"
     tokens = oauth.fetch_token(discovery["token_endpoint"], code=query["code"][0], code_verifier=verifier)
-    return SignIn(dict(tokens))
+    return SignIn(dict(tokens), nonce=nonce)
 
 
-def verified_id_token(client: Client, tokens: dict) -> dict:
-    """The claims of the ID token, its signature checked against the realm's keys (JWKS) and its issuer,
-    audience and expiry checked."""
+def verified_id_token(client: Client, result: SignIn) -> dict:
+    """The claims of the ID token of a sign-in, its signature checked against the realm's keys (JWKS) and its
+    issuer, audience, expiry and nonce checked."""
     discovery = client.discovery()
     keys = KeySet.import_key_set(_json(requests.get(discovery["jwks_uri"], timeout=30)))
-    token = jwt.decode(tokens["id_token"], keys)
+    token = jwt.decode(result.tokens["id_token"], keys)
     registry = jwt.JWTClaimsRegistry(iss={"essential": True, "value": discovery["issuer"]},
                                      aud={"essential": True, "value": client.client_id},
-                                     exp={"essential": True}, sub={"essential": True})
+                                     exp={"essential": True}, sub={"essential": True},
+                                     nonce={"essential": True, "value": result.nonce})
     registry.validate(token.claims)
     return token.claims
 

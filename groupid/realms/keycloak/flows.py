@@ -104,7 +104,7 @@ class SignInFlows:
         return [self._live(realm, flow, bindings, client_ids) for flow in sorted(flows, key=lambda f: f["alias"])]
 
     def _live(self, realm: str, flow: dict, bindings: dict[str, str], client_ids: set[str]) -> LiveSignInFlow:
-        executions = self._executions(realm, flow["alias"])
+        executions = self.executions(realm, flow["alias"])
         condition = next((e for e in executions if e.get("providerId") == ROLE_CONDITION), None)
         config = self._config(realm, condition) if condition else {}
         role = config.get("condUserRole")
@@ -115,7 +115,7 @@ class SignInFlows:
             complete=_rows(executions) == shape() and config.get("negate") == "true",
         )
 
-    def _executions(self, realm: str, alias: str) -> list[dict]:
+    def executions(self, realm: str, alias: str) -> list[dict]:
         """Every execution of the flow ``alias``, its sub-flows' included, depth first, with their levels."""
         url = admin_url(realm, "authentication", "flows", alias, "executions")
         return self.transport.request("GET", url, f"read the steps of flow '{escape(alias)}' of {realm}") or []
@@ -136,7 +136,7 @@ class SignInFlows:
         client_uuid = self._client_uuid(realm, client_id, action)
         self._check_role(realm, role, action)
         flow = self._flow(realm, alias)
-        executions = self._executions(realm, alias) if flow else []
+        executions = self.executions(realm, alias) if flow else []
         condition = next((e for e in executions if e.get("providerId") == ROLE_CONDITION), None)
         if flow and _rows(executions) == shape() and condition and condition.get("authenticationConfig"):
             url = admin_url(realm, "authentication", "config", condition["authenticationConfig"])
@@ -184,7 +184,7 @@ class SignInFlows:
                         "priority": priority}
                 sub_id = created_id(self.transport.request("POST", f"{base}/flow", action, body=body, raw=True))
                 # Keycloak answers the new sub-flow's id; its execution in the parent is found by it
-                execution_id = next(e["id"] for e in self._executions(realm, parent) if e.get("flowId") == sub_id)
+                execution_id = next(e["id"] for e in self.executions(realm, parent) if e.get("flowId") == sub_id)
             else:
                 response = self.transport.request("POST", f"{base}/execution", action, body={"provider": step.provider,
                                                   "priority": priority}, raw=True)
