@@ -161,24 +161,40 @@ def test_a_mover_who_leaves_the_audience_is_refused_at_the_next_sign_in(applied,
     assert not fresh.signed_in and DENY_MESSAGE in fresh.refusal
 
 
-def test_an_audience_of_everyone_drops_the_flow_under_prune(applied, spec, server, realm_name, groups, client):
+def test_a_flow_missing_a_step_is_rebuilt(applied, spec, server, realm_name, groups, client):
+    # someone switches the audience check off in the admin console: everyone may sign in, and the plan says so
+    person(server, realm_name, groups, "guest", MFG)
+    alias = sign_in_flow_alias("wiki")
+    check = next(e for e in server.flows.executions(realm_name, alias) if e["displayName"] == f"{alias} audience")
+    server.transport.request("PUT", f"admin/realms/{realm_name}/authentication/flows/{alias}/executions", "damage",
+                             body={"id": check["id"], "requirement": "DISABLED", "priority": check["priority"]})
+    assert sign_in(client, "guest", "pw-guest").signed_in
+    assert not server.read(realm_name).sign_in_flows[0].complete
+
+    (change,) = plan(spec, server).changes
+    assert (change.kind, [(f.name, f.old, f.new) for f in change.fields]) == \
+        ("sign-in-flow", [("steps", "incomplete", "complete")])
+    apply_plans([plan(spec, server)], server)
+    assert server.read(realm_name).sign_in_flows[0].complete and plan(spec, server).empty
+    assert not sign_in(client, "guest", "pw-guest").signed_in
+
+
+def test_an_audience_of_everyone_drops_the_flow(applied, spec, server, realm_name, groups, client):
     person(server, realm_name, groups, "visitor", MFG)
     assert not sign_in(client, "visitor", "pw-visitor").signed_in
     text = (spec / "group.yaml").read_text(encoding="utf-8")
     (spec / "group.yaml").write_text(text.replace("    audience: {companies: [BC-TECH], roles: [auditor]}\n", ""),
                                      encoding="utf-8")
 
-    kept = plan(spec, server)
-    assert "sign-in-flow" not in {change.kind for change in kept.changes}
-    assert any(finding.kind == "sign-in-flow" for finding in kept.findings)
-
-    pruned = plan(spec, server, prune=True)
-    assert ("delete", "sign-in-flow") in {(change.action.value, change.kind) for change in pruned.changes}
-    assert 'who may sign in to wiki: "holders of wiki/groupid-access only" → "everyone in the realm"' in as_text([pruned])
-    apply_plans([pruned], server)
+    # the app stays: its flow goes without --prune, with the grants of the access role (the role is kept)
+    changed = plan(spec, server)
+    assert ("delete", "sign-in-flow") in {(change.action.value, change.kind) for change in changed.changes}
+    assert any(finding.kind == "role" and finding.key == f"wiki/{ACCESS_ROLE}" for finding in changed.findings)
+    assert 'who may sign in to wiki: "holders of wiki/groupid-access only" → "everyone in the realm"' in as_text([changed])
+    apply_plans([changed], server)
     assert server.read(realm_name).sign_in_flows == []
     assert sign_in(client, "visitor", "pw-visitor").signed_in
-    assert plan(spec, server, prune=True).empty
+    assert plan(spec, server).empty
     # the group that held the access role holds it no more
     company = next(g for g in server.read(realm_name).groups if g.attribute(ATTR_CODE) == "BC-TECH")
     assert f"wiki/{ACCESS_ROLE}" not in company.role_refs()
@@ -206,5 +222,11 @@ def test_in_memory_the_flow_is_planned_brought_back_and_pruned(tmp_path):
 
     (path / "group.yaml").write_text(text.replace("    audience: {companies: [BC-TECH], roles: [auditor]}\n", ""),
                                      encoding="utf-8")
-    apply_plans([plan(path, memory, prune=True)], memory)
-    assert memory.read("beichen").sign_in_flows == [] and plan(path, memory, prune=True).empty
+    apply_plans([plan(path, memory)], memory)
+    assert memory.read("beichen").sign_in_flows == [] and plan(path, memory).empty
+
+    # an app gone from the spec: its flow is pruned with it, and kept without --prune
+    memory.put_sign_in_flow("beichen", sign_in_flow_alias("wiki"), "wiki", f"wiki/{ACCESS_ROLE}")
+    (path / "group.yaml").write_text(text.split("apps:")[0], encoding="utf-8")
+    assert "sign-in-flow" in {finding.kind for finding in plan(path, memory).findings}
+    assert ("delete", "sign-in-flow") in {(c.action.value, c.kind) for c in plan(path, memory, prune=True).changes}

@@ -2,8 +2,10 @@
 
 A flow is created when missing, and updated when the role it checks differs, when its client does not use it
 (the binding is gone, or the client was recreated) or when a step of it is missing. The flows whose alias
-begins with :data:`~groupid.keycloak_terms.SIGN_IN_FLOW_PREFIX` are groupid's: one the spec no longer wants
-(an app gone, or its audience now everyone) is pruned like any owned object.
+begins with :data:`~groupid.keycloak_terms.SIGN_IN_FLOW_PREFIX` are groupid's. The flow of an app whose
+audience is now everyone is deleted by the plan that takes the access role from the audience; the flow of an
+app gone from the spec is pruned like any owned object (kept without ``--prune``, it keeps refusing everyone,
+for the app's grants are gone: a client left behind fails closed).
 """
 
 from __future__ import annotations
@@ -40,8 +42,15 @@ def diff_sign_in_flows(comparison: RealmComparison) -> None:
             payload = SignInFlowPayload(node.alias, node.client_id, node.role, current.id)
             comparison.changes.append(Update(KIND, node.alias, label, payload, fields))
     wanted = {node.alias for node in comparison.desired.sign_in_flows}
+    apps = {client.client_id for client in comparison.desired.clients}
     for alias, current in live.items():
         if alias not in wanted:
             payload = SignInFlowPayload(alias, current.client_id, current.role, current.id)
             bound = f"client {current.client_id}" if current.client_id else "no client"
-            comparison.prune_or_report(Delete(KIND, alias, f"sign-in flow {alias} (of {bound})", payload))
+            delete = Delete(KIND, alias, f"sign-in flow {alias} (of {bound})", payload)
+            if current.client_id in apps:
+                # the app stays and its audience is now everyone: its grants go in this plan, and a flow kept
+                # would refuse everyone; an audience change is part of the plan, pruning or not
+                comparison.changes.append(delete)
+            else:
+                comparison.prune_or_report(delete)
