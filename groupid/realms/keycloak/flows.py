@@ -104,6 +104,7 @@ class SignInFlows:
         return [self._live(realm, flow, bindings, client_ids) for flow in sorted(flows, key=lambda f: f["alias"])]
 
     def _live(self, realm: str, flow: dict, bindings: dict[str, str], client_ids: set[str]) -> LiveSignInFlow:
+        """One sign-in flow as groupid sees it: the role its condition checks, its client, whether it is whole."""
         executions = self.executions(realm, flow["alias"])
         condition = next((e for e in executions if e.get("providerId") == ROLE_CONDITION), None)
         config = self._config(realm, condition) if condition else {}
@@ -157,7 +158,9 @@ class SignInFlows:
         self._remove(realm, flow, action)
 
     def _remove(self, realm: str, flow: dict, action: str) -> None:
-        # Keycloak refuses to delete a flow a client uses (HTTP 409): the clients go back to the realm's flow first
+        """Delete a flow, after giving every client that uses it the realm's browser flow back."""
+        # Keycloak refuses to delete a flow a client uses (26.5 answers HTTP 500): the clients go back to the
+        # realm's flow first
         clients = self.transport.pages(admin_url(realm, "clients"), action)
         for client in [c for c in clients if (c.get("authenticationFlowBindingOverrides") or {}).get("browser") == flow["id"]]:
             self._bind(realm, client["id"], "", action)
@@ -211,6 +214,7 @@ class SignInFlows:
         self.transport.request("PUT", admin_url(realm, "clients", client_uuid), action, body=body)
 
     def _client_uuid(self, realm: str, client_id: str, action: str) -> str:
+        """The id of the client ``client_id`` (matched exactly); none is an error saying HTTP 404."""
         found = self.transport.request("GET", admin_url(realm, "clients"), action, params={"clientId": client_id})
         if not found:
             raise self.transport.refusal(action, KeycloakAnswer(404, None, f"no client has the clientId '{escape(client_id)}'"))
