@@ -31,6 +31,7 @@ from groupid.payloads import (
     OrganizationPayload,
     RealmPayload,
     RolePayload,
+    SignInFlowPayload,
     UserProfilePayload,
 )
 from groupid.plan import Change, Plan
@@ -151,6 +152,7 @@ class _Applier:
             OrganizationPayload: self._organization,
             ClientPayload: self._client,
             IdentityProviderPayload: self._identity_provider,
+            SignInFlowPayload: self._sign_in_flow,
         }
 
     def run(self) -> Outcome[Change]:
@@ -271,3 +273,10 @@ class _Applier:
             self._write(self.adapter.create_identity_provider, self.realm, representation)
         else:
             self._write(self.adapter.update_identity_provider, self.realm, payload.alias, representation)
+
+    def _sign_in_flow(self, change: Change, payload: SignInFlowPayload) -> None:
+        """Create or bring in line the app's own browser flow (bound to its client), or unbind and delete it."""
+        if change.action == Action.DELETE:
+            self._write(self.adapter.delete_sign_in_flow, self.realm, payload.alias)
+        else:
+            self._write(self.adapter.put_sign_in_flow, self.realm, payload.alias, payload.client_id, payload.role)

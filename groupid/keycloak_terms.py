@@ -89,3 +89,21 @@ def keeps_attribute(profile: Mapping | None, name: str) -> bool:
     if profile.get("unmanagedAttributePolicy") in KEEPS_UNDECLARED:
         return True
     return any(attribute.get("name") == name for attribute in profile.get("attributes", []))
+
+
+def role_string(ref: str) -> str:
+    """A role reference as Keycloak's role conditions and mappers spell it: ``name``, or ``clientId.name``."""
+    client_id, name = split_reference(ref)
+    return f"{client_id}.{name}" if client_id else name
+
+
+def role_from_string(text: str, client_ids: set[str] | frozenset[str]) -> str:
+    """The reference of the role Keycloak finds for ``text`` (``name`` or ``clientId.name``) in a realm whose
+    clients are ``client_ids``: as Keycloak does, every split at a dot from the last one is tried as a clientId
+    first, then the whole text is a realm role's name."""
+    index = text.rfind(".")
+    while index >= 0:
+        if text[:index] in client_ids:
+            return role_reference(text[:index], text[index + 1:])
+        index = text.rfind(".", 0, index)
+    return text

@@ -143,6 +143,17 @@ class IdentityProviderPayload(Payload):
     secret_from: tuple[str, str] | None = None
 
 
+@dataclass(frozen=True)
+class SignInFlowPayload(Payload):
+    """An app's own browser flow (create, update, delete): only holders of ``role`` (a reference) may sign in
+    to the client ``client_id``, whose browser flow it is. ``id`` is None for one the plan creates."""
+
+    alias: str
+    client_id: str | None  #: None for a delete of a flow no client uses
+    role: str | None
+    id: str | None = None
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     "realm": RealmPayload,
     "user-profile": UserProfilePayload,
@@ -153,6 +164,7 @@ PAYLOADS: dict[str, type[Payload]] = {
     "group-roles": GroupRolesPayload,
     "organization": OrganizationPayload,
     "client": ClientPayload,
+    "sign-in-flow": SignInFlowPayload,
     "identity-provider": IdentityProviderPayload,
 }
 """The payload type of each kind of change."""

@@ -5,7 +5,7 @@ code, a role's name), a label for people, the fields that change (old → new) a
 (:mod:`groupid.payloads`) — everything apply needs to carry the change out, so that a plan saved to a file can
 be applied later exactly as reviewed. ``docs/plan-file.md`` describes the saved file.
 
-Changes sort in dependency order: the realm and its user profile first, then roles, groups parents before
+Changes sort in dependency order: the realm and its user profile first, then clients, roles, groups parents before
 children, composites and role mappings, and deletions last, children before parents. A :class:`Plan` also
 remembers the checksum of the live state it was computed from; apply refuses a saved plan when the realm
 has changed since.
@@ -31,10 +31,14 @@ PLAN_FORMAT = 2
 """The format of a saved plan file; a file of another format was made by another groupid version."""
 
 KIND_ORDER = (
-    "realm", "user-profile", "role", "group", "composites", "default-roles", "group-roles",
-    "organization", "client", "identity-provider",
+    "realm", "user-profile", "client", "role", "group", "composites", "default-roles", "group-roles",
+    "sign-in-flow", "organization", "identity-provider",
 )
-"""Creates and updates run in this order; deletes run after all of them, in reverse."""
+"""Creates and updates run in this order; deletes run after all of them, in reverse.
+
+A client comes before the roles (its own roles need it), and an app's sign-in flow after the client it is bound
+to and the grants of the role it checks, so that nobody is locked out half-way. Deleted in reverse, a client's
+roles go before it, and a sign-in flow (unbound first) before its client."""
 
 DELETE_THRESHOLD_COUNT = 10
 DELETE_THRESHOLD_SHARE = 0.20

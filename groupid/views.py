@@ -86,7 +86,16 @@ def _shown_fields(change: Change) -> tuple[FieldChange, ...]:
     shown = tuple(f for f in change.fields if f.sensitive)
     if change.action == Action.DELETE and change.payload.below:
         shown += (FieldChange("deletes with it", None, list(change.payload.below)),)
-    return shown
+    return shown + _who_may_sign_in(change)
+
+
+def _who_may_sign_in(change: Change) -> tuple[FieldChange, ...]:
+    """For an app's sign-in flow made or deleted: who may sign in to the app before and after, in words."""
+    if change.kind != "sign-in-flow" or change.action == Action.UPDATE or not change.payload.client_id:
+        return ()
+    everyone, holders = "everyone in the realm", f"holders of {change.payload.role} only"
+    before, after = (everyone, holders) if change.action == Action.CREATE else (holders, everyone)
+    return (FieldChange(f"who may sign in to {change.payload.client_id}", before, after),)
 
 
 def _field_text(field: FieldChange) -> str:

@@ -23,12 +23,14 @@ import pytest
 
 from groupid.errors import Conflict, KeycloakError
 from groupid.keycloak_terms import (
+    ACCESS_ROLE,
     ATTR_CODE,
     ATTR_MANAGED,
     KEYCLOAK_CLIENTS,
     KEYCLOAK_DEFAULT_ROLES,
     default_role_name,
     role_reference,
+    sign_in_flow_alias,
 )
 from groupid.realms.base import RealmAdapter
 from groupid.realms.live import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser
@@ -1076,3 +1078,60 @@ class RealmContract:
             lambda: adapter.delete_identity_provider(realm, "nope"),
             lambda: adapter.read_identity_provider(realm, "nope"),
         )
+
+    # -- sign-in flows (who may sign in to an app) -------------------------------------------------------
+
+    def app_with_access_role(self, adapter: RealmAdapter, realm: str, client_id: str) -> str:
+        """A client with the access role an app's audience holds; its id."""
+        client_uuid = self.app_client(adapter, realm, client_id)
+        adapter.create_client_role(realm, client_id, ACCESS_ROLE, None, MANAGED)
+        return client_uuid
+
+    def test_a_sign_in_flow_is_put_read_replaced_and_deleted(self, adapter, realm):
+        # a clientId with dots: Keycloak's role condition spells the role "clientId.name", split at a dot
+        self.app_with_access_role(adapter, realm, "oa.xinghe")
+        adapter.create_role(realm, "ops", None, MANAGED)
+        alias = sign_in_flow_alias("oa.xinghe")
+        adapter.put_sign_in_flow(realm, alias, "oa.xinghe", f"oa.xinghe/{ACCESS_ROLE}")
+        (flow,) = adapter.read(realm).sign_in_flows
+        assert (flow.alias, flow.role, flow.client_id, flow.complete) == (alias, f"oa.xinghe/{ACCESS_ROLE}", "oa.xinghe", True)
+
+        # put again: the same flow checks another role, still bound
+        adapter.put_sign_in_flow(realm, alias, "oa.xinghe", "ops")
+        assert adapter.read(realm).sign_in_flows == [dataclasses.replace(flow, role="ops")]
+
+        adapter.delete_sign_in_flow(realm, alias)
+        assert adapter.read(realm).sign_in_flows == []
+        # the client is back on the realm's browser flow, and a flow can be made for it again
+        adapter.put_sign_in_flow(realm, alias, "oa.xinghe", "ops")
+        assert [f.client_id for f in adapter.read(realm).sign_in_flows] == ["oa.xinghe"]
+
+    def test_a_sign_in_flow_follows_its_client(self, adapter, realm):
+        # bound to a second client, the flow is that client's; a deleted client leaves the flow unbound
+        self.app_with_access_role(adapter, realm, "oa")
+        other = self.app_with_access_role(adapter, realm, "crm")
+        alias = sign_in_flow_alias("oa")
+        adapter.put_sign_in_flow(realm, alias, "oa", f"oa/{ACCESS_ROLE}")
+        adapter.delete_client(realm, find(adapter.read(realm).clients, client_id="oa").id)
+        (flow,) = adapter.read(realm).sign_in_flows
+        # with the client gone, Keycloak reads "oa.groupid-access" as the name of a realm role, as it is read here
+        assert (flow.client_id, flow.role) == (None, f"oa.{ACCESS_ROLE}")
+        adapter.put_sign_in_flow(realm, alias, "crm", f"crm/{ACCESS_ROLE}")
+        assert [(f.client_id, f.role) for f in adapter.read(realm).sign_in_flows] == [("crm", f"crm/{ACCESS_ROLE}")]
+        adapter.delete_client(realm, other)
+
+    def test_only_groupids_flows_are_read(self, adapter, realm):
+        # Keycloak's own flows (browser, direct grant, …) are no sign-in flows
+        assert adapter.read(realm).sign_in_flows == []
+
+    def test_a_sign_in_flow_needs_its_client_and_role(self, adapter, realm):
+        self.app_with_access_role(adapter, realm, "oa")
+        alias = sign_in_flow_alias("oa")
+        # a role that is not there would let everyone in: Keycloak reads a missing role as not held
+        assert_not_found(
+            lambda: adapter.put_sign_in_flow(realm, alias, "crm", f"oa/{ACCESS_ROLE}"),
+            lambda: adapter.put_sign_in_flow(realm, alias, "oa", "oa/nobody"),
+            lambda: adapter.put_sign_in_flow(realm, alias, "oa", "nobody"),
+            lambda: adapter.delete_sign_in_flow(realm, alias),
+        )
+        assert adapter.read(realm).sign_in_flows == []

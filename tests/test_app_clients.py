@@ -9,7 +9,6 @@ import uuid
 import pytest
 import requests
 
-from groupid import plan as plan_module
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions
 from groupid.errors import ApplyFailed, ConfigurationError
@@ -30,17 +29,6 @@ apps:
     roles: [reader, editor]
     direct_access_grants: true
 """
-
-
-@pytest.fixture(autouse=True)
-def clients_before_roles(monkeypatch):
-    """An app's client roles need their client first: the order apply follows once sign-in flows are planned
-    (``client`` before ``role`` in :data:`groupid.plan.KIND_ORDER`); a no-op where that is the order already."""
-    order = list(plan_module.KIND_ORDER)
-    if order.index("client") > order.index("role"):
-        order.remove("client")
-        order.insert(order.index("role"), "client")
-        monkeypatch.setattr(plan_module, "KIND_ORDER", tuple(order))
 
 
 @pytest.fixture(params=["memory", pytest.param("keycloak", marks=pytest.mark.keycloak)])
@@ -272,11 +260,6 @@ def test_apps_secret_on_the_command_line(keycloak, monkeypatch, tmp_path):
         spec = tmp_path / "spec"
         spec.mkdir()
         (spec / "group.yaml").write_text(SPEC.replace("REALM", realm) + APPS, encoding="utf-8")
-        order = list(plan_module.KIND_ORDER)
-        if order.index("client") > order.index("role"):
-            order.remove("client")
-            order.insert(order.index("role"), "client")
-            monkeypatch.setattr(plan_module, "KIND_ORDER", tuple(order))
         applied = invoke("apply", str(spec), "--yes", "--revoke-sessions")
         assert applied.exit_code == 0, applied.output
         assert f"realm {realm}: 0 signed out" in applied.output

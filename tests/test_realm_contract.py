@@ -223,8 +223,9 @@ def read_paths(server: KeycloakServer, realm: str) -> dict[str, dict]:
 def test_reading_a_large_realm_costs_a_few_requests_whatever_its_size(keycloak, realm_name, large_realm):
     server = KeycloakServer(keycloak, page_size=PAGE)
     assert read_paths(server, realm_name) == large_realm
-    # realm + partial export (groups, roles, clients) + user profile + identity providers; Organizations are off
-    assert server.requests == 4
+    # realm + partial export (groups, roles, clients) + user profile + identity providers + authentication flows
+    # (no sign-in flow among them); Organizations are off
+    assert server.requests == 5
 
 
 def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keycloak, realm_name, large_realm):
@@ -235,10 +236,10 @@ def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keyclo
     assert managed_count == 313
     search_pages = math.ceil(managed_count / PAGE) + 1  # the last page may look full: one more, empty
     # realm + top level + roles + a request for each of the 3 composite roles (the default role among them) + the
-    # roles of the 2 clients of the realm's own + user profile + clients + identity providers (Organizations
-    # are off: not listed), and one children request for each group holding groups made by hand: C0D0, 项目组,
+    # roles of the 2 clients of the realm's own + user profile + clients + identity providers + authentication
+    # flows (Organizations are off: not listed), and one children request for each group holding groups made by hand: C0D0, 项目组,
     # P1, 手工组, 甲; pages end where a run of equal names begins, which may cost a few more pages
-    constant = 12 + 5 + 6
+    constant = 13 + 5 + 6
     assert server.requests <= search_pages + constant
     # fewer than one request per ten groups (a naive reader makes one per group with sub-groups)
     assert server.requests * 10 < len(large_realm)
@@ -293,6 +294,7 @@ def test_a_search_answered_nested_is_still_read_to_the_end():
     answer("/users/profile", {"attributes": []})
     answer("/clients", [], first=0, max=2)
     answer("/identity-provider/instances", [], briefRepresentation="false", first=0, max=2)
+    answer("/authentication/flows", [])
     search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false", "max": 2}
     answer("/groups", [node("A", True, 2, [node("B", True, 1)])], first=0, **search)
     answer("/groups", [node("A", True, 2, [node("B", True, 1, [node("C", True, 0)]), node("D", True, 0)])], first=2, **search)

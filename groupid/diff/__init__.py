@@ -12,7 +12,8 @@ and left alone, unless ``adopt`` asks to take it over.
 One module per kind of object: :mod:`~groupid.diff.realm` (the realm and its user profile),
 :mod:`~groupid.diff.roles` (roles, composites, default roles), :mod:`~groupid.diff.groups` and
 :mod:`~groupid.diff.objects` (organizations, identity providers, and the compare-by-key they share with roles
-and clients), :mod:`~groupid.diff.clients` (clients compared in full); :mod:`~groupid.diff.context` holds what one comparison shares.
+and clients), :mod:`~groupid.diff.clients` (clients compared in full), :mod:`~groupid.diff.flows` (who may sign in
+to each app); :mod:`~groupid.diff.context` holds what one comparison shares.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import asdict
 
 from groupid.diff.clients import diff_clients
 from groupid.diff.context import DiffOptions, RealmComparison
+from groupid.diff.flows import diff_sign_in_flows
 from groupid.diff.groups import diff_groups
 from groupid.diff.objects import diff_identity_providers, diff_organizations
 from groupid.diff.realm import diff_realm_settings, diff_user_profile
@@ -56,7 +58,7 @@ def diff_realm(
     """
     comparison = RealmComparison(desired, live, options, new_clients)
     for kind in (diff_realm_settings, diff_user_profile, diff_roles, diff_default_roles, diff_groups,
-                 diff_organizations, diff_clients, diff_identity_providers):  # in the order a plan applies them
+                 diff_organizations, diff_clients, diff_sign_in_flows, diff_identity_providers):  # in the order a plan applies them
         kind(comparison)
     return Plan(
         realm=desired.realm,

@@ -54,6 +54,7 @@ class RealmComparison:
             "organization": sum(1 for o in self.live.organizations if owned(o.attributes)),
             "client": sum(1 for c in self.live.clients if c.attributes.get(ATTR_MANAGED) == "true"),
             "identity-provider": sum(1 for i in self.live.identity_providers if i.config.get(ATTR_MANAGED) == "true"),
+            "sign-in-flow": len(self.live.sign_in_flows),  # groupid's by their alias
         }
 
 

@@ -210,6 +210,19 @@ class RealmConfiguration(ABC):
     def read_user_profile(self, realm: str) -> dict:
         """The realm's user profile configuration."""
 
+    # -- sign-in flows (who may sign in to an app) -------------------------------------------------------
+
+    @abstractmethod
+    def put_sign_in_flow(self, realm: str, alias: str, client_id: str, role: str) -> None:
+        """Make ``alias`` the browser flow of the client ``client_id``: it signs users in as the realm's browser
+        flow does, then refuses whoever lacks the role ``role`` (a reference). A flow of that alias is brought in
+        line (its role replaced, a damaged one rebuilt); no such client or role is an error (HTTP 404)."""
+
+    @abstractmethod
+    def delete_sign_in_flow(self, realm: str, alias: str) -> None:
+        """Delete the sign-in flow ``alias``; the clients it is the browser flow of fall back to the realm's.
+        No such flow is an error (HTTP 404)."""
+
 
 class People(ABC):
     """The people of a realm: users, their group and organization memberships, bulk import and sign-out."""

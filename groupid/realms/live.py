@@ -97,6 +97,21 @@ class LiveIdentityProvider:
 
 
 @dataclass
+class LiveSignInFlow:
+    """An app's own browser flow as it is: the role a user must hold to pass it, and the client it is bound to.
+
+    Only flows whose alias begins with :data:`~groupid.keycloak_terms.SIGN_IN_FLOW_PREFIX` are read: groupid made
+    them. ``complete`` is False when the flow lacks one of the steps groupid puts in it (someone edited it).
+    """
+
+    alias: str
+    id: str
+    role: str | None  #: the reference of the role it checks; None when it checks none
+    client_id: str | None = None  #: the clientId of the client whose browser flow it is; None when unbound
+    complete: bool = True
+
+
+@dataclass
 class LiveUser(Attributed):
     """A user as it is in Keycloak, with the memberships that were asked for (:meth:`RealmAdapter.read_users`)."""
 
@@ -134,6 +149,7 @@ class LiveRealm:
     organizations: list[LiveOrganization] = field(default_factory=list)
     clients: list[LiveClient] = field(default_factory=list)
     identity_providers: list[LiveIdentityProvider] = field(default_factory=list)
+    sign_in_flows: list[LiveSignInFlow] = field(default_factory=list)  #: by alias
 
     def paths(self) -> dict[str, str]:
         """Each group's path (``/company/department``) by group id."""

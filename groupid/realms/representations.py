@@ -81,6 +81,16 @@ def live_client(representation: dict) -> LiveClient:
     )
 
 
+def browser_flow_bindings(representations: Iterable[dict]) -> dict[str, str]:
+    """The clients that have a browser flow of their own: the flow's id -> the clientId."""
+    bindings = {}
+    for representation in representations:
+        flow_id = (representation.get("authenticationFlowBindingOverrides") or {}).get("browser")
+        if flow_id:
+            bindings[flow_id] = representation["clientId"]
+    return bindings
+
+
 def live_identity_provider(representation: dict) -> LiveIdentityProvider:
     """An IdentityProviderRepresentation as groupid sees it: its config without secrets, masked or not."""
     config = representation.get("config") or {}

@@ -21,6 +21,7 @@ class RealmContent(NamedTuple):
     roles: list[LiveRole]  #: realm roles, by name
     client_roles: list[LiveRole]  #: roles of clients, by clientId and name
     clients: list[LiveClient]
+    browser_flows: dict[str, str] = {}  #: the id of each client's own browser flow -> the clientId
 
 
 class GroupTree:

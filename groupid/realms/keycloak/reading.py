@@ -13,9 +13,11 @@ from groupid.realms.keycloak.content import (
     reference_of,
     walk_groups,
 )
+from groupid.realms.keycloak.flows import SignInFlows
 from groupid.realms.keycloak.transport import AdminTransport, admin_url
 from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole
 from groupid.realms.representations import (
+    browser_flow_bindings,
     live_client,
     live_identity_provider,
     live_organization,
@@ -46,6 +48,7 @@ class RealmReader:
         if representation is None:
             return LiveRealm(realm, exists=False)
         content = self.exported_content(realm) or self.listed_content(realm)
+        client_ids = {client.client_id for client in content.clients}
         default_role = (representation.get("defaultRole") or {}).get("name")
         organizations_enabled = bool(representation.get("organizationsEnabled"))
         return LiveRealm(
@@ -62,6 +65,7 @@ class RealmReader:
             organizations=self.read_organizations(realm) if organizations_enabled else [],
             clients=content.clients,
             identity_providers=self._read_identity_providers(realm),
+            sign_in_flows=SignInFlows(self.transport).read(realm, content.browser_flows, client_ids),
         )
 
     def exported_content(self, realm: str) -> RealmContent | None:
@@ -88,6 +92,7 @@ class RealmReader:
             roles=in_order(live_role(role, exported_composites(role), None) for role in roles.get("realm") or ()),
             client_roles=in_order(client_roles),
             clients=[live_client(client) for client in exported.get("clients") or ()],
+            browser_flows=browser_flow_bindings(exported.get("clients") or ()),
         )
 
     def listed_content(self, realm: str) -> RealmContent:
@@ -95,13 +100,15 @@ class RealmReader:
         listed_roles = self._list_roles(admin_url(realm, "roles"), f"read the roles of {realm}")
         groups = self._read_groups(realm)
         # composites name their client by its id: they are read once the clients are known
-        clients = self._read_clients(realm)
+        listed_clients = self._list_clients(realm)
+        clients = [live_client(c) for c in listed_clients]
         client_ids = {client.id: client.client_id for client in clients}
         return RealmContent(
             groups=groups,
             roles=in_order(self._live_roles(realm, listed_roles, None, client_ids)),
             client_roles=self._read_client_roles(realm, clients, client_ids),
             clients=clients,
+            browser_flows=browser_flow_bindings(listed_clients),
         )
 
     def _read_groups(self, realm: str) -> list[LiveGroup]:
@@ -161,9 +168,9 @@ class RealmReader:
         url, action = admin_url(realm, "organizations"), f"read the organizations of {realm}"
         return [live_organization(o) for o in self.transport.pages(url, action, briefRepresentation="false")]
 
-    def _read_clients(self, realm: str) -> list[LiveClient]:
-        """Every client of ``realm``, Keycloak's own included; their secrets are not kept."""
-        return [live_client(c) for c in self.transport.pages(admin_url(realm, "clients"), f"read the clients of {realm}")]
+    def _list_clients(self, realm: str) -> list[dict]:
+        """The representations of every client of ``realm``, Keycloak's own included (secrets are not kept)."""
+        return list(self.transport.pages(admin_url(realm, "clients"), f"read the clients of {realm}"))
 
     def _read_identity_providers(self, realm: str) -> list[LiveIdentityProvider]:
         """Every identity provider of ``realm`` with its config, secrets left out."""

@@ -11,6 +11,7 @@ from groupid.keycloak_terms import role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.clients import ClientParts
+from groupid.realms.keycloak.flows import SignInFlows
 from groupid.realms.keycloak.people import PeopleClient
 from groupid.realms.keycloak.reading import RealmReader
 from groupid.realms.keycloak.transport import PAGE_SIZE, AdminTransport, KeycloakAnswer, admin_url, created_id
@@ -43,6 +44,7 @@ class KeycloakServer(RealmAdapter):
         self.reader = RealmReader(self.transport)
         self.people = PeopleClient(self.transport)
         self.clients = ClientParts(self.transport)
+        self.flows = SignInFlows(self.transport)
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -376,6 +378,16 @@ class KeycloakServer(RealmAdapter):
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
         self.transport.request("PUT", admin_url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
+
+    # -- sign-in flows: see :class:`~groupid.realms.keycloak.flows.SignInFlows` ------------------------------
+
+    def put_sign_in_flow(self, realm: str, alias: str, client_id: str, role: str) -> None:
+        """Make ``alias`` the client's browser flow, refusing whoever lacks ``role``: see :meth:`SignInFlows.put`."""
+        self.flows.put(realm, alias, client_id, role)
+
+    def delete_sign_in_flow(self, realm: str, alias: str) -> None:
+        """Unbind and delete a sign-in flow: see :meth:`SignInFlows.delete`."""
+        self.flows.delete(realm, alias)
 
     # -- people: see :class:`PeopleClient` ----------------------------------------------------------------
 

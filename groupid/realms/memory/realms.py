@@ -31,7 +31,7 @@ from groupid.errors import KeycloakError, RealmExists
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.live import LiveGroup, LiveRealm, LiveRole, LiveUser
-from groupid.realms.memory import clients
+from groupid.realms.memory import clients, flows
 from groupid.realms.memory.defaults import (
     BUILT_IN_CLIENT_ROLES,
     BUILT_IN_CLIENTS,
@@ -128,6 +128,7 @@ class MemoryRealms(RealmAdapter):
             organizations=_listed(state.organizations, live_organization, "name") if state.organizations_enabled else [],
             clients=_listed(state.clients, live_client, "clientId"),
             identity_providers=_listed(state.identity_providers, live_identity_provider, "alias"),
+            sign_in_flows=flows.live_flows(state),
         )
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
@@ -426,6 +427,21 @@ class MemoryRealms(RealmAdapter):
         action = f"sign user {user_id} in to client '{client_id}' of {realm}"
         state = self.store.realm(realm, action)
         clients.open_session(state, user_id, _client_named(state, client_id, action)["id"], action)
+    # -- sign-in flows: see :mod:`groupid.realms.memory.flows` --------------------------------------------
+
+    def put_sign_in_flow(self, realm: str, alias: str, client_id: str, role: str) -> None:
+        """Make ``alias`` the client's browser flow, refusing whoever lacks ``role``; an unknown client or role is
+        HTTP 404, as it is to the real server."""
+        action = f"set the sign-in flow of client '{client_id}' of {realm}"
+        state = self.store.realm(realm, action)
+        client = _client_named(state, client_id, action)
+        _key(state, role, action)
+        flows.put_flow(state, alias, client, role)
+
+    def delete_sign_in_flow(self, realm: str, alias: str) -> None:
+        """Unbind and delete a sign-in flow; none of that alias is HTTP 404."""
+        action = f"delete the sign-in flow '{alias}' of {realm}"
+        flows.delete_flow(self.store.realm(realm, action), alias, action)
 
     # -- identity providers ------------------------------------------------------------------------------
 

@@ -54,6 +54,7 @@ class RealmState:
     organizations: dict[str, dict] = field(default_factory=dict)
     clients: dict[str, dict] = field(default_factory=dict)
     identity_providers: dict[str, dict] = field(default_factory=dict)
+    flows: dict[str, dict] = field(default_factory=dict)  # the sign-in flows, by alias
     attributes: dict[str, str] = field(default_factory=dict)
     duplicate_emails_allowed: bool = False
     user_roles: dict[str, list[RoleKey]] = field(default_factory=dict)  # user id -> the roles granted to it directly
