@@ -62,6 +62,11 @@ BAD = {
         APP + "}\n  - {id: wiki2, client_id: wiki, template: generic-oidc, base_url: 'https://w.example'}\n",
         ["apps.yaml:3: app wiki2: clientId 'wiki' is already app wiki's"],
     ),
+    "password grant past the audience": (
+        APP + ", direct_access_grants: true, audience: {roles: [ops-lead]}}\n",
+        ["apps.yaml:2: app wiki: the password grant skips the browser sign-in that refuses whoever is outside the "
+         "audience; an app with an audience cannot have direct_access_grants"],
+    ),
     "company app without owner": (
         APP + ", kind: company}\n",
         ["apps.yaml:2: app wiki: an app of kind company needs an owner (the company it belongs to)"],

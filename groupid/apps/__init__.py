@@ -87,6 +87,10 @@ def app_problems(group: Group) -> list[Problem]:
             problems.append(Problem(app.where("redirect_uris"), (
                 f"{app.label}: the redirect URI {wild[0]!r} has a wildcard, which lets a token go wherever it "
                 f"matches; list exact URIs, or set allow_wildcard_redirects: true")))
+        if app.direct_access_grants and not app.audience.everyone:
+            problems.append(Problem(app.where("direct_access_grants"), (
+                f"{app.label}: the password grant skips the browser sign-in that refuses whoever is outside the "
+                f"audience; an app with an audience cannot have direct_access_grants")))
         if template.spec.client == "public" and app.secret_file:
             problems.append(Problem(app.where("secret_file"), f"{app.label}: template {template.name} makes a "
                                                               f"public client, which has no secret"))

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from groupid.keycloak_terms import SIGN_IN_FLOW_PREFIX, role_from_string, role_string, split_reference
+from groupid.realms.keycloak.clients import PARTS
 from groupid.realms.keycloak.transport import AdminTransport, KeycloakAnswer, admin_url, created_id
 from groupid.realms.live import LiveSignInFlow
 from groupid.text import escape
@@ -210,8 +211,14 @@ class SignInFlows:
 
     def _bind(self, realm: str, client_uuid: str, flow_id: str, action: str) -> None:
         """Make ``flow_id`` the client's browser flow; an empty one gives it the realm's back."""
-        body = {"authenticationFlowBindingOverrides": {"browser": flow_id}}
-        self.transport.request("PUT", admin_url(realm, "clients", client_uuid), action, body=body)
+        url = admin_url(realm, "clients", client_uuid)
+        # a PUT without webOrigins makes Keycloak derive them from the redirect URIs: the client is sent back
+        # whole, with only its binding changed (its mappers and scopes have their own endpoints)
+        client = self.transport.request("GET", url, action)
+        body = {key: value for key, value in client.items() if key not in PARTS}
+        body["authenticationFlowBindingOverrides"] = {**(client.get("authenticationFlowBindingOverrides") or {}),
+                                                      "browser": flow_id}
+        self.transport.request("PUT", url, action, body=body)
 
     def _client_uuid(self, realm: str, client_id: str, action: str) -> str:
         """The id of the client ``client_id`` (matched exactly); none is an error saying HTTP 404."""
