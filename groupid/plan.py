@@ -31,8 +31,8 @@ PLAN_FORMAT = 2
 """The format of a saved plan file; a file of another format was made by another groupid version."""
 
 KIND_ORDER = (
-    "realm", "user-profile", "role", "group", "composites", "default-roles", "group-roles",
-    "organization", "client", "identity-provider",
+    "realm", "user-profile", "client", "role", "group", "composites", "default-roles", "group-roles",
+    "organization", "identity-provider",
 )
 """Creates and updates run in this order; deletes run after all of them, in reverse."""
 

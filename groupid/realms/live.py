@@ -77,6 +77,8 @@ class LiveClient:
     root_url: str | None = None
     redirect_uris: list[str] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
+    description: str | None = None
+    base_url: str | None = None  #: where the account console and the portal send people
 
 
 @dataclass

@@ -64,6 +64,8 @@ def live_client(representation: dict) -> LiveClient:
         root_url=representation.get("rootUrl") or None,
         redirect_uris=list(representation.get("redirectUris") or ()),
         attributes=dict(representation.get("attributes") or {}),
+        description=representation.get("description") or None,
+        base_url=representation.get("baseUrl") or None,
     )
 
 
