@@ -6,7 +6,8 @@
 #   make test-compat   the Keycloak tests against each Keycloak version groupid is tested with
 #                      (TESTED_VERSIONS in groupid/localserver/versions.py), each on a fresh server
 #   make demo          on examples/xinghe: start a local Keycloak, validate, plan, apply, sync its people from
-#                      the HR export (dry run, then for real), plan again (no changes). DEMO_REALM=name puts
+#                      the HR export (dry run, then for real), plan again (no changes), then start a sample app
+#                      on http://127.0.0.1:8765 to sign in to (make demo-stop stops it). DEMO_REALM=name puts
 #                      the realm under another name; with GROUPID_SERVER_URL set, that Keycloak is used instead
 PYTHON ?= python3
 VENV   := .venv
@@ -66,6 +67,7 @@ demo: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" scripts/demo.sh $(DEMO_REALM)
 
 demo-stop: $(STAMP)
+	-[ -f build/demo/sample-app.pid ] && kill "$$(cat build/demo/sample-app.pid)" 2>/dev/null; rm -f build/demo/sample-app.pid
 	$(BIN)/groupid keycloak stop
 
 clean:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import shlex
 import sys
@@ -19,10 +20,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from groupid import __version__, operations
+from groupid.apps.listing import COLUMNS, audience_text
 from groupid.diff import DiffOptions
 from groupid.errors import ApplyFailed, ConfigurationError, ExitCode, GroupidError, SpecError
 from groupid.localserver import LocalKeycloak, ServerInfo
@@ -85,8 +88,9 @@ sync_app = typer.Typer(
 app.add_typer(sync_app, name="sync")
 apps_app = typer.Typer(
     help=(
-        "The group's apps: each an SSO client in Keycloak and the app's own configuration, from one template.\n\n"
-        "Example: groupid apps secret examples/xinghe grafana --rotate"
+        "The apps of a spec: each app's Keycloak client and its own config from one template, who may sign in, "
+        "its secret, and the portal pages (统一应用门户).\n\n"
+        "Example: groupid apps list examples/xinghe"
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -159,6 +163,7 @@ def validate(
         f"{spec_dir}: valid — group {group.code} ({group.name}), realm {group.realm}, topology {group.topology.value}: "
         f"{len(group.companies)} companies, {len(group.departments)} departments, {len(group.roles)} roles"
         + (f", {len(group.people)} people" if group.people else "")
+        + (f", {len(group.apps)} apps" if group.apps else "")
     )
 
 
@@ -315,6 +320,7 @@ def export(
     result = operations.export_spec(realm, out_dir, functools.partial(connect, server_url))
     out.print(
         f"wrote {result.path}: {result.companies} companies, {result.departments} departments, {result.roles} roles"
+        + (f", {result.apps} apps" if result.apps else "")
         + (f"; {result.generated_codes} groups got a generated code (G-…), rename them as you like" if result.generated_codes else "")
     )
 
@@ -492,6 +498,107 @@ def sync_unlock_command(
     holder, reason = broken
     out.print(f"broke the lock of realm {inert(realm)} held by {inert(holder.get('holder', 'unknown'))} "
               f"({inert(holder.get('source', '?'))} since {inert(holder.get('since', '?'))}): {reason}")
+
+
+SpecDir = Annotated[Path, typer.Argument(help="The spec: a directory of YAML files, or one YAML file.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _table(header: list[str], rows: list[list[str]]) -> None:
+    """Plain text columns (logs and pipes have no terminal width), every cell escaped."""
+    cells = [header, *([escape(cell) for cell in row] for row in rows)]
+    widths = [max(cell_len(row[i]) for row in cells) for i in range(len(header))]  # a Chinese character is two wide
+    for row in cells:
+        out.print("  ".join(cell + " " * (width - cell_len(cell)) for cell, width in zip(row, widths)).rstrip())
+
+
+@apps_app.command("list")
+@handles_errors
+def apps_list(spec_dir: SpecDir, as_json_: AsJson = False) -> None:
+    """List the apps of a spec: id, name, owner, kind, template, protocol, realm and audience.
+
+    The audience is "everyone" (every user of the realm may sign in) or the companies, departments and roles
+    it names. Offline: no server needed.
+
+    Example: groupid apps list examples/xinghe --json
+    """
+    rows = operations.list_apps(spec_dir)
+    if as_json_:
+        out.print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _table(list(COLUMNS), [[str(row[c]) if c != "audience" else audience_text(row[c]) for c in COLUMNS] for row in rows])
+
+
+@apps_app.command("render")
+@handles_errors
+def apps_render(
+    spec_dir: SpecDir,
+    apps: Annotated[list[str] | None, typer.Argument(help="The apps to render (default: all).", show_default=False)] = None,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write one folder per app into.")] = Path("build/apps"),
+    reveal: Annotated[bool, typer.Option("--reveal", help="Read the client secrets from Keycloak and write them into the files.")] = False,
+    realm: RealmOverride = None,
+    server_url: ServerUrl = None,
+) -> None:
+    """Write both sides of each app: DIR/<app>/keycloak-client.json and the app's own config files.
+
+    Keycloak's URL in the files is the spec's public_url, else the server of --server-url or GROUPID_SERVER_URL.
+    Client secrets are never written unless --reveal: the files read them from an environment variable or a
+    secret file, and the client JSON leaves them out.
+
+    Example: groupid apps render examples/xinghe wiki --out build/apps
+    """
+    url = server_url or os.environ.get("GROUPID_SERVER_URL") or None
+    written = operations.render_apps(spec_dir, out_dir, tuple(apps or ()), realm=realm, server_url=url, reveal=reveal,
+                                     adapter=functools.partial(connect, server_url))
+    for path in written:
+        out.print(f"wrote {path}")
+    if reveal:
+        err.print("the files hold client secrets in clear: keep them out of version control")
+
+
+@apps_app.command("who")
+@handles_errors
+def apps_who(
+    spec_dir: SpecDir,
+    app_id: Annotated[str, typer.Argument(help="The app's id in the spec.", metavar="APP")],
+    realm: Annotated[str | None, typer.Option("--realm", help="The live realm (default: the spec's).")] = None,
+    server_url: ServerUrl = None,
+    as_json_: AsJson = False,
+) -> None:
+    """Count who may sign in to an app, by company, from the live realm.
+
+    Everyone enabled in the realm when the app has no audience; otherwise the enabled members of its company and
+    department groups (sub-groups included) and the holders of its roles (directly, through a group, or as part
+    of another role).
+
+    Example: groupid apps who examples/xinghe wiki --realm xinghe
+    """
+    count = operations.count_app_sign_ins(spec_dir, app_id, functools.partial(connect, server_url), realm=realm)
+    if as_json_:
+        out.print(json.dumps({"app": count.app, "realm": count.realm, "everyone": count.everyone,
+                              "total": count.total, "by_company": count.by_company}, ensure_ascii=False, indent=2))
+        return
+    who = "everyone in the realm (no audience)" if count.everyone else "its audience"
+    out.print(f"app {inert(count.app)} in realm {inert(count.realm)}: {count.total} people may sign in, {who}")
+    _table(["company", "people"], [[company, str(n)] for company, n in count.by_company.items()])
+
+
+@apps_app.command("portal")
+@handles_errors
+def apps_portal(
+    spec_dir: SpecDir,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Directory to write the pages into.")],
+) -> None:
+    """Write the app portal (统一应用门户): DIR/<company code>.html per company, and DIR/index.html.
+
+    Each page lists the apps people of that company may use, with name, description, owner and launch link:
+    one self-contained HTML file each, nothing loaded from the network. Keycloak's account console cannot list
+    apps by audience, hence the pages (docs/apps.md).
+
+    Example: groupid apps portal examples/xinghe --out build/portal
+    """
+    paths = operations.write_portal(spec_dir, out_dir)
+    out.print(f"wrote {len(paths)} pages into {out_dir} (open {out_dir / 'index.html'})")
 
 
 @apps_app.command("secret")

@@ -6,10 +6,15 @@ changes. Groups and roles that groupid did not make are listed by plan as unmana
 
 Groups carry their code in ``groupid.code``; a group made by hand gets a code made from its id (``G-`` and
 the first characters of the id), which the admin may rename in the spec before adopting.
+
+The clients groupid made for apps (marked ``groupid.app``) come back as ``apps:`` entries: their client roles
+and the grants of those roles become the app's ``roles``, ``audience`` (who holds the access role) and
+``role_map``, not roles and group roles of their own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +23,20 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from groupid.errors import KeycloakError, SourceError
-from groupid.keycloak_terms import ATTR_CODE, ATTR_KIND, ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
+from groupid.keycloak_terms import (
+    ACCESS_ROLE,
+    ATTR_APP,
+    ATTR_CODE,
+    ATTR_KIND,
+    ATTR_MANAGED,
+    ATTR_TEMPLATE,
+    KEYCLOAK_DEFAULT_ROLES,
+    default_role_name,
+    split_reference,
+)
 from groupid.model import checked_realm_name
 from groupid.realms.base import Connector, connected
-from groupid.realms.live import LiveGroup, LiveRealm
+from groupid.realms.live import LiveClient, LiveGroup, LiveRealm
 from groupid.state import USER_ATTRIBUTES
 from groupid.text import escape
 
@@ -37,6 +52,7 @@ class ExportResult:
     departments: int
     roles: int
     generated_codes: int  #: groups without a groupid code, given one made from their id
+    apps: int = 0
 
 
 def export_realm(adapter: Connector, realm: str, out: Path | str) -> ExportResult:
@@ -62,7 +78,10 @@ def export_realm(adapter: Connector, realm: str, out: Path | str) -> ExportResul
     return ExportResult(path, *counts)
 
 
-def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int]]:
+def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int, int]]:
+    apps = {c.client_id: c for c in live.clients if c.attributes.get(ATTR_APP) and c.attributes.get(ATTR_TEMPLATE)}
+    app_entries = CommentedSeq(_app(client, live) for client in apps.values())
+    live = _without_app_grants(live, set(apps))
     codes = _codes(live.groups)
     by_id = {g.id: g for g in live.groups}
     companies, departments = CommentedSeq(), CommentedSeq()
@@ -89,12 +108,73 @@ def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int]]:
     if not {name for name, _ in USER_ATTRIBUTES} <= declared:
         info["declare_user_attributes"] = False
     spec = CommentedMap(group=info, companies=companies, departments=departments, roles=roles)
+    if app_entries:
+        spec["apps"] = app_entries
     if "declare_user_attributes" in info:
         spec.yaml_set_comment_before_after_key(
             "companies", before="declare_user_attributes: false keeps the realm's user profile as it is; set it to\n"
             "true before syncing people, so that Keycloak keeps the attributes groupid writes")
     generated = sum(1 for g in live.groups if not g.attribute(ATTR_CODE))
-    return spec, (len(companies), len(departments), len(roles), generated)
+    return spec, (len(companies), len(departments), len(roles), generated, len(app_entries))
+
+
+def _without_app_grants(live: LiveRealm, app_clients: set[str]) -> LiveRealm:
+    """``live`` without the app clients' roles and their grants: the apps' entries say those."""
+    def kept(refs: list[str]) -> list[str]:
+        return [ref for ref in refs if split_reference(ref)[0] not in app_clients]
+
+    groups = [dataclasses.replace(g, client_roles={c: n for c, n in g.client_roles.items() if c not in app_clients})
+              for g in live.groups]
+    roles = [dataclasses.replace(r, composites=kept(r.composites)) for r in live.roles]
+    client_roles = [dataclasses.replace(r, composites=kept(r.composites)) for r in live.client_roles
+                    if r.client not in app_clients]
+    return dataclasses.replace(live, groups=groups, roles=roles, client_roles=client_roles)
+
+
+def _app(client: LiveClient, live: LiveRealm) -> CommentedMap:
+    """An app's entry from its client: what the client says, and who holds its roles."""
+    app_id = client.attributes[ATTR_APP]
+    entry: dict = {"id": app_id, "template": client.attributes[ATTR_TEMPLATE]}
+    if client.client_id != app_id:
+        entry["client_id"] = client.client_id
+    if client.name and client.name != app_id:
+        entry["name"] = client.name
+    if client.description:
+        entry["description"] = client.description
+    if client.base_url:
+        entry["base_url"] = client.base_url
+    entry["redirect_uris"] = sorted(client.redirect_uris)
+    if any("*" in uri for uri in client.redirect_uris):
+        entry["allow_wildcard_redirects"] = True
+    names = sorted(r.name for r in live.client_roles if r.client == client.client_id)
+    audience = _holders(live, f"{client.client_id}/{ACCESS_ROLE}")
+    if any(audience.values()):
+        entry["audience"] = _flow({key: values for key, values in audience.items() if values})
+    if [n for n in names if n != ACCESS_ROLE]:
+        entry["roles"] = [n for n in names if n != ACCESS_ROLE]
+    role_map = {}
+    for name in entry.get("roles", []):
+        held = _holders(live, f"{client.client_id}/{name}")
+        holders = [*held["companies"], *held["departments"], *held["roles"]]
+        if holders:
+            role_map[name] = holders
+    if role_map:
+        entry["role_map"] = _flow(role_map)
+    return _flow(entry)
+
+
+def _holders(live: LiveRealm, ref: str) -> dict[str, list[str]]:
+    """Who holds the role ``ref``: the codes of the company and department groups granted it, and the realm
+    roles that include it directly."""
+    by_id = {g.id: g for g in live.groups}
+    found: dict[str, list[str]] = {"companies": [], "departments": [], "roles": []}
+    for group in live.groups:
+        if ref in group.role_refs() and group.attribute(ATTR_CODE):
+            parent = by_id.get(group.parent_id)
+            company = parent is None or group.attribute(ATTR_KIND) == "company"
+            found["companies" if company else "departments"].append(group.attribute(ATTR_CODE))
+    found["roles"] = sorted(r.name for r in live.roles if ref in r.composites)
+    return {key: sorted(values) for key, values in found.items()}
 
 
 def _exported_roles(live: LiveRealm) -> set[str]:

@@ -1,5 +1,5 @@
 """What each groupid command does, one function per command: validate, render, plan, apply, import, export,
-sync people from HR, unlock a realm, and show or rotate an app's secret.
+sync people from HR, unlock a realm, and the ``apps`` commands (list, render, who, portal, secret).
 
 The command line parses its options, calls one of these and prints what it returns; nothing here prints or
 exits. Each function that reaches Keycloak takes a :data:`~groupid.realms.base.Connector`: an adapter (the
@@ -20,6 +20,9 @@ from groupid.apply import apply_plans, check_plans
 from groupid.apps import app_realm, catalog_for, render_app
 from groupid.apps.context import client_id as app_client_id
 from groupid.apps.context import secret_env
+from groupid.apps.listing import app_rows
+from groupid.apps.portal import portal_pages
+from groupid.audience import SignInCount, count_sign_ins
 from groupid.diff import DiffOptions, diff_realm
 from groupid.errors import ConfigurationError, RealmExists, SourceError
 from groupid.export import ExportResult, export_realm
@@ -27,9 +30,10 @@ from groupid.files import read_json, read_secret_file
 from groupid.hr_sync import sync_hr
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.lock import break_lock
-from groupid.model import Group, checked_realm_name
+from groupid.model import App, Group, checked_realm_name
 from groupid.plan import Plan, load_plans, save_plans
 from groupid.realms.base import Connector, RealmAdapter, connected
+from groupid.realms.connection import checked_server_url
 from groupid.realms.keycloak import KeycloakServer
 from groupid.realms.memory.store import WHERE as MEMORY_WHERE
 from groupid.runs import Outcome
@@ -42,6 +46,10 @@ __all__ = [
     "ImportResult",
     "app_secret",
     "apply_target",
+    "count_app_sign_ins",
+    "list_apps",
+    "render_apps",
+    "write_portal",
     "export_spec",
     "import_realm",
     "plan_spec",
@@ -253,6 +261,91 @@ def export_spec(realm: str, out: Path | str, adapter: Connector) -> ExportResult
     """Write ``out/group.yaml``, a spec of the live ``realm`` that plans to no changes against it (see
     :func:`groupid.export.export_realm`)."""
     return export_realm(adapter, realm, out)
+
+
+# -- apps --------------------------------------------------------------------------------------------------------
+
+
+def list_apps(spec: Path | str) -> list[dict]:
+    """The apps of the spec at ``spec``, a row each (see :func:`groupid.apps.listing.app_rows`)."""
+    return app_rows(load_spec(spec))
+
+
+def render_apps(
+    spec: Path | str, out: Path | str, app_ids: list[str] | tuple[str, ...] = (), *, realm: str | None = None,
+    server_url: str | None = None, reveal: bool = False, adapter: Connector | None = None,
+) -> list[Path]:
+    """Write both sides of the apps ``app_ids`` (all when empty) of the spec at ``spec``: ``out/<app>/``
+    holds ``keycloak-client.json`` and the template's files. Returns the paths written.
+
+    Keycloak's URL in the files is the spec's ``public_url``, else ``server_url`` (the connection's). With
+    ``reveal`` the client secrets are read from the live realms through ``adapter`` and written in; without, the
+    files refer to them (an environment variable or a secret file).
+    """
+    group = load_spec(spec).under_realm(realm)
+    apps = _chosen_apps(group, app_ids)
+    if group.public_url:
+        keycloak_url = group.public_url
+    elif server_url:
+        keycloak_url = checked_server_url(server_url)
+    else:
+        raise ConfigurationError("where do people reach Keycloak? set public_url in the spec's group: mapping "
+                                 "(e.g. public_url: https://sso.example.cn), or GROUPID_SERVER_URL")
+    catalog = catalog_for(group)
+    live = connected(adapter) if reveal and adapter is not None else None
+    if reveal and live is None:
+        raise ConfigurationError("--reveal reads the client secrets from Keycloak: no server to read them from")
+    written: list[Path] = []
+    for app in apps:
+        template = catalog.get(app.template)
+        secret = None
+        if live is not None and template.spec.client == "confidential" and template.spec.protocol == "openid-connect":
+            secret = live.client_secret(app_realm(group, app), app_client_id(app, template))
+        rendered = render_app(group, app, catalog, keycloak_url=keycloak_url, secret=secret)
+        files = {"keycloak-client.json": json.dumps(rendered.client, ensure_ascii=False, indent=2) + "\n",
+                 **rendered.files}
+        written += _write_files(Path(out) / app.id, files)
+    return written
+
+
+def _chosen_apps(group: Group, app_ids: list[str] | tuple[str, ...]) -> list[App]:
+    """The apps named (all of them when none is), in the spec's order; an unknown name is an error."""
+    known = {app.id: app for app in group.apps}
+    unknown = [name for name in app_ids if name not in known]
+    if unknown:
+        listed = ", ".join(known) or "none"
+        raise ConfigurationError(f"no app {unknown[0]!r} in the spec (its apps: {listed})")
+    return [app for app in group.apps if not app_ids or app.id in app_ids]
+
+
+def _write_files(folder: Path, files: dict[str, str]) -> list[Path]:
+    """Write ``files`` (name -> text) into ``folder``; a name that would leave the folder is refused."""
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise SourceError(f"{path}: a rendered file must stay inside {folder}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise SourceError(f"{path}: cannot write: {exc.strerror}") from None
+        written.append(path)
+    return written
+
+
+def count_app_sign_ins(spec: Path | str, app_id: str, adapter: Connector, *, realm: str | None = None) -> SignInCount:
+    """How many people may sign in to the app ``app_id`` of the spec at ``spec``, by company, counted in its
+    live realm (``realm`` puts the group's realm under another name, as for plan)."""
+    group = load_spec(spec).under_realm(realm)
+    app = _chosen_apps(group, [app_id])[0]
+    return count_sign_ins(connected(adapter), app_realm(group, app), app)
+
+
+def write_portal(spec: Path | str, out: Path | str) -> list[Path]:
+    """Write the portal of the spec at ``spec`` into ``out``: a page per company and an index (see
+    :mod:`groupid.apps.portal`). Returns the paths written."""
+    return _write_files(Path(out), portal_pages(load_spec(spec)))
 
 
 # -- people and locks ------------------------------------------------------------------------------------------

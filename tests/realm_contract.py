@@ -698,6 +698,20 @@ class RealmContract:
         default = [f"default-roles-{realm}"]
         assert adapter.read_user_roles(realm, created["wang.fang"]) == adapter.read_user_roles(realm, single) == default
 
+    def test_role_holders_are_the_users_granted_a_role_directly(self, adapter, realm):
+        adapter.create_role(realm, "auditor", None, {})
+        adapter.create_client(realm, {"clientId": "wiki", "protocol": "openid-connect"})
+        adapter.create_client_role(realm, "wiki", "reader", None, {})
+        group = adapter.create_group(realm, None, "集团", {})
+        adapter.add_group_roles(realm, group, ["auditor"])
+        created = adapter.import_users(realm, [{"username": "wang.fang", "enabled": True, "realmRoles": ["auditor"]},
+                                               {"username": "li.na", "enabled": True, "groups": ["/集团"]}])
+        assert adapter.role_holders(realm, "auditor") == [created["wang.fang"]]  # li.na holds it through a group
+        assert sorted(adapter.role_holders(realm, f"default-roles-{realm}")) == sorted(created.values())
+        assert adapter.role_holders(realm, "wiki/reader") == []
+        with pytest.raises(KeycloakError, match="404"):
+            adapter.role_holders(realm, "no-such-role")
+
     def test_an_import_into_a_missing_group_names_it_and_stops_there(self, adapter, realm):
         adapter.create_group(realm, None, "集团", {})
         users = [{"username": f"u{n}", "enabled": True, "groups": ["/集团"]} for n in range(4)]

@@ -42,11 +42,22 @@ def test_a_rendered_realm_imports_into_memory(rendered):
     assert {name for name, _ in USER_ATTRIBUTES} <= declared
 
 
-def test_an_imported_realm_plans_to_no_changes(rendered):
+def test_an_imported_realm_plans_to_no_changes_but_the_apps(rendered):
+    """A rendered realm holds no app clients (apply makes them, then grants their roles): the rest plans to nothing."""
     realms = MemoryRealms()
     import_realm(rendered, realms)
     (plan,) = plan_spec(EXAMPLE, realms)
-    assert plan.empty, [(change.kind, change.action, change.key) for change in plan.changes]
+    apps = {app.id for app in load_spec(EXAMPLE).apps}
+    assert {c.key for c in plan.changes if c.kind == "client"} == apps
+    others = [(c.kind, c.key) for c in plan.changes if c.kind not in ("client", "composites", "group-roles")]
+    assert others and all(kind == "role" and key.split("/")[0] in apps for kind, key in others), others
+    for change in plan.changes:
+        if change.kind in ("composites", "group-roles"):
+            assert all(f.new is None or all(r.split("/")[0] in apps for r in set(f.new) - set(f.old or ()))
+                       for f in change.fields), change
+    apply_target(EXAMPLE, realms)
+    (again,) = plan_spec(EXAMPLE, realms)
+    assert again.empty, [(change.kind, change.action, change.key) for change in again.changes]
 
 
 def test_an_existing_realm_is_never_overwritten(rendered):

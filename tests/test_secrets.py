@@ -228,6 +228,10 @@ def hostile_inputs(work: Path) -> tuple[Path, Path]:
     variant(spec, {**REALM_PER_COMPANY, "  - {name: employee, description: 集团员工}":
                    f"  - {{name: employee, description: 集团员工}}\n"
                    f"  - {{name: \"{HOSTILE_ROLE}\", description: \"{HOSTILE_DESCRIPTION}\"}}"})
+    (spec / "apps.yaml").write_text(
+        "apps:\n  - {id: portal-app, name: \"北辰门户 [bold]x :x:\", description: \"" + HOSTILE_DESCRIPTION + "\",\n"
+        "     template: generic-oidc, base_url: https://app.beichen.example.cn, audience: {roles: [employee]}}\n",
+        encoding="utf-8")
     export = work / "花名册.csv"
     rows = (DATA / "day1.csv").read_text(encoding="utf-8").rstrip("\n").split("\n")
     name = HOSTILE_NAME.replace('"', '""')
@@ -254,6 +258,12 @@ def scenario(work: Path, realm: str) -> list[tuple[tuple[str, ...], list, tuple[
         (("apply",), [work / "plan.json", "--yes"], (0,)),
         (("apply",), [spec, "--realm", realm, "--yes"], (0,)),
         (("export",), ["--realm", realm, "--out", work / "exported"], (0,)),
+        (("apps", "list"), [spec], (0,)),
+        (("apps", "list"), [spec, "--json"], (0,)),
+        (("apps", "render"), [spec, "--realm", realm, "--out", work / "apps"], (0,)),
+        (("apps", "who"), [spec, "portal-app", "--realm", realm], (0,)),
+        (("apps", "who"), [spec, "portal-app", "--realm", realm, "--json"], (0,)),
+        (("apps", "portal"), [spec, "--out", work / "portal"], (0,)),
         (("export",), ["--realm", f"{realm}-bc-mfg", "--out", work / "exported-mfg"], (0,)),
         (("sync", "hr"), [*sync, "--dry-run", "--report", work / "dry-run.jsonl", "--today", "2025-03-03"], (0, 4)),
         (("sync", "hr"), [*sync, "--report", work / "sync.jsonl", "--today", "2025-03-03"], (0, 4)),
@@ -336,6 +346,8 @@ def failing_runs(work: Path) -> list[tuple[tuple[str, ...], list]]:
     by_command[("apply",)] = [work / "spec", "--yes"]
     # an app's secret is looked for only once the spec names the app
     by_command[("apps", "secret")] = [work / "appspec", "wiki", "--rotate"]
+    # rendering reaches the server only to read the secrets it then writes in
+    by_command[("apps", "render")] = [*by_command[("apps", "render")], "--reveal"]
     return [(command, by_command[command]) for command in connecting_commands()]
 
 

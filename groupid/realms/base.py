@@ -278,6 +278,11 @@ class People(ABC):
         """The names of the realm roles granted to a user directly (not through a group or a composite)."""
 
     @abstractmethod
+    def role_holders(self, realm: str, ref: str) -> list[str]:
+        """The ids of the users granted the role ``ref`` (``name`` or ``clientId/name``) directly, not through a
+        group or a composite; an unknown role or client is an error (HTTP 404)."""
+
+    @abstractmethod
     def logout_user(self, realm: str, user_id: str) -> None:
         """End every session of a user."""
 

@@ -78,6 +78,8 @@ class LiveClient:
     root_url: str | None = None
     redirect_uris: list[str] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
+    description: str | None = None
+    base_url: str | None = None  #: where the account console and the portal send people
     #: the representation's other top-level fields (flows, URLs, web origins …), never the secret
     settings: dict[str, Any] = field(default_factory=dict)
     protocol_mappers: list[dict] = field(default_factory=list)  #: each with name, protocolMapper and config

@@ -74,6 +74,8 @@ def live_client(representation: dict) -> LiveClient:
         root_url=representation.get("rootUrl") or None,
         redirect_uris=list(representation.get("redirectUris") or ()),
         attributes=dict(representation.get("attributes") or {}),
+        description=representation.get("description") or None,
+        base_url=representation.get("baseUrl") or None,
         settings={key: copy.deepcopy(value) for key, value in representation.items() if key not in CLIENT_FIELDS_NOT_SETTINGS},
         protocol_mappers=sorted(mappers, key=lambda mapper: mapper.get("name", "")),
         default_client_scopes=sorted(representation.get("defaultClientScopes") or ()),

@@ -12,7 +12,7 @@ from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.clients import ClientParts
 from groupid.realms.keycloak.flows import SignInFlows
-from groupid.realms.keycloak.people import PeopleClient
+from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, PeopleClient
 from groupid.realms.keycloak.reading import RealmReader
 from groupid.realms.keycloak.transport import PAGE_SIZE, AdminTransport, KeycloakAnswer, admin_url, created_id
 from groupid.realms.live import LiveRealm, LiveUser
@@ -406,6 +406,14 @@ class KeycloakServer(RealmAdapter):
     def read_user_roles(self, realm: str, user_id: str) -> list[str]:
         """The names of the realm roles granted to a user directly."""
         return self.people.read_user_roles(realm, user_id)
+
+    def role_holders(self, realm: str, ref: str) -> list[str]:
+        """The ids of the users granted the role ``ref`` directly, a page of :data:`MEMBER_PAGE_SIZE` at a time."""
+        action = f"read the users holding role '{ref}' of {realm}"
+        client_id, name = split_reference(ref)
+        owner = ("clients", self._client_uuid(realm, client_id, action)) if client_id else ()
+        url = admin_url(realm, *owner, "roles", name, "users")
+        return [user["id"] for user in self.transport.pages(url, action, size=MEMBER_PAGE_SIZE, briefRepresentation="true")]
 
     def create_user(self, realm: str, user: dict) -> str:
         """Create a user; return its id."""

@@ -128,6 +128,9 @@ class MemoryPeople:
             raise KeycloakError(f"{WHERE} refused to import user '{user['username']}' into {state.name}: "
                                 f"there is no group {missing[0]}")
         user_id = _store_user(state, user)
+        # realm roles named in the import are granted directly, as Keycloak's partial import grants them
+        state.user_roles[user_id] += [(None, name) for name in user.get("realmRoles") or ()
+                                      if (None, name) in state.roles and (None, name) not in state.user_roles[user_id]]
         for path in user.get("groups") or ():
             add_values(state.groups[paths[path]].members, [user_id])
         return user_id

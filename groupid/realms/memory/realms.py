@@ -506,6 +506,14 @@ class MemoryRealms(RealmAdapter):
         """The ids of the direct members of a group."""
         return self.people.members(realm, group_id)
 
+    def role_holders(self, realm: str, ref: str) -> list[str]:
+        """The ids of the users granted the role ``ref`` directly."""
+        action = f"read the users holding role '{ref}' of {realm}"
+        with self.store.guard:
+            state = self.store.realm(realm, action)
+            key = _key(state, ref, action)
+            return [user_id for user_id, keys in state.user_roles.items() if key in keys]
+
     def read_user_profile(self, realm: str) -> dict:
         """The realm's user profile configuration."""
         return self.people.read_user_profile(realm)
