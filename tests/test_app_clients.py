@@ -7,7 +7,6 @@ import textwrap
 import uuid
 
 import pytest
-import requests
 
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions
@@ -17,6 +16,7 @@ from groupid.operations import app_secret, plan_spec, rotate_app_secret
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.views import as_json, as_text
+from tests import oidc_login
 from tests.test_plan_apply import SPEC
 
 APPS = """\
@@ -27,7 +27,6 @@ apps:
     base_url: https://wiki.beichen.example.cn
     audience: {departments: [BC-TECH-OPS]}
     roles: [reader, editor]
-    direct_access_grants: true
 """
 
 
@@ -82,7 +81,7 @@ def test_an_app_client_is_created_in_full_and_then_nothing_changes(spec, adapter
     assert wiki.redirect_uris == ["https://wiki.beichen.example.cn/oidc/callback"]
     assert {m["name"] for m in wiki.protocol_mappers} == {"groups", "roles", "audience"}
     assert wiki.default_client_scopes == ["basic", "email", "profile"]
-    assert wiki.settings["fullScopeAllowed"] is False and wiki.settings["directAccessGrantsEnabled"] is True
+    assert wiki.settings["fullScopeAllowed"] is False and wiki.settings["directAccessGrantsEnabled"] is False
     assert wiki.attributes[ATTR_MANAGED] == "true" and wiki.attributes["groupid.app"] == "wiki"
     again = plan(spec, adapter)
     assert again.empty, [(c.label, c.fields) for c in again.changes]
@@ -124,15 +123,15 @@ def test_hand_edits_are_planned_readably_and_reverted_while_the_rest_stays(spec,
 
 def test_a_spec_change_updates_the_client_and_drops_what_it_no_longer_needs(spec, adapter, realm):
     apply(spec, adapter)
-    spec(APPS.replace("    direct_access_grants: true\n", "    redirect_uris: [/login/callback, /other]\n"))
+    spec(APPS + "    description: 团队文档\n    redirect_uris: [/login/callback, /other]\n")
     change, = plan(spec, adapter).changes
     names = {f.name for f in change.fields}
-    assert names == {"directAccessGrantsEnabled", "redirectUris"}
+    assert names == {"description", "redirectUris"}
     apply(spec, adapter)
     wiki = client(adapter, realm)
     assert sorted(wiki.redirect_uris) == ["https://wiki.beichen.example.cn/login/callback",
                                           "https://wiki.beichen.example.cn/other"]
-    assert wiki.settings["directAccessGrantsEnabled"] is False
+    assert wiki.settings["description"] == "团队文档"
     assert plan(spec, adapter).empty
 
 
@@ -203,16 +202,15 @@ def test_rotating_a_generated_secret_says_what_to_redeploy(spec, adapter, realm)
 
 
 def sign_in(adapter, realm: str, username: str) -> None:
-    """A real session for ``username`` with the app's client: the password grant on the real server."""
+    """A real session for ``username`` with the app's client: Keycloak's login form on the real server."""
     user_id = next(u.id for u in adapter.read_users(realm) if u.username == username)
     if isinstance(adapter, MemoryRealms):
         adapter.open_session(realm, user_id, "wiki")
         return
-    token_url = f"{adapter.settings.server_url}/realms/{realm}/protocol/openid-connect/token"
-    answer = requests.post(token_url, data={
-        "grant_type": "password", "client_id": "wiki", "client_secret": adapter.client_secret(realm, "wiki"),
-        "username": username, "password": "pass-" + username, "scope": "openid"}, timeout=30)
-    assert answer.status_code == 200, answer.text
+    wiki = oidc_login.Client(f"{adapter.settings.server_url}/realms/{realm}", "wiki",
+                             "https://wiki.beichen.example.cn/oidc/callback", adapter.client_secret(realm, "wiki"))
+    result = oidc_login.sign_in(wiki, username, "pass-" + username)
+    assert result.signed_in, result.refusal
 
 
 def person(adapter, realm: str, username: str, group_code: str) -> str:

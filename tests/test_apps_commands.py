@@ -46,7 +46,7 @@ def test_the_table_has_every_column_and_the_audience_in_words():
     assert rows["mes-sz"]["audience"] == {"companies": ["XH-MFG-SZ"]} and rows["mes-sz"]["owner"] == "XH-MFG-SZ"
     result = runner.invoke(app, ["apps", "list", str(EXAMPLE)])
     assert result.exit_code == 0
-    assert re.search(r"^grafana\s+运维监控平台\s+XH-TECH\s+group-wide\s+generic-oidc\s+openid-connect\s+xinghe\s+"
+    assert re.search(r"^grafana\s+运维监控平台\s+XH-TECH\s+group-wide\s+grafana\s+openid-connect\s+xinghe\s+"
                      r"departments: XH-HQ-IT-OPS, XH-TECH-OPS; roles: it-admin$", result.stdout, re.M), result.stdout
     as_json = json.loads(runner.invoke(app, ["apps", "list", str(EXAMPLE), "--json"]).stdout)
     assert as_json == list(rows.values())
@@ -58,19 +58,20 @@ def test_validate_counts_the_apps():
 
 
 def test_render_writes_both_sides_of_each_app_and_no_secret(tmp_path):
-    written = render_apps(EXAMPLE, tmp_path, ["grafana", "mes-sz"], server_url=KEYCLOAK_URL)
+    written = render_apps(EXAMPLE, tmp_path, ["fin-report", "xinghe-demo"], server_url=KEYCLOAK_URL)
     assert sorted(p.relative_to(tmp_path).as_posix() for p in written) == [
-        "grafana/keycloak-client.json", "grafana/oidc.json", "mes-sz/keycloak-client.json", "mes-sz/oidc.json"]
-    client = json.loads((tmp_path / "mes-sz" / "keycloak-client.json").read_text(encoding="utf-8"))
-    side = json.loads((tmp_path / "mes-sz" / "oidc.json").read_text(encoding="utf-8"))
-    assert client["clientId"] == side["client_id"] == "mes-sz" and "secret" not in client
+        "fin-report/keycloak-client.json", "fin-report/oidc.json", "xinghe-demo/keycloak-client.json",
+        "xinghe-demo/oidc.json"]
+    client = json.loads((tmp_path / "fin-report" / "keycloak-client.json").read_text(encoding="utf-8"))
+    side = json.loads((tmp_path / "fin-report" / "oidc.json").read_text(encoding="utf-8"))
+    assert client["clientId"] == side["client_id"] == "fin-report" and "secret" not in client
     assert side["issuer"] == f"{KEYCLOAK_URL}/realms/xinghe" and side["redirect_uri"] in client["redirectUris"]
-    assert side["client_secret_env"] == "MES_SZ_CLIENT_SECRET" and "client_secret" not in side
+    assert side["client_secret_env"] == "FIN_REPORT_CLIENT_SECRET" and "client_secret" not in side
 
 
 def test_render_under_another_realm_names_it_in_the_issuer(tmp_path):
-    render_apps(EXAMPLE, tmp_path, ["cloud"], server_url=KEYCLOAK_URL, realm="xinghe-staging")
-    side = json.loads((tmp_path / "cloud" / "oidc.json").read_text(encoding="utf-8"))
+    render_apps(EXAMPLE, tmp_path, ["fin-report"], server_url=KEYCLOAK_URL, realm="xinghe-staging")
+    side = json.loads((tmp_path / "fin-report" / "oidc.json").read_text(encoding="utf-8"))
     assert side["issuer"] == f"{KEYCLOAK_URL}/realms/xinghe-staging"
 
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from groupid.apps import catalog_for
+from groupid.apps.context import client_id
 from groupid.errors import KeycloakError, RealmExists
 from groupid.keycloak_terms import ATTR_CODE
 from groupid.operations import apply_target, import_realm, plan_spec, render_spec
@@ -47,13 +49,15 @@ def test_an_imported_realm_plans_to_no_changes_but_the_apps(rendered):
     realms = MemoryRealms()
     import_realm(rendered, realms)
     (plan,) = plan_spec(EXAMPLE, realms)
-    apps = {app.id for app in load_spec(EXAMPLE).apps}
+    group = load_spec(EXAMPLE)
+    catalog = catalog_for(group)
+    apps = {client_id(app, catalog.get(app.template)) for app in group.apps}
     assert {c.key for c in plan.changes if c.kind == "client"} == apps
-    others = [(c.kind, c.key) for c in plan.changes if c.kind not in ("client", "composites", "group-roles")]
-    assert others and all(kind == "role" and key.split("/")[0] in apps for kind, key in others), others
+    others = [(c.kind, c.key) for c in plan.changes if c.kind not in ("client", "composites", "group-roles", "sign-in-flow")]
+    assert others and all(kind == "role" and key.rpartition("/")[0] in apps for kind, key in others), others
     for change in plan.changes:
         if change.kind in ("composites", "group-roles"):
-            assert all(f.new is None or all(r.split("/")[0] in apps for r in set(f.new) - set(f.old or ()))
+            assert all(f.new is None or all(r.rpartition("/")[0] in apps for r in set(f.new) - set(f.old or ()))
                        for f in change.fields), change
     apply_target(EXAMPLE, realms)
     (again,) = plan_spec(EXAMPLE, realms)
