@@ -35,8 +35,8 @@ def test_plan_apply_plan_with_detailed_exit_codes(realm):
 
     applied = invoke("apply", str(EXAMPLE), "--realm", realm, "--yes")
     assert applied.exit_code == 0
-    # 116: the 85 of the org and roles, and the example's apps (their clients, client roles and grants); 1: the default roles
-    assert f"realm {realm}: 116 created, 1 updated, 0 deleted" in applied.output
+    # 122: the 85 of the org and roles, and the example's apps (their clients, client roles, grants and sign-in flows); 1: the default roles
+    assert f"realm {realm}: 122 created, 1 updated, 0 deleted" in applied.output
 
     clean = invoke("plan", str(EXAMPLE), "--realm", realm, "--detailed-exitcode")
     assert clean.exit_code == 0
@@ -49,7 +49,7 @@ def test_json_and_markdown_views(realm):
     document = json.loads(as_json.output)
     (plan,) = document["plans"]
     assert plan["realm"] == realm
-    assert plan["counts"] == {"create": 116, "update": 1, "delete": 0} and len(plan["changes"]) == 117
+    assert plan["counts"] == {"create": 122, "update": 1, "delete": 0} and len(plan["changes"]) == 123
     markdown = invoke("plan", str(EXAMPLE), "--realm", realm, "--markdown")
     assert markdown.output.startswith(f"### groupid plan — realm {realm}: ")
     assert "| + | group | group XH (/星河控股集团有限公司) |  |" in markdown.output
