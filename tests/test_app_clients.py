@@ -17,7 +17,7 @@ from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.views import as_json, as_text
 from tests import oidc_login
-from tests.test_plan_apply import SPEC
+from tests.test_plan_apply import SPEC, adapter, realm  # noqa: F401 (fixtures)
 
 APPS = """\
 apps:
@@ -28,21 +28,6 @@ apps:
     audience: {departments: [BC-TECH-OPS]}
     roles: [reader, editor]
 """
-
-
-@pytest.fixture(params=["memory", pytest.param("keycloak", marks=pytest.mark.keycloak)])
-def adapter(request):
-    if request.param == "memory":
-        return MemoryRealms()
-    return KeycloakServer(request.getfixturevalue("keycloak"))
-
-
-@pytest.fixture
-def realm(adapter):
-    name = f"t-apps-{uuid.uuid4().hex[:8]}"
-    yield name
-    if isinstance(adapter, KeycloakServer) and adapter.realm_exists(name):
-        adapter.delete_realm(name)
 
 
 @pytest.fixture
