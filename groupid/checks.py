@@ -136,12 +136,19 @@ class _Checker:
             for code in app.audience.departments:
                 self._resolve(app, "audience", code, self.departments, "department")
             for ref in app.audience.roles:
-                self._resolve_role(app, "audience", ref)
+                if "/" in ref:
+                    # the access role is made part of realm roles only; a client role cannot include it
+                    self.report(app, "audience", f"audience: '{ref}' is a client role; an audience names realm roles")
+                else:
+                    self._resolve_role(app, "audience", ref)
             for name, granted_to in app.role_map.items():
                 if name not in app.roles:
                     self.report(app, "role_map", f"role_map: '{name}' is not one of the app's roles{_suggest(name, dict.fromkeys(app.roles), '')}")
                 for ref in granted_to:
-                    if ref not in holders and ref not in self.roles and not is_keycloak_role(ref):
+                    if "/" in ref:
+                        self.report(app, "role_map", f"role_map: '{ref}' is a client role; the app's roles go to realm "
+                                                     f"roles, companies and departments")
+                    elif ref not in holders and ref not in self.roles:
                         self.report(app, "role_map", f"role_map: '{ref}' is neither a role nor a company or department code"
                                                      f"{_suggest(ref, {**self.roles, **holders}, '')}")
             if app.kind == "company" and app.owner is None:

@@ -28,7 +28,7 @@ from groupid.errors import ConfigurationError, RealmExists, SourceError
 from groupid.export import ExportResult, export_realm
 from groupid.files import read_json, read_secret_file
 from groupid.hr_sync import sync_hr
-from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, default_role_name
+from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
 from groupid.lock import break_lock
 from groupid.model import App, Group, checked_realm_name
 from groupid.plan import Plan, load_plans, save_plans
@@ -409,6 +409,9 @@ def rotate_app_secret(spec: Path | str, app_id: str, realm: str | None = None, c
     client = next((c for c in adapter.read(app_realm_).clients if c.client_id == client_id_), None)
     if client is None:
         raise ConfigurationError(f"app {app_id}: realm {app_realm_} has no client {client_id_!r} yet; run apply first")
+    if client.attributes.get(ATTR_MANAGED) != "true":
+        raise ConfigurationError(f"app {app_id}: client {client_id_!r} of realm {app_realm_} was not made by groupid; "
+                                 "apply --adopt takes it over first")
     if app.secret_file:
         value = read_secret_file(group.directory or ".", app.secret_file)
         adapter.update_client(app_realm_, client.id, {"secret": value})

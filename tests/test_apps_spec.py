@@ -67,6 +67,16 @@ BAD = {
         ["apps.yaml:2: app wiki: the password grant skips the browser sign-in that refuses whoever is outside the "
          "audience; an app with an audience cannot have direct_access_grants"],
     ),
+    "client roles where realm roles belong": (
+        APP + ", roles: [reader], audience: {roles: [realm-management/view-users]}, role_map: {reader: [other/x]}}\n",
+        ["apps.yaml:2: app wiki: audience: 'realm-management/view-users' is a client role; an audience names realm roles",
+         "apps.yaml:2: app wiki: role_map: 'other/x' is a client role; the app's roles go to realm roles, companies "
+         "and departments"],
+    ),
+    "a secret variable a shell would run": (
+        APP + ", settings: {secret_env: '$(reboot)'}}\n",
+        ["apps.yaml:2: app wiki: secret_env '$(reboot)' is not an environment variable's name (A-Z, 0-9, _)"],
+    ),
     "company app without owner": (
         APP + ", kind: company}\n",
         ["apps.yaml:2: app wiki: an app of kind company needs an owner (the company it belongs to)"],
@@ -159,3 +169,21 @@ def test_an_app_of_a_company_with_its_own_realm_lives_there(tmp_path):
     states = {state.realm: state for state in compile_realms(group)}
     assert [c.client_id for c in states["beichen-bx-a"].clients] == ["wiki"]
     assert "wiki" not in [c.client_id for c in states["beichen"].clients]
+
+
+def test_a_template_of_the_spec_cannot_run_code(tmp_path):
+    spec = spec_with(tmp_path, "  - {id: wiki, template: ours, base_url: 'https://wiki.beichen.example'}\n", {
+        "templates/ours/template.yaml": "description: ours\ncallbacks: [/cb]\nfiles: {app.conf: app.conf.j2}\n",
+        "templates/ours/app.conf.j2": "{{ ''.__class__.__mro__[1].__subclasses__() }}\n",
+    })
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec)
+    (problem,) = caught.value.problems
+    assert str(problem).startswith(f"{spec}/templates/ours/app.conf.j2: template error: ") and "unsafe" in str(problem)
+
+
+def test_a_secret_file_goes_into_a_shell_script_quoted(tmp_path):
+    group = load_spec(spec_with(tmp_path, "  - {id: registry, template: harbor, base_url: 'https://harbor.beichen.example', "
+                                          "secret_file: '$(touch hacked).txt'}\n"))
+    script = render_app(group, group.apps[0], catalog_for(group)).files["configure-harbor.sh"]
+    assert "cat '$(touch hacked).txt'" in script and '"$(touch' not in script

@@ -10,13 +10,17 @@ Who may sign in is compiled with the rest of the realm (:mod:`groupid.state.apps
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from groupid.apps.clients import client_representation
-from groupid.apps.context import app_context, client_id, redirect_uris
+from groupid.apps.context import app_context, client_id, redirect_uris, secret_env
 from groupid.apps.templates import Template, TemplateCatalog
 from groupid.errors import Problem, SourceError
 from groupid.model import App, Company, Group, Topology, own_realm_name
+
+ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+"""What the name of the environment variable an app reads its secret from may be: it goes into shell scripts."""
 
 PLACEHOLDER_KEYCLOAK = "https://keycloak.example"
 """Where Keycloak is said to be when the spec names no ``public_url`` and no server is at hand (validate)."""
@@ -87,6 +91,10 @@ def app_problems(group: Group) -> list[Problem]:
             problems.append(Problem(app.where("redirect_uris"), (
                 f"{app.label}: the redirect URI {wild[0]!r} has a wildcard, which lets a token go wherever it "
                 f"matches; list exact URIs, or set allow_wildcard_redirects: true")))
+        env = secret_env(app, template)
+        if not ENV_NAME.fullmatch(env):
+            problems.append(Problem(app.where("settings"), f"{app.label}: secret_env {env!r} is not an environment "
+                                                           f"variable's name (A-Z, 0-9, _)"))
         if app.direct_access_grants and not app.audience.everyone:
             problems.append(Problem(app.where("direct_access_grants"), (
                 f"{app.label}: the password grant skips the browser sign-in that refuses whoever is outside the "

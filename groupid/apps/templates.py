@@ -8,6 +8,7 @@ the context lacks is an error at render, with the template file and line, never 
 
 from __future__ import annotations
 
+import shlex
 import sys
 from dataclasses import dataclass
 from functools import cached_property
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from groupid.documents import key_line, load_yaml
@@ -69,12 +71,14 @@ class Template:
         """The Jinja2 environment of the template's files: strict about undefined values, no HTML escaping;
         ``tojson`` keeps Chinese names readable (no ``\\u`` escapes); the filter ``required`` makes a value that
         is there but empty (an app without ``base_url``) as strict."""
-        environment = jinja2.Environment(
+        # sandboxed: a spec's own template is read by validate and plan, in CI too, and must not run code
+        environment = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(str(self.folder)), undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         )
         environment.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": True}
         environment.filters["required"] = required
+        environment.filters["shell"] = shlex.quote
         return environment
 
     def where(self, file: str = TEMPLATE_FILE, line: int | None = None) -> Location:
