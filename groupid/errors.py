@@ -10,6 +10,7 @@ exit code the CLI maps it to::
     GroupidError                      exit 1
     ├── SpecError                     exit 1  the spec is invalid (carries every Problem found)
     ├── SourceError                   exit 1  a file cannot be read or decoded (CSV, JSON, YAML)
+    │   └── DirectoryError            exit 1  an LDAP/AD directory could not be read in full (bind, TLS, search)
     ├── KeycloakError                 exit 1  Keycloak answered with an error
     │   ├── KeycloakUnreachable       exit 1  no answer (refused, timed out, DNS)
     │   ├── AuthenticationFailed      exit 1  wrong credentials or no admin rights
@@ -99,6 +100,14 @@ class SourceError(GroupidError):
         self.where = where
         self.reason = message
         super().__init__(f"{where}: {message}" if where else message)
+
+
+class DirectoryError(SourceError):
+    """An LDAP or Active Directory server could not be read in full: no server answered, the bind or the TLS
+    handshake failed, or a search ended before its last page (size limit, referral, lost connection).
+
+    A source that raises it yields nothing: a directory read in part never makes anyone a leaver.
+    """
 
 
 class ConfigurationError(GroupidError):

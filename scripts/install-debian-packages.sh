@@ -1,10 +1,11 @@
 #!/bin/sh
 # The Debian packages the test suite needs besides Python's: xmlsec1, the binary pysaml2 signs and verifies
-# SAML with. Idempotent: apt-get runs only for a package that is missing, and only as root with apt-get at
+# SAML with; slapd and ldap-utils, the OpenLDAP server the LDAP source is tested against (the tests start
+# their own on a free loopback port; the packaged service is never used). Idempotent: apt-get runs only for a package that is missing, and only as root with apt-get at
 # hand; otherwise the script says what is missing and exits 0 (the tests that need it skip with the reason,
 # or fail under CI).
 set -u
-PACKAGES="xmlsec1"
+PACKAGES="xmlsec1 slapd ldap-utils"
 
 missing=""
 for package in $PACKAGES; do

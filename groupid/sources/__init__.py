@@ -36,6 +36,8 @@ class SourceRow:
 
     where: Location
     values: dict[str, Any]
+    anchor: str | None = None  #: the person's immutable ID in the source (an LDAP entryUUID, an AD objectGUID)
+    roles: frozenset[str] | None = None  #: the realm roles the source grants; None: the source does not say
 
     @property
     def employee_id(self) -> str | None:
@@ -88,6 +90,12 @@ class PeopleSource(Protocol):
 
     def __len__(self) -> int:
         """How many data rows the source has."""
+
+
+def managed_roles(source: PeopleSource) -> frozenset[str]:
+    """The realm roles a source decides: granted to the people whose rows list them, taken from every other
+    account it manages. A source says so with a ``managed_roles`` attribute; one without decides none."""
+    return frozenset(getattr(source, "managed_roles", ()))
 
 
 SourceReader = Callable[..., PeopleSource]
