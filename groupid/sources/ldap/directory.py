@@ -62,3 +62,8 @@ class Directory(ABC):
 
     def __exit__(self, *exc_info) -> None:
         self.close()
+
+
+def open_directory(settings) -> Directory:
+    """The directory that ``settings`` (a :class:`~groupid.sources.ldap.config.Connection`) describes, bound."""
+    raise NotImplementedError("the ldap3 directory adapter is not written yet")
