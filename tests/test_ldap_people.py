@@ -284,7 +284,8 @@ def test_active_directory_entries(tmp_path):
     assert rows["wei"].values["status"] == "terminated"  # ACCOUNTDISABLE: a leaver, still read
     assert rows["wei"].anchor == str(uuid.UUID(bytes_le=bytes(range(16))))
     assert rows["bo"].reasons == ("status (userAccountControl): userAccountControl 'x' is not a number",)
-    assert rows["mo"].reasons == ("status (userAccountControl): userAccountControl '' is not a number",)
+    assert rows["mo"].reasons == ("status (userAccountControl): is missing: whether the account is disabled "
+                                  "cannot be told",)
     assert rows["qi"].reasons == ("the anchor objectGUID: an objectGUID is 16 bytes, not 2",)
     base, search, attributes, _ = directory.searches[0]
     assert search == "(&(objectCategory=person)(objectClass=user))"  # disabled accounts are read too

@@ -103,6 +103,7 @@ def _normalise_row(row: Row, mapping: Mapping) -> Draft:
 
 
 def _lines(places: list[Location]) -> str:
+    """Rows' locations in words, for a duplicate's reason: their line numbers."""
     return "on line " + ", ".join(str(where.line) for where in places)
 
 
