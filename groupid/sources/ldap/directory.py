@@ -18,17 +18,23 @@ when a range cannot be read.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import ldap3
-from ldap3.core.exceptions import LDAPCertificateError, LDAPException
+from ldap3.core.exceptions import (
+    LDAPCertificateError,
+    LDAPException,
+    LDAPSessionTerminatedByServerError,
+    LDAPSocketReceiveError,
+    LDAPSocketSendError,
+)
 
 from groupid.errors import DirectoryError
 from groupid.sources.ldap.connection import Connection
@@ -195,7 +201,8 @@ def _connection(url: str, settings: Connection, password: str) -> ldap3.Connecti
     return ldap3.Connection(
         server, user=settings.bind_dn, password=password,
         authentication=ldap3.SIMPLE if settings.bind_dn else ldap3.ANONYMOUS, client_strategy=ldap3.SYNC,
-        read_only=True, receive_timeout=settings.timeout, auto_referrals=False, raise_exceptions=False,
+        read_only=True, receive_timeout=math.ceil(settings.timeout),  # ldap3 packs it as a whole number
+        auto_referrals=False, raise_exceptions=False,
         return_empty_attributes=False, auto_range=False)
 
 
@@ -218,6 +225,8 @@ def _reason(exc: LDAPException, host: str, settings: Connection, password: str |
         reason = f"{host} refused the connection"
     elif "timed out" in text.lower() or "timeout" in text.lower():
         reason = f"{host} did not answer within {settings.timeout:g} s"
+    elif isinstance(exc, (LDAPSessionTerminatedByServerError, LDAPSocketReceiveError, LDAPSocketSendError)):
+        reason = f"the connection to {host} was lost part-way ({text})"
     else:
         reason = f"{type(exc).__name__}: {text}"
     return reason.replace(password, "***") if password else reason
