@@ -407,15 +407,18 @@ def _progress(total: int | None = None, label: str = "applying"):
 _SUMMARY_COLUMNS = (("create", "created"), ("update", "updated"), ("move", "moved"), ("disable", "disabled"),
                     ("enable", "re-enabled"), ("delete", "deleted"), ("failed", "failed"), ("rejected", "rejected"),
                     ("unchanged", "unchanged"), ("waiting", "not started"))
+_ROLE_COLUMNS = (("roles_added", "given roles"), ("roles_removed", "lost roles"))
+"""Shown when a source that manages roles changed some: the accounts that were given or lost some."""
 
 
 def _print_summary(result: SyncResult) -> None:
     """The per-company table of a sync, then its totals and what was noticed."""
-    header = ["company", *(title for _, title in _SUMMARY_COLUMNS)]
-    rows = [[escape(company), *(str(counts[key] or "") for key, _ in _SUMMARY_COLUMNS)]
-            for company, counts in result.by_company().items()]
     totals = result.counts()
-    rows.append(["total", *(str(totals[key]) for key, _ in _SUMMARY_COLUMNS)])
+    columns = _SUMMARY_COLUMNS + tuple(column for column in _ROLE_COLUMNS if totals[column[0]])
+    header = ["company", *(title for _, title in columns)]
+    rows = [[escape(company), *(str(counts[key] or "") for key, _ in columns)]
+            for company, counts in result.by_company().items()]
+    rows.append(["total", *(str(totals[key]) for key, _ in columns)])
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     if result.dry_run:
         out.print("planned (dry run):")
