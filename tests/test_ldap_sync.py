@@ -15,10 +15,12 @@ import pytest
 
 from groupid.errors import DirectoryError, ExitCode
 from groupid.ldap_sync import sync_ldap
+from groupid.realms import KeycloakServer
 from groupid.sources.ldap.directory import LdapDirectory
 from groupid.sync import SyncOptions
 from tests.hr_people import ADAPTERS, Recorder, accounts, new_adapter, spec_realm
-from tests.ldap_directory import APPROVER_ROLE, EXAMPLE, SPECIAL_TITLE, SPECIAL_TITLE_PERSON
+from tests.ldap_directory import APPROVER_ROLE, EXAMPLE, PASSWORD_ENV, SPECIAL_TITLE, SPECIAL_TITLE_PERSON
+from tests.test_inert_output import run
 
 LEAVER_GONE, LEAVER_INACTIVE, MOVER, RENAMED = "XH000005", "XH000105", "XH000003", "XH000112"
 """A finance approver who leaves the directory, one marked inactive, one who moves, one renamed."""
@@ -138,3 +140,38 @@ def test_a_certificate_the_ca_file_did_not_sign_stops_the_run(story, slapd):
         sync_ldap(config, EXAMPLE, story.recorder, options=SyncOptions(realm=story.realm))
     assert "certificate" in str(raised.value).lower()
     assert story.recorder.people_writes() == []
+
+
+def test_the_command_exits_as_a_sync_does_and_never_shows_the_bind_password(keycloak, slapd, tmp_path):
+    """``groupid sync ldap`` on the real Keycloak: exit 0, then 4 with a rejected entry, 1 for a wrong password
+    or a directory that does not answer; the bind password is in no output and no report."""
+    slapd.reset()
+    server = KeycloakServer(keycloak)
+    env = {"GROUPID_SERVER_URL": keycloak.server_url, "GROUPID_ADMIN_USER": keycloak.admin_user,
+           "GROUPID_ADMIN_PASSWORD": keycloak.admin_password, PASSWORD_ENV: slapd.service_password}
+    config = slapd.source_config(tmp_path)
+    report = tmp_path / "sync.jsonl"
+    with spec_realm(server, "ldap-cli", EXAMPLE) as realm:
+        args = ["sync", "ldap", "--spec", EXAMPLE, "--source", config, "--realm", realm, "--report", report]
+        code, output = run([*args, "--dry-run"], env)
+        assert code == ExitCode.OK, output
+        assert "planned (dry run)" in output and "XH-TECH" in output
+        code, output = run(args, env)
+        assert code == ExitCode.OK, output
+        slapd.modify(slapd.example.people["XH000106"], {"mail": ["zhangwei@", "second@xinghe.example.cn"]})
+        code, output = run(args, env)
+        assert code == ExitCode.ROWS_REJECTED, output
+        assert "ldap:uid=XH000106" in output and "mail has 2 values" in output
+        for secret in [slapd.service_password]:
+            assert secret not in output and secret not in report.read_text(encoding="utf-8")
+        code, output = run(args, {**env, PASSWORD_ENV: "planted-wrong-ldap-password"})
+        assert code == 1 and "refused: invalid credentials" in output, output
+        assert "planted-wrong-ldap-password" not in output and "Traceback" not in output
+        slapd.stop()
+        try:
+            code, output = run(args, env)
+        finally:
+            slapd.start()
+        assert code == 1 and "no directory server could be used" in output, output
+        assert "Traceback" not in output
+    slapd.reset()
