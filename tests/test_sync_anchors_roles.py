@@ -140,6 +140,36 @@ def test_two_accounts_with_one_anchor_reject_the_row_and_neither_leaves(adapter,
     assert second.plan.changes == [] and after == before
 
 
+def test_a_rejected_row_keeps_the_account_of_its_anchor_from_leaving(adapter, group):
+    day1 = read_list([person("T001", "张伟", "BC-TECH-RD", anchor="5f0c-01")])
+    # a new employee ID, and a department the spec does not have: the row is rejected, the account stays
+    day2 = read_list([person("T101", "张伟", "BC-TECH-XX", anchor="5f0c-01")])
+    with spec_realm(adapter, "anchor-rejected") as realm:
+        sync_people(day1, group, adapter, SyncOptions(realm=realm, today=DAY1))
+        before = accounts(adapter, realm)
+        second = sync_people(day2, group, adapter, SyncOptions(realm=realm, today=DAY2))
+        after = accounts(adapter, realm)
+
+    assert [(r.employee_id, r.reasons) for r in second.plan.rejections] == [
+        ("T101", ("department BC-TECH-XX is not in the spec",))]
+    assert second.plan.changes == [] and after == before
+
+
+def test_only_a_source_with_anchors_needs_their_attribute_declared(adapter, group):
+    with spec_realm(adapter, "anchor-profile") as realm:
+        # a realm applied before anchors existed: its user profile does not declare source_anchor
+        profile = adapter.read_user_profile(realm)
+        attributes = [attribute for attribute in profile["attributes"] if attribute["name"] != "source_anchor"]
+        adapter.set_user_profile(realm, {**profile, "attributes": attributes})
+        plain = sync_people(read_list([person("T001", "张伟", "BC-TECH-RD")]), group, adapter,
+                            SyncOptions(realm=realm, today=DAY1))
+        with pytest.raises(ConfigurationError, match=f"the user profile of realm {realm} does not declare source_anchor"):
+            sync_people(read_list([person("T001", "张伟", "BC-TECH-RD", anchor="5f0c-01")]), group, adapter,
+                        SyncOptions(realm=realm, today=DAY2))
+
+    assert plain.counts()["create"] == 1
+
+
 # --- roles --------------------------------------------------------------------------------------------------
 
 

@@ -147,11 +147,11 @@ def desire(values: dict, where: Location, directory: Directory, today: date, *, 
         person = Person.model_validate({key: value for key, value in values.items() if value is not None})
     except ValidationError as exc:
         reasons = tuple(describe_error(error, Person) for error in exc.errors())
-        return Rejection(where, employee_id, reasons, values.get("company"))
+        return Rejection(where, employee_id, reasons, values.get("company"), anchor)
     try:
         placement = directory.place(person)
     except ValueError as exc:
-        return Rejection(where, employee_id, (str(exc),), person.company)
+        return Rejection(where, employee_id, (str(exc),), person.company, anchor)
     attributes = _attributes(person)
     if anchor:
         attributes[ANCHOR_ATTRIBUTE] = [anchor]

@@ -67,7 +67,8 @@ def plan_sync(
         (desired if isinstance(entry, DesiredPerson) else plan.rejections).append(entry)
     in_source = {person.employee_id for person in desired} | set(out_of_scope)
     in_source |= {rejection.employee_id for rejection in plan.rejections if rejection.employee_id}
-    desired = planner.match_anchors(desired, in_source, plan)
+    held = {rejection.anchor for rejection in plan.rejections if rejection.anchor}
+    desired = planner.match_anchors(desired, in_source, held, plan)
     desired = planner.reject_ambiguous(desired, plan)
     desired = planner.reject_shared_emails(desired, plan)
     # managers after every rejection: a manager whose row was rejected has no account to point to
@@ -130,17 +131,21 @@ class _Planner:
         """Every managed account, in a stable order."""
         return [account for key in sorted(self.accounts) for account in self.accounts[key]]
 
-    def match_anchors(self, desired: list[DesiredPerson], in_source: set[str], plan: SyncPlan) -> list[DesiredPerson]:
+    def match_anchors(self, desired: list[DesiredPerson], in_source: set[str], held: set[str],
+                      plan: SyncPlan) -> list[DesiredPerson]:
         """Give people whose employee ID no account of their realm carries the account that carries their anchor,
         when that account's own employee ID is not in the source: the person's ID changed, the account stays.
 
         Two such accounts, or two rows claiming one, are a human call: those rows are rejected, and the accounts
-        left alone (never taken for leavers).
+        left alone (never taken for leavers) — as are the accounts carrying the anchor of a rejected row
+        (``held``), whose person may be behind a new employee ID.
         """
         anchors: dict[tuple[str, str], list[Account]] = {}
         for account in self.accounts_by_id():
             anchor = account.user.attribute(ANCHOR_ATTRIBUTE)
-            if anchor and account.employee_id not in in_source:
+            if anchor in held:
+                self.placed.add((account.realm.realm, account.employee_id))
+            elif anchor and account.employee_id not in in_source:
                 anchors.setdefault((account.realm.realm, anchor), []).append(account)
         claims: dict[tuple[str, str], list[DesiredPerson]] = {}
         for person in desired:
@@ -161,7 +166,8 @@ class _Planner:
                 ids = ", ".join(sorted(person.employee_id for person in people))
                 reason = f"employee IDs {ids} all have the source anchor {anchor} of account {accounts[0].user.username}"
             for person in people:
-                plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company))
+                plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company,
+                                                 anchor))
                 refused.add(id(person))
         return [person for person in desired if id(person) not in refused]
 

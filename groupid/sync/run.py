@@ -27,7 +27,7 @@ from groupid.sources import PeopleSource, Rejection, SourceRow, managed_roles
 from groupid.state import USER_ATTRIBUTES, compile_realms
 from groupid.sync.applying import apply_sync
 from groupid.sync.changes import PersonChange, SyncPlan, totals
-from groupid.sync.people import DesiredPerson, Directory, desire
+from groupid.sync.people import ANCHOR_ATTRIBUTE, DesiredPerson, Directory, desire
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import check_writable, write_report
 from groupid.text import quoted
@@ -194,18 +194,22 @@ def _entries(source: PeopleSource, directory: Directory,
 def _plan(adapter: RealmAdapter, directory: Directory, entries: list[DesiredPerson | Rejection], out_of_scope: set[str],
           rows: int, policy: SyncPolicy, today: date, source: str,
           roles: frozenset[str] = frozenset()) -> tuple[SyncPlan, int | None]:
-    realms = [_realm_people(adapter, directory, name, roles) for name in directory.realms]
+    # a realm applied before anchors existed lacks their attribute: only a source that has anchors needs it
+    anchors = any(isinstance(entry, DesiredPerson) and entry.anchor for entry in entries)
+    attributes = [name for name, _ in USER_ATTRIBUTES if anchors or name != ANCHOR_ATTRIBUTE]
+    realms = [_realm_people(adapter, directory, name, roles, attributes) for name in directory.realms]
     with bulk_build():
         plan = plan_sync(entries, out_of_scope, realms, policy, today, rows=rows)
     last = adapter.read_realm_attributes(directory.group.realm).get(ROWS_RECORD.format(source=source))
     return plan, int(last) if last and last.isdigit() else None
 
 
-def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str, roles: frozenset[str]) -> RealmPeople:
+def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str, roles: frozenset[str],
+                  attributes: list[str]) -> RealmPeople:
     """The accounts of ``realm``, the groups and organizations people are placed in, and who holds each of the
     source's managed ``roles`` directly: one paged list per role, never a request per user."""
     live = adapter.read(realm)
-    _check_user_profile(live)
+    _check_user_profile(live, attributes)
     groups, paths = {}, live.paths()
     for group in live.groups:
         code = group.attribute(ATTR_CODE)
@@ -236,9 +240,10 @@ def _check_roles(adapter: RealmAdapter, realms: list[str], roles: frozenset[str]
             )
 
 
-def _check_user_profile(live: LiveRealm) -> None:
-    """Keycloak 24+ drops undeclared attributes without a word: refuse to sync into a realm that would."""
-    missing = [name for name, _ in USER_ATTRIBUTES if not keeps_attribute(live.user_profile, name)]
+def _check_user_profile(live: LiveRealm, attributes: list[str]) -> None:
+    """Keycloak 24+ drops undeclared attributes without a word: refuse to sync into a realm that would drop
+    some of ``attributes``."""
+    missing = [name for name in attributes if not keeps_attribute(live.user_profile, name)]
     if missing:
         raise ConfigurationError(
             f"the user profile of realm {live.name} does not declare {', '.join(missing)}: Keycloak would drop "
