@@ -150,6 +150,6 @@ def classify(draft: Draft, key: str, scope: Scope | None, **extras: Any) -> AnyR
     # scope is judged on the fields it reads; a row that is out of scope is not worth rejecting for other fields
     if scope is not None and not (scope.fields & draft.failed) and not scope.matches(draft.values):
         return OutOfScope(draft.where, value)
-    if draft.reasons:
-        return Rejection(draft.where, value, tuple(draft.reasons))
+    if draft.reasons:  # the anchor too: the account it names is not taken for absent while its row is rejected
+        return Rejection(draft.where, value, tuple(draft.reasons), anchor=extras.get("anchor"))
     return SourceRow(draft.where, draft.values, **extras)
