@@ -23,6 +23,8 @@ from groupid.errors import GroupidError
 from groupid.localserver import DEFAULT_VERSION, LocalKeycloak
 from groupid.realms import ConnectionSettings, KeycloakServer
 
+pytest_plugins = ["tests.slapd"]  # the session's directory: the ``slapd`` fixture
+
 
 def skip_or_fail(message: str) -> None:
     """Skip the test with ``message`` — or fail it under CI (``CI`` set), where nothing may pass by skipping."""

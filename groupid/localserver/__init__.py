@@ -40,6 +40,9 @@ The package's modules, in the order a start goes through them:
 fetches the server, :mod:`~groupid.localserver.instance` runs and stops it with the
 helpers of :mod:`~groupid.localserver.process`. The names below are the public API.
 
+:class:`~groupid.localserver.slapd.LocalDirectory` is the same for an OpenLDAP directory: a throwaway slapd
+on loopback ports, for the LDAP source's tests, demos and benchmarks.
+
 The library never prints: everything that goes wrong is raised as
 :class:`~groupid.errors.LocalServerError`.
 """
@@ -48,6 +51,7 @@ from groupid.localserver.database import Database
 from groupid.localserver.distribution import DEFAULT_VERSION, cache_dir
 from groupid.localserver.instance import LocalKeycloak, ServerInfo
 from groupid.localserver.jdk import SUPPORTED_JAVA, Jdk, find_jdk
+from groupid.localserver.slapd import LocalDirectory
 from groupid.localserver.versions import TESTED_VERSIONS
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "SUPPORTED_JAVA",
     "TESTED_VERSIONS",
     "Jdk",
+    "LocalDirectory",
     "LocalKeycloak",
     "ServerInfo",
     "cache_dir",
