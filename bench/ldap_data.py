@@ -4,9 +4,10 @@
 into the directory a corporate group would run, and keeps the spec beside it::
 
     spec/                     the group's spec, as hr_data.py writes it
-    directory.ldif            the whole directory, for a bulk load (slapadd)
+    directory.ldif            the whole directory but its base entry, for a bulk load (slapadd)
 
-The directory, under ``dc=xingchen,dc=example``:
+The directory, under ``dc=xingchen,dc=example`` (the base entry, ``ou=system`` and the service account are
+:class:`groupid.localserver.slapd.LocalDirectory`'s):
 
 - ``ou=people`` with one ``ou=<company code>`` per company, and in it each person as
   ``uid=<employee ID>`` (``inetOrgPerson``): employeeNumber, cn, sn, displayName, o (company code),
@@ -16,8 +17,7 @@ The directory, under ``dc=xingchen,dc=example``:
 - ``ou=roles,ou=groups``: ``cn=finance-approvers``, whose members are a few people and the group
   ``cn=finance-team`` (a nested group), whose members are a few others.
 
-Non-ASCII values are written base64-encoded (``attr:: …``), as LDIF requires. The entries carry no
-operational attributes: slapadd gives each its ``entryUUID``.
+The entries carry no operational attributes: slapadd gives each its ``entryUUID``.
 
     .venv/bin/python bench/ldap_data.py OUT_DIR [--people 10000] [--departments 500] [--companies 10]
 """
@@ -25,16 +25,17 @@ operational attributes: slapadd gives each its ``entryUUID``.
 from __future__ import annotations
 
 import argparse
-import base64
 import csv
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from hr_data import generate
+
+from groupid.localserver.ldif import ldif_entry
 
 BASE = "dc=xingchen,dc=example"
 PEOPLE = f"ou=people,{BASE}"
@@ -111,26 +112,27 @@ def generate_directory(out: Path | str, people: int = 10_000, departments: int =
 
 
 def entries(people: list[Person]) -> Iterator[str]:
-    """The directory's LDIF records, parents before children."""
-    yield record(BASE, [("objectClass", "dcObject"), ("objectClass", "organization"), ("dc", "xingchen"),
-                        ("o", "星辰控股集团")])
+    """The directory's LDIF records, parents before children (the base entry is the directory server's)."""
     for dn in (PEOPLE, GROUPS, DEPARTMENTS, ROLES):
-        yield record(dn, [("objectClass", "organizationalUnit"), ("ou", dn.split(",")[0].split("=")[1])])
+        yield ldif_entry(dn, {"objectClass": "organizationalUnit", "ou": dn.split(",")[0].split("=")[1]})
     for company in dict.fromkeys(person.company for person in people):
-        yield record(f"ou={company},{PEOPLE}", [("objectClass", "organizationalUnit"), ("ou", company)])
+        yield ldif_entry(f"ou={company},{PEOPLE}", {"objectClass": "organizationalUnit", "ou": company})
     companies = {person.employee_id: person.company for person in people}
     for person in people:
-        yield person_record(person, companies)
+        yield ldif_entry(person.dn, person_attributes(person, companies))
+    for code, dns in department_members(people).items():
+        yield ldif_entry(department_dn(code), {"objectClass": "groupOfNames", "cn": code, "member": dns})
+    team, approvers = role_members(people)
+    yield ldif_entry(TEAM, {"objectClass": "groupOfNames", "cn": "finance-team", "member": team})
+    yield ldif_entry(APPROVERS, {"objectClass": "groupOfNames", "cn": "finance-approvers", "member": [TEAM, *approvers]})
+
+
+def department_members(people: list[Person]) -> dict[str, list[str]]:
+    """Department code → the DNs of its people, for the departments that have people."""
     members: dict[str, list[str]] = {}
     for person in people:
         members.setdefault(person.department, []).append(person.dn)
-    for code, dns in members.items():
-        yield record(department_dn(code), [("objectClass", "groupOfNames"), ("cn", code)] +
-                     [("member", dn) for dn in dns])
-    team, approvers = role_members(people)
-    yield record(TEAM, [("objectClass", "groupOfNames"), ("cn", "finance-team")] + [("member", dn) for dn in team])
-    yield record(APPROVERS, [("objectClass", "groupOfNames"), ("cn", "finance-approvers"), ("member", TEAM)] +
-                 [("member", dn) for dn in approvers])
+    return members
 
 
 def role_members(people: list[Person]) -> tuple[list[str], list[str]]:
@@ -140,36 +142,16 @@ def role_members(people: list[Person]) -> tuple[list[str], list[str]]:
     return tail[:TEAM_MEMBERS], tail[TEAM_MEMBERS:]
 
 
-def person_record(person: Person, companies: dict[str, str]) -> str:
+def person_attributes(person: Person, companies: dict[str, str]) -> dict[str, str]:
     """A person's entry; the manager is a DN, as directories keep it."""
     surname = person.name[:2] if len(person.name) > 3 and "·" not in person.name else person.name[:1]
-    attributes = [("objectClass", "inetOrgPerson"), ("uid", person.employee_id),
-                  ("employeeNumber", person.employee_id), ("cn", person.name), ("sn", surname),
-                  ("displayName", person.name), ("o", person.company), ("departmentNumber", person.department),
-                  ("title", person.title), ("mail", person.email), ("mobile", person.mobile),
-                  ("employeeType", STATUS)]
+    attributes = {"objectClass": "inetOrgPerson", "uid": person.employee_id, "employeeNumber": person.employee_id,
+                  "cn": person.name, "sn": surname, "displayName": person.name, "o": person.company,
+                  "departmentNumber": person.department, "title": person.title, "mail": person.email,
+                  "mobile": person.mobile, "employeeType": STATUS}
     if person.manager:
-        attributes.append(("manager", person_dn(person.manager, companies[person.manager])))
-    return record(person.dn, attributes)
-
-
-def record(dn: str, attributes: Iterable[tuple[str, str]]) -> str:
-    """One LDIF record, with a blank line after it."""
-    return line("dn", dn) + "".join(line(name, value) for name, value in attributes) + "\n"
-
-
-def change(dn: str, kind: str, lines: Iterable[tuple[str, str]] = ()) -> str:
-    """One LDIF change record (``changetype: kind``) for ldapmodify; ``lines`` may hold ``-`` separators."""
-    body = "".join("-\n" if name == "-" else line(name, value) for name, value in lines)
-    return line("dn", dn) + f"changetype: {kind}\n" + body + "\n"
-
-
-def line(name: str, value: str) -> str:
-    """``name: value``, base64-encoded (``name:: …``) when the value is not plain ASCII (RFC 2849)."""
-    safe = value.isascii() and value.isprintable() and not value.startswith((" ", ":", "<")) and not value.endswith(" ")
-    if safe:
-        return f"{name}: {value}\n"
-    return f"{name}:: {base64.b64encode(value.encode()).decode()}\n"
+        attributes["manager"] = person_dn(person.manager, companies[person.manager])
+    return attributes
 
 
 def main(argv: list[str] | None = None) -> int:

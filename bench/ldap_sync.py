@@ -52,8 +52,22 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 import requests
-from ldap_data import (APPROVERS, DEPARTMENTS, PEOPLE, ROLE, ROLES, TEAM, Directory, Person, change, department_dn,
-                       generate_directory, person_dn, role_members)
+from ldap_data import (
+    APPROVERS,
+    BASE,
+    DEPARTMENTS,
+    PEOPLE,
+    ROLE,
+    ROLES,
+    TEAM,
+    Directory,
+    Person,
+    department_dn,
+    department_members,
+    generate_directory,
+    person_dn,
+    role_members,
+)
 from plan_scale import CountingServer, groupid_revision, say, server_facts
 from sync_scale import AS_OF, apply_spec
 
@@ -103,39 +117,43 @@ class Verdict:
 
 
 class DirectoryServer:
-    """A throw-away slapd holding the generated directory, and the changes the cases make to it."""
+    """A throw-away slapd holding the generated directory, and the changes the cases make to it.
 
-    def __init__(self, directory: Directory, scratch: Path):
+    Non-root binds get a size limit of ``page`` entries, as Active Directory's MaxPageSize does: both paths
+    must page. The department groups' members are tracked here, so that a case can replace them.
+    """
+
+    def __init__(self, data: Directory, folder: Path, page: int):
         from groupid.localserver.slapd import LocalDirectory
 
-        self.local = LocalDirectory.for_ldif(directory.ldif, scratch)
-        self.scratch = scratch
+        self.local = LocalDirectory(BASE, size_limit=page, folder=folder)
+        self.ldif = data.ldif
+        self.members = department_members(data.people)
+        self.team = role_members(data.people)[0]
 
     def __enter__(self) -> DirectoryServer:
         started = time.perf_counter()
-        self.info = self.local.start()
+        self.local.load(self.ldif.read_text(encoding="utf-8"), bulk=True)
+        self.local.start()
         self.seconds = time.perf_counter() - started
         return self
 
     def __exit__(self, *exc) -> None:
-        self.local.stop()
+        self.local.close()
 
     @property
     def url(self) -> str:
         """The ldap:// URL."""
-        return self.info.url
+        return self.local.url
 
-    def apply(self, ldif: str) -> None:
-        """Apply LDIF change records with ldapmodify, as the directory's administrator."""
-        changes = self.scratch / "changes.ldif"
-        changes.write_text(ldif, encoding="utf-8")
-        secret = self.scratch / "admin-password"
-        secret.write_text(self.info.admin_password)
-        secret.chmod(0o600)
-        done = subprocess.run(["ldapmodify", "-x", "-H", self.url, "-D", self.info.admin_dn, "-y", str(secret),
-                               "-f", str(changes)], capture_output=True, text=True, timeout=300)
-        if done.returncode:
-            raise SystemExit(f"ldapmodify failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+    def move_member(self, dn: str, old: str | None, new: str | None, new_dn: str | None = None) -> None:
+        """Take ``dn`` out of department ``old``'s group and put ``new_dn`` (default ``dn``) in ``new``'s."""
+        if old:
+            self.members[old].remove(dn)
+            self.local.modify(department_dn(old), {"member": self.members[old]})
+        if new:
+            self.members[new].append(new_dn or dn)
+            self.local.modify(department_dn(new), {"member": self.members[new]})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -155,16 +173,17 @@ def draw_cases(directory: Directory) -> Cases:
     people = directory.people
     heads = {person.manager for person in people}
     special = set(role_members(people)[0] + role_members(people)[1])
-    staff = [p for p in people if p.employee_id not in heads and p.dn not in special]
-    step = max(1, len(staff) // (2 * CASE_SIZE + 2))
-    spread = staff[::step]
-    size = min(CASE_SIZE, (len(spread) - 2) // 2)
-    leavers, moving = spread[:size], spread[size:2 * size]
     departments: dict[str, list[str]] = {}
     for person in people:
         codes = departments.setdefault(person.company, [])
         if person.department not in codes:
             codes.append(person.department)
+    # movers need a company with another department to move to
+    staff = [p for p in people if p.employee_id not in heads and p.dn not in special and len(departments[p.company]) > 1]
+    step = max(1, len(staff) // (2 * CASE_SIZE + 2))
+    spread = staff[::step]
+    size = min(CASE_SIZE, (len(spread) - 2) // 2)
+    leavers, moving = spread[:size], spread[size:2 * size]
     movers = []
     for person in moving:
         codes = departments[person.company]
@@ -173,30 +192,28 @@ def draw_cases(directory: Directory) -> Cases:
     return Cases(leavers, movers, renamed, "XC9" + renamed.employee_id[3:], nested)
 
 
-def case_changes(case: str, cases: Cases) -> str:
-    """The LDIF change records of one case."""
+def change_directory(case: str, cases: Cases, directory: DirectoryServer) -> None:
+    """Make one case's changes in the directory."""
+    local = directory.local
     if case == "leavers":
-        removed = "".join(change(department_dn(p.department), "modify", [("delete", "member"), ("member", p.dn)])
-                          for p in cases.leavers)
-        return removed + "".join(change(p.dn, "delete") for p in cases.leavers)
-    if case == "movers":
-        return "".join(
-            change(p.dn, "modify", [("replace", "departmentNumber"), ("departmentNumber", new)]) +
-            change(department_dn(p.department), "modify", [("delete", "member"), ("member", p.dn)]) +
-            change(department_dn(new), "modify", [("add", "member"), ("member", p.dn)])
-            for p, new in cases.movers)
-    if case == "rename":
+        for p in cases.leavers:
+            directory.move_member(p.dn, p.department, None)
+            local.delete(p.dn)
+    elif case == "movers":
+        for p, new in cases.movers:
+            local.modify(p.dn, {"departmentNumber": new})
+            directory.move_member(p.dn, p.department, new)
+    elif case == "rename":
         p, new_id = cases.renamed, cases.new_id
         new_dn = person_dn(new_id, p.company)
-        return (change(p.dn, "modrdn", [("newrdn", f"uid={new_id}"), ("deleteoldrdn", "1")]) +
-                change(new_dn, "modify", [("replace", "employeeNumber"), ("employeeNumber", new_id), ("-", ""),
-                                          ("replace", "cn"), ("cn", p.name + "（更名）"), ("-", ""),
-                                          ("replace", "displayName"), ("displayName", p.name + "（更名）")]) +
-                change(department_dn(p.department), "modify", [("delete", "member"), ("member", p.dn), ("-", ""),
-                                                              ("add", "member"), ("member", new_dn)]))
-    if case == "nested":
-        return change(TEAM, "modify", [("add", "member"), ("member", cases.nested.dn)])
-    raise ValueError(case)
+        local.rename(p.dn, f"uid={new_id}")
+        local.modify(new_dn, {"employeeNumber": new_id, "cn": p.name + "（更名）", "displayName": p.name + "（更名）"})
+        directory.move_member(p.dn, p.department, p.department, new_dn)
+    elif case == "nested":
+        directory.team.append(cases.nested.dn)
+        local.modify(TEAM, {"member": directory.team})
+    else:
+        raise ValueError(case)
 
 
 # -- Keycloak's admin REST API, plain ------------------------------------------------------------------------
@@ -275,12 +292,12 @@ class Federation:
         a, realm = self.admin, self.realm
         a.call("POST", "", "setup", json={"id": realm, "realm": realm, "enabled": True})
         a.call("POST", f"{realm}/roles", "setup", json={"name": ROLE})
-        info = self.directory.info
+        local = self.directory.local
         self.storage = a.call("POST", f"{realm}/components", "setup", json={
             "name": "directory", "providerId": "ldap", "providerType": STORAGE, "parentId": realm,
             "config": {key: [value] for key, value in {
-                "enabled": "true", "priority": "0", "vendor": "other", "connectionUrl": info.url,
-                "authType": "simple", "bindDn": info.service_dn, "bindCredential": info.service_password,
+                "enabled": "true", "priority": "0", "vendor": "other", "connectionUrl": local.url,
+                "authType": "simple", "bindDn": local.service_dn, "bindCredential": local.service_password,
                 "usersDn": PEOPLE, "searchScope": "2", "usernameLDAPAttribute": "uid", "rdnLDAPAttribute": "uid",
                 "uuidLDAPAttribute": "entryUUID", "userObjectClasses": "inetOrgPerson",
                 "customUserSearchFilter": "", "editMode": "READ_ONLY", "importEnabled": "true",
@@ -341,15 +358,15 @@ class Groupid:
     path = "groupid"
 
     def __init__(self, admin: Admin, directory: DirectoryServer, realm: str, settings: ConnectionSettings,
-                 data: Directory, scratch: Path):
+                 data: Directory, scratch: Path, page: int):
         self.admin, self.directory, self.realm, self.settings = admin, directory, realm, settings
-        self.data, self.scratch = data, scratch
+        self.data, self.scratch, self.page = data, scratch, page
 
     def set_up(self) -> None:
         """The spec applied to the realm, and the source config written."""
         seconds, requests_ = apply_spec(self.settings, self.data, self.realm)
         say(f"    [groupid] spec applied to {self.realm}: {requests_:,} requests, {seconds:.1f} s (not timed)")
-        self.config = write_source_config(self.scratch, self.directory)
+        self.config = write_source_config(self.scratch, self.directory, self.page)
 
     def sync(self) -> tuple[float, int, str]:
         """``sync_ldap`` of the whole directory; (seconds, admin requests, its counts)."""
@@ -379,18 +396,18 @@ class Groupid:
                    for group in self.admin.groups_of(self.realm, user["id"]))
 
 
-def write_source_config(scratch: Path, directory: DirectoryServer) -> Path:
+def write_source_config(scratch: Path, directory: DirectoryServer, page: int) -> Path:
     """The LDAP.yaml groupid reads: the columns of the entries, the role group, a guard that lets the 50
     leavers of the case through."""
     secret = scratch / "service-password"
-    secret.write_text(directory.info.service_password)
+    secret.write_text(directory.local.service_password)
     secret.chmod(0o600)
     config = scratch / "LDAP.yaml"
     config.write_text(f"""\
 url: {directory.url}
-bind_dn: {directory.info.service_dn}
+bind_dn: {directory.local.service_dn}
 bind_password_file: {secret}
-page_size: 500
+page_size: {page}
 type: openldap
 people: {{base: "{PEOPLE}", filter: "(objectClass=inetOrgPerson)", scope: subtree}}
 anchor: entryUUID
@@ -468,7 +485,7 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
     work = scratch / f"{path}-{round_}"
     work.mkdir()
     local = LocalKeycloak(f"bench-ldap-{path}", ephemeral=True)
-    with DirectoryServer(data, work) as directory:
+    with DirectoryServer(data, work / "directory", args.batch) as directory:
         say(f"[{path} #{round_}] directory loaded and started in {directory.seconds:.1f} s at {directory.url}")
         started = time.perf_counter()
         info = local.start(timeout=600)
@@ -481,7 +498,7 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
             admin = Admin(info.url, info.admin_user, info.admin_password())
             realm = f"bench-ldap-{secrets.token_hex(3)}"
             side = (Federation(admin, directory, realm, args.batch) if path == "federation"
-                    else Groupid(admin, directory, realm, settings, data, work))
+                    else Groupid(admin, directory, realm, settings, data, work, args.batch))
             side.set_up()
             seconds, sent, note = side.sync()
             side.after_first_sync()
@@ -494,7 +511,7 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
                 say(f"[{path} #{round_}]     WARNING: {stored:,} users stored, {people:,} entries")
             for case in CASES:
                 before = admin.user_count(realm)
-                directory.apply(case_changes(case, cases))
+                change_directory(case, cases, directory)
                 seconds, sent, note = side.sync()
                 timings.append(Timing(path, round_, f"re-sync after {case}", people, seconds, sent, note))
                 right, observed = judge(case, side, cases, before)
@@ -549,7 +566,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of both paths, order alternated (default 2)")
     parser.add_argument("--paths", choices=("both", *PATHS), default="both", help="which paths (default both)")
-    parser.add_argument("--batch", type=int, default=1000, help="the federation's batchSizeForSync (default 1000)")
+    parser.add_argument("--batch", type=int, default=1000, help="page size of both paths: the federation's batchSizeForSync, groupid's page_size, and the "
+                        "directory's size limit for the service account (default 1000, AD's MaxPageSize)")
     parser.add_argument("--heap", default=None, help=f"Keycloak's heap (default JAVA_OPTS_KC_HEAP, else '{DEFAULT_HEAP}')")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated group (default 1)")
     args = parser.parse_args(argv)
