@@ -287,7 +287,7 @@ class Federation:
     def __init__(self, admin: Admin, directory: DirectoryServer, realm: str, batch: int):
         self.admin, self.directory, self.realm, self.batch = admin, directory, realm, batch
 
-    def set_up(self) -> None:
+    def set_up(self) -> str:
         """The realm, its role, the LDAP user storage and its mappers."""
         a, realm = self.admin, self.realm
         a.call("POST", "", "setup", json={"id": realm, "realm": realm, "enabled": True})
@@ -318,6 +318,7 @@ class Federation:
             "user.roles.retrieve.strategy": "LOAD_GROUPS_BY_MEMBER_ATTRIBUTE", "memberof.ldap.attribute": "memberOf",
             "mapped.group.attributes": "", "drop.non.existing.groups.during.sync": "false", "groups.path": "/"})
             for name, base, inherit in (("departments", DEPARTMENTS, "false"), ("roles", ROLES, "true"))]
+        return f"a realm, a role, the LDAP storage and {len(ATTRIBUTES) + len(self.mappers)} mappers"
 
     def _mapper(self, name: str, provider: str, config: dict[str, str]) -> str:
         return self.admin.call("POST", f"{self.realm}/components", "setup", json={
@@ -362,11 +363,11 @@ class Groupid:
         self.admin, self.directory, self.realm, self.settings = admin, directory, realm, settings
         self.data, self.scratch, self.page = data, scratch, page
 
-    def set_up(self) -> None:
+    def set_up(self) -> str:
         """The spec applied to the realm, and the source config written."""
-        seconds, requests_ = apply_spec(self.settings, self.data, self.realm)
-        say(f"    [groupid] spec applied to {self.realm}: {requests_:,} requests, {seconds:.1f} s (not timed)")
+        _, self.setup_requests = apply_spec(self.settings, self.data, self.realm)
         self.config = write_source_config(self.scratch, self.directory, self.page)
+        return f"the spec applied (plan_spec + apply_plans): {self.data.companies} companies, {self.data.departments:,} departments"
 
     def sync(self) -> tuple[float, int, str]:
         """``sync_ldap`` of the whole directory; (seconds, admin requests, its counts)."""
@@ -499,7 +500,11 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
             realm = f"bench-ldap-{secrets.token_hex(3)}"
             side = (Federation(admin, directory, realm, args.batch) if path == "federation"
                     else Groupid(admin, directory, realm, settings, data, work, args.batch))
-            side.set_up()
+            before, started = admin.requests, time.perf_counter()
+            note = side.set_up()
+            timings.append(Timing(path, round_, "setup", 0, time.perf_counter() - started,
+                                  admin.requests - before + getattr(side, "setup_requests", 0), note))
+            say(f"[{path} #{round_}] set up in {timings[-1].seconds:.1f} s, {timings[-1].requests:,} requests ({note})")
             seconds, sent, note = side.sync()
             side.after_first_sync()
             people = len(data.people)
@@ -536,6 +541,7 @@ def report(timings: list[Timing], verdicts: list[Verdict]) -> None:
             f"{t.rate:>8,.0f}  {t.note[:80]}")
     say("-" * 130)
     full = {(t.path, t.round): t.seconds for t in timings if t.what == "full"}
+    setup = {(t.path, t.round): t.seconds for t in timings if t.what == "setup"}
     rounds = sorted({r for _, r in full})
     ratios = [full[("groupid", r)] / full[("federation", r)] for r in rounds
               if ("groupid", r) in full and ("federation", r) in full]
@@ -549,6 +555,10 @@ def report(timings: list[Timing], verdicts: list[Verdict]) -> None:
         say(f"ratio groupid/federation (full sync, per round): {', '.join(f'{r:.2f}×' for r in ratios)}; median "
             f"{ratio:.2f}× ({'meets' if max(ratios) <= TARGET_RATIO else 'MISSES'} the ≤{TARGET_RATIO:.1f}× target "
             f"in {'every round' if max(ratios) <= TARGET_RATIO else f'{sum(r > TARGET_RATIO for r in ratios)} of {len(ratios)} rounds'})")
+    totals = [(setup[("groupid", r)] + full[("groupid", r)]) / (setup[("federation", r)] + full[("federation", r)])
+              for r in rounds if ("groupid", r) in full and ("federation", r) in full]
+    if totals:
+        say(f"ratio groupid/federation (setup + full sync, per round): {', '.join(f'{r:.2f}×' for r in totals)}")
     say("\ncase × path (every round):")
     for case in CASES:
         for path in PATHS:
