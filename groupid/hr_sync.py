@@ -16,7 +16,7 @@ export is reported as such, even when no server answers::
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from groupid.model import Group
@@ -24,7 +24,7 @@ from groupid.realms.base import RealmAdapter
 from groupid.sources import source_reader
 from groupid.sources.hr import HR, Mapping, SourceRows, load_mapping
 from groupid.spec import load_spec
-from groupid.sync import SyncOptions, SyncResult, bulk_build, check_writable, sync_people
+from groupid.sync import SyncOptions, SyncResult, bulk_build, sync_source
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,6 @@ def sync_hr(
     checked (``--realm`` too), and the report's folder is known to exist, so that a bad input is reported as
     such even when no server answers.
     """
-    if (adapter is None) == (connect is None):
-        raise TypeError("sync_hr takes either an adapter or a connect callable")
     inputs = read_sync_inputs(export, spec, mapping)
-    group = inputs.group.under_realm(options.realm)
-    if options.report is not None:
-        check_writable(options.report)
-    adapter = adapter if adapter is not None else connect()
-    return sync_people(inputs.rows, group, adapter, replace(options, policy=options.policy or inputs.mapping.policy))
+    return sync_source(inputs.rows, inputs.group, adapter, connect=connect, policy=inputs.mapping.policy,
+                       options=options)

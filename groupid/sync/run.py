@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +29,7 @@ from groupid.sync.applying import apply_sync
 from groupid.sync.changes import PersonChange, SyncPlan, totals
 from groupid.sync.people import DesiredPerson, Directory, desire
 from groupid.sync.planning import RealmPeople, plan_sync
-from groupid.sync.report import write_report
+from groupid.sync.report import check_writable, write_report
 
 ROWS_RECORD = "groupid.sync.{source}.rows"
 LAST_RECORD = "groupid.sync.{source}.last"
@@ -89,6 +89,24 @@ class SyncResult:
     def exit_code(self) -> ExitCode:
         """0 when everything went, :attr:`ExitCode.ROWS_REJECTED` when some source rows were rejected."""
         return ExitCode.ROWS_REJECTED if self.plan.rejections else ExitCode.OK
+
+
+def sync_source(source: PeopleSource, group: Group, adapter: RealmAdapter | None = None, *,
+                connect: Callable[[], RealmAdapter] | None = None, policy: SyncPolicy | None = None,
+                options: SyncOptions = SyncOptions()) -> SyncResult:
+    """:func:`sync_people` for a source whose inputs are already read and checked, under ``options.policy``,
+    else the source's own ``policy``.
+
+    The Keycloak is ``adapter``, or what ``connect()`` returns: it is called only once the report's folder is
+    known to exist, so that every bad input is reported as such, even when no server answers.
+    """
+    if (adapter is None) == (connect is None):
+        raise TypeError("a sync takes either an adapter or a connect callable")
+    group.under_realm(options.realm)  # a bad --realm is reported before the server is contacted
+    if options.report is not None:
+        check_writable(options.report)
+    adapter = adapter if adapter is not None else connect()
+    return sync_people(source, group, adapter, replace(options, policy=options.policy or policy))
 
 
 def sync_people(source: PeopleSource, group: Group, adapter: RealmAdapter,
