@@ -8,28 +8,18 @@ is read, never as thousands of rejected rows or in the middle of planning.
 from __future__ import annotations
 
 import codecs
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from groupid.documents import load_yaml
-from groupid.errors import Location, Problem, SourceError
-from groupid.files import read_file
 from groupid.policy import SyncPolicy, template_fields
+from groupid.sources.configs import At, load_config_file
 from groupid.sources.hr.normalise import CHOICES, DATE_FIELDS, FIELDS, REQUIRED_FIELDS, clean_text
 from groupid.sources.hr.scope import Scope
 from groupid.text import quoted
-from groupid.wording import describe_error, did_you_mean
-
-
-class At(ValueError):
-    """A mapping error that lies deeper than the key whose validator found it: ``path`` leads from that key to
-    the offending one, so that the problem names its line. The message itself names what it is about."""
-
-    def __init__(self, message: str, *path: str | int):
-        super().__init__(message)
-        self.path = path
+from groupid.wording import did_you_mean
 
 
 class Source(BaseModel):
@@ -87,15 +77,7 @@ class Mapping(BaseModel):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, columns: dict[str, str]) -> dict[str, str]:
-        for name, header in columns.items():
-            if name not in FIELDS:
-                raise At(f"{quoted(name)} is not a person field{did_you_mean(name, FIELDS)}", name)
-            if not header.strip():
-                raise At("the column name is empty", name)
-        missing = [name for name in REQUIRED_FIELDS if name not in columns]
-        if missing:
-            raise ValueError(f"every person needs {', '.join(REQUIRED_FIELDS)}; map {', '.join(missing)} too")
-        return {name: header.strip() for name, header in columns.items()}
+        return check_columns(columns, REQUIRED_FIELDS)
 
     @field_validator("source")
     @classmethod
@@ -113,43 +95,17 @@ class Mapping(BaseModel):
     @field_validator("values")
     @classmethod
     def _mapped_values(cls, values: dict[str, dict[str, str]], info: ValidationInfo) -> dict[str, dict[str, str]]:
-        _require_mapped(values, info)
-        cleaned = {}
-        for name, table in values.items():
-            cleaned[name] = {}
-            for written, value in table.items():
-                key = clean_text(written)  # cells are compared trimmed and half-width; so are the keys
-                if name in CHOICES and value not in CHOICES[name]:
-                    raise At(f"{name}: {quoted(written)} becomes {quoted(value)}, which is not a {name}; "
-                             f"expected one of {', '.join(CHOICES[name])}", name, written)
-                if key in cleaned[name] and cleaned[name][key] != value:
-                    raise At(f"{name}: {quoted(written)} is listed twice, with different values", name, written)
-                cleaned[name][key] = value
-        return cleaned
+        return check_value_tables(values, info.data.get("columns"))
 
     @field_validator("scope", mode="before")
     @classmethod
     def _compile_scope(cls, text: Any, info: ValidationInfo) -> Scope | None:
-        if text is None or isinstance(text, Scope):
-            return text
-        if not isinstance(text, str):
-            raise ValueError("must be a SCIM filter, in quotes")
-        columns = info.data.get("columns")
-        # when columns is wrong the mapping fails anyway; checking field names against nothing would mislead
-        return Scope(text, columns) if columns is not None else None
+        return compile_scope(text, info.data.get("columns"))
 
     @field_validator("policy")
     @classmethod
     def _usable_policy(cls, policy: SyncPolicy, info: ValidationInfo) -> SyncPolicy:
-        columns = info.data.get("columns")
-        username = policy.username
-        if columns is None or "email" in columns:
-            return policy
-        if username.strategy == "email":
-            raise At("username: strategy: email needs email in columns", "username", "strategy")
-        if username.template is not None and "email" in template_fields(username.template):
-            raise At("username: template: uses {email}, but email is not in columns", "username", "template")
-        return policy
+        return check_policy(policy, info.data.get("columns"))
 
     def in_scope(self, row: Any) -> bool:
         """Whether a row (or its values) is to be synced; every row is when there is no ``scope:``."""
@@ -158,57 +114,76 @@ class Mapping(BaseModel):
 
 
 def _require_mapped(names, info: ValidationInfo, *path: str | int, what: str = "") -> None:
-    columns = info.data.get("columns")
-    if columns is None:
-        return  # columns itself is wrong and already reported
-    for name in names:
-        if name not in columns:
-            raise At(f"{what}{quoted(name)} is not in columns{did_you_mean(name, list(columns))}", *(path or (name,)))
+    require_fields(names, info.data.get("columns"), *path, what=what)
 
 
 def load_mapping(path: Path | str) -> Mapping:
     """Load an HR mapping file; raises :class:`SourceError` listing every problem with its file and line."""
-    name = str(path)
-    document = _load_yaml(Path(path), name)
-    if not isinstance(document, dict):
-        raise SourceError(f"{name}: expected a mapping with keys {', '.join(Mapping.model_fields)}")
-    try:
-        return Mapping.model_validate(document)
-    except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            deeper = getattr(error.get("ctx", {}).get("error"), "path", ())  # see At
-            problems.append(Problem(Location(name, _line(document, (*error["loc"], *deeper))), _message(error)))
-        raise SourceError("\n".join(map(str, problems))) from None
+    return load_config_file(path, Mapping)
 
 
-def _load_yaml(path: Path, name: str) -> Any:
-    """The mapping file's document, read as every input file is (:func:`groupid.files.read_file`) and parsed as
-    every YAML file is (:func:`groupid.documents.load_yaml`): each key with its line, hostile YAML refused."""
-    return load_yaml(read_file(path, name), name, Mapping.model_fields)
+# The checks below are shared with the other sources' config files, which fill the same person fields.
 
 
-def _line(document: Any, loc: tuple) -> int | None:
-    """The line of the deepest key of ``loc`` that the YAML document holds."""
-    line, node = None, document
-    for part in loc:
-        if isinstance(node, dict) and hasattr(node, "lc") and part in node:
-            line, node = node.lc.key(part)[0] + 1, node[part]
-        elif isinstance(node, list) and hasattr(node, "lc") and isinstance(part, int) and 0 <= part < len(node):
-            line, node = node.lc.item(part)[0] + 1, node[part]
-        else:
-            break
-    return line
+def check_columns(columns: dict[str, str], required: Collection[str], what: str = "column name") -> dict[str, str]:
+    """``columns`` (person field → where the source holds it) with the names trimmed; raises :class:`At` for an
+    unknown field or an empty name, ValueError when a ``required`` field is missing."""
+    for name, header in columns.items():
+        if name not in FIELDS:
+            raise At(f"{quoted(name)} is not a person field{did_you_mean(name, FIELDS)}", name)
+        if not header.strip():
+            raise At(f"the {what} is empty", name)
+    missing = [name for name in required if name not in columns]
+    if missing:
+        raise ValueError(f"every person needs {', '.join(required)}; map {', '.join(missing)} too")
+    return {name: header.strip() for name, header in columns.items()}
 
 
-def _message(error: dict) -> str:
-    """Describe ``error`` in the words of the innermost section it is in (``policy: leavers: …``)."""
-    loc, model, depth = error["loc"], Mapping, 0
-    while depth < len(loc) - 1:
-        inner = model.model_fields.get(str(loc[depth]))
-        annotation = getattr(inner, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            break
-        model, depth = annotation, depth + 1
-    prefix = "".join(f"{part}: " for part in loc[:depth])
-    return prefix + describe_error({**error, "loc": loc[depth:]}, model)
+def require_fields(names, fields: Collection[str] | None, *path: str | int, what: str = "") -> None:
+    """Raise :class:`At` for the first of ``names`` the source does not fill (``fields``: None when the
+    columns are wrong and already reported). ``path`` leads to the key, by default the name itself."""
+    if fields is None:
+        return
+    for name in names:
+        if name not in fields:
+            raise At(f"{what}{quoted(name)} is not in columns{did_you_mean(name, list(fields))}", *(path or (name,)))
+
+
+def check_value_tables(values: dict[str, dict[str, str]], fields: Collection[str] | None) -> dict[str, dict[str, str]]:
+    """The ``values:`` tables with their keys cleaned as values are; raises :class:`At` for a table of a field
+    the source does not fill, a value that is not one of its field's choices, or a key listed twice."""
+    require_fields(values, fields)
+    cleaned: dict[str, dict[str, str]] = {}
+    for name, table in values.items():
+        cleaned[name] = {}
+        for written, value in table.items():
+            key = clean_text(written)  # cells are compared trimmed and half-width; so are the keys
+            if name in CHOICES and value not in CHOICES[name]:
+                raise At(f"{name}: {quoted(written)} becomes {quoted(value)}, which is not a {name}; "
+                         f"expected one of {', '.join(CHOICES[name])}", name, written)
+            if key in cleaned[name] and cleaned[name][key] != value:
+                raise At(f"{name}: {quoted(written)} is listed twice, with different values", name, written)
+            cleaned[name][key] = value
+    return cleaned
+
+
+def compile_scope(text: Any, fields: Collection[str] | None) -> Scope | None:
+    """The ``scope:`` filter compiled over the fields the source fills (None: those are wrong, and reported)."""
+    if text is None or isinstance(text, Scope):
+        return text
+    if not isinstance(text, str):
+        raise ValueError("must be a SCIM filter, in quotes")
+    # when the columns are wrong the config fails anyway; checking field names against nothing would mislead
+    return Scope(text, fields) if fields is not None else None
+
+
+def check_policy(policy: SyncPolicy, fields: Collection[str] | None) -> SyncPolicy:
+    """``policy``, when its username strategy can be followed with the fields the source fills."""
+    username = policy.username
+    if fields is None or "email" in fields:
+        return policy
+    if username.strategy == "email":
+        raise At("username: strategy: email needs email in columns", "username", "strategy")
+    if username.template is not None and "email" in template_fields(username.template):
+        raise At("username: template: uses {email}, but email is not in columns", "username", "template")
+    return policy

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -12,7 +12,7 @@ from groupid.errors import Location, SourceError
 from groupid.sources import OutOfScope, Rejection, SourceRow
 from groupid.sources.hr.mapping import Mapping
 from groupid.sources.hr.normalise import clean_text, normalise_value, refuse_hidden, translate
-from groupid.sources.hr.scope import Values
+from groupid.sources.hr.scope import Scope, Values
 from groupid.sources.hr.tables import BadCell, read_table
 from groupid.sources.tabular import Row
 
@@ -54,8 +54,8 @@ class SourceRows:
 
 
 @dataclass
-class _Draft:
-    """A row on its way: the values that normalised, the fields that did not and why."""
+class Draft:
+    """A row on its way: the values that normalised, the fields that did not and why (any source's rows)."""
 
     where: Location
     values: Values
@@ -76,14 +76,14 @@ def read_people(path: Path | str, mapping: Mapping, name: str | None = None) -> 
     if missing:
         raise SourceError(str(missing))
     drafts = [_normalise_row(row, mapping) for row in table.rows]
-    _reject_duplicates(drafts, mapping.key)
-    rows = [_classify(draft, mapping) for draft in drafts]
+    reject_duplicates(drafts, mapping.key, _lines)
+    rows = [classify(draft, mapping.key, mapping.scope) for draft in drafts]
     rows += [Rejection(problem.where, None, (problem.message,)) for problem in table.problems]
     return SourceRows(name, table.encoding, sorted(rows, key=lambda row: row.where.line or 0))
 
 
-def _normalise_row(row: Row, mapping: Mapping) -> _Draft:
-    draft = _Draft(row.where, {}, set(), [])
+def _normalise_row(row: Row, mapping: Mapping) -> Draft:
+    draft = Draft(row.where, {}, set(), [])
     for name, header in mapping.columns.items():
         try:
             draft.values[name] = _normalise(name, row.cells.get(header, ""), mapping)
@@ -102,37 +102,53 @@ def _normalise_row(row: Row, mapping: Mapping) -> _Draft:
     return draft
 
 
+def _lines(places: list[Location]) -> str:
+    return "on line " + ", ".join(str(where.line) for where in places)
+
+
 def _normalise(name: str, raw: str | BadCell, mapping: Mapping) -> Any:
     if isinstance(raw, BadCell):
         raise ValueError(raw.reason)
+    return normalise_text(name, raw, mapping.values.get(name), serial=name in mapping.source.serial_dates)
+
+
+# The steps below are shared with the other sources, which read other things than cells into the same rows.
+
+
+def normalise_text(name: str, raw: str, table: dict[str, str] | None = None, serial: bool = False) -> Any:
+    """The value of field ``name`` from a source's text: None when blank, else cleaned, translated through its
+    ``values:`` ``table`` and normalised (see :func:`normalise_value`). Raises ValueError saying why not."""
     refuse_hidden(raw)
     text = clean_text(raw)
     if not text:
         return None
-    if name in mapping.values:
-        text = translate(text, mapping.values[name])
-    return normalise_value(name, text, serial=name in mapping.source.serial_dates)
+    if table is not None:
+        text = translate(text, table)
+    return normalise_value(name, text, serial=serial)
 
 
-def _reject_duplicates(drafts: list[_Draft], key: str) -> None:
-    lines: dict[str, list[_Draft]] = defaultdict(list)
+def reject_duplicates(drafts: list[Draft], key: str, places: Callable[[list[Location]], str]) -> None:
+    """Add a reason to every draft whose ``key`` value another draft has too, naming where a few of the others
+    are (``places``: those locations in words, ``on line 3, 7``)."""
+    lines: dict[str, list[Draft]] = defaultdict(list)
     for draft in drafts:
         if draft.values.get(key) is not None:
             lines[draft.values[key]].append(draft)
     for value, same in lines.items():
         for draft in same if len(same) > 1 else ():
-            # a few lines are enough to find the others; listing all would grow with the square of the count
-            others = [str(other.where.line) for other in same[:4] if other is not draft][:3]
+            # a few places are enough to find the others; listing all would grow with the square of the count
+            others = [other.where for other in same[:4] if other is not draft][:3]
             more = f" and {len(same) - 1 - len(others)} more" if len(same) - 1 > len(others) else ""
-            draft.reasons.append(f"{key} {value} appears more than once (also on line {', '.join(others)}{more})")
+            draft.reasons.append(f"{key} {value} appears more than once (also {places(others)}{more})")
 
 
-def _classify(draft: _Draft, mapping: Mapping) -> AnyRow:
-    key = draft.values.get(mapping.key)
+def classify(draft: Draft, key: str, scope: Scope | None, **extras: Any) -> AnyRow:
+    """The row ``draft`` becomes: out of ``scope``, rejected with its reasons, or a :class:`SourceRow` (with
+    ``extras``: its anchor, its roles)."""
+    value = draft.values.get(key)
     # scope is judged on the fields it reads; a row that is out of scope is not worth rejecting for other fields
-    scope_readable = mapping.scope is not None and not (mapping.scope.fields & draft.failed)
-    if scope_readable and not mapping.in_scope(draft.values):
-        return OutOfScope(draft.where, key)
+    if scope is not None and not (scope.fields & draft.failed) and not scope.matches(draft.values):
+        return OutOfScope(draft.where, value)
     if draft.reasons:
-        return Rejection(draft.where, key, tuple(draft.reasons))
-    return SourceRow(draft.where, draft.values)
+        return Rejection(draft.where, value, tuple(draft.reasons))
+    return SourceRow(draft.where, draft.values, **extras)
