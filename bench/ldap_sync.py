@@ -379,9 +379,8 @@ class Groupid:
         result = sync_ldap(self.config, self.data.spec, server, options=SyncOptions(realm=self.realm, today=AS_OF))
         seconds = time.perf_counter() - started
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.counts().items()) if v) or "nothing"
-        if int(result.exit_code):
-            raise SystemExit(f"groupid's sync ended with exit code {int(result.exit_code)}: {counts}")
-        return seconds, server.requests, f"{counts}; {result.writes:,} writes"
+        rejected = "".join(f"; rejected {r.employee_id}: {' '.join(r.reasons)}" for r in result.plan.rejections[:3])
+        return seconds, server.requests, f"{counts}; {result.writes:,} writes; exit code {int(result.exit_code)}{rejected}"
 
     def after_first_sync(self) -> None:
         """Nothing: the source config maps the role group to the realm role."""
