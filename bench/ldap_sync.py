@@ -69,7 +69,7 @@ from ldap_data import (
     role_members,
 )
 from plan_scale import CountingServer, groupid_revision, say, server_facts
-from sync_scale import AS_OF, apply_spec
+from sync_scale import AS_OF, _kinds, apply_spec
 
 from groupid.errors import GroupidError
 from groupid.keycloak_terms import ATTR_CODE
@@ -380,6 +380,7 @@ class Groupid:
         seconds = time.perf_counter() - started
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.counts().items()) if v) or "nothing"
         rejected = "".join(f"; rejected {r.employee_id}: {' '.join(r.reasons)}" for r in result.plan.rejections[:3])
+        say(f"    [groupid] requests: {_kinds({'kinds': server.kinds, 'kind_seconds': server.kind_seconds})}")
         return seconds, server.requests, f"{counts}; {result.writes:,} writes; exit code {int(result.exit_code)}{rejected}"
 
     def after_first_sync(self) -> None:
