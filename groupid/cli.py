@@ -15,6 +15,7 @@ import os
 import shlex
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -406,15 +407,18 @@ def _progress(total: int | None = None, label: str = "applying"):
 _SUMMARY_COLUMNS = (("create", "created"), ("update", "updated"), ("move", "moved"), ("disable", "disabled"),
                     ("enable", "re-enabled"), ("delete", "deleted"), ("failed", "failed"), ("rejected", "rejected"),
                     ("unchanged", "unchanged"), ("waiting", "not started"))
+_ROLE_COLUMNS = (("roles_added", "given roles"), ("roles_removed", "lost roles"))
+"""Shown when a source that manages roles changed some: the accounts that were given or lost some."""
 
 
 def _print_summary(result: SyncResult) -> None:
     """The per-company table of a sync, then its totals and what was noticed."""
-    header = ["company", *(title for _, title in _SUMMARY_COLUMNS)]
-    rows = [[escape(company), *(str(counts[key] or "") for key, _ in _SUMMARY_COLUMNS)]
-            for company, counts in result.by_company().items()]
     totals = result.counts()
-    rows.append(["total", *(str(totals[key]) for key, _ in _SUMMARY_COLUMNS)])
+    columns = _SUMMARY_COLUMNS + tuple(column for column in _ROLE_COLUMNS if totals[column[0]])
+    header = ["company", *(title for _, title in columns)]
+    rows = [[escape(company), *(str(counts[key] or "") for key, _ in columns)]
+            for company, counts in result.by_company().items()]
+    rows.append(["total", *(str(totals[key]) for key, _ in columns)])
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     if result.dry_run:
         out.print("planned (dry run):")
@@ -433,6 +437,30 @@ def _print_summary(result: SyncResult) -> None:
         out.print(f"rejected: … {len(plan.rejections) - 20} more in the report")
 
 
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Plan and report, write nothing.")]
+Report = Annotated[Path | None, typer.Option("--report", help="Write a JSONL report here: one line per person and action.")]
+Force = Annotated[bool, typer.Option("--force", help="Go on when the leaver or truncation guard trips.")]
+Today = Annotated[datetime | None, typer.Option("--today", formats=["%Y-%m-%d"], help="Treat this date as today.")]
+
+
+def _run_sync(sync: Callable[..., SyncResult], server_url: str | None, report: Path | None, **choices) -> None:
+    """Run one sync (``sync(connect, options=...)``) with a progress bar, print its summary, and exit with its
+    code: 0 done, 3 refused by a guard, 4 done with rejected rows."""
+    today = choices.pop("today")
+    try:
+        with _progress(label="syncing") as advance:  # connects only once the inputs are read and checked
+            options = SyncOptions(**choices, today=today.date() if today else None, report=report, progress=advance)
+            result = sync(functools.partial(connect, server_url), options=options)
+    except ApplyFailed as exc:
+        if exc.result is not None:
+            _print_summary(exc.result)
+        raise
+    _print_summary(result)
+    if report:
+        err.print(f"wrote {result.report_lines} lines to {report}")
+    raise typer.Exit(int(result.exit_code))
+
+
 @sync_app.command("hr")
 @handles_errors
 def sync_hr_command(
@@ -441,14 +469,10 @@ def sync_hr_command(
     mapping: Annotated[Path, typer.Option("--mapping", help="The mapping file: columns, values, scope and policy.")],
     realm: RealmOverride = None,
     server_url: ServerUrl = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and report, write nothing.")] = False,
-    report: Annotated[
-        Path | None, typer.Option("--report", help="Write a JSONL report here: one line per person and action.")
-    ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Go on when the leaver or truncation guard trips.")] = False,
-    today: Annotated[
-        datetime | None, typer.Option("--today", formats=["%Y-%m-%d"], help="Treat this date as today.")
-    ] = None,
+    dry_run: DryRun = False,
+    report: Report = None,
+    force: Force = False,
+    today: Today = None,
     wait: Wait = 0.0,
 ) -> None:
     """Sync the people of an HR export into Keycloak: joiners, movers, leavers, rehires.
@@ -460,20 +484,35 @@ def sync_hr_command(
 
     Example: groupid sync hr 花名册.csv --spec examples/xinghe --mapping examples/xinghe/hr/mapping.yaml --report sync.jsonl
     """
-    try:
-        with _progress(label="syncing") as advance:  # connects only once the inputs are read and checked
-            options = SyncOptions(realm=realm, dry_run=dry_run, force=force, today=today.date() if today else None,
-                                  report=report, progress=advance, wait=wait)
-            result = operations.sync_hr_export(export, spec, mapping, functools.partial(connect, server_url),
-                                               options=options)
-    except ApplyFailed as exc:
-        if exc.result is not None:
-            _print_summary(exc.result)
-        raise
-    _print_summary(result)
-    if report:
-        err.print(f"wrote {result.report_lines} lines to {report}")
-    raise typer.Exit(int(result.exit_code))
+    _run_sync(functools.partial(operations.sync_hr_export, export, spec, mapping), server_url, report,
+              realm=realm, dry_run=dry_run, force=force, today=today, wait=wait)
+
+
+@sync_app.command("ldap")
+@handles_errors
+def sync_ldap_command(
+    spec: Annotated[Path, typer.Option("--spec", help="The spec directory: where each company and department lives.")],
+    source: Annotated[Path, typer.Option("--source", help="The source config: server, bind, searches, columns, policy.")],
+    realm: RealmOverride = None,
+    server_url: ServerUrl = None,
+    dry_run: DryRun = False,
+    report: Report = None,
+    force: Force = False,
+    today: Today = None,
+    wait: Wait = 0.0,
+) -> None:
+    """Sync the people of an LDAP or Active Directory server into Keycloak: joiners, movers, leavers, rehires.
+
+    Reads the whole directory first, page by page; a directory that cannot be read in full (bind refused,
+    certificate not trusted, connection lost, search cut short) stops the run with exit 1 before anything is
+    written, so nobody is taken for a leaver. Then as `sync hr`: the same guards (exit 3), the same report,
+    and exit 4 when entries were rejected. The bind password comes from the variable or file the config names
+    (GROUPID_LDAP_PASSWORD in the example).
+
+    Example: groupid sync ldap --spec examples/xinghe --source examples/xinghe/ldap/openldap.yaml --dry-run
+    """
+    _run_sync(functools.partial(operations.sync_ldap_directory, source, spec), server_url, report,
+              realm=realm, dry_run=dry_run, force=force, today=today, wait=wait)
 
 
 @sync_app.command("unlock")

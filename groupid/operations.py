@@ -1,5 +1,5 @@
 """What each groupid command does, one function per command: validate, render, plan, apply, import, export,
-sync people from HR, unlock a realm, and the ``apps`` commands (list, render, who, portal, secret).
+sync people from HR or a directory, unlock a realm, and the ``apps`` commands (list, render, who, portal, secret).
 
 The command line parses its options, calls one of these and prints what it returns; nothing here prints or
 exits. Each function that reaches Keycloak takes a :data:`~groupid.realms.base.Connector`: an adapter (the
@@ -29,6 +29,7 @@ from groupid.export import ExportResult, export_realm
 from groupid.files import read_json, read_secret_file
 from groupid.hr_sync import sync_hr
 from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_DEFAULT_ROLES, default_role_name
+from groupid.ldap_sync import sync_ldap
 from groupid.lock import break_lock
 from groupid.model import App, Group, checked_realm_name
 from groupid.plan import Plan, load_plans, save_plans
@@ -57,6 +58,7 @@ __all__ = [
     "render_spec",
     "rotate_app_secret",
     "sync_hr_export",
+    "sync_ldap_directory",
     "unlock_realm",
     "validate_spec",
 ]
@@ -359,6 +361,15 @@ def sync_hr_export(
     :func:`groupid.hr_sync.sync_hr`); a callable ``adapter`` is called once every input is read and checked."""
     server = {"connect": adapter} if callable(adapter) else {"adapter": adapter}
     return sync_hr(export, spec, mapping, **server, options=options)
+
+
+def sync_ldap_directory(config: Path | str, spec: Path | str, adapter: Connector, *,
+                        options: SyncOptions = SyncOptions()) -> SyncResult:
+    """Sync the people of the directory the source config at ``config`` describes into the realms of the spec
+    (see :func:`groupid.ldap_sync.sync_ldap`); a callable ``adapter`` is called once the config, the spec and
+    the whole directory are read and checked."""
+    server = {"connect": adapter} if callable(adapter) else {"adapter": adapter}
+    return sync_ldap(config, spec, **server, options=options)
 
 
 def unlock_realm(realm: str, adapter: Connector) -> tuple[dict[str, str], str] | None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import functools
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ class ExampleDirectory:
     ldif: str
     people: dict[str, str]  #: employee ID → the person's DN, every person
     in_scope: frozenset[str]  #: the employee IDs the source config's scope keeps (all but the interns)
+    active: frozenset[str]  #: of those, the people at work today (not left, not starting later)
     approvers: frozenset[str]  #: the members of APPROVERS_DN, nested members included
     legacy_approvers: frozenset[str]  #: the members of LEGACY_APPROVERS_DN (who must not be approvers)
 
@@ -79,6 +81,10 @@ def example_directory() -> ExampleDirectory:
     return ExampleDirectory(
         ldif=ldif_entries(entries), people=people,
         in_scope=frozenset(row["employee_id"] for row in rows if row["employment_type"] != "实习"),
+        active=frozenset(row["employee_id"] for row in rows
+                         if row["employment_type"] != "实习" and row["status"] == "active"
+                         and not (row["start_date"] and row["start_date"] > date.today())
+                         and not (row["end_date"] and row["end_date"] < date.today())),
         approvers=frozenset({"XH000005", "XH000202", "XH000207"}), legacy_approvers=frozenset({"XH000105"}))
 
 
@@ -101,7 +107,7 @@ def write_source_config(folder: Path, *, url: str, ca_file: Path, bind_dn: str, 
         "departments": {"from": "attribute"},
         "roles": {"base": GROUPS_BASE, "filter": "(objectClass=groupOfNames)", "member_attribute": "member",
                   "nested": True, "map": {APPROVERS_DN: APPROVER_ROLE}},
-        "values": {"status": {"inactive": "terminated"}},
+        "values": {"status": {"active": "active", "inactive": "terminated", "pending": "pending"}},
         "scope": 'employment_type ne "实习"',
     }
     if password_via == "file":

@@ -712,6 +712,48 @@ class RealmContract:
         with pytest.raises(KeycloakError, match="404"):
             adapter.role_holders(realm, "no-such-role")
 
+    def test_realm_roles_are_granted_to_a_user_and_taken_away(self, adapter, realm):
+        for name in ("auditor", "approver", "by-hand"):
+            adapter.create_role(realm, name, None, {})
+        group = adapter.create_group(realm, None, "集团", {})
+        adapter.add_group_roles(realm, group, ["approver"])
+        user = self.user(adapter, realm, "wang.fang")
+        adapter.add_member(realm, group, user)
+        adapter.add_user_roles(realm, user, ["by-hand"])
+        default = f"default-roles-{realm}"
+
+        adapter.add_user_roles(realm, user, ["auditor", "approver"])
+        adapter.add_user_roles(realm, user, ["auditor"])  # held already: nothing changes
+        assert adapter.read_user_roles(realm, user) == sorted(["approver", "auditor", "by-hand", default])
+        assert adapter.role_holders(realm, "approver") == [user]
+
+        # a role not held is no error; a grant through a group stays when the direct one goes
+        adapter.remove_user_roles(realm, user, ["approver", "auditor"])
+        adapter.remove_user_roles(realm, user, ["auditor"])
+        assert adapter.read_user_roles(realm, user) == sorted(["by-hand", default])
+        assert adapter.role_holders(realm, "approver") == []
+        assert by_name(adapter.read(realm))["集团"].realm_roles == ["approver"]
+
+    def test_granting_an_unknown_role_or_to_an_unknown_user_changes_nothing(self, adapter, realm):
+        adapter.create_role(realm, "auditor", None, {})
+        user = self.user(adapter, realm, "wang.fang")
+        before = adapter.read_user_roles(realm, user)
+        for edit in (adapter.add_user_roles, adapter.remove_user_roles):
+            with pytest.raises(KeycloakError, match="404"):
+                edit(realm, user, ["auditor", "no-such-role"])
+            with pytest.raises(KeycloakError, match="404"):
+                edit(realm, NOBODY, ["auditor"])
+        assert adapter.read_user_roles(realm, user) == before
+
+    def test_a_role_made_again_is_granted_by_its_new_self(self, adapter, realm):
+        adapter.create_role(realm, "auditor", None, {})
+        first, second = self.user(adapter, realm, "wang.fang"), self.user(adapter, realm, "li.na")
+        adapter.add_user_roles(realm, first, ["auditor"])
+        adapter.delete_role(realm, "auditor")
+        adapter.create_role(realm, "auditor", None, {})
+        adapter.add_user_roles(realm, second, ["auditor"])
+        assert adapter.role_holders(realm, "auditor") == [second]
+
     def test_an_import_into_a_missing_group_names_it_and_stops_there(self, adapter, realm):
         adapter.create_group(realm, None, "集团", {})
         users = [{"username": f"u{n}", "enabled": True, "groups": ["/集团"]} for n in range(4)]

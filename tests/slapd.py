@@ -42,9 +42,10 @@ class Slapd(LocalDirectory):
         """Write an LDAP.yaml for this directory into ``folder`` (see
         :func:`tests.ldap_directory.write_source_config`): ``ldaps://`` with the test CA, or plain ``ldap://``;
         the password named by :data:`~tests.ldap_directory.PASSWORD_ENV` (set for the session) or in a file."""
-        return write_source_config(folder, url=self.ldaps_url if ldaps else self.url, ca_file=self.ca_file,
-                                   bind_dn=self.service_dn, password=self.service_password,
-                                   password_via=password_via, **overrides)
+        connection = {"url": self.ldaps_url if ldaps else self.url, "ca_file": self.ca_file, "bind_dn": self.service_dn}
+        connection.update({key: overrides.pop(key) for key in list(overrides) if key in connection})
+        return write_source_config(folder, password=self.service_password, password_via=password_via,
+                                   **connection, **overrides)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from groupid.sources.ldap import load_config
 from groupid.spec import load_spec
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "xinghe"
@@ -54,3 +55,15 @@ def test_example_hr_export_references_the_org():
     for row in rows:
         assert departments[row["部门编码"]] == row["公司编码"], row["工号"]
         assert not row["直属上级工号"] or row["直属上级工号"] in ids, row["工号"]
+
+
+def test_example_directory_configs_load_and_map_to_the_spec():
+    """Both example source configs load whole, and every role and company code they name is the spec's."""
+    group = load_spec(EXAMPLE)
+    roles = {role.name for role in group.roles}
+    companies = {company.code for company in group.companies}
+    for name, kind in (("openldap.yaml", "openldap"), ("active-directory.yaml", "active_directory")):
+        config = load_config(EXAMPLE / "ldap" / name)
+        assert config.type == kind
+        assert config.managed_roles and config.managed_roles <= roles, name
+        assert set(config.values.get("company", {}).values()) <= companies, name

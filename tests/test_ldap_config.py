@@ -9,6 +9,8 @@ import pytest
 
 from groupid.errors import ConfigurationError, SourceError
 from groupid.sources.ldap import LdapConfig, load_config
+from groupid.sources.ldap.filters import check_filter
+from groupid.sources.ldap.names import normal_dn, parse_dn
 
 PASSWORD_VARIABLE = "GROUPID_TEST_LDAP_CONFIG_PASSWORD"
 
@@ -182,3 +184,38 @@ def test_every_mistake_is_listed_at_once(tmp_path):
     text = BASE.replace("ldaps://", "http://").replace("(objectClass=inetOrgPerson)", "(objectClass=x") + "page_size: 0\n"
     lines = _problems(tmp_path, text).splitlines()
     assert sorted(int(line.split(":")[1]) for line in lines) == [1, 6, 15], lines
+
+
+@pytest.mark.parametrize("text", [
+    "(objectClass=*)", "(&(objectClass=user)(!(cn=x*y)))", "(|(cn=a)(sn=b))", "(cn=Lee \\28Sales\\29)",
+    "(userAccountControl:1.2.840.113556.1.4.803:=2)", "(cn:dn:caseExactMatch:=x)", "(cn;lang-en>=m)",
+])
+def test_filters_that_check(text):
+    assert check_filter(text) == text
+
+
+@pytest.mark.parametrize(("text", "why"), [
+    ("(cn=a", "parentheses do not balance"), ("cn=a", r"expected \("), ("(cn=a))", "follows its last"),
+    ("(!(a=b)(c=d))", "exactly one"), ("(cn=(a)", "unescaped parenthesis"), ("(cn=a\\zz)", "two hex digits"),
+    ("(=a)", "not an attribute"), ("(c n=a)", "not an attribute"), ("(&(cn=a)", "do not balance"),
+])
+def test_filters_that_do_not(text, why):
+    with pytest.raises(ValueError, match=why):
+        check_filter(text)
+
+
+@pytest.mark.parametrize(("one", "other"), [
+    ("CN=Admins, OU=Groups,DC=corp", "cn=admins,ou=groups,dc=corp"),
+    ("cn=a\\2cb,dc=x", "cn=a\\,b,dc=x"),
+    ("cn=Li  Na,dc=x", "cn=li na,dc=x"),
+    ("cn=a+sn=b,dc=x", "SN=B+CN=A,DC=X"),
+])
+def test_dns_that_are_the_same_entry(one, other):
+    assert normal_dn(one) == normal_dn(other)
+
+
+def test_dns_that_are_not():
+    assert normal_dn("cn=admins,ou=it,dc=x") != normal_dn("cn=admins,ou=lab,dc=x")
+    for text in ("admins", "cn=a,=b", 'cn="a",dc=x', "cn=a\\"):
+        with pytest.raises(ValueError, match="is not a DN"):
+            parse_dn(text)

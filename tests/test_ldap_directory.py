@@ -8,18 +8,21 @@ from groupid.errors import DirectoryError
 from groupid.localserver.ldif import ldif_entries
 from groupid.localserver.process import free_port
 from groupid.localserver.slapd import LocalDirectory
-from groupid.sources.ldap.directory import DirectorySettings, join_ranges, open_directory
+from groupid.sources.ldap.connection import Connection
+from groupid.sources.ldap.directory import join_ranges, open_directory
 from groupid.sources.ldap.escaping import escape_filter_value
-from tests.ldap_directory import PEOPLE_BASE, SIZE_LIMIT, SPECIAL_TITLE, SPECIAL_TITLE_PERSON
+from tests.ldap_directory import PASSWORD_ENV, PEOPLE_BASE, SIZE_LIMIT, SPECIAL_TITLE, SPECIAL_TITLE_PERSON
 
 PEOPLE = "(objectClass=inetOrgPerson)"
 
 
-def settings(directory, **changes) -> DirectorySettings:
-    """Settings that read ``directory`` as its service account over ldaps://, 10 entries a page."""
-    values = {"urls": (directory.ldaps_url,), "bind_dn": directory.service_dn,
-              "password": directory.service_password, "ca_file": directory.ca_file, "timeout": 5, "page_size": 10}
-    return DirectorySettings(**{**values, **changes})
+def settings(directory, **changes) -> Connection:
+    """Settings that read ``directory`` as its service account over ldaps://, 10 entries a page; the password is
+    in :data:`~tests.ldap_directory.PASSWORD_ENV`, which the ``slapd`` fixture sets."""
+    values = {"urls": (directory.ldaps_url,), "start_tls": False, "bind_dn": directory.service_dn,
+              "password_env": PASSWORD_ENV, "password_file": None, "ca_file": directory.ca_file, "timeout": 5,
+              "page_size": 10, "type": "openldap"}
+    return Connection(**{**values, **changes})
 
 
 def uids(entries) -> list[str]:
@@ -38,13 +41,14 @@ def test_paging_reads_past_the_size_limit_and_gives_raw_values(slapd):
     assert len(first.text("entryUUID")) == 36
 
 
-def test_a_search_the_server_cuts_is_an_error_not_a_shorter_answer(tmp_path):
+def test_a_search_the_server_cuts_is_an_error_not_a_shorter_answer(tmp_path, monkeypatch):
     people = [(f"uid=p{n},dc=cut", {"objectClass": "inetOrgPerson", "uid": f"p{n}", "cn": "x", "sn": "x"})
               for n in range(30)]
     with LocalDirectory("dc=cut", size_limit=5, paged_size_limit=12, folder=tmp_path) as local:
         local.load(ldif_entries(people))
+        monkeypatch.setenv("GROUPID_TEST_CUT_PASSWORD", local.service_password)
         read = []
-        with open_directory(settings(local, page_size=4)) as directory:
+        with open_directory(settings(local, page_size=4, password_env="GROUPID_TEST_CUT_PASSWORD")) as directory:
             with pytest.raises(DirectoryError, match=r"search of dc=cut .* failed: size limit exceeded \(result 4\)"):
                 read.extend(directory.search("dc=cut", PEOPLE, ["uid"]))
         assert 0 < len(read) < 30
@@ -65,9 +69,10 @@ def test_a_certificate_the_ca_did_not_sign_is_refused(slapd, start_tls):
     assert f"TLS: the certificate of 127.0.0.1 is not signed by {slapd.wrong_ca_file}" in str(raised.value)
 
 
-def test_a_wrong_password_is_refused_and_never_shown(slapd):
+def test_a_wrong_password_is_refused_and_never_shown(slapd, monkeypatch):
+    monkeypatch.setenv("GROUPID_TEST_WRONG_PASSWORD", "not-the-password")
     with pytest.raises(DirectoryError) as raised:
-        open_directory(settings(slapd, password="not-the-password"))
+        open_directory(settings(slapd, password_env="GROUPID_TEST_WRONG_PASSWORD"))
     assert f"bind as {slapd.service_dn} refused: invalid credentials" in str(raised.value)
     assert "not-the-password" not in str(raised.value) and "not-the-password" not in repr(settings(slapd))
 

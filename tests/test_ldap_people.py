@@ -100,6 +100,8 @@ def test_each_entry_is_rejected_with_every_reason(tmp_path):
     assert rows["1004"].reasons == ("company (o): is not UTF-8 text",)
     assert rows["1005"].reasons == ("status (employeeType): unknown value 'contractor'; expected one of staff, left",)
     assert all(str(row.where).startswith("ldap:uid=") for row in rows.values())
+    # a rejected entry keeps its anchor: the engine never takes the account it names for absent
+    assert rows["1001"].anchor and rows["1003"].anchor is None
 
 
 def test_both_entries_with_one_key_are_rejected_each_naming_the_other(tmp_path):
@@ -284,7 +286,8 @@ def test_active_directory_entries(tmp_path):
     assert rows["wei"].values["status"] == "terminated"  # ACCOUNTDISABLE: a leaver, still read
     assert rows["wei"].anchor == str(uuid.UUID(bytes_le=bytes(range(16))))
     assert rows["bo"].reasons == ("status (userAccountControl): userAccountControl 'x' is not a number",)
-    assert rows["mo"].reasons == ("status (userAccountControl): userAccountControl '' is not a number",)
+    assert rows["mo"].reasons == ("status (userAccountControl): is missing: whether the account is disabled "
+                                  "cannot be told",)
     assert rows["qi"].reasons == ("the anchor objectGUID: an objectGUID is 16 bytes, not 2",)
     base, search, attributes, _ = directory.searches[0]
     assert search == "(&(objectCategory=person)(objectClass=user))"  # disabled accounts are read too

@@ -120,3 +120,20 @@ def test_longer_timeouts_asked_for_at_once_end_with_the_usual_one():
     assert transport.connection.timeout == 300.0
     imports.__exit__(None, None, None)
     assert transport.connection.timeout == 30.0
+
+
+def test_role_holders_are_read_a_page_at_a_time_and_a_role_once_for_many_grants(server, realm, monkeypatch):
+    monkeypatch.setattr("groupid.realms.keycloak.server.MEMBER_PAGE_SIZE", 2)
+    server.create_role(realm, "approver", None, {})
+    created = server.import_users(realm, [{"username": f"user{n}", "enabled": True} for n in range(5)])
+
+    before = server.requests
+    for user_id in created.values():
+        server.add_user_roles(realm, user_id, ["approver"])
+    # the role is read once, then one request per person granted it
+    assert server.requests - before == 1 + len(created)
+
+    before = server.requests
+    holders = server.role_holders(realm, "approver")
+    assert sorted(holders) == sorted(created.values())
+    assert server.requests - before == 3  # pages of 2: 2, 2 and 1

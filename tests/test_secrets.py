@@ -39,7 +39,11 @@ NATIONAL_ID = "11010519491231002X"  #: in the HR export's 身份证号 column, w
 PLANTED = (PASSWORD, CLIENT_SECRET, UNUSED_SECRET, PROBE, WRONG, NATIONAL_ID)
 
 COMMANDS = sorted(all_commands(typer.main.get_command(app)))
-NOT_RUN = {("keycloak", "start"): "starts a Keycloak of its own; its output is the shell lines `keycloak status` prints"}
+NOT_RUN = {
+    ("keycloak", "start"): "starts a Keycloak of its own; its output is the shell lines `keycloak status` prints",
+    ("sync", "ldap"): "reads a directory first: its bind password, right and wrong, is looked for in its output and "
+                      "report by tests/test_ldap_sync.py; it signs in to Keycloak as `sync hr` does",
+}
 LOCAL_INSTANCE = f"secrets-{RUN}"  #: a local Keycloak instance that never runs
 
 
@@ -280,7 +284,7 @@ def scenario(work: Path, realm: str) -> list[tuple[tuple[str, ...], list, tuple[
 def test_every_command_is_run():
     runs = {command for command, _, _ in scenario(Path("w"), "r")}
     assert runs | set(NOT_RUN) == set(COMMANDS), sorted(set(COMMANDS) - runs - set(NOT_RUN))
-    assert set(connecting_commands()) <= runs
+    assert set(connecting_commands()) - set(NOT_RUN) <= runs
 
 
 def link_secrets(server: KeycloakServer, realm: str) -> list[str]:

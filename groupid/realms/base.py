@@ -283,6 +283,17 @@ class People(ABC):
         group or a composite; an unknown role or client is an error (HTTP 404)."""
 
     @abstractmethod
+    def add_user_roles(self, realm: str, user_id: str, names: list[str]) -> None:
+        """Grant the realm roles ``names`` to a user directly (one it holds already stays); an unknown role is an
+        error (HTTP 404) and grants none of them."""
+
+    @abstractmethod
+    def remove_user_roles(self, realm: str, user_id: str, names: list[str]) -> None:
+        """Take the realm roles ``names`` granted directly away from a user (one it does not hold changes
+        nothing); an unknown role is an error (HTTP 404) and takes none of them away. Grants through groups and
+        composites stay."""
+
+    @abstractmethod
     def logout_user(self, realm: str, user_id: str) -> None:
         """End every session of a user."""
 

@@ -51,13 +51,15 @@ class Rejection:
 
     Sources reject rows they cannot read; the engine rejects rows it cannot place, and people it cannot tell
     apart from another (two accounts with their ID, an email someone else has). ``company`` is the row's
-    company code, when it has a usable one (reports count rejections per company).
+    company code, when it has a usable one (reports count rejections per company); ``anchor`` its anchor, when
+    it has one: the account carrying it is left alone too, even when the employee ID it carries changed.
     """
 
     where: Location
     employee_id: str | None
     reasons: tuple[str, ...]
     company: str | None = None
+    anchor: str | None = None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ USER_ATTRIBUTES: tuple[tuple[str, str], ...] = (
     ("start_date", "入职日期"),
     ("end_date", "离职日期"),
     ("disabled_on", "停用日期"),  # set by a sync when it disables a leaver; the grace period counts from it
+    ("source_anchor", "来源系统标识"),  # the person's immutable ID in a source that has one (a directory entry's)
 )
 """User attributes groupid writes, with the display names the admin console shows."""
 

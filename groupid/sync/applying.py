@@ -46,9 +46,12 @@ class _Run:
             self.outcome.writes += count
 
     def failed_after_create(self, change: PersonChange, error: str) -> None:
-        """A new account whose follow-up (its organization) failed: counted as a failure, not a second person."""
+        """A new account whose follow-up (its organization, its roles) failed: counted as a failure, not a second
+        person."""
+        what = " and ".join(part for part, wanted in (("added to its organization", change.add_organizations),
+                                                       ("given its roles", change.add_roles)) if wanted)
         with self._lock:
-            self.outcome.failed.append((change, f"created, but not added to its organization: {error}"))
+            self.outcome.failed.append((change, f"created, but not {what}: {error}"))
 
     def finished(self, change: PersonChange, error: str | None = None, user_id: str | None = None) -> None:
         """Record ``change`` as done (the account Keycloak created as ``user_id``, if it did) or failed."""
@@ -81,9 +84,10 @@ def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk
     try:
         for realm, changes in groupby(creates, key=lambda change: change.realm):
             _create(run, realm, list(changes), chunk)
-        created = [change for change in run.outcome.done if change.add_organizations and change in run.outcome.ids]
+        created = [change for change in run.outcome.done
+                   if (change.add_organizations or change.add_roles) and change in run.outcome.ids]
         _concurrently(run, others, workers)
-        _concurrently(run, created, workers, organizations_only=True)
+        _concurrently(run, created, workers, follow_up=True)
     except (KeycloakUnreachable, AuthenticationFailed, LockLost) as exc:
         raise RunInterrupted(str(exc), outcome=run.outcome, cause=exc) from exc
     return run.outcome
@@ -139,10 +143,10 @@ def _import(run: _Run, realm: str, part: list[PersonChange]) -> dict:
         run.wrote(-(-len(part) // IMPORT_CHUNK))  # the requests the adapter sends for them
 
 
-def _concurrently(run: _Run, changes: list[PersonChange], workers: int, organizations_only: bool = False) -> None:
+def _concurrently(run: _Run, changes: list[PersonChange], workers: int, follow_up: bool = False) -> None:
     if not changes:
         return
-    _in_pool(workers, [lambda change=change: _apply_one(run, change, organizations_only) for change in changes])
+    _in_pool(workers, [lambda change=change: _apply_one(run, change, follow_up) for change in changes])
 
 
 def _in_pool(workers: int, tasks: list[Callable[[], None]]) -> None:
@@ -159,9 +163,9 @@ def _in_pool(workers: int, tasks: list[Callable[[], None]]) -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> None:
+def _apply_one(run: _Run, change: PersonChange, follow_up: bool) -> None:
     errors: list[str] = []
-    for request in _requests(change, run.user_id(change), organizations_only):
+    for request in _requests(change, run.user_id(change), follow_up):
         run.guard()
         try:
             request(run.adapter)
@@ -173,7 +177,7 @@ def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> Non
                 break  # a leaver's other steps still go: each one takes some access away
         finally:
             run.wrote()
-    if organizations_only:
+    if follow_up:
         if errors:
             run.failed_after_create(change, errors[0])
         return
@@ -181,16 +185,21 @@ def _apply_one(run: _Run, change: PersonChange, organizations_only: bool) -> Non
 
 
 def _requests(change: PersonChange, user_id: str | None,
-              organizations_only: bool) -> list[Callable[[RealmAdapter], None]]:
+              follow_up: bool) -> list[Callable[[RealmAdapter], None]]:
     """The adapter calls that make ``change`` of the account ``user_id``, in an order that never leaves a
-    leaver with access."""
+    leaver with access; ``follow_up``: those a new account needs once it exists (its organization, its roles)."""
     realm = change.realm
-    organizations = [
+    follow_ups = [
         *(lambda a, o=org_id: a.add_organization_member(realm, o, user_id) for org_id, _ in change.add_organizations),
         *(lambda a, o=org_id: a.remove_organization_member(realm, o, user_id) for org_id, _ in change.remove_organizations),
     ]
-    if organizations_only:
-        return organizations
+    # realm roles go in one request each way, however many
+    if change.remove_roles:
+        follow_ups.append(lambda a: a.remove_user_roles(realm, user_id, list(change.remove_roles)))
+    if change.add_roles:
+        follow_ups.append(lambda a: a.add_user_roles(realm, user_id, list(change.add_roles)))
+    if follow_up:
+        return follow_ups
     if change.delete:
         return [lambda a: a.delete_user(realm, user_id)]
     calls: list[Callable[[RealmAdapter], None]] = []
@@ -200,4 +209,4 @@ def _requests(change: PersonChange, user_id: str | None,
         calls.append(lambda a: a.logout_user(realm, user_id))
     calls += [lambda a, g=group_id: a.remove_member(realm, g, user_id) for group_id, _ in change.remove_groups]
     calls += [lambda a, g=group_id: a.add_member(realm, g, user_id) for group_id, _ in change.add_groups]
-    return calls + organizations
+    return calls + follow_ups

@@ -41,6 +41,8 @@ class PersonChange:
     remove_groups: tuple[tuple[str, str], ...] = ()
     add_organizations: tuple[tuple[str, str], ...] = ()  #: (id, company code)
     remove_organizations: tuple[tuple[str, str], ...] = ()
+    add_roles: tuple[str, ...] = ()  #: realm roles granted directly (of those the source manages)
+    remove_roles: tuple[str, ...] = ()  #: realm roles taken away (of those the source manages)
     logout: bool = False  #: revoke every session (a leaver)
     delete: bool = False
 
@@ -64,6 +66,8 @@ class PersonChange:
             "groups_removed": [path for _, path in self.remove_groups],
             "organizations_added": [code for _, code in self.add_organizations],
             "organizations_removed": [code for _, code in self.remove_organizations],
+            "roles_added": list(self.add_roles),
+            "roles_removed": list(self.remove_roles),
         }
         if self.where:
             data["source"] = str(self.where)
@@ -104,14 +108,18 @@ class SyncPlan:
         return sum(1 for change in self.changes if {Action.DISABLE, Action.DELETE} & set(change.actions))
 
     def counts(self) -> Counter:
-        """How many accounts each action touches, plus ``rejected``, ``unchanged`` and ``waiting``."""
+        """How many accounts each action touches, plus ``rejected``, ``unchanged`` and ``waiting``, and — when a
+        source manages roles — ``roles_added`` and ``roles_removed``: the accounts that gain or lose some."""
         return totals(self.by_company())
 
     def by_company(self) -> dict[str, Counter]:
         """The counts of :meth:`counts`, per company code (``?`` for rows without a usable one)."""
         table: dict[str, Counter] = {}
         for change in self.changes:
-            table.setdefault(change.company or "?", Counter()).update(str(action) for action in change.actions)
+            counts = table.setdefault(change.company or "?", Counter())
+            counts.update(str(action) for action in change.actions)
+            counts.update(name for name, roles in (("roles_added", change.add_roles), ("roles_removed", change.remove_roles))
+                          if roles)
         for rejection in self.rejections:
             table.setdefault(rejection.company or "?", Counter())["rejected"] += 1
         for name, counter in (("unchanged", self.unchanged), ("waiting", self.waiting)):

@@ -25,6 +25,10 @@ from groupid.wording import describe_error
 MANAGED_ATTRIBUTE = "employee_id"
 """A user carrying this attribute is the account of that employee, and a sync manages it."""
 
+ANCHOR_ATTRIBUTE = "source_anchor"
+"""The person's immutable ID in the source, when the source has one: it finds the account again after the
+employee ID changed."""
+
 
 class Stage(str, Enum):
     """Where a person stands on the day of the run."""
@@ -54,6 +58,12 @@ class DesiredPerson:
     placement: Placement
     stage: Stage
     attributes: dict[str, list[str]] = field(default_factory=dict)  #: groupid's user attributes, manager resolved
+    roles: frozenset[str] | None = None  #: the realm roles the source grants; None: the source does not say
+
+    @property
+    def anchor(self) -> str | None:
+        """The person's immutable ID in the source, if it has one."""
+        return self.attributes.get(ANCHOR_ATTRIBUTE, [None])[0]
 
     @property
     def employee_id(self) -> str:
@@ -126,19 +136,26 @@ def stage(person: Person, today: date) -> Stage:
     return Stage.FUTURE if person.status == "pending" else Stage.ACTIVE
 
 
-def desire(values: dict, where: Location, directory: Directory, today: date) -> DesiredPerson | Rejection:
-    """Turn one normalised source row into a desired person, or a rejection with every reason."""
+def desire(values: dict, where: Location, directory: Directory, today: date, *, anchor: str | None = None,
+           roles: frozenset[str] | None = None) -> DesiredPerson | Rejection:
+    """Turn one normalised source row into a desired person, or a rejection with every reason.
+
+    ``anchor`` and ``roles`` are the row's (:class:`~groupid.sources.SourceRow`): its immutable ID in the source,
+    and the realm roles the source grants it."""
     employee_id = values.get("employee_id")
     try:
         person = Person.model_validate({key: value for key, value in values.items() if value is not None})
     except ValidationError as exc:
         reasons = tuple(describe_error(error, Person) for error in exc.errors())
-        return Rejection(where, employee_id, reasons, values.get("company"))
+        return Rejection(where, employee_id, reasons, values.get("company"), anchor)
     try:
         placement = directory.place(person)
     except ValueError as exc:
-        return Rejection(where, employee_id, (str(exc),), person.company)
-    return DesiredPerson(person, where, placement, stage(person, today), _attributes(person))
+        return Rejection(where, employee_id, (str(exc),), person.company, anchor)
+    attributes = _attributes(person)
+    if anchor:
+        attributes[ANCHOR_ATTRIBUTE] = [anchor]
+    return DesiredPerson(person, where, placement, stage(person, today), attributes, roles)
 
 
 def _attributes(person: Person) -> dict[str, list[str]]:

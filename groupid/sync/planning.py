@@ -11,55 +11,40 @@ The rules, in the words of an IT admin:
   period, counted from ``disabled_on``.
 * **rehire** — an account groupid disabled comes back: re-enabled, the same username. An account someone
   disabled by hand is never re-enabled by a sync; that is reported instead.
+* **new employee ID** — a source with anchors (a directory's entry IDs) finds the account by its anchor when no
+  account carries the new ID and the old one is not in the source any more: the same account, its employee ID
+  rewritten — never a leaver and a joiner.
+
+Roles a source manages (:func:`groupid.sources.managed_roles`) follow its rows: granted directly to whom a row
+grants them, taken from every other account it manages (a leaver's only when its memberships go). Other roles
+are never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from groupid.policy import SyncPolicy
 from groupid.realms.live import LiveUser
 from groupid.runs import Action
 from groupid.sources import Rejection
-from groupid.state import USER_ATTRIBUTES
+from groupid.sync.accounts import (
+    Account,
+    Memberships,
+    RealmPeople,
+    field_edits,
+    managed_of,
+    membership_edits,
+    signed_out,
+    synced,
+)
 from groupid.sync.changes import Notice, PersonChange, SyncPlan
-from groupid.sync.people import MANAGED_ATTRIBUTE, DesiredPerson, Stage, person_name, resolve_managers
+from groupid.sync.people import ANCHOR_ATTRIBUTE, MANAGED_ATTRIBUTE, DesiredPerson, Stage, resolve_managers
 from groupid.text import masked
 from groupid.usernames import STRATEGIES, UsernameAllocator, name_fields, name_to_username
 
-SYNCED_ATTRIBUTES = tuple(name for name, _ in USER_ATTRIBUTES if name != "disabled_on")
-"""The user attributes that follow the source; ``disabled_on`` is the sync's own bookkeeping."""
-
-
-@dataclass
-class RealmPeople:
-    """The accounts of one realm and the groups and organizations people are placed in."""
-
-    realm: str
-    users: list[LiveUser]
-    groups: dict[str, tuple[str, str]] = field(default_factory=dict)  #: group code -> (id, path)
-    organizations: dict[str, str] = field(default_factory=dict)  #: company code -> organization id
-
-    def __post_init__(self) -> None:
-        self.group_codes = {group_id: code for code, (group_id, _) in self.groups.items()}
-        self.group_paths = {group_id: path for group_id, path in self.groups.values()}
-        self.organization_codes = {org_id: code for code, org_id in self.organizations.items()}
-        self.group_ids = frozenset(self.group_codes)  #: built once: every person's memberships are checked against it
-        self.organization_ids = frozenset(self.organization_codes)
-
-
-@dataclass
-class _Account:
-    """A managed account and the realm it lives in."""
-
-    user: LiveUser
-    realm: RealmPeople
-
-    @property
-    def employee_id(self) -> str:
-        return self.user.attribute(MANAGED_ATTRIBUTE) or ""
+__all__ = ["RealmPeople", "plan_sync"]
 
 
 def plan_sync(
@@ -80,6 +65,10 @@ def plan_sync(
     plan = SyncPlan(rows=rows, managed=len(managed), active=sum(account.user.enabled for account in managed))
     for entry in source:
         (desired if isinstance(entry, DesiredPerson) else plan.rejections).append(entry)
+    in_source = {person.employee_id for person in desired} | set(out_of_scope)
+    in_source |= {rejection.employee_id for rejection in plan.rejections if rejection.employee_id}
+    held = {rejection.anchor for rejection in plan.rejections if rejection.anchor}
+    desired = planner.match_anchors(desired, in_source, held, plan)
     desired = planner.reject_ambiguous(desired, plan)
     desired = planner.reject_shared_emails(desired, plan)
     # managers after every rejection: a manager whose row was rejected has no account to point to
@@ -123,11 +112,11 @@ class _Planner:
     def __init__(self, realms: list[RealmPeople], policy: SyncPolicy, today: date):
         self.policy, self.today = policy, today
         self.realms = {people.realm: people for people in realms}
-        self.accounts: dict[tuple[str, str], list[_Account]] = {}
+        self.accounts: dict[tuple[str, str], list[Account]] = {}
         for people in realms:
             for user in people.users:
                 if user.attribute(MANAGED_ATTRIBUTE):
-                    account = _Account(user, people)
+                    account = Account(user, people)
                     self.accounts.setdefault((people.realm, account.employee_id), []).append(account)
         self.usernames = {people.realm: UsernameAllocator(user.username for user in people.users) for people in realms}
         self.emails: dict[tuple[str, str], list[LiveUser]] = {}  #: (realm, email) -> the accounts that have it
@@ -136,10 +125,61 @@ class _Planner:
                 if user.email:
                     self.emails.setdefault((people.realm, user.email.lower()), []).append(user)
         self.placed: set[tuple[str, str]] = set()  #: (realm, employee ID) of accounts the source speaks for
+        self.owners: dict[str, str] = {}  #: user id -> the employee ID of the person it is claimed for by anchor
 
-    def accounts_by_id(self) -> list[_Account]:
+    def accounts_by_id(self) -> list[Account]:
         """Every managed account, in a stable order."""
         return [account for key in sorted(self.accounts) for account in self.accounts[key]]
+
+    def match_anchors(self, desired: list[DesiredPerson], in_source: set[str], held: set[str],
+                      plan: SyncPlan) -> list[DesiredPerson]:
+        """Give people whose employee ID no account of their realm carries the account that carries their anchor,
+        when that account's own employee ID is not in the source: the person's ID changed, the account stays.
+
+        Two such accounts, or two rows claiming one, are a human call: those rows are rejected, and the accounts
+        left alone (never taken for leavers) — as are the accounts carrying the anchor of a rejected row
+        (``held``), whose person may be behind a new employee ID.
+        """
+        anchors: dict[tuple[str, str], list[Account]] = {}
+        for account in self.accounts_by_id():
+            anchor = account.user.attribute(ANCHOR_ATTRIBUTE)
+            if anchor in held:
+                self.placed.add((account.realm.realm, account.employee_id))
+            elif anchor and account.employee_id not in in_source:
+                anchors.setdefault((account.realm.realm, anchor), []).append(account)
+        claims: dict[tuple[str, str], list[DesiredPerson]] = {}
+        for person in desired:
+            realm = person.placement.realm
+            if person.anchor and (realm, person.employee_id) not in self.accounts and (realm, person.anchor) in anchors:
+                claims.setdefault((realm, person.anchor), []).append(person)
+        refused: set[int] = set()
+        for (realm, anchor), people in claims.items():
+            accounts = anchors[(realm, anchor)]
+            if len(accounts) == 1 and len(people) == 1:
+                self._claim(accounts[0], people[0].employee_id)
+                continue
+            self.placed.update((realm, account.employee_id) for account in accounts)
+            if len(accounts) > 1:
+                names = ", ".join(sorted(account.user.username for account in accounts))
+                reason = f"accounts {names} in realm {realm} all carry the source anchor {anchor}"
+            else:
+                ids = ", ".join(sorted(person.employee_id for person in people))
+                reason = f"employee IDs {ids} all have the source anchor {anchor} of account {accounts[0].user.username}"
+            for person in people:
+                plan.rejections.append(Rejection(person.where, person.employee_id, (reason,), person.placement.company,
+                                                 anchor))
+                refused.add(id(person))
+        return [person for person in desired if id(person) not in refused]
+
+    def _claim(self, account: Account, employee_id: str) -> None:
+        """File ``account`` under its person's new employee ID, and no longer under its old one."""
+        old = (account.realm.realm, account.employee_id)
+        self.accounts[old].remove(account)
+        if not self.accounts[old]:
+            del self.accounts[old]
+        account.claimed = employee_id
+        self.accounts[(account.realm.realm, employee_id)] = [account]
+        self.owners[account.user.id] = employee_id
 
     def reject_ambiguous(self, desired: list[DesiredPerson], plan: SyncPlan) -> list[DesiredPerson]:
         """Reject people whose employee ID two accounts of one realm carry: which one is theirs is a human call.
@@ -178,7 +218,7 @@ class _Planner:
         for (realm, email), people in rows.items():
             ids = {p.employee_id for p in people}
             others = [user.username for user in self.emails.get((realm, email), [])
-                      if user.attribute(MANAGED_ATTRIBUTE) not in ids]
+                      if self.owners.get(user.id, user.attribute(MANAGED_ATTRIBUTE)) not in ids]
             if len(people) == 1 and not others:
                 continue
             for person in people:
@@ -223,8 +263,10 @@ class _Planner:
         people = self.realms[placement.realm]
         organizations = ((people.organizations[placement.organization], placement.organization),) if (
             placement.organization in people.organizations) else ()
+        roles = managed_of(people, person.roles)
         return PersonChange(placement.realm, person.employee_id, username, placement.company, (Action.CREATE,),
-                            where=person.where, create=representation, add_organizations=organizations)
+                            where=person.where, create=representation, add_organizations=organizations,
+                            add_roles=tuple(sorted(roles or ())))
 
     def _username_base(self, person: DesiredPerson) -> str:
         policy, p = self.policy.username, person.person
@@ -239,11 +281,11 @@ class _Planner:
             base = name_to_username(p.name, fallback=p.employee_id)
         return base or STRATEGIES["employee_id"](p.employee_id)
 
-    def _current(self, account: _Account, person: DesiredPerson, plan: SyncPlan) -> PersonChange | None:
+    def _current(self, account: Account, person: DesiredPerson, plan: SyncPlan) -> PersonChange | None:
         """An existing account of someone the source lists as active (or starting, under ``disabled``)."""
         user, people = account.user, account.realm
         actions: list[Action] = []
-        attributes = {**_synced(user.attributes, person.attributes)}
+        attributes = {**synced(user.attributes, person.attributes)}
         if user.enabled:
             attributes.pop("disabled_on", None)  # re-enabled by hand: a later disable is not groupid's
         else:
@@ -257,22 +299,23 @@ class _Planner:
         was = (user.attribute("company_code"), user.attribute("department_code"))
         if was[0] is not None and was != (person.placement.company, person.person.department):
             actions.append(Action.MOVE)
-        fields, update = _edit(user, person, attributes, enabled=user.enabled or Action.ENABLE in actions)
+        fields, update = field_edits(user, person, attributes, enabled=user.enabled or Action.ENABLE in actions)
         if fields and not actions:
             actions.append(Action.UPDATE)
-        memberships = _memberships(user, people, {person.placement.group_code}, person.placement.organization)
-        if memberships and not {Action.MOVE, Action.ENABLE, Action.UPDATE} & set(actions):
-            actions.append(Action.UPDATE)  # memberships repaired: someone changed them by hand
+        memberships = membership_edits(user, people, {person.placement.group_code}, person.placement.organization)
+        roles = account.role_edits(person.roles)
+        if (memberships or roles) and not {Action.MOVE, Action.ENABLE, Action.UPDATE} & set(actions):
+            actions.append(Action.UPDATE)  # memberships repaired, or the source's roles changed
         if not actions:
             return None
-        return self._change(account, person, actions, fields=fields, update=update, **vars(memberships))
+        return self._change(account, person, actions, fields=fields, update=update, **vars(memberships), **roles)
 
-    def plan_leaver(self, account: _Account, person: DesiredPerson | None, plan: SyncPlan) -> None:
+    def plan_leaver(self, account: Account, person: DesiredPerson | None, plan: SyncPlan) -> None:
         """Disable, sign out and (per policy) remove the memberships of a leaver; delete after the grace period."""
         user, people = account.user, account.realm
         actions: list[Action] = []
         logout = False
-        attributes = _synced(user.attributes, person.attributes) if person else dict(user.attributes)
+        attributes = synced(user.attributes, person.attributes) if person else dict(user.attributes)
         if user.enabled:
             actions.append(Action.DISABLE)
             logout = True
@@ -280,19 +323,20 @@ class _Planner:
         elif self._grace_over(user):
             plan.changes.append(self._change(account, person, [Action.DELETE], delete=True))
             return
-        fields, update = _edit(user, person, attributes, enabled=user.enabled and not logout)
+        fields, update = field_edits(user, person, attributes, enabled=user.enabled and not logout)
         if fields and not actions:
             actions.append(Action.UPDATE)
-        memberships = _memberships(user, people, set(), None) if self.policy.leavers.memberships == "remove" else (
-            _Memberships())
-        if not user.enabled and not _signed_out(user):
+        removing = self.policy.leavers.memberships == "remove"
+        memberships = membership_edits(user, people, set(), None) if removing else Memberships()
+        roles = account.role_edits(frozenset()) if removing else {}
+        if not user.enabled and not signed_out(user):
             # disabled by a run that was cut off before it signed the account out: finish that now
             logout = True
             fields["sessions"] = ("open", "ended")
-        if not actions and (update or logout or memberships.removes):
+        if not actions and (update or logout or memberships.removes or roles):
             actions.append(Action.UPDATE)
         change = self._change(account, person, actions, fields=fields, update=update, logout=logout,
-                              **vars(memberships))
+                              **vars(memberships), **roles)
         if actions:
             plan.changes.append(change)
         else:
@@ -309,75 +353,12 @@ class _Planner:
             return False  # a hand-edited date: never a reason to delete
 
     @staticmethod
-    def _change(account: _Account, person: DesiredPerson | None, actions: list[Action], **requests) -> PersonChange:
+    def _change(account: Account, person: DesiredPerson | None, actions: list[Action], **requests) -> PersonChange:
         """The change of an existing account, whole: ``requests`` are the PersonChange fields that make it."""
         user = account.user
         company = person.placement.company if person else user.attribute("company_code")
         return PersonChange(account.realm.realm, account.employee_id, user.username, company, tuple(actions),
                             where=person.where if person else None, user_id=user.id, **requests)
-
-
-def _edit(user: LiveUser, person: DesiredPerson | None, attributes: dict[str, list[str]],
-          enabled: bool) -> tuple[dict[str, tuple], dict | None]:
-    """What differs on ``user`` — names, email, the attributes — as name -> (old, new), and the representation
-    to PUT (None when neither that nor ``enabled`` differs)."""
-    wanted: dict = {"enabled": enabled}
-    if person:
-        wanted["firstName"], wanted["lastName"] = person.names
-        if person.person.email and person.stage is not Stage.LEAVER:  # a leaver's address may be someone's now
-            wanted["email"] = person.person.email
-    else:  # names Keycloak would refuse would make it refuse the whole update, the disable with it
-        wanted["firstName"], wanted["lastName"] = (
-            person_name(name) if name else name for name in (user.first_name, user.last_name))
-    current = {"enabled": user.enabled, "firstName": user.first_name, "lastName": user.last_name, "email": user.email}
-    fields: dict[str, tuple] = {}
-    for name, value in wanted.items():
-        if current[name] != value and name != "enabled":
-            fields[name] = (current[name], value)
-    for name in sorted(set(attributes) | set(user.attributes)):
-        old, new = _first(user.attributes.get(name)), _first(attributes.get(name))
-        if old != new:
-            fields[name] = (old, new)
-    if not fields and wanted["enabled"] == user.enabled:
-        return fields, None
-    representation = {"username": user.username, "firstName": user.first_name, "lastName": user.last_name,
-                      "email": user.email, **wanted, "attributes": attributes}
-    if wanted.get("email") and wanted["email"] != user.email:
-        representation["emailVerified"] = True
-    return fields, {key: value for key, value in representation.items() if value is not None}
-
-
-@dataclass(frozen=True)
-class _Memberships:
-    """Membership edits of one account, as (id, path) of groups and (id, company code) of organizations."""
-
-    add_groups: tuple[tuple[str, str], ...] = ()
-    remove_groups: tuple[tuple[str, str], ...] = ()
-    add_organizations: tuple[tuple[str, str], ...] = ()
-    remove_organizations: tuple[tuple[str, str], ...] = ()
-
-    def __bool__(self) -> bool:
-        return bool(self.add_groups or self.remove_groups or self.add_organizations or self.remove_organizations)
-
-    @property
-    def removes(self) -> bool:
-        """Whether any membership goes."""
-        return bool(self.remove_groups or self.remove_organizations)
-
-
-def _memberships(user: LiveUser, people: RealmPeople, codes: set[str], organization: str | None) -> _Memberships:
-    """The membership edits that leave ``user`` in exactly the groups of ``codes`` among groupid's."""
-    wanted = {people.groups[code][0] for code in codes if code in people.groups}
-    wanted_orgs = {people.organizations[organization]} if organization in people.organizations else set()
-    return _Memberships(
-        add_groups=tuple((group_id, people.group_paths[group_id]) for group_id in sorted(wanted - user.groups)),
-        remove_groups=tuple((group_id, people.group_paths[group_id])
-                            for group_id in sorted((user.groups & people.group_ids) - wanted)),
-        add_organizations=tuple((org_id, people.organization_codes[org_id])
-                                for org_id in sorted(wanted_orgs - user.organizations)),
-        remove_organizations=tuple((org_id, people.organization_codes[org_id])
-                                   for org_id in sorted((user.organizations & people.organization_ids) - wanted_orgs)),
-    )
 
 
 def _shared(email: str, person: DesiredPerson, people: list[DesiredPerson], others: list[str]) -> str:
@@ -387,27 +368,3 @@ def _shared(email: str, person: DesiredPerson, people: list[DesiredPerson], othe
     if lines:
         return f"email {masked(email)} is also on line {shown}"
     return f"email {masked(email)} belongs to account {', '.join(others[:3])}"
-
-
-def _synced(current: dict[str, list[str]], source: dict[str, list[str]]) -> dict[str, list[str]]:
-    """The attribute map to write: the source's values for the synced attributes, everything else kept."""
-    kept = {name: values for name, values in current.items() if name not in SYNCED_ATTRIBUTES}
-    return {**kept, **source}
-
-
-def _signed_out(user: LiveUser) -> bool:
-    """Whether an account groupid disabled was signed out since: Keycloak keeps when all of a user's sessions
-    were last ended (``notBefore``), and a disable is followed by a sign-out the same day.
-
-    Accounts disabled by hand (no ``disabled_on``, or one edited into no date) are not groupid's to judge.
-    """
-    try:
-        day = date.fromisoformat(user.attribute("disabled_on") or "")
-    except ValueError:
-        return True
-    return user.not_before >= datetime.combine(day, time.min).timestamp()
-
-
-def _first(values: list[str] | None) -> str | None:
-    return values[0] if values else None
-

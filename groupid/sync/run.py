@@ -23,13 +23,14 @@ from groupid.policy import GuardPolicy, SyncPolicy
 from groupid.realms.base import RealmAdapter
 from groupid.realms.live import LiveRealm
 from groupid.runs import Outcome, Progress, Threshold
-from groupid.sources import PeopleSource, Rejection, SourceRow
+from groupid.sources import PeopleSource, Rejection, SourceRow, managed_roles
 from groupid.state import USER_ATTRIBUTES, compile_realms
 from groupid.sync.applying import apply_sync
 from groupid.sync.changes import PersonChange, SyncPlan, totals
-from groupid.sync.people import DesiredPerson, Directory, desire
+from groupid.sync.people import ANCHOR_ATTRIBUTE, DesiredPerson, Directory, desire
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import check_writable, write_report
+from groupid.text import quoted
 
 ROWS_RECORD = "groupid.sync.{source}.rows"
 LAST_RECORD = "groupid.sync.{source}.last"
@@ -128,12 +129,14 @@ def sync_people(source: PeopleSource, group: Group, adapter: RealmAdapter,
     for name in directory.realms:  # before the lock, which lives in the group's realm
         if not adapter.realm_exists(name):
             raise ConfigurationError(f"realm {name} does not exist: apply the spec first (groupid apply)")
+    roles = managed_roles(source)
+    _check_roles(adapter, directory.realms, roles, source.name)
     if options.dry_run:
-        plan, last_rows = _plan(adapter, directory, entries, out_of_scope, rows, policy, today, source.name)
+        plan, last_rows = _plan(adapter, directory, entries, out_of_scope, rows, policy, today, source.name, roles)
         _check_guards(plan, policy, last_rows, options)
         return _finish(SyncResult(plan, None), options.report)
     with sync_lock(adapter, group.realm, source.name, options.wait) as lease:
-        plan, last_rows = _plan(adapter, directory, entries, out_of_scope, rows, policy, today, source.name)
+        plan, last_rows = _plan(adapter, directory, entries, out_of_scope, rows, policy, today, source.name, roles)
         _check_guards(plan, policy, last_rows, options)
         try:
             outcome = apply_sync(plan, adapter, workers=policy.workers, progress=options.progress, guard=lease.check)
@@ -180,7 +183,7 @@ def _entries(source: PeopleSource, directory: Directory,
     out_of_scope: set[str] = set()
     for entry in source:
         if isinstance(entry, SourceRow):
-            desired.append(desire(entry.values, entry.where, directory, today))
+            desired.append(desire(entry.values, entry.where, directory, today, anchor=entry.anchor, roles=entry.roles))
         elif isinstance(entry, Rejection):
             rejected.append(entry)
         elif entry.employee_id:
@@ -189,17 +192,24 @@ def _entries(source: PeopleSource, directory: Directory,
 
 
 def _plan(adapter: RealmAdapter, directory: Directory, entries: list[DesiredPerson | Rejection], out_of_scope: set[str],
-          rows: int, policy: SyncPolicy, today: date, source: str) -> tuple[SyncPlan, int | None]:
-    realms = [_realm_people(adapter, directory, name) for name in directory.realms]
+          rows: int, policy: SyncPolicy, today: date, source: str,
+          roles: frozenset[str] = frozenset()) -> tuple[SyncPlan, int | None]:
+    # a realm applied before anchors existed lacks their attribute: only a source that has anchors needs it
+    anchors = any(isinstance(entry, DesiredPerson) and entry.anchor for entry in entries)
+    attributes = [name for name, _ in USER_ATTRIBUTES if anchors or name != ANCHOR_ATTRIBUTE]
+    realms = [_realm_people(adapter, directory, name, roles, attributes) for name in directory.realms]
     with bulk_build():
         plan = plan_sync(entries, out_of_scope, realms, policy, today, rows=rows)
     last = adapter.read_realm_attributes(directory.group.realm).get(ROWS_RECORD.format(source=source))
     return plan, int(last) if last and last.isdigit() else None
 
 
-def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str) -> RealmPeople:
+def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str, roles: frozenset[str],
+                  attributes: list[str]) -> RealmPeople:
+    """The accounts of ``realm``, the groups and organizations people are placed in, and who holds each of the
+    source's managed ``roles`` directly: one paged list per role, never a request per user."""
     live = adapter.read(realm)
-    _check_user_profile(live)
+    _check_user_profile(live, attributes)
     groups, paths = {}, live.paths()
     for group in live.groups:
         code = group.attribute(ATTR_CODE)
@@ -214,12 +224,26 @@ def _realm_people(adapter: RealmAdapter, directory: Directory, realm: str) -> Re
     organizations = {org.attribute(ATTR_CODE): org.id for org in live.organizations
                      if directory.organizations.get(org.attribute(ATTR_CODE)) == realm}
     users = adapter.read_users(realm, [group_id for group_id, _ in groups.values()], list(organizations.values()))
-    return RealmPeople(realm, users, groups, organizations)
+    holders = {name: frozenset(adapter.role_holders(realm, name)) for name in sorted(roles)}
+    return RealmPeople(realm, users, groups, organizations, holders)
 
 
-def _check_user_profile(live: LiveRealm) -> None:
-    """Keycloak 24+ drops undeclared attributes without a word: refuse to sync into a realm that would."""
-    missing = [name for name, _ in USER_ATTRIBUTES if not keeps_attribute(live.user_profile, name)]
+def _check_roles(adapter: RealmAdapter, realms: list[str], roles: frozenset[str], source: str) -> None:
+    """Refuse a source that manages a realm role one of the ``realms`` people live in lacks: before the lock,
+    and so before anything is written."""
+    for realm in realms:
+        lacking = [quoted(name) for name in sorted(roles) if adapter.read_role_attributes(realm, name) is None]
+        if lacking:
+            raise ConfigurationError(
+                f"realm {realm} has no role {', '.join(lacking)}, which the people source {source} manages: "
+                "define it in the spec and apply it (groupid apply), or leave it out of the source's roles"
+            )
+
+
+def _check_user_profile(live: LiveRealm, attributes: list[str]) -> None:
+    """Keycloak 24+ drops undeclared attributes without a word: refuse to sync into a realm that would drop
+    some of ``attributes``."""
+    missing = [name for name in attributes if not keeps_attribute(live.user_profile, name)]
     if missing:
         raise ConfigurationError(
             f"the user profile of realm {live.name} does not declare {', '.join(missing)}: Keycloak would drop "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from urllib.parse import quote
@@ -45,6 +46,8 @@ class KeycloakServer(RealmAdapter):
         self.people = PeopleClient(self.transport)
         self.clients = ClientParts(self.transport)
         self.flows = SignInFlows(self.transport)
+        self._realm_roles: dict[tuple[str, str], dict] = {}  #: (realm, name) -> the role's representation
+        self._roles_lock = threading.Lock()
 
     @property
     def settings(self) -> ConnectionSettings:
@@ -414,6 +417,44 @@ class KeycloakServer(RealmAdapter):
         owner = ("clients", self._client_uuid(realm, client_id, action)) if client_id else ()
         url = admin_url(realm, *owner, "roles", name, "users")
         return [user["id"] for user in self.transport.pages(url, action, size=MEMBER_PAGE_SIZE, briefRepresentation="true")]
+
+    def add_user_roles(self, realm: str, user_id: str, names: list[str]) -> None:
+        """Grant realm roles to a user directly, in one request (see :meth:`_edit_user_roles`)."""
+        self._edit_user_roles("POST", realm, user_id, names, f"grant roles to user {user_id} of {realm}")
+
+    def remove_user_roles(self, realm: str, user_id: str, names: list[str]) -> None:
+        """Take realm roles granted directly away from a user, in one request; one it lacks changes nothing."""
+        self._edit_user_roles("DELETE", realm, user_id, names, f"revoke roles from user {user_id} of {realm}")
+
+    def _edit_user_roles(self, method: str, realm: str, user_id: str, names: list[str], action: str) -> None:
+        """Post or delete a user's realm role mappings.
+
+        Keycloak wants each role's id beside its name. A sync grants the same few roles to thousands of people,
+        so each role is read once by this adapter, not once per user; a role made again since (another id, and
+        Keycloak answers HTTP 404) is read again, once.
+        """
+        if not names:
+            return
+        url = admin_url(realm, "users", user_id, "role-mappings", "realm")
+        sent = self.transport.request(method, url, action, body=self._realm_role_bodies(realm, names), raw=True,
+                                      none_for=(404,))
+        if sent is None:  # a stale role id, or no such user: then the second answer says so
+            with self._roles_lock:
+                for name in names:
+                    self._realm_roles.pop((realm, name), None)
+            self.transport.request(method, url, action, body=self._realm_role_bodies(realm, names), raw=True)
+
+    def _realm_role_bodies(self, realm: str, names: list[str]) -> list[dict]:
+        """The representations of the realm roles ``names``, read once each; an unknown one is an error saying
+        HTTP 404, before anything is sent."""
+        # held while a role is read: the workers granting it at once wait for that one read
+        with self._roles_lock:
+            for name in dict.fromkeys(names):
+                if (realm, name) not in self._realm_roles:
+                    action = f"find role '{name}' of {realm}"
+                    role = self.transport.request("GET", admin_url(realm, "roles", name), action)
+                    self._realm_roles[(realm, name)] = {"id": role["id"], "name": role["name"]}
+            return [self._realm_roles[(realm, name)] for name in dict.fromkeys(names)]
 
     def create_user(self, realm: str, user: dict) -> str:
         """Create a user; return its id."""

@@ -514,6 +514,23 @@ class MemoryRealms(RealmAdapter):
             key = _key(state, ref, action)
             return [user_id for user_id, keys in state.user_roles.items() if key in keys]
 
+    def add_user_roles(self, realm: str, user_id: str, names: list[str]) -> None:
+        """Grant realm roles to a user directly; an unknown role changes nothing (HTTP 404)."""
+        self._edit_user_roles(realm, user_id, names, add_values, f"grant roles to user {user_id} of {realm}")
+
+    def remove_user_roles(self, realm: str, user_id: str, names: list[str]) -> None:
+        """Take realm roles granted directly away from a user; one it does not hold changes nothing."""
+        self._edit_user_roles(realm, user_id, names, remove_values, f"revoke roles from user {user_id} of {realm}")
+
+    def _edit_user_roles(self, realm: str, user_id: str, names: list[str], edit: _Edit, action: str) -> None:
+        with self.store.guard:  # the sync grants roles from several threads at once
+            state = self.store.realm(realm, action)
+            user_of(state, user_id, action)
+            keys = [(None, name) for name in names]  # realm roles only: a name is never read as clientId/name
+            for key in keys:  # every role looked up before the first is granted, as on the real server
+                found(state.roles, key, action, "Could not find role")
+            edit(state.user_roles[user_id], keys)
+
     def read_user_profile(self, realm: str) -> dict:
         """The realm's user profile configuration."""
         return self.people.read_user_profile(realm)

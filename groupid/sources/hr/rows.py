@@ -103,6 +103,7 @@ def _normalise_row(row: Row, mapping: Mapping) -> Draft:
 
 
 def _lines(places: list[Location]) -> str:
+    """Rows' locations in words, for a duplicate's reason: their line numbers."""
     return "on line " + ", ".join(str(where.line) for where in places)
 
 
@@ -149,6 +150,6 @@ def classify(draft: Draft, key: str, scope: Scope | None, **extras: Any) -> AnyR
     # scope is judged on the fields it reads; a row that is out of scope is not worth rejecting for other fields
     if scope is not None and not (scope.fields & draft.failed) and not scope.matches(draft.values):
         return OutOfScope(draft.where, value)
-    if draft.reasons:
-        return Rejection(draft.where, value, tuple(draft.reasons))
+    if draft.reasons:  # the anchor too: the account it names is not taken for absent while its row is rejected
+        return Rejection(draft.where, value, tuple(draft.reasons), anchor=extras.get("anchor"))
     return SourceRow(draft.where, draft.values, **extras)

@@ -33,14 +33,15 @@ The directory is read whole, page by page, before anything else: a search that c
 :class:`~groupid.errors.DirectoryError`, never a shorter list of people. The source is registered as ``ldap``
 (``source_reader("ldap")`` is :func:`read_directory`).
 
-The package follows the reading: ``config`` loads the file, ``directory`` is the adapter to the server,
+The package follows the reading: ``config`` loads the file (``connection``: the server part), ``directory`` is the adapter to the server,
 ``names``, ``filters`` and ``escaping`` handle DNs and filters, ``groups`` reads group membership, ``ad``
 knows Active Directory's encodings, ``people`` puts it all together.
 """
 
 from groupid.sources import register_source
 from groupid.sources.ldap.ad import guid_text
-from groupid.sources.ldap.config import Connection, LdapConfig, load_config
+from groupid.sources.ldap.config import LdapConfig, load_config
+from groupid.sources.ldap.connection import Connection
 from groupid.sources.ldap.people import LDAP, DirectoryPeople, read_directory
 
 __all__ = ["LDAP", "Connection", "DirectoryPeople", "LdapConfig", "guid_text", "load_config", "read_directory"]

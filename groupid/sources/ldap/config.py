@@ -3,15 +3,13 @@
 It is checked whole when it loads (see :mod:`groupid.sources.ldap` for the file): every key, URL, DN and filter,
 and — with the HR mapping's own checks — the value tables, the scope and the policy. A mistake is reported with
 the file's line before the directory is contacted. The bind password is never in the file, nor in this model:
-:meth:`Connection.bind_password` reads it from its variable or file when the directory is opened.
+:meth:`~groupid.sources.ldap.connection.Connection.bind_password` reads it when the directory is opened.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -27,18 +25,16 @@ from pydantic import (
     model_validator,
 )
 
-from groupid.errors import ConfigurationError
-from groupid.files import read_secret_file
 from groupid.policy import SyncPolicy
 from groupid.sources.configs import At, load_config_file
 from groupid.sources.hr.mapping import check_columns, check_policy, check_value_tables, compile_scope, require_fields
 from groupid.sources.hr.normalise import REQUIRED_FIELDS
 from groupid.sources.hr.scope import Scope
+from groupid.sources.ldap.connection import Connection, ServerType
 from groupid.sources.ldap.filters import check_filter
-from groupid.sources.ldap.names import is_below, normal_dn, parse_dn
+from groupid.sources.ldap.names import DN_LIMIT, is_below, normal_dn, parse_dn
 from groupid.text import quoted
 
-ServerType = Literal["openldap", "active_directory"]
 DEFAULT_ANCHORS: dict[str, str] = {"openldap": "entryUUID", "active_directory": "objectGUID"}
 """The anchor of each type of server when ``anchor:`` is not given."""
 
@@ -47,7 +43,7 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _dn(text: str) -> str:
@@ -120,42 +116,13 @@ class Roles(_Section):
             except ValueError as exc:
                 raise At(str(exc), dn) from None
             if base is not None and not (len(rdns) > len(parse_dn(base)) and is_below(rdns, parse_dn(base))):
-                raise At(f"{quoted(dn)} is not below base {quoted(base)}: only groups there are read", dn)
+                raise At(f"{quoted(dn, DN_LIMIT)} is not below base {quoted(base, DN_LIMIT)}: only groups there are read", dn)
             if normal_dn(dn) in seen:
-                raise At(f"{quoted(dn)} is the group {quoted(seen[normal_dn(dn)])} again", dn)
+                raise At(f"{quoted(dn, DN_LIMIT)} is the group {quoted(seen[normal_dn(dn)], DN_LIMIT)} again", dn)
             if not isinstance(role, str) or not role.strip():
                 raise At("the realm role is empty", dn)
             seen[normal_dn(dn)] = dn
         return {dn.strip(): role.strip() for dn, role in groups.items()}
-
-
-@dataclass(frozen=True)
-class Connection:
-    """How to reach and bind to the server: what :func:`~groupid.sources.ldap.directory.open_directory` takes.
-
-    Holds where the password is, never the password: :meth:`bind_password` reads it when it is needed.
-    """
-
-    urls: tuple[str, ...]  #: tried in order, the next when one does not answer
-    start_tls: bool
-    bind_dn: str
-    password_env: str | None  #: the environment variable that holds the bind password, or
-    password_file: Path | None  #: the file that holds it
-    ca_file: Path | None  #: the CA certificates to verify the server with; None: the system's
-    timeout: float  #: seconds, to connect and for each request
-    page_size: int  #: entries per page of a paged search
-    type: ServerType
-
-    def bind_password(self) -> str:
-        """The bind password, read now; raises :class:`ConfigurationError` naming the variable (unset or empty)
-        or :class:`SourceError` naming the file (missing, unreadable, empty), never showing the password."""
-        if self.password_env is not None:
-            password = os.environ.get(self.password_env, "")
-            if not password:
-                raise ConfigurationError(f"the bind password variable {self.password_env} is not set or empty")
-            return password
-        assert self.password_file is not None  # the config holds exactly one of the two
-        return read_secret_file(self.password_file.parent, self.password_file.name)
 
 
 class LdapConfig(BaseModel):

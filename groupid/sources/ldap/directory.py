@@ -5,8 +5,8 @@ one over ldap3, the only module of groupid that calls ldap3, and where its error
 :class:`~groupid.errors.DirectoryError`. A search is either read to its last page or fails: a size limit, a
 referral not followed, a lost connection or a failed bind is an error, never a shorter answer.
 
-:func:`open_directory` connects as :class:`DirectorySettings` say: the URLs in order (the first that answers
-is used; an unreachable one or one whose TLS fails passes to the next), TLS verified always
+:func:`open_directory` connects as a source config's :class:`~groupid.sources.ldap.connection.Connection`
+says: the URLs in order (the first that answers is used; an unreachable one or one whose TLS fails passes to the next), TLS verified always
 (``ldaps://``, or ``ldap://`` with StartTLS), a simple bind. Referrals are never followed. Continuation
 references (``searchResRef``: other naming contexts, which Active Directory sends for every search at a
 domain's root) are skipped: a search reads the naming context its base is in. Values an Active Directory
@@ -18,19 +18,26 @@ when a range cannot be read.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import ssl
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import ldap3
-from ldap3.core.exceptions import LDAPCertificateError, LDAPException
+from ldap3.core.exceptions import (
+    LDAPCertificateError,
+    LDAPException,
+    LDAPSessionTerminatedByServerError,
+    LDAPSocketReceiveError,
+    LDAPSocketSendError,
+)
 
 from groupid.errors import DirectoryError
+from groupid.sources.ldap.connection import Connection
 
 SearchScope = Literal["subtree", "one", "base"]
 
@@ -88,20 +95,7 @@ _SCOPES = {"subtree": ldap3.SUBTREE, "one": ldap3.LEVEL, "base": ldap3.BASE}
 _DEFAULT_PORTS = {"ldap": 389, "ldaps": 636}
 
 
-@dataclass(frozen=True)
-class DirectorySettings:
-    """How to reach and bind to a directory. ``password`` is the secret itself, already read (never shown)."""
-
-    urls: tuple[str, ...]  #: ``ldap://`` or ``ldaps://`` URLs, tried in order
-    bind_dn: str | None = None  #: None: an anonymous bind
-    password: str | None = field(default=None, repr=False)
-    start_tls: bool = False  #: StartTLS on ``ldap://`` URLs
-    ca_file: Path | None = None  #: the CAs that verify the server; None: the system's
-    timeout: float = 30.0  #: seconds, to connect and for each request
-    page_size: int = 500  #: entries per page of a search
-
-
-def open_directory(settings: DirectorySettings) -> LdapDirectory:
+def open_directory(settings: Connection) -> LdapDirectory:
     """Connect and bind to the first of ``settings.urls`` that answers, as the settings say.
 
     Raises :class:`DirectoryError` naming each server and why it could not be used; a bind the server refuses
@@ -109,16 +103,17 @@ def open_directory(settings: DirectorySettings) -> LdapDirectory:
     """
     if not settings.urls:
         raise DirectoryError("no directory URL is configured")
+    password = settings.bind_password()
     failures = []
     for url in settings.urls:
-        connection = _connection(url, settings)
+        connection = _connection(url, settings, password)
         try:
             connection.open()
             if settings.start_tls and not connection.server.ssl:
                 connection.start_tls()
             bound = connection.bind()
         except LDAPException as exc:
-            failures.append(f"{url}: {_reason(exc, connection.server.host, settings)}")
+            failures.append(f"{url}: {_reason(exc, connection.server.host, settings, password)}")
             _close(connection)
             continue
         if not bound:
@@ -132,7 +127,7 @@ def open_directory(settings: DirectorySettings) -> LdapDirectory:
 class LdapDirectory(Directory):
     """A bound ldap3 connection to one server, searched page by page; made by :func:`open_directory`."""
 
-    def __init__(self, connection: ldap3.Connection, settings: DirectorySettings, url: str):
+    def __init__(self, connection: ldap3.Connection, settings: Connection, url: str):
         self._connection, self._settings, self.url = connection, settings, url
 
     def search(self, base: str, filter: str, attributes: Sequence[str],
@@ -195,7 +190,7 @@ def join_ranges(dn: str, raw: Mapping[str, list[bytes]],
     return {name: tuple(values) for name, values in joined.items()}
 
 
-def _connection(url: str, settings: DirectorySettings) -> ldap3.Connection:
+def _connection(url: str, settings: Connection, password: str) -> ldap3.Connection:
     parts = urlsplit(url)
     if parts.scheme not in _DEFAULT_PORTS or not parts.hostname:
         raise DirectoryError(f"{url} is not an ldap:// or ldaps:// URL")
@@ -204,9 +199,10 @@ def _connection(url: str, settings: DirectorySettings) -> ldap3.Connection:
                           use_ssl=parts.scheme == "ldaps", tls=tls, get_info=ldap3.NONE,
                           connect_timeout=settings.timeout)
     return ldap3.Connection(
-        server, user=settings.bind_dn, password=settings.password,
+        server, user=settings.bind_dn, password=password,
         authentication=ldap3.SIMPLE if settings.bind_dn else ldap3.ANONYMOUS, client_strategy=ldap3.SYNC,
-        read_only=True, receive_timeout=settings.timeout, auto_referrals=False, raise_exceptions=False,
+        read_only=True, receive_timeout=math.ceil(settings.timeout),  # ldap3 packs it as a whole number
+        auto_referrals=False, raise_exceptions=False,
         return_empty_attributes=False, auto_range=False)
 
 
@@ -215,7 +211,7 @@ def _close(connection: ldap3.Connection) -> None:
         connection.unbind()
 
 
-def _reason(exc: LDAPException, host: str, settings: DirectorySettings) -> str:
+def _reason(exc: LDAPException, host: str, settings: Connection, password: str | None = None) -> str:
     """What went wrong, in words (the password, should a message ever carry it, replaced)."""
     text = str(exc.args[0] if len(exc.args) == 1 else exc)
     if "CERTIFICATE_VERIFY_FAILED" in text:
@@ -229,9 +225,11 @@ def _reason(exc: LDAPException, host: str, settings: DirectorySettings) -> str:
         reason = f"{host} refused the connection"
     elif "timed out" in text.lower() or "timeout" in text.lower():
         reason = f"{host} did not answer within {settings.timeout:g} s"
+    elif isinstance(exc, (LDAPSessionTerminatedByServerError, LDAPSocketReceiveError, LDAPSocketSendError)):
+        reason = f"the connection to {host} was lost part-way ({text})"
     else:
         reason = f"{type(exc).__name__}: {text}"
-    return reason.replace(settings.password, "***") if settings.password else reason
+    return reason.replace(password, "***") if password else reason
 
 
 def _described(result: Mapping[str, Any] | None) -> str:

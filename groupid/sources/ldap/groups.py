@@ -18,7 +18,7 @@ from groupid.errors import SourceError
 from groupid.sources.ldap.config import Departments, Roles
 from groupid.sources.ldap.directory import Directory, Entry
 from groupid.sources.ldap.filters import all_of, any_rdn
-from groupid.sources.ldap.names import Rdn, format_dn, is_below, normal_dn, parse_dn
+from groupid.sources.ldap.names import DN_LIMIT, Rdn, format_dn, is_below, normal_dn, parse_dn
 from groupid.text import quoted
 
 BATCH = 100
@@ -73,8 +73,8 @@ def role_members(directory: Directory, roles: Roles, file: str = "") -> dict[str
     missing = [dn for key, dn in wanted.items() if key not in graph]
     if missing:
         where = f"{file}: " if file else ""
-        raise SourceError(f"{where}roles: map: the directory has no group {quoted(missing[0])} below "
-                          f"{quoted(roles.base)} that matches {quoted(roles.filter)}"
+        raise SourceError(f"{where}roles: map: the directory has no group {quoted(missing[0], DN_LIMIT)} below "
+                          f"{quoted(roles.base, DN_LIMIT)} that matches {quoted(roles.filter, DN_LIMIT)}"
                           + (f" (nor {len(missing) - 1} more)" if len(missing) > 1 else ""))
     looked_up = set(graph)
     frontier = {member for members in graph.values() for member in members} - looked_up
@@ -118,7 +118,7 @@ def department_groups(directory: Directory, departments: Departments) -> dict[st
     for entry in directory.search(departments.base, departments.filter, attributes):
         codes = entry.texts(departments.code)
         problem = None if len(codes) == 1 else (
-            f"the department group {quoted(entry.dn)} has {len(codes)} values of {departments.code}, not one")
+            f"the department group {quoted(entry.dn, DN_LIMIT)} has {len(codes)} values of {departments.code}, not one")
         group = DepartmentGroup(entry.dn, codes[0] if len(codes) == 1 else None, problem)
         for member in _members(entry, departments.member_attribute):
             by_member[member].append(group)

@@ -17,6 +17,9 @@ from groupid.text import quoted
 Rdn = tuple[tuple[str, str], ...]
 """One relative DN: its (attribute type in lower case, value unescaped) pairs, several for ``cn=a+sn=b``."""
 
+DN_LIMIT = 300
+"""Characters of a DN a message quotes: enough for any real DN, which must be read whole to be found."""
+
 _TYPE = re.compile(r"[A-Za-z][A-Za-z0-9-]*|\d+(?:\.\d+)*")
 _HEX = re.compile(r"[0-9A-Fa-f]{2}")
 

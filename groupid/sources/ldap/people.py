@@ -20,7 +20,7 @@ from groupid.sources.ldap import ad
 from groupid.sources.ldap.config import LdapConfig
 from groupid.sources.ldap.directory import Directory, Entry, open_directory
 from groupid.sources.ldap.groups import DepartmentGroup, department_groups, role_members
-from groupid.sources.ldap.names import normal_dn, parse_dn
+from groupid.sources.ldap.names import DN_LIMIT, normal_dn, parse_dn
 from groupid.text import escape, quoted
 
 LDAP = "ldap"
@@ -81,6 +81,7 @@ def _read(config: LdapConfig, directory: Directory, name: str) -> DirectoryPeopl
 
 
 def _dns(places: list[Location]) -> str:
+    """Entries' locations in words, for a duplicate's reason: their DNs."""
     return "at " + "; ".join(where.file.removeprefix("ldap:") for where in places)
 
 
@@ -144,11 +145,15 @@ class _Converter:
         return _Pending(draft, dn, anchor, roles, manager)
 
     def _value(self, field: str, text: str) -> Any:
+        """The value of ``field`` from an attribute's text, normalised as an HR cell is."""
+        # LDAP writes dates as GeneralizedTime (20230305000000Z): the date is the one written, time zone aside,
+        # as an HR export's 2023-03-05 is
         if field in DATE_FIELDS and (match := _GENERALIZED_TIME.fullmatch(text.strip())):
-            text = "-".join(match.groups())  # LDAP writes dates as GeneralizedTime: 20230305000000Z
+            text = "-".join(match.groups())
         return normalise_text(field, text, self.config.values.get(field))
 
     def _source_of(self, field: str) -> str:
+        """Where ``field`` comes from, in words: its attribute, or the anchor for an employee ID not mapped."""
         if field in self.config.columns:
             return self.config.columns[field]
         return f"the anchor {self.config.anchor}" if field == "employee_id" else field
@@ -173,6 +178,7 @@ class _Converter:
             return None
 
     def _department(self, draft: Draft, code) -> None:
+        """Set the department from ``code()`` (its text or None), or fail it with the reason."""
         try:
             written = code()
             draft.values["department"] = None if written is None else self._value("department", written)
@@ -180,9 +186,10 @@ class _Converter:
             _fail(draft, "department", f"department ({self.config.departments.origin}): {exc}")
 
     def _department_group(self, dn: str | None) -> str | None:
+        """The code of the one department group the entry ``dn`` is a direct member of, or None."""
         groups = self.departments.get(dn, []) if dn else []
         if len(groups) > 1:
-            names = "; ".join(quoted(group.dn) for group in groups[:3])
+            names = "; ".join(quoted(group.dn, DN_LIMIT) for group in groups[:3])
             raise ValueError(f"a member of {len(groups)} department groups ({names}), not one")
         if groups and groups[0].problem:
             raise ValueError(groups[0].problem)
@@ -191,7 +198,10 @@ class _Converter:
     def _account_control(self, entry: Entry, draft: Draft) -> None:
         """On Active Directory, the disabled bit makes a leaver; cleared, the status column (or active) holds."""
         try:
-            if ad.is_disabled(_single(entry, ad.USER_ACCOUNT_CONTROL) or ""):
+            flags = _single(entry, ad.USER_ACCOUNT_CONTROL)
+            if flags is None:
+                raise ValueError("is missing: whether the account is disabled cannot be told")
+            if ad.is_disabled(flags):
                 draft.values["status"] = "terminated"
             elif draft.values.get("status") is None and "status" not in draft.failed:
                 draft.values["status"] = "active"
@@ -200,11 +210,13 @@ class _Converter:
 
 
 def _fail(draft: Draft, field: str, reason: str) -> None:
+    """Mark ``field`` of ``draft`` as unusable, for ``reason``."""
     draft.failed.add(field)
     draft.reasons.append(reason)
 
 
 def _decoded(raw: bytes) -> str:
+    """A value as text: LDAP strings are UTF-8, and anything else is refused rather than repaired."""
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
