@@ -582,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated group (default 1)")
     args = parser.parse_args(argv)
     departments = args.departments or max(args.companies, args.people // 20)
-    if args.people < 4 * CASE_SIZE // 2 or args.repeat < 1:
+    if args.people < 2 * CASE_SIZE or args.repeat < 1:
         parser.error(f"--people must be at least {2 * CASE_SIZE}, --repeat at least 1")
     os.environ["JAVA_OPTS_KC_HEAP"] = args.heap or os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
     paths = PATHS if args.paths == "both" else (args.paths,)
