@@ -1,0 +1,637 @@
+"""groupid's LDAP sync against Keycloak's own LDAP federation, on the same directory and the same machine.
+
+The claim under test: groupid's full sync of a directory of 10,000 people takes at most 1.0× the time of
+Keycloak's own full sync of the same directory, and a re-sync gets the lifecycle cases right that the
+federation is known to get wrong.
+
+What the script does, in one run:
+
+1. generates the group with ``ldap_data.py`` (``hr_data.py``'s companies, departments and people, as LDIF
+   entries, department groups and a nested role group) and bulk-loads it into a throw-away slapd
+   (:class:`groupid.localserver.slapd.LocalDirectory`);
+2. for each path, on a Keycloak of its own (a fresh ephemeral local one, ``bench-ldap-<path>``), one at a
+   time, in alternating order over ``--repeat`` rounds, and on a fresh copy of the directory:
+
+   - **federation**: Keycloak's LDAP user storage (vendor other, READ_ONLY, import on, paged, batches of
+     ``--batch``), a user-attribute mapper for each column groupid stores, and two group mappers (the
+     department groups; the role groups with their inheritance kept, the role group granting the realm role),
+     all configured through the admin REST API with plain ``requests`` (no groupid code). Its **full sync**
+     is the two group mappers' syncs and ``triggerFullSync``, timed;
+   - **groupid**: the spec applied to a realm (``plan_spec`` + ``apply_plans``, as ``groupid apply`` does;
+     not timed), then ``groupid.ldap_sync.sync_ldap`` of the directory into it, timed from the first LDAP
+     search to the last write, its admin requests counted (``CountingServer``);
+
+3. then, on each path, four cases, each followed by that path's re-sync and a look at what Keycloak holds:
+   50 **leavers** (entries deleted), 50 **department moves** (departmentNumber changed, the department
+   groups' members moved with it), one **renamed** entry (modrdn to a new uid, new employeeNumber and cn;
+   the same entryUUID) and a **nested member** (a person added to ``finance-team``, itself a member of
+   ``finance-approvers``, which grants ``finance-editor``).
+
+Everything is printed: each step as it happens, then the machine and versions, the figures per round (wall
+time, requests, users/s, the ratio groupid/federation with its spread) and the matrix of cases × paths.
+
+    .venv/bin/python bench/ldap_sync.py [--people 10000] [--repeat 2] [--paths both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import platform
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from importlib.metadata import version as package_version
+from pathlib import Path
+
+import requests
+from ldap_data import (
+    APPROVERS,
+    BASE,
+    DEPARTMENTS,
+    PEOPLE,
+    ROLE,
+    ROLES,
+    TEAM,
+    Directory,
+    Person,
+    department_dn,
+    department_members,
+    generate_directory,
+    person_dn,
+    role_members,
+)
+from plan_scale import CountingServer, groupid_revision, say, server_facts
+from sync_scale import AS_OF, _kinds, apply_spec
+
+from groupid.errors import GroupidError
+from groupid.keycloak_terms import ATTR_CODE
+from groupid.localserver import LocalKeycloak
+from groupid.realms.connection import ConnectionSettings
+
+TIMEOUT = 1800.0  #: seconds one request may take: a full sync of a large directory is one request
+DEFAULT_HEAP = "-Xms512m -Xmx2g"
+TARGET_RATIO = 1.0  #: groupid's full sync at most this many times the federation's
+CASE_SIZE = 50  #: leavers, and movers
+PATHS = ("federation", "groupid")
+CASES = ("leavers", "movers", "rename", "nested")
+
+
+@dataclasses.dataclass
+class Timing:
+    """One timed sync of one path."""
+
+    path: str
+    round: int
+    what: str  #: full or resync
+    people: int
+    seconds: float
+    requests: int
+    note: str = ""
+
+    @property
+    def rate(self) -> float:
+        """Entries per second."""
+        return self.people / self.seconds if self.seconds else 0.0
+
+
+@dataclasses.dataclass
+class Verdict:
+    """What one path made of one case after its re-sync."""
+
+    path: str
+    round: int
+    case: str
+    right: bool
+    observed: str
+
+
+# -- the directory ------------------------------------------------------------------------------------------
+
+
+class DirectoryServer:
+    """A throw-away slapd holding the generated directory, and the changes the cases make to it.
+
+    Non-root binds get a size limit of ``page`` entries, as Active Directory's MaxPageSize does: both paths
+    must page. The department groups' members are tracked here, so that a case can replace them.
+    """
+
+    def __init__(self, data: Directory, folder: Path, page: int):
+        from groupid.localserver.slapd import LocalDirectory
+
+        self.local = LocalDirectory(BASE, size_limit=page, folder=folder)
+        self.ldif = data.ldif
+        self.members = department_members(data.people)
+        self.team = role_members(data.people)[0]
+
+    def __enter__(self) -> DirectoryServer:
+        started = time.perf_counter()
+        self.local.load(self.ldif.read_text(encoding="utf-8"), bulk=True)
+        self.local.start()
+        self.seconds = time.perf_counter() - started
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.local.close()
+
+    @property
+    def url(self) -> str:
+        """The ldap:// URL."""
+        return self.local.url
+
+    def move_member(self, dn: str, old: str | None, new: str | None, new_dn: str | None = None) -> None:
+        """Take ``dn`` out of department ``old``'s group and put ``new_dn`` (default ``dn``) in ``new``'s."""
+        if old:
+            self.members[old].remove(dn)
+            self.local.modify(department_dn(old), {"member": self.members[old]})
+        if new:
+            self.members[new].append(new_dn or dn)
+            self.local.modify(department_dn(new), {"member": self.members[new]})
+
+
+@dataclasses.dataclass(frozen=True)
+class Cases:
+    """Who the cases change: drawn once per run, the same for both paths."""
+
+    leavers: list[Person]
+    movers: list[tuple[Person, str]]  #: (person, new department code)
+    renamed: Person
+    new_id: str
+    nested: Person
+
+
+def draw_cases(directory: Directory) -> Cases:
+    """Leavers and movers spread over the directory (heads of departments left out: their reports would point
+    at a deleted manager), a renamed staff member and a person who joins the nested group."""
+    people = directory.people
+    heads = {person.manager for person in people}
+    special = set(role_members(people)[0] + role_members(people)[1])
+    departments: dict[str, list[str]] = {}
+    for person in people:
+        codes = departments.setdefault(person.company, [])
+        if person.department not in codes:
+            codes.append(person.department)
+    # movers need a company with another department to move to
+    staff = [p for p in people if p.employee_id not in heads and p.dn not in special and len(departments[p.company]) > 1]
+    step = max(1, len(staff) // (2 * CASE_SIZE + 2))
+    spread = staff[::step]
+    size = min(CASE_SIZE, (len(spread) - 2) // 2)
+    leavers, moving = spread[:size], spread[size:2 * size]
+    movers = []
+    for person in moving:
+        codes = departments[person.company]
+        movers.append((person, codes[(codes.index(person.department) + 1) % len(codes)]))
+    renamed, nested = spread[2 * size], spread[2 * size + 1]
+    return Cases(leavers, movers, renamed, "XC9" + renamed.employee_id[3:], nested)
+
+
+def change_directory(case: str, cases: Cases, directory: DirectoryServer) -> None:
+    """Make one case's changes in the directory."""
+    local = directory.local
+    if case == "leavers":
+        for p in cases.leavers:
+            directory.move_member(p.dn, p.department, None)
+            local.delete(p.dn)
+    elif case == "movers":
+        for p, new in cases.movers:
+            local.modify(p.dn, {"departmentNumber": new})
+            directory.move_member(p.dn, p.department, new)
+    elif case == "rename":
+        p, new_id = cases.renamed, cases.new_id
+        new_dn = person_dn(new_id, p.company)
+        local.rename(p.dn, f"uid={new_id}")
+        local.modify(new_dn, {"employeeNumber": new_id, "cn": p.name + "（更名）", "displayName": p.name + "（更名）"})
+        directory.move_member(p.dn, p.department, p.department, new_dn)
+    elif case == "nested":
+        directory.team.append(cases.nested.dn)
+        local.modify(TEAM, {"member": directory.team})
+    else:
+        raise ValueError(case)
+
+
+# -- Keycloak's admin REST API, plain ------------------------------------------------------------------------
+
+
+class Admin:
+    """The admin REST API through ``requests`` alone, signed in as the master realm's admin; counts requests."""
+
+    def __init__(self, url: str, user: str, password: str):
+        self.url, self.user, self.password = url.rstrip("/"), user, password
+        self.http = requests.Session()
+        self.requests = 0
+        self.kinds: Counter[str] = Counter()
+        self._token_at = 0.0
+        self._sign_in()
+
+    def _sign_in(self) -> None:
+        answer = self.http.post(f"{self.url}/realms/master/protocol/openid-connect/token", timeout=60,
+                                data={"grant_type": "password", "client_id": "admin-cli",
+                                      "username": self.user, "password": self.password})
+        answer.raise_for_status()
+        self.http.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        self._token_at = time.monotonic()
+
+    def call(self, method: str, path: str, kind: str = "", **kwargs):
+        """One admin request (``path`` below ``/admin/realms/``); the JSON answer, the Location's id, or None."""
+        if time.monotonic() - self._token_at > 40:  # admin-cli tokens live 60 s
+            self._sign_in()
+        answer = self.http.request(method, f"{self.url}/admin/realms/{path}", timeout=TIMEOUT, **kwargs)
+        self.requests += 1
+        self.kinds[kind or f"{method} {path.split('/', 2)[-1].split('?')[0]}"] += 1
+        if answer.status_code == 404 and method == "GET":
+            return None
+        if answer.status_code >= 400:
+            raise SystemExit(f"{method} {path}: HTTP {answer.status_code} {answer.text[:300]}")
+        if "Location" in answer.headers:
+            return answer.headers["Location"].rsplit("/", 1)[-1]
+        return answer.json() if answer.content else None
+
+    def user_count(self, realm: str) -> int:
+        """The users Keycloak stores in the realm."""
+        return self.call("GET", f"{realm}/users/count", "count")
+
+    def find(self, realm: str, **params) -> list[dict]:
+        """Users matching ``params`` (full representations)."""
+        return self.call("GET", f"{realm}/users", "find", params={"briefRepresentation": "false", **params})
+
+    def groups_of(self, realm: str, user_id: str) -> list[dict]:
+        """A user's groups, with their attributes."""
+        return self.call("GET", f"{realm}/users/{user_id}/groups", "groups", params={"briefRepresentation": "false"})
+
+    def realm_roles(self, realm: str, user_id: str) -> set[str]:
+        """A user's effective realm roles."""
+        return {role["name"] for role in self.call("GET", f"{realm}/users/{user_id}/role-mappings/realm/composite",
+                                                   "roles")}
+
+
+# -- the federation ------------------------------------------------------------------------------------------
+
+STORAGE = "org.keycloak.storage.UserStorageProvider"
+MAPPER = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
+ATTRIBUTES = {"employeeNumber": "employee_id", "o": "company_code", "departmentNumber": "department_code",
+              "title": "title", "mobile": "phone"}  #: what groupid stores of a person, besides names and email
+
+
+class Federation:
+    """Keycloak's own LDAP federation of the directory in a realm of its own: configured, synced, inspected."""
+
+    path = "federation"
+
+    def __init__(self, admin: Admin, directory: DirectoryServer, realm: str, batch: int):
+        self.admin, self.directory, self.realm, self.batch = admin, directory, realm, batch
+
+    def set_up(self) -> str:
+        """The realm, its role, the LDAP user storage and its mappers."""
+        a, realm = self.admin, self.realm
+        a.call("POST", "", "setup", json={"id": realm, "realm": realm, "enabled": True})
+        a.call("POST", f"{realm}/roles", "setup", json={"name": ROLE})
+        local = self.directory.local
+        self.storage = a.call("POST", f"{realm}/components", "setup", json={
+            "name": "directory", "providerId": "ldap", "providerType": STORAGE, "parentId": realm,
+            "config": {key: [value] for key, value in {
+                "enabled": "true", "priority": "0", "vendor": "other", "connectionUrl": local.url,
+                "authType": "simple", "bindDn": local.service_dn, "bindCredential": local.service_password,
+                "usersDn": PEOPLE, "searchScope": "2", "usernameLDAPAttribute": "uid", "rdnLDAPAttribute": "uid",
+                "uuidLDAPAttribute": "entryUUID", "userObjectClasses": "inetOrgPerson",
+                "customUserSearchFilter": "", "editMode": "READ_ONLY", "importEnabled": "true",
+                "syncRegistrations": "false", "pagination": "true", "batchSizeForSync": str(self.batch),
+                "fullSyncPeriod": "-1", "changedSyncPeriod": "-1", "trustEmail": "true",
+                "removeInvalidUsersEnabled": "true", "cachePolicy": "DEFAULT", "useTruststoreSpi": "always",
+                "connectionPooling": "true", "startTls": "false", "validatePasswordPolicy": "false"}.items()}})
+        for ldap_name, name in ATTRIBUTES.items():
+            self._mapper(f"{ldap_name} → {name}", "user-attribute-ldap-mapper", {
+                "ldap.attribute": ldap_name, "user.model.attribute": name, "read.only": "true",
+                "always.read.value.from.ldap": "false", "is.mandatory.in.ldap": "false",
+                "is.binary.attribute": "false"})
+        self.mappers = [self._mapper(name, "group-ldap-mapper", {
+            "groups.dn": base, "group.name.ldap.attribute": "cn", "group.object.classes": "groupOfNames",
+            "preserve.group.inheritance": inherit, "ignore.missing.groups": "false",
+            "membership.ldap.attribute": "member", "membership.attribute.type": "DN",
+            "membership.user.ldap.attribute": "uid", "groups.ldap.filter": "", "mode": "READ_ONLY",
+            "user.roles.retrieve.strategy": "LOAD_GROUPS_BY_MEMBER_ATTRIBUTE", "memberof.ldap.attribute": "memberOf",
+            "mapped.group.attributes": "", "drop.non.existing.groups.during.sync": "false", "groups.path": "/"})
+            for name, base, inherit in (("departments", DEPARTMENTS, "false"), ("roles", ROLES, "true"))]
+        return f"a realm, a role, the LDAP storage and {len(ATTRIBUTES) + len(self.mappers)} mappers"
+
+    def _mapper(self, name: str, provider: str, config: dict[str, str]) -> str:
+        return self.admin.call("POST", f"{self.realm}/components", "setup", json={
+            "name": name, "providerId": provider, "providerType": MAPPER, "parentId": self.storage,
+            "config": {key: [value] for key, value in config.items()}})
+
+    def sync(self) -> tuple[float, int, str]:
+        """The full sync: the group mappers, then the users; (seconds, requests, what Keycloak answered)."""
+        before = self.admin.requests
+        started = time.perf_counter()
+        answers = [self.admin.call("POST", f"{self.realm}/user-storage/{self.storage}/mappers/{mapper}/sync",
+                                   "sync", params={"direction": "fedToKeycloak"}) for mapper in self.mappers]
+        users = self.admin.call("POST", f"{self.realm}/user-storage/{self.storage}/sync", "sync",
+                                params={"action": "triggerFullSync"})
+        seconds = time.perf_counter() - started
+        note = "users: " + _sync_answer(users) + "; groups: " + "; ".join(_sync_answer(a) for a in answers)
+        return seconds, self.admin.requests - before, note
+
+    def after_first_sync(self) -> None:
+        """The role group grants the realm role (the group exists once its mapper has synced)."""
+        found = self.admin.call("GET", f"{self.realm}/group-by-path/finance-approvers", "setup")
+        role = self.admin.call("GET", f"{self.realm}/roles/{ROLE}", "setup")
+        self.admin.call("POST", f"{self.realm}/groups/{found['id']}/role-mappings/realm", "setup", json=[role])
+
+    def account(self, employee_id: str) -> list[dict]:
+        """The accounts of an employee ID (their username is the uid)."""
+        return [u for u in self.admin.find(self.realm, username=employee_id, exact="true")
+                if u["username"] == employee_id.lower()]
+
+    def in_department(self, user: dict, code: str) -> bool:
+        """Whether the user's groups hold the department's (the group mapper names it by cn, the code)."""
+        return any(group["name"] == code for group in self.admin.groups_of(self.realm, user["id"]))
+
+
+class Groupid:
+    """groupid's LDAP sync of the directory into the spec's realm."""
+
+    path = "groupid"
+
+    def __init__(self, admin: Admin, directory: DirectoryServer, realm: str, settings: ConnectionSettings,
+                 data: Directory, scratch: Path, page: int):
+        self.admin, self.directory, self.realm, self.settings = admin, directory, realm, settings
+        self.data, self.scratch, self.page = data, scratch, page
+
+    def set_up(self) -> str:
+        """The spec applied to the realm, and the source config written."""
+        _, self.setup_requests = apply_spec(self.settings, self.data, self.realm)
+        self.config = write_source_config(self.scratch, self.directory, self.page)
+        return f"the spec applied (plan_spec + apply_plans): {self.data.companies} companies, {self.data.departments:,} departments"
+
+    def sync(self) -> tuple[float, int, str]:
+        """``sync_ldap`` of the whole directory; (seconds, admin requests, its counts)."""
+        from groupid.ldap_sync import sync_ldap
+        from groupid.sync import SyncOptions
+
+        server = CountingServer(self.settings)
+        started = time.perf_counter()
+        result = sync_ldap(self.config, self.data.spec, server, options=SyncOptions(realm=self.realm, today=AS_OF))
+        seconds = time.perf_counter() - started
+        counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.counts().items()) if v) or "nothing"
+        rejected = "".join(f"; rejected {r.employee_id}: {' '.join(r.reasons)}" for r in result.plan.rejections[:3])
+        say(f"    [groupid] requests: {_kinds({'kinds': server.kinds, 'kind_seconds': server.kind_seconds})}")
+        return seconds, server.requests, f"{counts}; {result.writes:,} writes; exit code {int(result.exit_code)}{rejected}"
+
+    def after_first_sync(self) -> None:
+        """Nothing: the source config maps the role group to the realm role."""
+
+    def account(self, employee_id: str) -> list[dict]:
+        """The accounts that carry an employee ID."""
+        return [u for u in self.admin.find(self.realm, q=f"employee_id:{employee_id}")
+                if (u.get("attributes") or {}).get("employee_id") == [employee_id]]
+
+    def in_department(self, user: dict, code: str) -> bool:
+        """Whether the user's groups hold the department's (groupid marks it with its code)."""
+        return any((group.get("attributes") or {}).get(ATTR_CODE) == [code]
+                   for group in self.admin.groups_of(self.realm, user["id"]))
+
+
+def write_source_config(scratch: Path, directory: DirectoryServer, page: int) -> Path:
+    """The LDAP.yaml groupid reads: the columns of the entries, the role group, a guard that lets the 50
+    leavers of the case through."""
+    secret = scratch / "service-password"
+    secret.write_text(directory.local.service_password)
+    secret.chmod(0o600)
+    config = scratch / "LDAP.yaml"
+    config.write_text(f"""\
+url: {directory.url}
+bind_dn: {directory.local.service_dn}
+bind_password_file: {secret}
+page_size: {page}
+type: openldap
+people: {{base: "{PEOPLE}", filter: "(objectClass=inetOrgPerson)", scope: subtree}}
+anchor: entryUUID
+key: employee_id
+columns: {{employee_id: employeeNumber, name: cn, company: o, department: departmentNumber, title: title,
+          email: mail, phone: mobile, manager: manager, status: employeeType}}
+values: {{status: {{在职: active}}}}
+roles:
+  base: "{ROLES}"
+  filter: "(objectClass=groupOfNames)"
+  nested: true
+  map: {{"{APPROVERS}": {ROLE}}}
+policy: {{guard: {{max_leavers: 1000, max_leaver_share: 0.5}}}}
+""", encoding="utf-8")
+    return config
+
+
+def _sync_answer(answer: dict | None) -> str:
+    if not answer:
+        return "no answer"
+    return answer.get("status") or ", ".join(f"{k} {v}" for k, v in answer.items() if k != "ignored")
+
+
+# -- the cases -----------------------------------------------------------------------------------------------
+
+
+def judge(case: str, side, cases: Cases, stored_before: int) -> tuple[bool, str]:
+    """Whether Keycloak holds what the directory says after the case's re-sync, and what was seen.
+
+    The stored user count is read first: on the federation every other read of a user checks the entry in
+    LDAP, and removes the account when the entry is gone, so the count is what the sync itself left.
+    """
+    stored = side.admin.user_count(side.realm)
+    delta = stored - stored_before
+    if case == "leavers":
+        found = [side.account(p.employee_id) for p in cases.leavers]
+        enabled = sum(1 for accounts in found for u in accounts if u.get("enabled"))
+        present = sum(1 for accounts in found if accounts)
+        right = enabled == 0 and (delta < 0 or present == len(found))
+        return right, (f"{-delta} of {len(cases.leavers)} accounts gone after the sync (stored users {stored_before:,} → "
+                       f"{stored:,}); on lookup {present} found, {enabled} enabled; "
+                       f"stored users after the lookups {side.admin.user_count(side.realm):,}")
+    if case == "movers":
+        moved = stayed = missing = 0
+        for person, new in cases.movers:
+            accounts = side.account(person.employee_id)
+            if len(accounts) != 1:
+                missing += 1
+                continue
+            moved += side.in_department(accounts[0], new)
+            stayed += side.in_department(accounts[0], person.department)
+        return (moved == len(cases.movers) and not stayed and not missing,
+                f"{moved} of {len(cases.movers)} in the new department's group, {stayed} still in the old one, "
+                f"{missing} without exactly one account")
+    if case == "rename":
+        old, new = side.account(cases.renamed.employee_id), side.account(cases.new_id)
+        right = delta == 0 and not old and len(new) == 1
+        return right, (f"stored users {delta:+d} after the sync; accounts: old ID {len(old)}, new ID {len(new)}"
+                       + (f" ({new[0]['username']}, {new[0].get('firstName') or ''}{new[0].get('lastName') or ''})"
+                          if new else ""))
+    if case == "nested":
+        accounts = side.account(cases.nested.employee_id)
+        roles = side.admin.realm_roles(side.realm, accounts[0]["id"]) if len(accounts) == 1 else set()
+        return ROLE in roles, (f"{len(accounts)} account(s); {ROLE} {'among' if ROLE in roles else 'NOT among'} "
+                               f"the effective realm roles")
+    raise ValueError(case)
+
+
+# -- one path, one round -------------------------------------------------------------------------------------
+
+
+def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratch: Path) -> tuple[list[Timing], list[Verdict], dict]:
+    """A fresh directory and a fresh Keycloak for one path: its full sync, then each case and its re-sync."""
+    timings, verdicts = [], []
+    work = scratch / f"{path}-{round_}"
+    work.mkdir()
+    local = LocalKeycloak(f"bench-ldap-{path}", ephemeral=True)
+    with DirectoryServer(data, work / "directory", args.batch) as directory:
+        say(f"[{path} #{round_}] directory loaded and started in {directory.seconds:.1f} s at {directory.url}")
+        started = time.perf_counter()
+        info = local.start(timeout=600)
+        try:
+            say(f"[{path} #{round_}] Keycloak {'reused' if info.reused else 'started'} in "
+                f"{time.perf_counter() - started:.1f} s")
+            settings = ConnectionSettings(server_url=info.url, admin_user=info.admin_user,
+                                          admin_password=info.admin_password(), timeout=TIMEOUT)
+            facts = server_facts(settings)
+            admin = Admin(info.url, info.admin_user, info.admin_password())
+            realm = f"bench-ldap-{secrets.token_hex(3)}"
+            side = (Federation(admin, directory, realm, args.batch) if path == "federation"
+                    else Groupid(admin, directory, realm, settings, data, work, args.batch))
+            before, started = admin.requests, time.perf_counter()
+            note = side.set_up()
+            timings.append(Timing(path, round_, "setup", 0, time.perf_counter() - started,
+                                  admin.requests - before + getattr(side, "setup_requests", 0), note))
+            say(f"[{path} #{round_}] set up in {timings[-1].seconds:.1f} s, {timings[-1].requests:,} requests ({note})")
+            seconds, sent, note = side.sync()
+            side.after_first_sync()
+            people = len(data.people)
+            stored = admin.user_count(realm)
+            timings.append(Timing(path, round_, "full", people, seconds, sent, note))
+            say(f"[{path} #{round_}] full sync of {people:,} entries: {seconds:.1f} s, {sent:,} requests, "
+                f"{people / seconds:,.0f} users/s; Keycloak stores {stored:,} users ({note})")
+            if stored != people:
+                say(f"[{path} #{round_}]     WARNING: {stored:,} users stored, {people:,} entries")
+            for case in CASES:
+                before = admin.user_count(realm)
+                change_directory(case, cases, directory)
+                seconds, sent, note = side.sync()
+                timings.append(Timing(path, round_, f"re-sync after {case}", people, seconds, sent, note))
+                right, observed = judge(case, side, cases, before)
+                verdicts.append(Verdict(path, round_, case, right, observed))
+                say(f"[{path} #{round_}] {case}: re-sync {seconds:.1f} s, {sent:,} requests ({note})\n"
+                    f"      {'RIGHT' if right else 'WRONG'}: {observed}")
+        finally:
+            local.stop()
+            say(f"[{path} #{round_}] Keycloak stopped")
+    return timings, verdicts, facts
+
+
+# -- the run -------------------------------------------------------------------------------------------------
+
+
+def report(timings: list[Timing], verdicts: list[Verdict]) -> None:
+    """The figures per round, the ratio with its spread, and the matrix of cases."""
+    say(f"\n{'path':11} {'round':>5} {'sync':24} {'entries':>8} {'requests':>9} {'seconds':>8} {'users/s':>8}  notes")
+    say("-" * 130)
+    for t in timings:
+        say(f"{t.path:11} {t.round:>5} {t.what:24} {t.people:>8,} {t.requests:>9,} {t.seconds:>8.1f} "
+            f"{t.rate:>8,.0f}  {t.note[:80]}")
+    say("-" * 130)
+    full = {(t.path, t.round): t.seconds for t in timings if t.what == "full"}
+    setup = {(t.path, t.round): t.seconds for t in timings if t.what == "setup"}
+    rounds = sorted({r for _, r in full})
+    ratios = [full[("groupid", r)] / full[("federation", r)] for r in rounds
+              if ("groupid", r) in full and ("federation", r) in full]
+    for path in PATHS:
+        mine = [s for (p, _), s in full.items() if p == path]
+        if mine:
+            say(f"{path}: full sync median {statistics.median(mine):.1f} s ({min(mine):.1f}–{max(mine):.1f} s over "
+                f"{len(mine)} rounds)")
+    if ratios:
+        ratio = statistics.median(ratios)
+        say(f"ratio groupid/federation (full sync, per round): {', '.join(f'{r:.2f}×' for r in ratios)}; median "
+            f"{ratio:.2f}× ({'meets' if max(ratios) <= TARGET_RATIO else 'MISSES'} the ≤{TARGET_RATIO:.1f}× target "
+            f"in {'every round' if max(ratios) <= TARGET_RATIO else f'{sum(r > TARGET_RATIO for r in ratios)} of {len(ratios)} rounds'})")
+    totals = [(setup[("groupid", r)] + full[("groupid", r)]) / (setup[("federation", r)] + full[("federation", r)])
+              for r in rounds if ("groupid", r) in full and ("federation", r) in full]
+    if totals:
+        say(f"ratio groupid/federation (setup + full sync, per round): {', '.join(f'{r:.2f}×' for r in totals)}")
+    say("\ncase × path (every round):")
+    for case in CASES:
+        for path in PATHS:
+            mine = [v for v in verdicts if v.case == case and v.path == path]
+            if mine:
+                marks = "/".join("right" if v.right else "WRONG" for v in mine)
+                say(f"  {case:8} {path:11} {marks:13} {mine[-1].observed}")
+    say("requests: admin REST requests (token requests not counted); seconds: wall time of the sync")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=10_000, help="people in the directory (default 10000)")
+    parser.add_argument("--departments", type=int, default=None, help="departments (default people / 20)")
+    parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of both paths, order alternated (default 2)")
+    parser.add_argument("--paths", choices=("both", *PATHS), default="both", help="which paths (default both)")
+    parser.add_argument("--batch", type=int, default=1000, help="page size of both paths: the federation's batchSizeForSync, groupid's page_size, and the "
+                        "directory's size limit for the service account (default 1000, AD's MaxPageSize)")
+    parser.add_argument("--heap", default=None, help=f"Keycloak's heap (default JAVA_OPTS_KC_HEAP, else '{DEFAULT_HEAP}')")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the generated group (default 1)")
+    args = parser.parse_args(argv)
+    departments = args.departments or max(args.companies, args.people // 20)
+    if args.people < 2 * CASE_SIZE or args.repeat < 1:
+        parser.error(f"--people must be at least {2 * CASE_SIZE}, --repeat at least 1")
+    os.environ["JAVA_OPTS_KC_HEAP"] = args.heap or os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
+    paths = PATHS if args.paths == "both" else (args.paths,)
+    scratch = Path(tempfile.mkdtemp(prefix="groupid-bench-ldap-"))
+    try:
+        data = generate_directory(scratch / "data", args.people, departments, args.companies, args.seed, AS_OF)
+        cases = draw_cases(data)
+        say(f"LDAP sync benchmark: {len(data.people):,} entries, {data.companies} companies, {data.departments:,} "
+            f"departments ({data.department_groups:,} department groups), generated in {data.seconds:.1f} s")
+        facts = {
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "client cores": str(os.cpu_count()),
+            "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+            "keycloak heap": os.environ["JAVA_OPTS_KC_HEAP"],
+            "slapd": slapd_version(),
+            "python": platform.python_version(),
+            "groupid": f"{package_version('groupid')}, revision {groupid_revision()}",
+        }
+        timings: list[Timing] = []
+        verdicts: list[Verdict] = []
+        for round_ in range(1, args.repeat + 1):
+            order = paths if round_ % 2 else tuple(reversed(paths))
+            for path in order:
+                t, v, more = run_path(path, round_, data, cases, args, scratch)
+                timings += t
+                verdicts += v
+                facts.update(more)
+        say()
+        for key, value in facts.items():
+            say(f"  {key:22} {value}")
+        report(timings, verdicts)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+def slapd_version() -> str:
+    """slapd's version line."""
+    try:
+        done = subprocess.run(["slapd", "-VV"], capture_output=True, text=True, timeout=10)
+    except OSError:
+        return "not found"
+    text = (done.stderr or done.stdout).strip().splitlines()
+    return text[0].split("$OpenLDAP:")[-1].split("(")[0].strip() if text else "?"
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except GroupidError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(1)
