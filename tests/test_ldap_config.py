@@ -122,6 +122,8 @@ LINE_OF = {"url": 1, "people": 4, "base": 5, "filter": 6, "columns": 7, "status"
      r"ldap\.yaml:1: url: 'https://dc1\.example\.com' is not an ldap:// or ldaps:// URL"),
     ({"url: ldaps://dc1.example.com": "url: [ldap://a.example.com, 'ldap://']"},
      r"ldap\.yaml:1: url: 'ldap://' is not an ldap:// or ldaps:// URL with a host"),
+    ({"url: ldaps://dc1.example.com": "url: ldaps://dc1.example.com:99999"},
+     r"ldap\.yaml:1: url: 'ldaps://dc1\.example\.com:99999': the port is not a number from 0 to 65535"),
     ({"": "start_tls: true\n"}, r"ldap\.yaml:15: start_tls: StartTLS is for ldap:// URLs"),
     ({"bind_dn: cn=groupid,ou=system,dc=example,dc=com": "bind_dn: groupid"},
      r"ldap\.yaml:2: bind_dn: 'groupid' is not a DN"),
@@ -212,6 +214,12 @@ def test_filters_that_do_not(text, why):
 ])
 def test_dns_that_are_the_same_entry(one, other):
     assert normal_dn(one) == normal_dn(other)
+
+
+def test_a_value_that_only_begins_with_a_hash_stays_escaped():
+    dn = normal_dn(r"cn=\#x\,y,ou=people,dc=x")
+    assert parse_dn(dn) == parse_dn(r"cn=\#x\,y,ou=people,dc=x")
+    assert normal_dn("cn=#6869,dc=x") == "cn=#6869,dc=x"  # a value in its BER form is kept as it is
 
 
 def test_dns_that_are_not():

@@ -168,6 +168,10 @@ class LdapConfig(BaseModel):
             parts = urlsplit(url) if isinstance(url, str) else None
             if parts is None or parts.scheme not in ("ldap", "ldaps") or not parts.hostname:
                 raise At(f"{quoted(url)} is not an ldap:// or ldaps:// URL with a host", index)
+            try:
+                parts.port  # noqa: B018 -- urlsplit checks the port only when it is read
+            except ValueError:
+                raise At(f"{quoted(url)}: the port is not a number from 0 to 65535", index) from None
             if parts.path not in ("", "/") or parts.query or parts.username:
                 raise At(f"{quoted(url)}: only the scheme, host and port are read; remove the rest", index)
         return urls

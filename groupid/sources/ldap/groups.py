@@ -49,7 +49,10 @@ def read_groups(directory: Directory, dns: Iterable[str], roles: Roles) -> dict[
     base = parse_dn(roles.base)
     wanted: dict[str, Rdn] = {}
     for dn in dns:
-        rdns = parse_dn(dn)
+        try:
+            rdns = parse_dn(dn)
+        except ValueError:
+            continue  # a member value that is no DN names no group
         if len(rdns) > len(base) and is_below(rdns, base) and not any(v.startswith("#") for _, v in rdns[0]):
             wanted[format_dn(rdns, normal=True)] = rdns[0]
     keys = sorted(wanted)

@@ -87,10 +87,14 @@ def format_dn(rdns: tuple[Rdn, ...], normal: bool = False) -> str:
     return ",".join("+".join(sorted(_pair(kind, value, normal) for kind, value in rdn)) for rdn in rdns)
 
 
+_HEX_FORM = re.compile(r"#(?:[0-9A-Fa-f]{2})+")
+
+
 def _pair(kind: str, value: str, normal: bool) -> str:
     if normal:
         value = " ".join(value.casefold().split())
-    return f"{kind}={value if value.startswith('#') else escape_dn_value(value)}"
+    # only a whole hex string is a value in its BER form; text that merely begins with '#' is escaped
+    return f"{kind}={value if _HEX_FORM.fullmatch(value) else escape_dn_value(value)}"
 
 
 def is_below(dn: tuple[Rdn, ...], base: tuple[Rdn, ...]) -> bool:
