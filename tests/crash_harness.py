@@ -327,7 +327,13 @@ def _child(job: dict) -> int:
                                   admin_password=Path(job["password_file"]).read_text(encoding="utf-8").strip())
     kill = kill_self if job["kill"] == "self" else kill_keycloak(job["keycloak_pid"], job["url"])
 
+    once = threading.Lock()
+
     def then() -> None:
+        # once only: leavers are signed out by several workers at a time, and a second caller would truncate
+        # the file the first one is renaming into place as the kill comes
+        if not once.acquire(blocking=False):
+            return
         # written whole or not at all: the kill may come while the file is being written
         count = Path(job["count_file"])
         count.with_suffix(".tmp").write_text(str(adapter.writes), encoding="ascii")
