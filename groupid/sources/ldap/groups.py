@@ -18,7 +18,7 @@ from groupid.errors import SourceError
 from groupid.sources.ldap.config import Departments, Roles
 from groupid.sources.ldap.directory import Directory, Entry
 from groupid.sources.ldap.filters import all_of, any_rdn
-from groupid.sources.ldap.names import DN_LIMIT, Rdn, format_dn, is_below, normal_dn, parse_dn
+from groupid.sources.ldap.names import DN_LIMIT, Rdn, format_dn, is_below, is_hex_form, normal_dn, parse_dn
 from groupid.text import quoted
 
 BATCH = 100
@@ -49,11 +49,9 @@ def read_groups(directory: Directory, dns: Iterable[str], roles: Roles) -> dict[
     base = parse_dn(roles.base)
     wanted: dict[str, Rdn] = {}
     for dn in dns:
-        try:
-            rdns = parse_dn(dn)
-        except ValueError:
-            continue  # a member value that is no DN names no group
-        if len(rdns) > len(base) and is_below(rdns, base) and not any(v.startswith("#") for _, v in rdns[0]):
+        rdns = parse_dn(dn)
+        # a value in its BER form cannot be asked for in a search filter
+        if len(rdns) > len(base) and is_below(rdns, base) and not any(is_hex_form(v) for _, v in rdns[0]):
             wanted[format_dn(rdns, normal=True)] = rdns[0]
     keys = sorted(wanted)
     found: dict[str, frozenset[str]] = {}

@@ -90,11 +90,16 @@ def format_dn(rdns: tuple[Rdn, ...], normal: bool = False) -> str:
 _HEX_FORM = re.compile(r"#(?:[0-9A-Fa-f]{2})+")
 
 
+def is_hex_form(value: str) -> bool:
+    """Whether an RDN value, as :func:`parse_dn` gives it, is in its BER form (``#`` and hex pairs): text that
+    merely begins with ``#`` is not."""
+    return _HEX_FORM.fullmatch(value) is not None
+
+
 def _pair(kind: str, value: str, normal: bool) -> str:
     if normal:
         value = " ".join(value.casefold().split())
-    # only a whole hex string is a value in its BER form; text that merely begins with '#' is escaped
-    return f"{kind}={value if _HEX_FORM.fullmatch(value) else escape_dn_value(value)}"
+    return f"{kind}={value if is_hex_form(value) else escape_dn_value(value)}"
 
 
 def is_below(dn: tuple[Rdn, ...], base: tuple[Rdn, ...]) -> bool:
