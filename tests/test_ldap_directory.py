@@ -41,6 +41,17 @@ def test_paging_reads_past_the_size_limit_and_gives_raw_values(slapd):
     assert len(first.text("entryUUID")) == 36
 
 
+def test_a_search_hands_out_each_page_before_it_asks_for_the_next(slapd):
+    """What lets a directory of any size stream: one page of raw entries held at a time."""
+    with open_directory(settings(slapd, page_size=10)) as directory:
+        asked = []
+        search = directory._search
+        directory._search = lambda *args, **options: asked.append(args[1]) or search(*args, **options)
+        entries = directory.search(PEOPLE_BASE, PEOPLE, ["uid"])
+        seen = [len(asked) for _ in zip(range(21), entries)]
+    assert seen == [1] * 10 + [2] * 10 + [3]
+
+
 def test_a_search_the_server_cuts_is_an_error_not_a_shorter_answer(tmp_path, monkeypatch):
     people = [(f"uid=p{n},dc=cut", {"objectClass": "inetOrgPerson", "uid": f"p{n}", "cn": "x", "sn": "x"})
               for n in range(30)]
