@@ -1,4 +1,4 @@
-"""The org model of a corporate group (集团): companies, departments, roles, people and apps.
+"""The org model of a corporate group (集团): companies, departments, roles, people, apps and LDAP federations.
 
 Each record is a pydantic model that rejects unknown keys (a typo such as ``parnet:`` is an error, not a
 silently ignored key) and remembers where it was read from, so that every problem can name a file and line.
@@ -15,7 +15,7 @@ from datetime import date
 from enum import Enum
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError
 
 from groupid.errors import ConfigurationError, Location
 from groupid.text import quoted
@@ -24,9 +24,13 @@ from groupid.values import (
     ClientId,
     Code,
     Description,
+    DistinguishedName,
     Domain,
     Email,
     EntityId,
+    EnvName,
+    LdapName,
+    LdapUrl,
     Name,
     PublicUrl,
     RealmName,
@@ -217,6 +221,51 @@ class App(Record):
 
 
 
+LdapVendor = Literal["other", "ad", "rhds", "tivoli", "edirectory"]
+"""The directory product, as Keycloak's LDAP federation names it (``ad``: Active Directory)."""
+
+
+class GroupMapper(BaseModel):
+    """The groups a federation brings from the directory, read only: where they are and how they hold members."""
+
+    model_config = ConfigDict(extra="forbid")
+    groups_dn: DistinguishedName
+    group_name_attribute: LdapName = "cn"
+    object_classes: list[LdapName] = ["groupOfNames"]
+    membership_attribute: LdapName = "member"
+    membership_attribute_type: Literal["DN", "UID"] = "DN"
+    mode: Literal["READ_ONLY"] = "READ_ONLY"  #: groupid never lets Keycloak write groups back to the directory
+    preserve_group_inheritance: bool = True
+
+
+class Federation(Record):
+    """Keycloak's own LDAP user federation in one realm (see docs/federation.md). The bind password is never in
+    the spec: ``bind_password_env`` names the environment variable apply reads it from."""
+
+    noun: ClassVar[str] = "federation"
+    key_field: ClassVar[str] = "name"
+
+    name: Name
+    company: Code | None = None  #: the company whose realm it goes to (realm-per-company); None: the group's realm
+    connection_urls: list[LdapUrl]
+    bind_dn: DistinguishedName
+    bind_password_env: EnvName
+    users_dn: DistinguishedName
+    user_object_classes: list[LdapName] = ["inetOrgPerson", "organizationalPerson"]
+    username_attribute: LdapName = "uid"
+    rdn_attribute: LdapName = "uid"
+    uuid_attribute: LdapName = "entryUUID"
+    vendor: LdapVendor = "other"
+    edit_mode: Literal["READ_ONLY", "WRITABLE", "UNSYNCED"] = "READ_ONLY"
+    import_users: bool = True
+    sync_registrations: bool = False
+    full_sync_period: int = Field(-1, ge=-1)  #: seconds between full syncs; -1: none
+    changed_sync_period: int = Field(-1, ge=-1)  #: seconds between syncs of changed users; -1: none
+    pagination: bool = True
+    enabled: bool = True
+    group_mapper: GroupMapper | None = None
+
+
 class Group(Record):
     """The whole group (集团): its identity in Keycloak and every record of the spec."""
 
@@ -235,6 +284,7 @@ class Group(Record):
     roles: list[Role] = []
     people: list[Person] = []
     apps: list[App] = []
+    federation: list[Federation] = []
 
     _directory: str | None = PrivateAttr(default=None)
 

@@ -31,6 +31,9 @@ _URL = re.compile(r"https?://[^\s/]+(/[^\s]*)?")
 _TEMPLATE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _REDIRECT = re.compile(r"(?:[a-z][a-z0-9+.-]*://[^\s/]+(/[^\s]*)?|/[^\s]*)")
 _ENTITY = re.compile(r"[^\s]+")
+_LDAP_URL = re.compile(r"ldaps?://[^\s/]+/?")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LDAP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
 def _visible(value: str) -> str:
@@ -141,3 +144,15 @@ UserText = Annotated[str, *_kind(_or_none)]
 
 Email = Annotated[str, *_kind(_at_most(limits.USER_FIELD), _or_none)]
 """A person's email address, as long as the user profile lets it be."""
+
+LdapUrl = Annotated[str, *_kind(_filled, _matching(_LDAP_URL, "LDAP URL (ldap://host:port or ldaps://host:port)"))]
+"""Where a directory is reached: ``ldap://`` or ``ldaps://``, a host and a port, no path."""
+
+EnvName = Annotated[str, *_kind(_filled, _matching(_ENV_NAME, "environment variable name (letters, digits, '_')"))]
+"""The name of an environment variable that holds a secret; the secret itself is never in a spec."""
+
+DistinguishedName = Annotated[str, *_kind(_filled, _at_most(limits.ATTRIBUTE_VALUE))]
+"""An LDAP distinguished name (``ou=people,dc=example,dc=com``), as the directory spells it."""
+
+LdapName = Annotated[str, *_kind(_filled, _matching(_LDAP_NAME, "LDAP attribute or object class name"))]
+"""The name of an LDAP attribute or object class (``uid``, ``inetOrgPerson``)."""

@@ -287,7 +287,8 @@ def test_a_search_answered_nested_is_still_read_to_the_end():
     # a Keycloak that ignores populateHierarchy=false answers each match inside its ancestors: a page of two
     # matches may hold a single top-level entry, which must not be taken for the last page
     responses.post(f"{SERVER}/realms/master/protocol/openid-connect/token", json={"access_token": "t", "expires_in": 300})
-    answer("", {"realm": "r"})
+    answer("", {"realm": "r", "id": "r-id"})
+    answer("/components", [], parent="r-id", type="org.keycloak.storage.UserStorageProvider")
     # an identity without the rights for a partial export is read the paged way
     responses.post(f"{SERVER}/admin/realms/r/partial-export", status=403, json={"error": "HTTP 403 Forbidden"})
     answer("/roles", [], briefRepresentation="false", first=0, max=2)

@@ -55,11 +55,13 @@ class RealmComparison:
             "client": sum(1 for c in self.live.clients if c.attributes.get(ATTR_MANAGED) == "true"),
             "identity-provider": sum(1 for i in self.live.identity_providers if i.config.get(ATTR_MANAGED) == "true"),
             "sign-in-flow": len(self.live.sign_in_flows),  # groupid's by their alias
+            "federation": sum(1 for f in self.live.federations if owned(f.component.config)),
+            "federation-mapper": sum(1 for f in self.live.federations for m in f.group_mappers if owned(m.config)),
         }
 
 
 def owned(attributes: dict[str, list[str]]) -> bool:
-    """Whether attributes mark an object groupid made."""
+    """Whether attributes (or a component's config, kept alike) mark an object groupid made."""
     return first(attributes, ATTR_MANAGED) == "true"
 
 
