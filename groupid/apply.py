@@ -27,6 +27,7 @@ from groupid.keycloak_terms import (
     GROUP_MAPPER_PROVIDER,
     LDAP_MAPPER_TYPE,
     LDAP_PROVIDER,
+    MANAGED_SUBTYPE,
     USER_STORAGE_TYPE,
     split_reference,
 )
@@ -322,11 +323,12 @@ class _Applier:
         config = {**payload.config, BIND_CREDENTIAL: [password]}
         if change.action == Action.CREATE:
             representation = {"name": payload.name, "providerId": LDAP_PROVIDER, "providerType": USER_STORAGE_TYPE,
-                              "config": config}
+                              "subType": MANAGED_SUBTYPE, "config": config}
             self.created_federations[payload.name] = self._write(self.adapter.create_component, self.realm,
                                                                  representation)
         else:
-            self._write(self.adapter.update_component, self.realm, payload.id, {"name": payload.name, "config": config})
+            self._write(self.adapter.update_component, self.realm, payload.id,
+                        {"name": payload.name, "subType": MANAGED_SUBTYPE, "config": config})
 
     def _federation_mapper(self, change: Change, payload: FederationMapperPayload) -> None:
         if change.action == Action.DELETE:
@@ -334,8 +336,9 @@ class _Applier:
         elif change.action == Action.CREATE:
             parent = payload.federation_id or self.created_federations[payload.federation]
             representation = {"name": payload.name, "providerId": GROUP_MAPPER_PROVIDER,
-                              "providerType": LDAP_MAPPER_TYPE, "parentId": parent, "config": payload.config}
+                              "providerType": LDAP_MAPPER_TYPE, "parentId": parent, "subType": MANAGED_SUBTYPE,
+                              "config": payload.config}
             self._write(self.adapter.create_component, self.realm, representation)
         else:
             self._write(self.adapter.update_component, self.realm, payload.id,
-                        {"name": payload.name, "config": payload.config})
+                        {"name": payload.name, "subType": MANAGED_SUBTYPE, "config": payload.config})

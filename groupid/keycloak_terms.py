@@ -44,6 +44,11 @@ GROUP_MAPPER_PROVIDER = "group-ldap-mapper"
 """The providerId of the mapper that brings a directory's groups. Keycloak's own default mappers (username,
 email, names, dates) have other providerIds; groupid never reads or touches them."""
 
+MANAGED_SUBTYPE = "groupid.managed"
+"""The ``subType`` that marks a component groupid made: an LDAP federation or its group mapper. Keycloak keeps only
+the config keys a component's provider declares (a mark in the config is dropped), while it stores the
+``subType`` it is given; user storage and LDAP mappers have no subType of their own."""
+
 BIND_CREDENTIAL = "bindCredential"
 """The config key of an LDAP federation's bind password: Keycloak answers it masked, groupid never reads it."""
 

@@ -12,7 +12,7 @@ import pytest
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions
 from groupid.errors import ConfigurationError, SpecError
-from groupid.keycloak_terms import ATTR_MANAGED, BIND_CREDENTIAL, LDAP_PROVIDER, USER_STORAGE_TYPE
+from groupid.keycloak_terms import BIND_CREDENTIAL, LDAP_PROVIDER, MANAGED_SUBTYPE, USER_STORAGE_TYPE
 from groupid.operations import plan_spec
 from groupid.plan import save_plans
 from groupid.realms import KeycloakServer
@@ -191,8 +191,8 @@ def test_a_federation_is_created_then_left_alone_then_updated_then_pruned(adapte
     (federation,) = adapter.read(realm).federations
     config = federation.component.config
     assert config["connectionUrl"] == ["ldap://ldap.example.com:389 ldaps://ldap2.example.com:636"]
-    assert (config["editMode"], config["vendor"], config["fullSyncPeriod"], config[ATTR_MANAGED]) == (
-        ["READ_ONLY"], ["other"], ["86400"], ["true"])
+    assert (config["editMode"], config["vendor"], config["fullSyncPeriod"], federation.component.sub_type) == (
+        ["READ_ONLY"], ["other"], ["86400"], MANAGED_SUBTYPE)
     assert BIND_CREDENTIAL not in config
     assert adapter.read_component(realm, federation.component.id)["config"][BIND_CREDENTIAL] == ["**********"]
     (mapper,) = federation.group_mappers

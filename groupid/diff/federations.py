@@ -3,13 +3,14 @@
 Only the config keys groupid sets are compared; the bind password never is (Keycloak answers it masked, and it
 is never in a plan). A federation made by hand is reported, not touched, and so are its mappers; Keycloak's own
 default mappers of a federation (username, email, names, dates) are never read. A group mapper is groupid's when
-its config carries :data:`~groupid.keycloak_terms.ATTR_MANAGED`, as a federation's does.
+its ``subType`` is :data:`~groupid.keycloak_terms.MANAGED_SUBTYPE`, as a federation's is.
 """
 
 from __future__ import annotations
 
-from groupid.diff.context import RealmComparison, owned, shown_value
+from groupid.diff.context import RealmComparison, shown_value
 from groupid.diff.objects import diff_objects
+from groupid.keycloak_terms import MANAGED_SUBTYPE
 from groupid.payloads import FederationMapperPayload, FederationPayload
 from groupid.realms.live import LiveComponent, LiveFederation
 from groupid.state.nodes import Config
@@ -21,8 +22,8 @@ def config_view(config: Config) -> dict:
 
 
 def managed_component(component: LiveComponent) -> bool:
-    """Whether groupid made the component (its config carries groupid's mark)."""
-    return owned(component.config)
+    """Whether groupid made the component (its subType is groupid's mark)."""
+    return component.sub_type == MANAGED_SUBTYPE
 
 
 def diff_federations(comparison: RealmComparison) -> None:

@@ -219,7 +219,8 @@ class RealmConfiguration(ABC):
 
     @abstractmethod
     def update_component(self, realm: str, component_id: str, representation: dict) -> None:
-        """Change a component's name and the config keys ``representation`` gives: a key with no value is
+        """Change a component's name, its ``subType`` when given, and the config keys ``representation`` gives
+        (those its provider declares): a key with no value is
         removed, a masked ``bindCredential`` keeps the stored password, and keys not given stay as they are."""
 
     @abstractmethod

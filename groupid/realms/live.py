@@ -108,6 +108,7 @@ class LiveComponent:
     provider_id: str
     parent_id: str | None = None
     config: dict[str, list[str]] = field(default_factory=dict)
+    sub_type: str | None = None  #: groupid's mark on what it made (:data:`~groupid.keycloak_terms.MANAGED_SUBTYPE`)
 
 
 @dataclass

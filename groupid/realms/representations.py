@@ -124,6 +124,7 @@ def live_component(representation: dict) -> LiveComponent:
         provider_id=representation.get("providerId") or "",
         parent_id=representation.get("parentId"),
         config={key: list(values) for key, values in config.items() if key != BIND_CREDENTIAL},
+        sub_type=representation.get("subType"),
     )
 
 

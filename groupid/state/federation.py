@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from groupid.keycloak_terms import ATTR_MANAGED
 from groupid.model import Federation, Group, GroupMapper, Topology, own_realm_name
 from groupid.state.nodes import Config, FederationNode, RealmState
 
@@ -60,7 +59,6 @@ def federation_node(federation: Federation) -> FederationNode:
         "fullSyncPeriod": federation.full_sync_period,
         "changedSyncPeriod": federation.changed_sync_period,
         "pagination": federation.pagination,
-        ATTR_MANAGED: True,
     })
     mapper = _group_mapper(federation.group_mapper, federation) if federation.group_mapper else None
     return FederationNode(federation.name, config, federation.bind_password_env, mapper)
@@ -80,7 +78,6 @@ def _group_mapper(mapper: GroupMapper, federation: Federation) -> Config:
         "user.roles.retrieve.strategy": "LOAD_GROUPS_BY_MEMBER_ATTRIBUTE",
         "ignore.missing.groups": False,
         "drop.non.existing.groups.during.sync": False,
-        ATTR_MANAGED: True,
     })
 
 

@@ -50,12 +50,14 @@ class Components:
                                       f"read component {component_id} of {realm}")
 
     def update(self, realm: str, component_id: str, representation: dict) -> None:
-        """Change a component's name and the config keys given. Keycloak's PUT wants the whole representation
+        """Change a component's name, its subType when given, and the config keys given. Keycloak's PUT wants the whole representation
         (its providerId, providerType and parentId too): those are taken from the stored component."""
         current = self.read(realm, component_id)
         body = {key: current[key] for key in ("id", "name", "providerId", "providerType", "parentId", "subType")
                 if key in current}
         body["name"] = representation.get("name") or body.get("name")
+        if representation.get("subType"):
+            body["subType"] = representation["subType"]
         body["config"] = {**(current.get("config") or {}), **(representation.get("config") or {})}
         self.transport.request("PUT", admin_url(realm, "components", component_id),
                                f"update component {component_id} of {realm}", body=body)

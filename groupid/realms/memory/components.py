@@ -32,7 +32,8 @@ def create_component(state: RealmState, representation: dict, action: str) -> st
         raise not_found(action, "Could not find parent component")
     component_id = str(uuid.uuid4())
     component = {**copy.deepcopy(representation), "id": component_id, "parentId": parent}
-    component["config"] = {key: list(values) for key, values in (component.get("config") or {}).items() if values}
+    component["config"] = {key: list(values) for key, values in (component.get("config") or {}).items()
+                           if values and declared(key)}
     state.components[component_id] = component
     if component.get("providerId") == LDAP_PROVIDER and component.get("providerType") == USER_STORAGE_TYPE:
         for name, ldap_attribute, user_attribute in DEFAULT_MAPPERS:
@@ -44,6 +45,12 @@ def create_component(state: RealmState, representation: dict, action: str) -> st
                            "read.only": ["true"], "always.read.value.from.ldap": ["false"]},
             }
     return component_id
+
+
+def declared(key: str) -> bool:
+    """Whether Keycloak would keep a config key: it keeps only those its provider declares, and none of
+    groupid's own keys is one of them."""
+    return not key.startswith("groupid.")
 
 
 def read_component(state: RealmState, component_id: str, action: str) -> dict:
@@ -59,7 +66,11 @@ def update_component(state: RealmState, component_id: str, representation: dict,
     component = _component(state, component_id, action)
     if representation.get("name"):
         component["name"] = representation["name"]
+    if representation.get("subType"):
+        component["subType"] = representation["subType"]
     for key, values in (representation.get("config") or {}).items():
+        if not declared(key):
+            continue
         if not values or not values[0]:
             component["config"].pop(key, None)
         elif not (key == BIND_CREDENTIAL and values[0] == SECRET_MASK):
