@@ -36,8 +36,9 @@ from groupid.keycloak_terms import (
 )
 from groupid.model import checked_realm_name
 from groupid.realms.base import Connector, connected
-from groupid.realms.live import LiveClient, LiveGroup, LiveRealm
+from groupid.realms.live import LiveClient, LiveFederation, LiveGroup, LiveRealm
 from groupid.state import USER_ATTRIBUTES
+from groupid.state.federation import federation_entry
 from groupid.text import escape
 
 COMPANY_ATTRIBUTES = ("region", "uscc")
@@ -110,6 +111,11 @@ def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int, i
     spec = CommentedMap(group=info, companies=companies, departments=departments, roles=roles)
     if app_entries:
         spec["apps"] = app_entries
+    if live.federations:
+        spec["federation"] = CommentedSeq(_federation(f) for f in live.federations)
+        spec.yaml_set_comment_before_after_key(
+            "federation", before="each federation's bind password is read from the environment variable that\n"
+            "bind_password_env names: set it before apply (Keycloak never shows the stored one)")
     if "declare_user_attributes" in info:
         spec.yaml_set_comment_before_after_key(
             "companies", before="declare_user_attributes: false keeps the realm's user profile as it is; set it to\n"
@@ -184,6 +190,33 @@ def _exported_roles(live: LiveRealm) -> set[str]:
     builtin = {default_role_name(live.name), *KEYCLOAK_DEFAULT_ROLES}
     realm = {r.ref for r in live.roles if r.name not in builtin or r.name in used}
     return realm | {r.ref for r in live.client_roles}
+
+
+def _federation(federation: LiveFederation) -> CommentedMap:
+    """A spec entry for an LDAP federation; the variable of its bind password named after it. Of several group
+    mappers, the first by name."""
+    mapper = federation.group_mappers[0].config if federation.group_mappers else None
+    password_env = re.sub(r"[^A-Z0-9]+", "_", federation.name.upper()).strip("_") or "LDAP"
+    entry = {"name": federation.name}
+    for key, value in federation_entry(federation.component.config, mapper).items():
+        entry[key] = value
+        if key == "bind_dn":
+            entry["bind_password_env"] = f"{password_env}_BIND_PASSWORD"
+    return _block(entry)
+
+
+def _block(entry: dict) -> CommentedMap:
+    """A mapping written as a block, its lists on one line."""
+    block = CommentedMap()
+    for key, value in entry.items():
+        if isinstance(value, dict):
+            block[key] = _block(value)
+        elif isinstance(value, list):
+            block[key] = CommentedSeq(value)
+            block[key].fa.set_flow_style()
+        else:
+            block[key] = value
+    return block
 
 
 def _codes(groups: list[LiveGroup]) -> dict[str, str]:

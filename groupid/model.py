@@ -262,6 +262,7 @@ class Federation(Record):
     full_sync_period: int = Field(-1, ge=-1)  #: seconds between full syncs; -1: none
     changed_sync_period: int = Field(-1, ge=-1)  #: seconds between syncs of changed users; -1: none
     pagination: bool = True
+    batch_size: int = Field(1000, ge=1)  #: entries per page and per transaction of a sync; at most the server's size limit
     enabled: bool = True
     group_mapper: GroupMapper | None = None
 

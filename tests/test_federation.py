@@ -8,10 +8,12 @@ import textwrap
 import uuid
 
 import pytest
+import requests
 
 from groupid.apply import apply_plans
 from groupid.diff import DiffOptions
 from groupid.errors import ConfigurationError, SpecError
+from groupid.export import export_realm
 from groupid.keycloak_terms import BIND_CREDENTIAL, LDAP_PROVIDER, MANAGED_SUBTYPE, USER_STORAGE_TYPE
 from groupid.operations import plan_spec
 from groupid.plan import save_plans
@@ -19,6 +21,7 @@ from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.spec import load_spec
 from groupid.views import as_json, as_markdown, as_text
+from tests.ldap_directory import DEPARTMENTS_BASE, PEOPLE_BASE, SIZE_LIMIT
 
 PASSWORD_ENV = "GROUPID_TEST_LDAP_BIND"
 PASSWORD = "Bind-Pw-4711-never-shown"
@@ -227,6 +230,7 @@ def test_a_federation_is_created_then_left_alone_then_updated_then_pruned(adapte
     pruned = plan(spec, adapter, prune=True)
     assert changes(pruned, *KINDS) == [("delete", "federation-mapper", "corp-ldap/groups"),
                                        ("delete", "federation", "corp-ldap")]
+    assert any(f.kind == "federation" and "every user it imported" in f.message for f in pruned.findings)
     apply_plans([pruned], adapter)
     assert adapter.read(realm).federations == []
 
@@ -298,3 +302,86 @@ def test_the_password_is_in_no_plan_view_or_plan_file(adapter, realm, spec, tmp_
     spec.edit("users_dn: ou=people,", "users_dn: ou=staff,")
     update = [plan(spec, adapter)]
     assert PASSWORD not in as_json(update) and PASSWORD not in as_text(update)
+
+
+def test_rotating_the_bind_password_sends_it_again_and_shows_only_its_variable(adapter, realm, spec, monkeypatch):
+    apply_plans([plan(spec, adapter)], adapter)
+    assert changes(plan(spec, adapter), *KINDS) == []
+    monkeypatch.setenv(PASSWORD_ENV, "Rotated-Pw-0815")
+    rotation = plan(spec, adapter, rotate_bind_passwords=True)
+    assert changes(rotation, *KINDS) == [("update", "federation", "corp-ldap")]
+    (fields,) = [c.fields for c in rotation.changes if c.kind == "federation"]
+    assert [(f.name, f.new) for f in fields] == [(f"config.{BIND_CREDENTIAL}", f"from ${PASSWORD_ENV}")]
+    assert "Rotated-Pw-0815" not in as_json([rotation]) + as_text([rotation])
+    apply_plans([rotation], adapter)
+    if isinstance(adapter, MemoryRealms):
+        (federation,) = adapter.read(realm).federations
+        assert adapter.realms[realm].components[federation.component.id]["config"][BIND_CREDENTIAL] == ["Rotated-Pw-0815"]
+
+
+def test_an_exported_realm_declares_its_federation_and_plans_to_no_change(adapter, realm, spec, tmp_path):
+    apply_plans([plan(spec, adapter)], adapter)
+    exported = export_realm(adapter, realm, tmp_path / "exported")
+    text = exported.path.read_text(encoding="utf-8")
+    assert PASSWORD not in text and "CORP_LDAP_BIND_PASSWORD" in text
+    (federation,) = load_spec(exported.path.parent).federation
+    assert (federation.name, federation.connection_urls, federation.full_sync_period) == (
+        "corp-ldap", ["ldap://ldap.example.com:389", "ldaps://ldap2.example.com:636"], 86400)
+    assert federation.group_mapper.groups_dn == "ou=groups,dc=example,dc=com"
+    (again,) = plan_spec(exported.path.parent, adapter)
+    assert changes(again, *KINDS) == []
+
+
+# -- Keycloak's own sync, through what apply made -------------------------------------------------------------
+
+
+@pytest.mark.keycloak
+@pytest.mark.parametrize("adapter", ["keycloak"], indirect=True)
+def test_keycloak_syncs_the_directory_through_the_federation_apply_made(adapter, keycloak, slapd, realm, spec,
+                                                                       monkeypatch):
+    """The real directory behind the federation: Keycloak's own full sync imports its people, page by page, with
+    the bind password apply sent; an update keeps that password (Keycloak answers it masked); a rotation to a
+    wrong one makes the next sync read nobody, and back to the right one, everyone again."""
+    monkeypatch.setenv(PASSWORD_ENV, slapd.service_password)
+    spec.edit("[ldap://ldap.example.com:389, ldaps://ldap2.example.com:636]", f"[{slapd.url}]")
+    spec.edit("cn=keycloak,ou=services,dc=example,dc=com", slapd.service_dn)
+    spec.edit("ou=people,dc=example,dc=com", PEOPLE_BASE)
+    # the department groups: Keycloak's group mapper cannot read ou=groups, whose two finance-approvers (one
+    # in ou=legacy) its tree of groups takes for a cycle ("Recursion detected"); its sync then imports nobody
+    spec.edit("ou=groups,dc=example,dc=com", DEPARTMENTS_BASE)
+    # pages smaller than the people, and than what one unpaged search may return: the sync reads several
+    spec.edit("    full_sync_period: 86400", f"    full_sync_period: 86400\n    batch_size: {SIZE_LIMIT - 5}")
+    apply_plans([plan(spec, adapter)], adapter)
+    (federation,) = adapter.read(realm).federations
+    sync = KeycloakSync(keycloak, realm, federation.component.id)
+
+    people = len(slapd.example.people)
+    assert sync.full() == {"added": people, "updated": 0, "failed": 0}
+    spec.edit("full_sync_period: 86400", "full_sync_period: 43200")
+    apply_plans([plan(spec, adapter)], adapter)  # sends the config, and the same password again
+    assert sync.full() == {"added": 0, "updated": people, "failed": 0}
+
+    monkeypatch.setenv(PASSWORD_ENV, "not-the-password")
+    apply_plans([plan(spec, adapter, rotate_bind_passwords=True)], adapter)
+    # Keycloak cannot bind, logs it, and answers a sync of nobody as a success
+    assert sync.full() == {"added": 0, "updated": 0, "failed": 0}
+    monkeypatch.setenv(PASSWORD_ENV, slapd.service_password)
+    apply_plans([plan(spec, adapter, rotate_bind_passwords=True)], adapter)
+    assert sync.full() == {"added": 0, "updated": people, "failed": 0}
+
+
+class KeycloakSync:
+    """Keycloak's own full sync of one federation, asked for with plain requests."""
+
+    def __init__(self, settings, realm: str, component_id: str):
+        token = requests.post(f"{settings.server_url}/realms/master/protocol/openid-connect/token", timeout=30,
+                              data={"grant_type": "password", "client_id": "admin-cli",
+                                    "username": settings.admin_user, "password": settings.admin_password}).json()
+        self.url = f"{settings.server_url}/admin/realms/{realm}/user-storage/{component_id}/sync"
+        self.headers = {"Authorization": f"Bearer {token['access_token']}"}
+
+    def full(self) -> dict:
+        """The counts of a full sync: users added, updated and failed."""
+        answer = requests.post(self.url, params={"action": "triggerFullSync"}, headers=self.headers, timeout=120)
+        answer.raise_for_status()
+        return {key: answer.json().get(key) for key in ("added", "updated", "failed")}

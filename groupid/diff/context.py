@@ -19,6 +19,7 @@ class DiffOptions:
 
     prune: bool = False  #: delete owned objects that left the spec
     adopt: bool = False  #: take over unmanaged objects that match the spec
+    rotate_bind_passwords: bool = False  #: send every LDAP federation's bind password again, from its variable
 
 
 @dataclass

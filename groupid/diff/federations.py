@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from groupid.diff.context import RealmComparison, shown_value
 from groupid.diff.objects import diff_objects
-from groupid.keycloak_terms import MANAGED_SUBTYPE
+from groupid.keycloak_terms import BIND_CREDENTIAL, MANAGED_SUBTYPE
 from groupid.payloads import FederationMapperPayload, FederationPayload
+from groupid.plan import Action
 from groupid.realms.live import LiveComponent, LiveFederation
 from groupid.state.nodes import Config
 
@@ -40,10 +41,20 @@ def diff_federations(comparison: RealmComparison) -> None:
             return FederationPayload(name, known)
         return FederationPayload(name, known, node.config, node.bind_password_env)
 
-    diff_objects(comparison, "federation", {name: config_view(node.config) for name, node in nodes.items()},
+    wanted = {name: config_view(node.config) for name, node in nodes.items()}
+    for name, node in nodes.items():
+        # Keycloak answers a stored password masked, so no comparison can tell a changed one: it is sent on
+        # creation and, when asked, again; never shown, only the variable it comes from
+        if name not in live or comparison.options.rotate_bind_passwords:
+            wanted[name][f"config.{BIND_CREDENTIAL}"] = f"from ${node.bind_password_env}"
+    diff_objects(comparison, "federation", wanted,
                  {name: f.component for name, f in live.items()}, view=lambda c: config_view(c.config),
                  is_owned=managed_component, payload=lambda name, c: payload(name, live.get(name) if c else None),
                  label=lambda name: f"LDAP federation {name}")
+    for change in comparison.changes:
+        if change.kind == "federation" and change.action == Action.DELETE:
+            comparison.note("federation", change.key, f"deleting LDAP federation {change.key} also deletes, in "
+                            "Keycloak, every user it imported, with their roles, groups and sessions")
     _diff_group_mappers(comparison, nodes, live)
 
 
