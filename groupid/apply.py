@@ -68,9 +68,9 @@ def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force:
 
 def check_bind_passwords(plans: list[Plan]) -> None:
     """A :class:`ConfigurationError` naming every environment variable an LDAP federation's bind password should
-    be in but that is unset or empty, when a plan creates or updates such a federation."""
+    be in but that is unset or empty, when a plan sends it (creates such a federation, or rotates its password)."""
     missing = sorted({change.payload.bind_password_env for plan in plans for change in plan.changes
-                      if isinstance(change.payload, FederationPayload) and change.action != Action.DELETE
+                      if isinstance(change.payload, FederationPayload) and change.payload.bind_password_env
                       and not os.environ.get(change.payload.bind_password_env)})
     if missing:
         raise ConfigurationError(
@@ -317,10 +317,12 @@ class _Applier:
         if change.action == Action.DELETE:
             self._write(self.adapter.delete_component, self.realm, payload.id)
             return
-        password = os.environ.get(payload.bind_password_env, "")
-        if not password:  # check_bind_passwords saw it set; it may have been unset since
-            raise ConfigurationError(f"the LDAP bind password variable {payload.bind_password_env} is not set or empty")
-        config = {**payload.config, BIND_CREDENTIAL: [password]}
+        config = dict(payload.config)
+        if payload.bind_password_env:  # created, or rotated; an update without it keeps the stored password
+            password = os.environ.get(payload.bind_password_env, "")
+            if not password:  # check_bind_passwords saw it set; it may have been unset since
+                raise ConfigurationError(f"the LDAP bind password variable {payload.bind_password_env} is not set or empty")
+            config[BIND_CREDENTIAL] = [password]
         if change.action == Action.CREATE:
             representation = {"name": payload.name, "providerId": LDAP_PROVIDER, "providerType": USER_STORAGE_TYPE,
                               "subType": MANAGED_SUBTYPE, "config": config}
@@ -331,6 +333,7 @@ class _Applier:
                         {"name": payload.name, "subType": MANAGED_SUBTYPE, "config": config})
 
     def _federation_mapper(self, change: Change, payload: FederationMapperPayload) -> None:
+        """The group mapper of an LDAP federation; below the one this apply created, when it did."""
         if change.action == Action.DELETE:
             self._write(self.adapter.delete_component, self.realm, payload.id)
         elif change.action == Action.CREATE:

@@ -135,6 +135,9 @@ class _Checker:
             if federation.sync_registrations and federation.edit_mode != "WRITABLE":
                 self.report(federation, "sync_registrations", "sync_registrations writes new users to the directory; "
                                                               "it needs edit_mode WRITABLE")
+            if federation.edit_mode == "UNSYNCED" and not federation.import_users:
+                self.report(federation, "edit_mode", "edit_mode UNSYNCED keeps changes in Keycloak's copy of the "
+                                                     "users; it needs import_users true")
 
     def _check_apps(self) -> None:
         holders = {**self.companies, **self.departments}

@@ -332,6 +332,8 @@ def export(
         + (f", {result.apps} apps" if result.apps else "")
         + (f"; {result.generated_codes} groups got a generated code (G-…), rename them as you like" if result.generated_codes else "")
     )
+    for note in result.not_exported:
+        err.print(f"not exported: {note}")
 
 
 Reveal = Annotated[

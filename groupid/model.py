@@ -231,11 +231,12 @@ class GroupMapper(BaseModel):
     model_config = ConfigDict(extra="forbid")
     groups_dn: DistinguishedName
     group_name_attribute: LdapName = "cn"
-    object_classes: list[LdapName] = ["groupOfNames"]
+    object_classes: list[LdapName] = Field(["groupOfNames"], min_length=1)
     membership_attribute: LdapName = "member"
     membership_attribute_type: Literal["DN", "UID"] = "DN"
     mode: Literal["READ_ONLY"] = "READ_ONLY"  #: groupid never lets Keycloak write groups back to the directory
     preserve_group_inheritance: bool = True
+    groups_path: str = Field("/", pattern=r"^/")  #: the Keycloak group the directory's groups go below
 
 
 class Federation(Record):
@@ -247,11 +248,11 @@ class Federation(Record):
 
     name: Name
     company: Code | None = None  #: the company whose realm it goes to (realm-per-company); None: the group's realm
-    connection_urls: list[LdapUrl]
+    connection_urls: list[LdapUrl] = Field(min_length=1)
     bind_dn: DistinguishedName
     bind_password_env: EnvName
     users_dn: DistinguishedName
-    user_object_classes: list[LdapName] = ["inetOrgPerson", "organizationalPerson"]
+    user_object_classes: list[LdapName] = Field(["inetOrgPerson", "organizationalPerson"], min_length=1)
     username_attribute: LdapName = "uid"
     rdn_attribute: LdapName = "uid"
     uuid_attribute: LdapName = "entryUUID"
@@ -334,6 +335,20 @@ INFO_KEYS = (
 def own_realm_name(group_realm: str, company: Company) -> str:
     """The realm of a company with ``own_realm``: its ``realm``, else ``<group realm>-<code>`` in lower case."""
     return company.realm or f"{group_realm}-{re.sub(r'[^a-z0-9_-]', '-', company.code.lower())}"
+
+
+def company_realm(group: Group, code: str | None) -> str:
+    """The realm of what a company owns (an app's client, an LDAP federation): under topology
+    ``realm-per-company``, the realm of the nearest company up from ``code`` with a realm of its own; else, and
+    for no company, the group's."""
+    companies = {company.code: company for company in group.companies}
+    seen: set[str] = set()
+    while code in companies and code not in seen and group.topology is Topology.REALM_PER_COMPANY:
+        seen.add(code)
+        if companies[code].own_realm:
+            return own_realm_name(group.realm, companies[code])
+        code = companies[code].parent
+    return group.realm
 
 
 def organization_alias(company: Company) -> str:

@@ -159,7 +159,8 @@ class FederationPayload(Payload):
     """An LDAP user federation groupid makes (create, update, delete); ``id`` is None for one the plan creates.
 
     ``config`` holds the keys groupid sets, never the password: apply reads it from the environment variable
-    ``bind_password_env`` when it writes (empty for a delete).
+    ``bind_password_env`` when the change sends it (a create, or a rotation); empty, an update keeps the stored
+    password, and a delete needs none.
     """
 
     name: str

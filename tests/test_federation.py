@@ -20,6 +20,7 @@ from groupid.plan import save_plans
 from groupid.realms import KeycloakServer
 from groupid.realms.memory import MemoryRealms
 from groupid.spec import load_spec
+from groupid.state.federation import federation_realm
 from groupid.views import as_json, as_markdown, as_text
 from tests.ldap_directory import DEPARTMENTS_BASE, PEOPLE_BASE, SIZE_LIMIT
 
@@ -280,6 +281,37 @@ def test_a_federation_made_by_hand_is_never_touched(adapter, realm, spec):
     adopted = plan(spec, adapter, adopt=True)
     assert changes(adopted, *KINDS) == [("update", "federation", "corp-ldap"),
                                         ("create", "federation-mapper", "corp-ldap/groups")]
+    (fields,) = [c.fields for c in adopted.changes if c.kind == "federation"]
+    assert ("subType", None, MANAGED_SUBTYPE) in [(f.name, f.old, f.new) for f in fields]
+    apply_plans([adopted], adapter)
+    assert changes(plan(spec, adapter), *KINDS) == []  # groupid's now, without --adopt
+
+
+def test_a_federation_that_already_matches_is_adopted_by_its_mark_alone(adapter, realm, spec):
+    apply_plans([plan(spec, adapter)], adapter)
+    (ours,) = adapter.read(realm).federations
+    for component in (ours.component, *ours.group_mappers):  # as if made by hand, exactly as the spec says
+        adapter.update_component(realm, component.id, {"subType": "by-hand"})
+    assert changes(plan(spec, adapter), *KINDS) == []
+    adopted = plan(spec, adapter, adopt=True)
+    assert [[(f.name, f.new) for f in c.fields] for c in adopted.changes if c.kind in KINDS] == [
+        [("subType", MANAGED_SUBTYPE)], [("subType", MANAGED_SUBTYPE)]]
+    apply_plans([adopted], adapter)
+    (federation,) = adapter.read(realm).federations
+    assert (federation.component.sub_type, federation.group_mappers[0].sub_type) == (MANAGED_SUBTYPE, MANAGED_SUBTYPE)
+
+
+def test_an_update_keeps_the_stored_password_and_needs_no_variable(adapter, realm, spec, monkeypatch):
+    apply_plans([plan(spec, adapter)], adapter)
+    monkeypatch.delenv(PASSWORD_ENV)
+    spec.edit("full_sync_period: 86400", "full_sync_period: 43200")
+    update = plan(spec, adapter)
+    assert all(f.name != f"config.{BIND_CREDENTIAL}" for c in update.changes for f in c.fields)
+    apply_plans([update], adapter)
+    (federation,) = adapter.read(realm).federations
+    assert federation.component.config["fullSyncPeriod"] == ["43200"]
+    if isinstance(adapter, MemoryRealms):
+        assert adapter.realms[realm].components[federation.component.id]["config"][BIND_CREDENTIAL] == [PASSWORD]
 
 
 def test_a_missing_password_variable_stops_apply_before_anything_is_written(adapter, realm, spec, monkeypatch):
@@ -323,7 +355,7 @@ def test_an_exported_realm_declares_its_federation_and_plans_to_no_change(adapte
     apply_plans([plan(spec, adapter)], adapter)
     exported = export_realm(adapter, realm, tmp_path / "exported")
     text = exported.path.read_text(encoding="utf-8")
-    assert PASSWORD not in text and "CORP_LDAP_BIND_PASSWORD" in text
+    assert PASSWORD not in text and "LDAP_CORP_LDAP_BIND_PASSWORD" in text
     (federation,) = load_spec(exported.path.parent).federation
     assert (federation.name, federation.connection_urls, federation.full_sync_period) == (
         "corp-ldap", ["ldap://ldap.example.com:389", "ldaps://ldap2.example.com:636"], 86400)
@@ -385,3 +417,71 @@ class KeycloakSync:
         answer = requests.post(self.url, params={"action": "triggerFullSync"}, headers=self.headers, timeout=120)
         answer.raise_for_status()
         return {key: answer.json().get(key) for key in ("added", "updated", "failed")}
+
+
+def test_export_leaves_out_what_the_spec_cannot_express_and_says_why(realm, spec, tmp_path):
+    adapter = MemoryRealms()
+    apply_plans([plan(spec, adapter)], adapter)
+    anonymous = {"connectionUrl": ["ldap://ldap.example.com:389"], "authType": ["none"], "editMode": ["READ_ONLY"],
+                 "usersDn": ["ou=people,dc=example,dc=com"], "vendor": ["other"]}
+    for name in ("anonymous", "Corp LDAP"):
+        adapter.create_component(realm, {"name": name, "providerId": LDAP_PROVIDER, "providerType": USER_STORAGE_TYPE,
+                                         "config": anonymous if name == "anonymous" else {**anonymous, "bindDn": ["cn=x"]}})
+    exported = export_realm(adapter, realm, tmp_path / "exported")
+    assert [note.split(":")[0] for note in exported.not_exported] == ["LDAP federation anonymous"]
+    assert "bind_dn" in exported.not_exported[0]
+    names = {f.name: f.bind_password_env for f in load_spec(exported.path.parent).federation}
+    assert names == {"Corp LDAP": "LDAP_CORP_LDAP_BIND_PASSWORD", "corp-ldap": "LDAP_CORP_LDAP_2_BIND_PASSWORD"}
+
+
+def test_a_federation_goes_to_the_realm_of_its_company(tmp_path):
+    (tmp_path / "group.yaml").write_text(textwrap.dedent("""\
+        group: {code: BC, name: 北辰集团, realm: bc, topology: realm-per-company, public_url: "https://sso.example.cn"}
+        companies:
+          - {code: BC, name: 北辰集团有限公司}
+          - {code: SUB, name: 北辰子公司, parent: BC, own_realm: true}
+          - {code: GRAND, name: 北辰孙公司, parent: SUB}
+        federation:
+          - {name: grand, company: GRAND, connection_urls: [ldap://l:389], bind_dn: cn=k, bind_password_env: X,
+             users_dn: ou=p}
+          - {name: top, connection_urls: [ldap://l:389], bind_dn: cn=k, bind_password_env: X, users_dn: ou=p}
+        """), encoding="utf-8")
+    group = load_spec(tmp_path)
+    assert {f.name: federation_realm(group, f) for f in group.federation} == {"grand": "bc-sub", "top": "bc"}
+
+
+def test_bad_federation_values_are_reported_at_their_lines(tmp_path):
+    problems = spec_problems(tmp_path, """\
+        group: {code: BC, name: 北辰集团, realm: bc}
+        federation:
+          - name: corp
+            connection_urls: []
+            bind_dn: cn=keycloak,dc=example,dc=com
+            bind_password_env: LDAP_BIND
+            users_dn: ou=people,dc=example,dc=com
+            edit_mode: UNSYNCED
+            import_users: false
+          - name: ports
+            connection_urls: ["ldaps://x:0/", "ldap://:abc"]
+            bind_dn: cn=keycloak,dc=example,dc=com
+            bind_password_env: LDAP_BIND
+            users_dn: ou=people,dc=example,dc=com
+        """)
+    assert any(p.startswith("group.yaml:4:") and "connection_urls" in p for p in problems), problems
+    assert any(p.startswith("group.yaml:11:") and "ldaps://x:0/" in p for p in problems), problems
+    assert any(p.startswith("group.yaml:11:") and "ldap://:abc" in p for p in problems), problems
+
+
+def test_unsynced_without_import_is_refused_before_keycloak_would(tmp_path):
+    problems = spec_problems(tmp_path, """\
+        group: {code: BC, name: 北辰集团, realm: bc}
+        federation:
+          - name: corp
+            connection_urls: [ldap://ldap.example.com:389]
+            bind_dn: cn=keycloak,dc=example,dc=com
+            bind_password_env: LDAP_BIND
+            users_dn: ou=people,dc=example,dc=com
+            edit_mode: UNSYNCED
+            import_users: false
+        """)
+    assert any(p.startswith("group.yaml:8: federation corp: edit_mode UNSYNCED") for p in problems), problems

@@ -63,7 +63,7 @@ class RealmComparison:
 
 
 def owned(attributes: dict[str, list[str]]) -> bool:
-    """Whether attributes (or a component's config, kept alike) mark an object groupid made."""
+    """Whether attributes (or an identity provider's config, kept alike) mark an object groupid made."""
     return first(attributes, ATTR_MANAGED) == "true"
 
 

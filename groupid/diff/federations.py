@@ -17,9 +17,14 @@ from groupid.realms.live import LiveComponent, LiveFederation
 from groupid.state.nodes import Config
 
 
-def config_view(config: Config) -> dict:
-    """The fields of a component a plan compares: ``config.<key>``, one value as itself."""
-    return {f"config.{key}": shown_value(values) for key, values in config.items()}
+def component_view(config: Config, sub_type: str | None = MANAGED_SUBTYPE) -> dict:
+    """The fields of a component a plan compares: groupid's mark, and ``config.<key>``, one value as itself."""
+    return {"subType": sub_type, **{f"config.{key}": shown_value(values) for key, values in config.items()}}
+
+
+def live_view(component: LiveComponent) -> dict:
+    """:func:`component_view` of a live component: an adopted one without groupid's mark gets it."""
+    return component_view(component.config, component.sub_type)
 
 
 def managed_component(component: LiveComponent) -> bool:
@@ -39,16 +44,16 @@ def diff_federations(comparison: RealmComparison) -> None:
         known = federation.component.id if federation else None
         if node is None:
             return FederationPayload(name, known)
-        return FederationPayload(name, known, node.config, node.bind_password_env)
+        return FederationPayload(name, known, node.config, node.bind_password_env if name in sends else "")
 
-    wanted = {name: config_view(node.config) for name, node in nodes.items()}
-    for name, node in nodes.items():
-        # Keycloak answers a stored password masked, so no comparison can tell a changed one: it is sent on
-        # creation and, when asked, again; never shown, only the variable it comes from
-        if name not in live or comparison.options.rotate_bind_passwords:
-            wanted[name][f"config.{BIND_CREDENTIAL}"] = f"from ${node.bind_password_env}"
+    # Keycloak answers a stored password masked, so no comparison can tell a changed one: it is sent on
+    # creation and, when asked, again, and the change says so (an update otherwise keeps the stored one)
+    sends = {name for name in nodes if name not in live or comparison.options.rotate_bind_passwords}
+    wanted = {name: component_view(node.config) for name, node in nodes.items()}
+    for name in sends:
+        wanted[name][f"config.{BIND_CREDENTIAL}"] = f"from ${nodes[name].bind_password_env}"
     diff_objects(comparison, "federation", wanted,
-                 {name: f.component for name, f in live.items()}, view=lambda c: config_view(c.config),
+                 {name: f.component for name, f in live.items()}, view=live_view,
                  is_owned=managed_component, payload=lambda name, c: payload(name, live.get(name) if c else None),
                  label=lambda name: f"LDAP federation {name}")
     for change in comparison.changes:
@@ -62,7 +67,7 @@ def _diff_group_mappers(comparison: RealmComparison, nodes: dict, live: dict[str
     """The group mapper of each federation groupid creates or owns (or adopts); none below another's."""
     ours = {name for name, f in live.items() if managed_component(f.component) or comparison.options.adopt}
     ours |= set(nodes) - set(live)
-    wanted = {node.mapper_key: config_view(node.group_mapper)
+    wanted = {node.mapper_key: component_view(node.group_mapper)
               for name, node in nodes.items() if node.group_mapper and name in ours}
     mappers = {f"{name}/{mapper.name}": (name, mapper)
                for name, f in live.items() if name in ours for mapper in f.group_mappers}
@@ -75,5 +80,5 @@ def _diff_group_mappers(comparison: RealmComparison, nodes: dict, live: dict[str
         return FederationMapperPayload(federation, name, parent, mapper.id if mapper else None, config or {})
 
     diff_objects(comparison, "federation-mapper", wanted, {key: m for key, (_, m) in mappers.items()},
-                 view=lambda m: config_view(m.config), is_owned=managed_component, payload=payload,
+                 view=live_view, is_owned=managed_component, payload=payload,
                  label=lambda key: f"group mapper {key.partition('/')[2]} of LDAP federation {key.partition('/')[0]}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from groupid.model import Federation, Group, GroupMapper, Topology, own_realm_name
+from groupid.model import Federation, Group, GroupMapper, company_realm
 from groupid.state.nodes import Config, FederationNode, RealmState
 
 SEARCH_SUBTREE = "2"
@@ -24,19 +24,8 @@ def with_federations(group: Group, states: list[RealmState]) -> list[RealmState]
 
 
 def federation_realm(group: Group, federation: Federation) -> str:
-    """The realm a federation goes to: that of its company (the nearest one with a realm of its own, under
-    topology realm-per-company), else the group's."""
-    if federation.company is None or group.topology is not Topology.REALM_PER_COMPANY:
-        return group.realm
-    companies = {company.code: company for company in group.companies}
-    code, seen = federation.company, set()
-    while code in companies and code not in seen:
-        seen.add(code)
-        company = companies[code]
-        if company.own_realm:
-            return own_realm_name(group.realm, company)
-        code = company.parent
-    return group.realm
+    """The realm a federation goes to: that of its company (see :func:`~groupid.model.company_realm`)."""
+    return company_realm(group, federation.company)
 
 
 FEDERATION_KEYS = (
@@ -53,7 +42,7 @@ GROUP_MAPPER_KEYS = (
     ("groups_dn", "groups.dn"), ("group_name_attribute", "group.name.ldap.attribute"),
     ("object_classes", "group.object.classes"), ("membership_attribute", "membership.ldap.attribute"),
     ("membership_attribute_type", "membership.attribute.type"), ("mode", "mode"),
-    ("preserve_group_inheritance", "preserve.group.inheritance"),
+    ("preserve_group_inheritance", "preserve.group.inheritance"), ("groups_path", "groups.path"),
 )
 """Each spec key of a federation's group mapper and the config key of Keycloak's group mapper that holds it."""
 
