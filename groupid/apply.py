@@ -13,18 +13,30 @@ stale between its check and its changes. A group's first apply, which creates th
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from groupid.diff import live_checksum
-from groupid.errors import ApplyFailed, GroupidError, StalePlan
+from groupid.errors import ApplyFailed, ConfigurationError, GroupidError, StalePlan
 from groupid.files import read_secret_file
-from groupid.keycloak_terms import ACCESS_ROLE, split_reference
+from groupid.keycloak_terms import (
+    ACCESS_ROLE,
+    BIND_CREDENTIAL,
+    GROUP_MAPPER_PROVIDER,
+    LDAP_MAPPER_TYPE,
+    LDAP_PROVIDER,
+    MANAGED_SUBTYPE,
+    USER_STORAGE_TYPE,
+    split_reference,
+)
 from groupid.lock import Lease, sync_lock
 from groupid.payloads import (
     ClientPayload,
     CompositesPayload,
+    FederationMapperPayload,
+    FederationPayload,
     GroupPayload,
     GroupRolesPayload,
     IdentityProviderPayload,
@@ -40,7 +52,9 @@ from groupid.runs import Action, Outcome, Progress
 
 
 def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force: bool = False) -> None:
-    """Refuse, before any write, plans whose realm changed since (saved plans) or that delete too much."""
+    """Refuse, before any write, plans whose realm changed since (saved plans), that delete too much, or whose
+    LDAP federations' bind passwords are not in the environment."""
+    check_bind_passwords(plans)
     for plan in plans:
         if saved:
             current = live_checksum(adapter.read(plan.realm))
@@ -50,6 +64,19 @@ def check_plans(plans: list[Plan], adapter: RealmAdapter, *, saved: bool, force:
                     "nothing was written. Make a new plan and review it"
                 )
         plan.check_deletions(force)
+
+
+def check_bind_passwords(plans: list[Plan]) -> None:
+    """A :class:`ConfigurationError` naming every environment variable an LDAP federation's bind password should
+    be in but that is unset or empty, when a plan sends it (creates such a federation, or rotates its password)."""
+    missing = sorted({change.payload.bind_password_env for plan in plans for change in plan.changes
+                      if isinstance(change.payload, FederationPayload) and change.payload.bind_password_env
+                      and not os.environ.get(change.payload.bind_password_env)})
+    if missing:
+        raise ConfigurationError(
+            f"the LDAP bind password variable{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"{'are' if len(missing) > 1 else 'is'} not set or empty; set {'them' if len(missing) > 1 else 'it'} "
+            "in the environment of apply. Nothing was written")
 
 
 def apply_plans(
@@ -72,6 +99,7 @@ def apply_plans(
     whose audience the plan narrowed and may no longer sign in to it (:func:`revoke_left_sessions`); each
     outcome counts them in ``signed_out``.
     """
+    check_bind_passwords(plans)  # before the lock, which is a write too
     with _locked(plans, adapter, wait) as lease:
         check_plans(plans, adapter, saved=saved, force=force)
         steps = _Steps(sum(len(plan.changes) for plan in plans), progress)
@@ -141,6 +169,7 @@ class _Applier:
         self.steps = steps
         self.outcome: Outcome[Change] = Outcome()
         self.created: dict[str, str] = {}
+        self.created_federations: dict[str, str] = {}  #: federation name -> the id it got in this apply
         # one handler per payload type; each does what the change's action asks
         self.handlers: dict[type, Callable[[Change, Any], None]] = {
             RealmPayload: self._realm,
@@ -153,6 +182,8 @@ class _Applier:
             ClientPayload: self._client,
             IdentityProviderPayload: self._identity_provider,
             SignInFlowPayload: self._sign_in_flow,
+            FederationPayload: self._federation,
+            FederationMapperPayload: self._federation_mapper,
         }
 
     def run(self) -> Outcome[Change]:
@@ -280,3 +311,37 @@ class _Applier:
             self._write(self.adapter.delete_sign_in_flow, self.realm, payload.alias)
         else:
             self._write(self.adapter.put_sign_in_flow, self.realm, payload.alias, payload.client_id, payload.role)
+
+    def _federation(self, change: Change, payload: FederationPayload) -> None:
+        """An LDAP federation, its bind password read from the environment now: never kept in the plan."""
+        if change.action == Action.DELETE:
+            self._write(self.adapter.delete_component, self.realm, payload.id)
+            return
+        config = dict(payload.config)
+        if payload.bind_password_env:  # created, or rotated; an update without it keeps the stored password
+            password = os.environ.get(payload.bind_password_env, "")
+            if not password:  # check_bind_passwords saw it set; it may have been unset since
+                raise ConfigurationError(f"the LDAP bind password variable {payload.bind_password_env} is not set or empty")
+            config[BIND_CREDENTIAL] = [password]
+        if change.action == Action.CREATE:
+            representation = {"name": payload.name, "providerId": LDAP_PROVIDER, "providerType": USER_STORAGE_TYPE,
+                              "subType": MANAGED_SUBTYPE, "config": config}
+            self.created_federations[payload.name] = self._write(self.adapter.create_component, self.realm,
+                                                                 representation)
+        else:
+            self._write(self.adapter.update_component, self.realm, payload.id,
+                        {"name": payload.name, "subType": MANAGED_SUBTYPE, "config": config})
+
+    def _federation_mapper(self, change: Change, payload: FederationMapperPayload) -> None:
+        """The group mapper of an LDAP federation; below the one this apply created, when it did."""
+        if change.action == Action.DELETE:
+            self._write(self.adapter.delete_component, self.realm, payload.id)
+        elif change.action == Action.CREATE:
+            parent = payload.federation_id or self.created_federations[payload.federation]
+            representation = {"name": payload.name, "providerId": GROUP_MAPPER_PROVIDER,
+                              "providerType": LDAP_MAPPER_TYPE, "parentId": parent, "subType": MANAGED_SUBTYPE,
+                              "config": payload.config}
+            self._write(self.adapter.create_component, self.realm, representation)
+        else:
+            self._write(self.adapter.update_component, self.realm, payload.id,
+                        {"name": payload.name, "subType": MANAGED_SUBTYPE, "config": payload.config})

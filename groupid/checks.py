@@ -51,6 +51,7 @@ class _Checker:
         self.roles = self._index(group.roles, "name", {})
         self.people = self._index(group.people, "employee ID", {})
         self.apps = self._index(group.apps, "app id", {})
+        self.federations = self._index(group.federation, "federation name", {})
         # the apps' client roles may be granted like any role: ``<app id>/<role>``
         self.app_roles = {f"{app.id}/{name}": app for app in self.apps.values() for name in app.roles}
 
@@ -60,6 +61,7 @@ class _Checker:
         self._check_roles()
         self._check_people()
         self._check_apps()
+        self._check_federations()
         self._check_sibling_names()
         self._check_depth()
         self.problems += topology_problems(self.group, self.companies.values())
@@ -126,6 +128,16 @@ class _Checker:
         """Roles of Keycloak's own clients (realm-management/view-users) exist in every realm."""
         if not is_keycloak_role(ref):
             self._resolve(record, key, ref, {**self.roles, **self.app_roles}, "role")
+
+    def _check_federations(self) -> None:
+        for federation in self.federations.values():
+            self._resolve(federation, "company", federation.company, self.companies, "company")
+            if federation.sync_registrations and federation.edit_mode != "WRITABLE":
+                self.report(federation, "sync_registrations", "sync_registrations writes new users to the directory; "
+                                                              "it needs edit_mode WRITABLE")
+            if federation.edit_mode == "UNSYNCED" and not federation.import_users:
+                self.report(federation, "edit_mode", "edit_mode UNSYNCED keeps changes in Keycloak's copy of the "
+                                                     "users; it needs import_users true")
 
     def _check_apps(self) -> None:
         holders = {**self.companies, **self.departments}

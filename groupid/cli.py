@@ -219,6 +219,10 @@ RealmOverride = Annotated[
 ]
 Prune = Annotated[bool, typer.Option("--prune", help="Delete objects groupid made that left the spec.")]
 Adopt = Annotated[bool, typer.Option("--adopt", help="Take over objects made by hand that match the spec.")]
+RotateBindPasswords = Annotated[bool, typer.Option(
+    "--rotate-bind-passwords",
+    help="Send each LDAP federation's bind password again, from its environment variable (Keycloak never shows it).",
+)]
 Wait = Annotated[float, typer.Option("--wait", help="Seconds to wait for another run that holds the realm's lock.")]
 
 
@@ -230,6 +234,7 @@ def plan(
     server_url: ServerUrl = None,
     prune: Prune = False,
     adopt: Adopt = False,
+    rotate_bind_passwords: RotateBindPasswords = False,
     as_json_: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
     markdown: Annotated[bool, typer.Option("--markdown", help="Print the plan as Markdown (for a pull request).")] = False,
     out_file: Annotated[
@@ -250,7 +255,9 @@ def plan(
     if as_json_ and markdown:
         raise ConfigurationError("choose one of --json and --markdown")
     plans = operations.plan_spec(spec_dir, functools.partial(connect, server_url), realm=realm,
-                                 options=DiffOptions(prune=prune, adopt=adopt), out=out_file)
+                                 options=DiffOptions(prune=prune, adopt=adopt,
+                                                                 rotate_bind_passwords=rotate_bind_passwords),
+                                 out=out_file)
     if out_file:
         err.print(f"saved the plan to {out_file}; apply it with: groupid apply {out_file}")
     out.print(as_json(plans) if as_json_ else as_markdown(plans) if markdown else as_text(plans))
@@ -266,6 +273,7 @@ def apply(
     server_url: ServerUrl = None,
     prune: Prune = False,
     adopt: Adopt = False,
+    rotate_bind_passwords: RotateBindPasswords = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking for confirmation.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Apply even when the deletion guard trips.")] = False,
     wait: Wait = 0.0,
@@ -286,7 +294,7 @@ def apply(
     Example: groupid apply examples/xinghe --yes
     """
     results = operations.apply_target(target, functools.partial(connect, server_url), realm=realm,
-                                      options=DiffOptions(prune, adopt), force=force, wait=wait,
+                                      options=DiffOptions(prune, adopt, rotate_bind_passwords), force=force, wait=wait,
                                       revoke_sessions=revoke_sessions,
                                       show=lambda plans: out.print(as_text(plans)),
                                       confirm=None if yes else _confirm_apply, progress=_progress)
@@ -324,6 +332,8 @@ def export(
         + (f", {result.apps} apps" if result.apps else "")
         + (f"; {result.generated_codes} groups got a generated code (G-…), rename them as you like" if result.generated_codes else "")
     )
+    for note in result.not_exported:
+        err.print(f"not exported: {note}")
 
 
 Reveal = Annotated[

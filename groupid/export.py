@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -34,10 +35,11 @@ from groupid.keycloak_terms import (
     default_role_name,
     split_reference,
 )
-from groupid.model import checked_realm_name
+from groupid.model import Federation, checked_realm_name
 from groupid.realms.base import Connector, connected
-from groupid.realms.live import LiveClient, LiveGroup, LiveRealm
+from groupid.realms.live import LiveClient, LiveFederation, LiveGroup, LiveRealm
 from groupid.state import USER_ATTRIBUTES
+from groupid.state.federation import federation_entry
 from groupid.text import escape
 
 COMPANY_ATTRIBUTES = ("region", "uscc")
@@ -53,6 +55,7 @@ class ExportResult:
     roles: int
     generated_codes: int  #: groups without a groupid code, given one made from their id
     apps: int = 0
+    not_exported: tuple[str, ...] = ()  #: what the spec cannot express, each with why
 
 
 def export_realm(adapter: Connector, realm: str, out: Path | str) -> ExportResult:
@@ -64,7 +67,7 @@ def export_realm(adapter: Connector, realm: str, out: Path | str) -> ExportResul
     live = connected(adapter).read(realm)
     if not live.exists:
         raise KeycloakError(f"realm '{realm}' does not exist")
-    spec, counts = _spec_of(live)
+    spec, counts, not_exported = _spec_of(live)
     out = Path(out)
     path = out / "group.yaml"
     try:
@@ -75,10 +78,10 @@ def export_realm(adapter: Connector, realm: str, out: Path | str) -> ExportResul
             YAML().dump(spec, handle)
     except OSError as exc:
         raise SourceError(f"{path}: cannot write: {exc.strerror}") from None
-    return ExportResult(path, *counts)
+    return ExportResult(path, *counts, not_exported=not_exported)
 
 
-def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int, int]]:
+def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int, int], tuple[str, ...]]:
     apps = {c.client_id: c for c in live.clients if c.attributes.get(ATTR_APP) and c.attributes.get(ATTR_TEMPLATE)}
     app_entries = CommentedSeq(_app(client, live) for client in apps.values())
     live = _without_app_grants(live, set(apps))
@@ -110,12 +113,18 @@ def _spec_of(live: LiveRealm) -> tuple[CommentedMap, tuple[int, int, int, int, i
     spec = CommentedMap(group=info, companies=companies, departments=departments, roles=roles)
     if app_entries:
         spec["apps"] = app_entries
+    federations, not_exported = _federations(live.federations)
+    if federations:
+        spec["federation"] = federations
+        spec.yaml_set_comment_before_after_key(
+            "federation", before="each federation's bind password is read from the environment variable that\n"
+            "bind_password_env names: set it before apply (Keycloak never shows the stored one)")
     if "declare_user_attributes" in info:
         spec.yaml_set_comment_before_after_key(
             "companies", before="declare_user_attributes: false keeps the realm's user profile as it is; set it to\n"
             "true before syncing people, so that Keycloak keeps the attributes groupid writes")
     generated = sum(1 for g in live.groups if not g.attribute(ATTR_CODE))
-    return spec, (len(companies), len(departments), len(roles), generated, len(app_entries))
+    return spec, (len(companies), len(departments), len(roles), generated, len(app_entries)), not_exported
 
 
 def _without_app_grants(live: LiveRealm, app_clients: set[str]) -> LiveRealm:
@@ -184,6 +193,47 @@ def _exported_roles(live: LiveRealm) -> set[str]:
     builtin = {default_role_name(live.name), *KEYCLOAK_DEFAULT_ROLES}
     realm = {r.ref for r in live.roles if r.name not in builtin or r.name in used}
     return realm | {r.ref for r in live.client_roles}
+
+
+def _federations(federations: list[LiveFederation]) -> tuple[CommentedSeq, tuple[str, ...]]:
+    """The spec entries of the LDAP federations the spec can express, and why each other one is left out. Each
+    entry's bind password variable is named after the federation (``LDAP_CORP_BIND_PASSWORD`` for ``corp``)."""
+    entries, left_out, variables = CommentedSeq(), [], set()
+    for federation in federations:
+        mapper = federation.group_mappers[0].config if federation.group_mappers else None
+        entry = {"name": federation.name}
+        stem = "LDAP_" + (re.sub(r"[^A-Z0-9]+", "_", federation.name.upper()).strip("_") or "DIRECTORY")
+        variable, count = f"{stem}_BIND_PASSWORD", 1
+        while variable in variables:  # two names may spell the same variable (corp-ldap, Corp LDAP)
+            count += 1
+            variable = f"{stem}_{count}_BIND_PASSWORD"
+        variables.add(variable)
+        for key, value in federation_entry(federation.component.config, mapper).items():
+            entry[key] = value
+            if key == "bind_dn":
+                entry["bind_password_env"] = variable
+        try:
+            Federation.model_validate(entry)
+        except ValidationError as exc:
+            reasons = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False))
+            left_out.append(f"LDAP federation {federation.name}: {reasons}")
+            continue
+        entries.append(_block(entry))
+    return entries, tuple(left_out)
+
+
+def _block(entry: dict) -> CommentedMap:
+    """A mapping written as a block, its lists on one line."""
+    block = CommentedMap()
+    for key, value in entry.items():
+        if isinstance(value, dict):
+            block[key] = _block(value)
+        elif isinstance(value, list):
+            block[key] = CommentedSeq(value)
+            block[key].fa.set_flow_style()
+        else:
+            block[key] = value
+    return block
 
 
 def _codes(groups: list[LiveGroup]) -> dict[str, str]:

@@ -31,6 +31,27 @@ ACCESS_ROLE = "groupid-access"
 SIGN_IN_FLOW_PREFIX = "groupid-sign-in-"
 """How the alias of an app's own browser flow (the one that refuses whoever lacks its access role) begins."""
 
+USER_STORAGE_TYPE = "org.keycloak.storage.UserStorageProvider"
+"""The providerType of a user federation component (its parent is the realm)."""
+
+LDAP_PROVIDER = "ldap"
+"""The providerId of Keycloak's LDAP user federation."""
+
+LDAP_MAPPER_TYPE = "org.keycloak.storage.ldap.mappers.LDAPStorageMapper"
+"""The providerType of the mappers of an LDAP federation (their parent is the federation)."""
+
+GROUP_MAPPER_PROVIDER = "group-ldap-mapper"
+"""The providerId of the mapper that brings a directory's groups. Keycloak's own default mappers (username,
+email, names, dates) have other providerIds; groupid never reads or touches them."""
+
+MANAGED_SUBTYPE = "groupid.managed"
+"""The ``subType`` that marks a component groupid made: an LDAP federation or its group mapper. Keycloak keeps only
+the config keys a component's provider declares (a mark in the config is dropped), while it stores the
+``subType`` it is given; user storage and LDAP mappers have no subType of their own."""
+
+BIND_CREDENTIAL = "bindCredential"
+"""The config key of an LDAP federation's bind password: Keycloak answers it masked, groupid never reads it."""
+
 LOCK_MARK = "groupid.lock"
 """The attribute that makes a realm role a lock. Lock roles are left out of a realm's live roles: they come and
 go with the runs that hold them and are no part of the realm's design."""

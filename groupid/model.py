@@ -1,4 +1,4 @@
-"""The org model of a corporate group (集团): companies, departments, roles, people and apps.
+"""The org model of a corporate group (集团): companies, departments, roles, people, apps and LDAP federations.
 
 Each record is a pydantic model that rejects unknown keys (a typo such as ``parnet:`` is an error, not a
 silently ignored key) and remembers where it was read from, so that every problem can name a file and line.
@@ -15,7 +15,7 @@ from datetime import date
 from enum import Enum
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationError
 
 from groupid.errors import ConfigurationError, Location
 from groupid.text import quoted
@@ -24,9 +24,13 @@ from groupid.values import (
     ClientId,
     Code,
     Description,
+    DistinguishedName,
     Domain,
     Email,
     EntityId,
+    EnvName,
+    LdapName,
+    LdapUrl,
     Name,
     PublicUrl,
     RealmName,
@@ -217,6 +221,53 @@ class App(Record):
 
 
 
+LdapVendor = Literal["other", "ad", "rhds", "tivoli", "edirectory"]
+"""The directory product, as Keycloak's LDAP federation names it (``ad``: Active Directory)."""
+
+
+class GroupMapper(BaseModel):
+    """The groups a federation brings from the directory, read only: where they are and how they hold members."""
+
+    model_config = ConfigDict(extra="forbid")
+    groups_dn: DistinguishedName
+    group_name_attribute: LdapName = "cn"
+    object_classes: list[LdapName] = Field(["groupOfNames"], min_length=1)
+    membership_attribute: LdapName = "member"
+    membership_attribute_type: Literal["DN", "UID"] = "DN"
+    mode: Literal["READ_ONLY"] = "READ_ONLY"  #: groupid never lets Keycloak write groups back to the directory
+    preserve_group_inheritance: bool = True
+    groups_path: str = Field("/", pattern=r"^/")  #: the Keycloak group the directory's groups go below
+
+
+class Federation(Record):
+    """Keycloak's own LDAP user federation in one realm (see docs/federation.md). The bind password is never in
+    the spec: ``bind_password_env`` names the environment variable apply reads it from."""
+
+    noun: ClassVar[str] = "federation"
+    key_field: ClassVar[str] = "name"
+
+    name: Name
+    company: Code | None = None  #: the company whose realm it goes to (realm-per-company); None: the group's realm
+    connection_urls: list[LdapUrl] = Field(min_length=1)
+    bind_dn: DistinguishedName
+    bind_password_env: EnvName
+    users_dn: DistinguishedName
+    user_object_classes: list[LdapName] = Field(["inetOrgPerson", "organizationalPerson"], min_length=1)
+    username_attribute: LdapName = "uid"
+    rdn_attribute: LdapName = "uid"
+    uuid_attribute: LdapName = "entryUUID"
+    vendor: LdapVendor = "other"
+    edit_mode: Literal["READ_ONLY", "WRITABLE", "UNSYNCED"] = "READ_ONLY"
+    import_users: bool = True
+    sync_registrations: bool = False
+    full_sync_period: int = Field(-1, ge=-1)  #: seconds between full syncs; -1: none
+    changed_sync_period: int = Field(-1, ge=-1)  #: seconds between syncs of changed users; -1: none
+    pagination: bool = True
+    batch_size: int = Field(1000, ge=1)  #: entries per page and per transaction of a sync; at most the server's size limit
+    enabled: bool = True
+    group_mapper: GroupMapper | None = None
+
+
 class Group(Record):
     """The whole group (集团): its identity in Keycloak and every record of the spec."""
 
@@ -235,6 +286,7 @@ class Group(Record):
     roles: list[Role] = []
     people: list[Person] = []
     apps: list[App] = []
+    federation: list[Federation] = []
 
     _directory: str | None = PrivateAttr(default=None)
 
@@ -283,6 +335,20 @@ INFO_KEYS = (
 def own_realm_name(group_realm: str, company: Company) -> str:
     """The realm of a company with ``own_realm``: its ``realm``, else ``<group realm>-<code>`` in lower case."""
     return company.realm or f"{group_realm}-{re.sub(r'[^a-z0-9_-]', '-', company.code.lower())}"
+
+
+def company_realm(group: Group, code: str | None) -> str:
+    """The realm of what a company owns (an app's client, an LDAP federation): under topology
+    ``realm-per-company``, the realm of the nearest company up from ``code`` with a realm of its own; else, and
+    for no company, the group's."""
+    companies = {company.code: company for company in group.companies}
+    seen: set[str] = set()
+    while code in companies and code not in seen and group.topology is Topology.REALM_PER_COMPANY:
+        seen.add(code)
+        if companies[code].own_realm:
+            return own_realm_name(group.realm, companies[code])
+        code = companies[code].parent
+    return group.realm
 
 
 def organization_alias(company: Company) -> str:

@@ -141,8 +141,8 @@ def apply_target(
     """
     saved = target.is_file() and target.suffix == ".json"  # a plan saved by `groupid plan -o`
     if saved and (realm or options != DiffOptions()):
-        raise ConfigurationError(f"{target} is a saved plan: it is applied as reviewed; --realm, --prune and "
-                                 "--adopt belong to the plan command")
+        raise ConfigurationError(f"{target} is a saved plan: it is applied as reviewed; --realm, --prune, "
+                                 "--adopt and --rotate-bind-passwords belong to the plan command")
     adapter = _once(adapter)  # signs in once the input is read
     plans = load_plans(target) if saved else plan_spec(target, adapter, realm=realm, options=options)
     if show is not None:

@@ -3,8 +3,8 @@
 Each kind of :class:`~groupid.plan.Change` carries one payload type (:data:`PAYLOADS`): everything apply
 writes, decided when the plan was made, so that a plan saved to a file is applied later exactly as reviewed.
 A payload never holds a secret: an identity provider names the client whose secret it takes
-(``secret_from``), a client the file its secret is in (``secret_file``), and apply looks the secret up at the
-moment it writes.
+(``secret_from``), a client the file its secret is in (``secret_file``), an LDAP federation the environment
+variable its bind password is in (``bind_password_env``), and apply looks the secret up at the moment it writes.
 
 :func:`record_to_dict` and :func:`record_from_dict` are the one way payloads (and the other records of a saved
 plan) become JSON and come back: driven by the dataclass fields and their types, every field written, every
@@ -154,6 +154,33 @@ class SignInFlowPayload(Payload):
     id: str | None = None
 
 
+@dataclass(frozen=True)
+class FederationPayload(Payload):
+    """An LDAP user federation groupid makes (create, update, delete); ``id`` is None for one the plan creates.
+
+    ``config`` holds the keys groupid sets, never the password: apply reads it from the environment variable
+    ``bind_password_env`` when the change sends it (a create, or a rotation); empty, an update keeps the stored
+    password, and a delete needs none.
+    """
+
+    name: str
+    id: str | None = None
+    config: dict[str, list[str]] = field(default_factory=dict)
+    bind_password_env: str = ""
+
+
+@dataclass(frozen=True)
+class FederationMapperPayload(Payload):
+    """The group mapper of an LDAP federation (create, update, delete). ``federation_id`` is None when the same
+    plan creates the federation (apply uses the id it got then); ``id`` is None for a mapper the plan creates."""
+
+    federation: str  #: the federation's name
+    name: str
+    federation_id: str | None = None
+    id: str | None = None
+    config: dict[str, list[str]] = field(default_factory=dict)
+
+
 PAYLOADS: dict[str, type[Payload]] = {
     "realm": RealmPayload,
     "user-profile": UserProfilePayload,
@@ -166,6 +193,8 @@ PAYLOADS: dict[str, type[Payload]] = {
     "client": ClientPayload,
     "sign-in-flow": SignInFlowPayload,
     "identity-provider": IdentityProviderPayload,
+    "federation": FederationPayload,
+    "federation-mapper": FederationMapperPayload,
 }
 """The payload type of each kind of change."""
 

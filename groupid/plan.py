@@ -32,7 +32,7 @@ PLAN_FORMAT = 2
 
 KIND_ORDER = (
     "realm", "user-profile", "client", "role", "group", "composites", "default-roles", "group-roles",
-    "sign-in-flow", "organization", "identity-provider",
+    "sign-in-flow", "organization", "identity-provider", "federation", "federation-mapper",
 )
 """Creates and updates run in this order; deletes run after all of them, in reverse.
 

@@ -1,7 +1,7 @@
 """Loading a spec: a directory of YAML files (and the CSV files they point at) into a validated :class:`Group`.
 
 A spec directory holds any number of ``*.yaml`` / ``*.yml`` files, read in name order. Exactly one of them
-defines ``group:``; the sections ``companies``, ``departments``, ``roles``, ``people`` and ``apps`` may be
+defines ``group:``; the sections ``companies``, ``departments``, ``roles``, ``people``, ``apps`` and ``federation`` may be
 split over several files and are concatenated. A section is either a list of records or a pointer to a CSV
 export with a column mapping::
 
@@ -27,7 +27,7 @@ from groupid.checks import find_problems
 from groupid.documents import as_written, item_line, key_line, key_lines, load_yaml
 from groupid.errors import Location, Problem, SourceError, SpecError
 from groupid.files import read_file, resolve_inside
-from groupid.model import INFO_KEYS, App, Company, Department, Group, Origin, Person, Record, Role
+from groupid.model import INFO_KEYS, App, Company, Department, Federation, Group, Origin, Person, Record, Role
 from groupid.sources.tabular import parse_csv
 from groupid.text import quoted
 from groupid.wording import cut_label, describe_error, did_you_mean
@@ -38,6 +38,7 @@ SECTIONS: dict[str, type[Record]] = {
     "roles": Role,
     "people": Person,
     "apps": App,
+    "federation": Federation,
 }
 TOP_KEYS = ("group", *SECTIONS)
 SOURCE_KEYS = ("from", "columns", "encoding")

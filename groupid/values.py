@@ -31,6 +31,9 @@ _URL = re.compile(r"https?://[^\s/]+(/[^\s]*)?")
 _TEMPLATE = re.compile(r"[a-z0-9][a-z0-9_-]*")
 _REDIRECT = re.compile(r"(?:[a-z][a-z0-9+.-]*://[^\s/]+(/[^\s]*)?|/[^\s]*)")
 _ENTITY = re.compile(r"[^\s]+")
+_LDAP_URL = re.compile(r"ldaps?://(\[[0-9A-Fa-f:.]+\]|[^\s/:@\[\]]+)(?::([0-9]{1,5}))?/?")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LDAP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
 
 
 def _visible(value: str) -> str:
@@ -60,6 +63,14 @@ def _at_most(limit: int) -> Callable[[str], str]:
         return value
 
     return check
+
+
+def _ldap_url(value: str) -> str:
+    found = _LDAP_URL.fullmatch(value)
+    if not found or (found.group(2) is not None and not 0 < int(found.group(2)) < 65536):
+        raise ValueError(f"{quoted(value)} is not a valid LDAP URL (ldap://host:port or ldaps://host:port, "
+                         "a port from 1 to 65535)")
+    return value
 
 
 def _matching(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
@@ -141,3 +152,15 @@ UserText = Annotated[str, *_kind(_or_none)]
 
 Email = Annotated[str, *_kind(_at_most(limits.USER_FIELD), _or_none)]
 """A person's email address, as long as the user profile lets it be."""
+
+LdapUrl = Annotated[str, *_kind(_filled, _ldap_url)]
+"""Where a directory is reached: ``ldap://`` or ``ldaps://``, a host and a port, no path."""
+
+EnvName = Annotated[str, *_kind(_filled, _matching(_ENV_NAME, "environment variable name (letters, digits, '_')"))]
+"""The name of an environment variable that holds a secret; the secret itself is never in a spec."""
+
+DistinguishedName = Annotated[str, *_kind(_filled, _at_most(limits.ATTRIBUTE_VALUE))]
+"""An LDAP distinguished name (``ou=people,dc=example,dc=com``), as the directory spells it."""
+
+LdapName = Annotated[str, *_kind(_filled, _matching(_LDAP_NAME, "LDAP attribute or object class name"))]
+"""The name of an LDAP attribute or object class (``uid``, ``inetOrgPerson``)."""

@@ -6,8 +6,8 @@ an identity provider points): every test below then runs against that adapter, e
 tests pass against the real Keycloak and against :class:`~groupid.realms.memory.MemoryRealms`, which is what
 lets unit tests trust the in-memory one.
 
-Among the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider``: the one
-place where a stored secret shows, masked or as a vault reference; ``read_user_roles``: the realm roles granted to
+Among the :class:`~groupid.realms.base.RealmAdapter` interface the tests use ``read_identity_provider`` and
+``read_component``: the places where a stored secret shows, masked or as a vault reference; ``read_user_roles``: the realm roles granted to
 a user directly; and ``read_raw``: a realm with what groupid's view leaves out, against the in-memory realm's copy
 of Keycloak's defaults (:mod:`groupid.realms.memory.defaults`).
 """
@@ -26,8 +26,14 @@ from groupid.keycloak_terms import (
     ACCESS_ROLE,
     ATTR_CODE,
     ATTR_MANAGED,
+    BIND_CREDENTIAL,
+    GROUP_MAPPER_PROVIDER,
     KEYCLOAK_CLIENTS,
     KEYCLOAK_DEFAULT_ROLES,
+    LDAP_MAPPER_TYPE,
+    LDAP_PROVIDER,
+    MANAGED_SUBTYPE,
+    USER_STORAGE_TYPE,
     default_role_name,
     role_reference,
     sign_in_flow_alias,
@@ -1191,3 +1197,81 @@ class RealmContract:
             lambda: adapter.delete_sign_in_flow(realm, alias),
         )
         assert adapter.read(realm).sign_in_flows == []
+
+    # -- LDAP federations: components ------------------------------------------------------------------------
+
+    LDAP_CONFIG = {
+        "enabled": ["true"], "vendor": ["other"], "connectionUrl": ["ldap://127.0.0.1:1"], "authType": ["simple"],
+        "bindDn": ["cn=reader,dc=example,dc=com"], BIND_CREDENTIAL: ["bind-secret"],
+        "usersDn": ["ou=people,dc=example,dc=com"], "userObjectClasses": ["inetOrgPerson, organizationalPerson"],
+        "usernameLDAPAttribute": ["uid"], "rdnLDAPAttribute": ["uid"], "uuidLDAPAttribute": ["entryUUID"],
+        "searchScope": ["2"], "editMode": ["READ_ONLY"], "importEnabled": ["true"], "syncRegistrations": ["false"],
+        "fullSyncPeriod": ["-1"], "changedSyncPeriod": ["-1"], "pagination": ["true"],
+    }
+    GROUP_MAPPER_CONFIG = {
+        "groups.dn": ["ou=groups,dc=example,dc=com"], "group.name.ldap.attribute": ["cn"],
+        "group.object.classes": ["groupOfNames"], "membership.ldap.attribute": ["member"],
+        "membership.attribute.type": ["DN"], "membership.user.ldap.attribute": ["uid"], "mode": ["READ_ONLY"],
+        "preserve.group.inheritance": ["true"], "user.roles.retrieve.strategy": ["LOAD_GROUPS_BY_MEMBER_ATTRIBUTE"],
+    }
+
+    def ldap_federation(self, adapter, realm, name: str = "corp") -> str:
+        """An LDAP federation of the realm (no server behind it: nothing here connects), with a group mapper."""
+        federation = adapter.create_component(realm, {
+            "name": name, "providerId": LDAP_PROVIDER, "providerType": USER_STORAGE_TYPE, "subType": MANAGED_SUBTYPE,
+            "config": {**self.LDAP_CONFIG, "groupid.unknown": ["kept?"]}})
+        adapter.create_component(realm, {"name": "groups", "providerId": GROUP_MAPPER_PROVIDER,
+                                         "providerType": LDAP_MAPPER_TYPE, "parentId": federation,
+                                         "subType": MANAGED_SUBTYPE, "config": self.GROUP_MAPPER_CONFIG})
+        return federation
+
+    def test_an_ldap_federation_is_read_without_its_password_and_keycloaks_own_mappers(self, adapter, realm):
+        assert adapter.read(realm).federations == []
+        federation = self.ldap_federation(adapter, realm)
+        (live,) = adapter.read(realm).federations
+        assert (live.name, live.component.id, live.component.provider_id) == ("corp", federation, LDAP_PROVIDER)
+        expected = {key: values for key, values in self.LDAP_CONFIG.items() if key != BIND_CREDENTIAL}
+        assert {key: live.component.config.get(key) for key in expected} == expected
+        # a config key the provider does not declare is dropped; the subType, groupid's mark, is kept
+        assert "groupid.unknown" not in live.component.config
+        assert live.component.sub_type == MANAGED_SUBTYPE
+        assert BIND_CREDENTIAL not in live.component.config
+        assert adapter.read_component(realm, federation)["config"][BIND_CREDENTIAL] == [MASK]
+        # the default mappers Keycloak made below it (username, email, …) are not part of the live state
+        (mapper,) = live.group_mappers
+        assert (mapper.name, mapper.provider_id, mapper.parent_id) == ("groups", GROUP_MAPPER_PROVIDER, federation)
+        assert {key: mapper.config.get(key) for key in self.GROUP_MAPPER_CONFIG} == self.GROUP_MAPPER_CONFIG
+        assert mapper.sub_type == MANAGED_SUBTYPE
+
+    def test_updating_a_federation_changes_what_is_given_and_keeps_its_password(self, adapter, realm):
+        federation = self.ldap_federation(adapter, realm)
+        adapter.update_component(realm, federation, {"name": "corp", "config": {
+            "usersDn": ["ou=staff,dc=example,dc=com"], BIND_CREDENTIAL: [MASK]}})
+        (live,) = adapter.read(realm).federations
+        assert live.component.config["usersDn"] == ["ou=staff,dc=example,dc=com"]
+        assert (live.component.config["bindDn"], live.component.sub_type) == (
+            ["cn=reader,dc=example,dc=com"], MANAGED_SUBTYPE)
+        assert adapter.read_component(realm, federation)["config"][BIND_CREDENTIAL] == [MASK]
+        adapter.update_component(realm, live.group_mappers[0].id, {"name": "groups", "config": {
+            **self.GROUP_MAPPER_CONFIG, "groups.dn": ["ou=teams,dc=example,dc=com"]}})
+        (live,) = adapter.read(realm).federations
+        assert live.group_mappers[0].config["groups.dn"] == ["ou=teams,dc=example,dc=com"]
+
+    def test_a_federation_made_by_hand_takes_groupids_mark_when_updated_with_it(self, adapter, realm):
+        federation = adapter.create_component(realm, {"name": "by-hand", "providerId": LDAP_PROVIDER,
+                                                      "providerType": USER_STORAGE_TYPE, "config": self.LDAP_CONFIG})
+        assert adapter.read(realm).federations[0].component.sub_type is None
+        adapter.update_component(realm, federation, {"name": "by-hand", "subType": MANAGED_SUBTYPE, "config": {}})
+        assert adapter.read(realm).federations[0].component.sub_type == MANAGED_SUBTYPE
+
+    def test_deleting_a_federation_deletes_its_mappers(self, adapter, realm):
+        federation = self.ldap_federation(adapter, realm)
+        (mapper,) = adapter.read(realm).federations[0].group_mappers
+        adapter.delete_component(realm, federation)
+        assert adapter.read(realm).federations == []
+        assert_not_found(
+            lambda: adapter.read_component(realm, mapper.id),
+            lambda: adapter.read_component(realm, federation),
+            lambda: adapter.update_component(realm, NOBODY, {"name": "x", "config": {}}),
+            lambda: adapter.delete_component(realm, NOBODY),
+        )

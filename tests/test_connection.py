@@ -153,8 +153,9 @@ EXPORTED = {
 @responses.activate
 def test_groups_roles_and_clients_come_from_one_partial_export_given_a_long_timeout():
     responses.post(TOKEN, json=token())
-    responses.get(f"{URL}/admin/realms/x", json={"realm": "x", "defaultRole": {"name": "default-roles-x"}})
+    responses.get(f"{URL}/admin/realms/x", json={"realm": "x", "id": "x-id", "defaultRole": {"name": "default-roles-x"}})
     responses.get(f"{URL}/admin/realms/x/users/profile", json={"attributes": []})
+    responses.get(f"{URL}/admin/realms/x/components", json=[])
     responses.get(f"{URL}/admin/realms/x/identity-provider/instances", json=[])
     responses.get(f"{URL}/admin/realms/x/authentication/flows", json=[{"alias": "browser", "id": "b"}])
     server = KeycloakServer(admin())
@@ -168,7 +169,7 @@ def test_groups_roles_and_clients_come_from_one_partial_export_given_a_long_time
     responses.add_callback("POST", f"{URL}/admin/realms/x/partial-export", callback=export)
     live = server.read("x")
 
-    assert server.requests == 5  # realm, export, user profile, identity providers, flows (no sign-in flow)
+    assert server.requests == 6  # realm, export, user profile, identity providers, flows (no sign-in flow), federations
     assert timeouts == [EXPORT_TIMEOUT] and server.transport.connection.timeout == 30.0  # long for the export only
     assert [live.paths()[group.id] for group in live.groups] == ["/A", "/A/B"]
     assert live.groups[0].role_refs() == ["app/view", "employee"]

@@ -224,8 +224,8 @@ def test_reading_a_large_realm_costs_a_few_requests_whatever_its_size(keycloak, 
     server = KeycloakServer(keycloak, page_size=PAGE)
     assert read_paths(server, realm_name) == large_realm
     # realm + partial export (groups, roles, clients) + user profile + identity providers + authentication flows
-    # (no sign-in flow among them); Organizations are off
-    assert server.requests == 5
+    # (no sign-in flow among them) + user federations (none); Organizations are off
+    assert server.requests == 6
 
 
 def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keycloak, realm_name, large_realm):
@@ -237,9 +237,9 @@ def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keyclo
     search_pages = math.ceil(managed_count / PAGE) + 1  # the last page may look full: one more, empty
     # realm + top level + roles + a request for each of the 3 composite roles (the default role among them) + the
     # roles of the 2 clients of the realm's own + user profile + clients + identity providers + authentication
-    # flows (Organizations are off: not listed), and one children request for each group holding groups made by hand: C0D0, 项目组,
+    # flows + user federations (Organizations are off: not listed), and one children request for each group holding groups made by hand: C0D0, 项目组,
     # P1, 手工组, 甲; pages end where a run of equal names begins, which may cost a few more pages
-    constant = 13 + 5 + 6
+    constant = 13 + 5 + 6 + 1
     assert server.requests <= search_pages + constant
     # fewer than one request per ten groups (a naive reader makes one per group with sub-groups)
     assert server.requests * 10 < len(large_realm)
@@ -287,7 +287,8 @@ def test_a_search_answered_nested_is_still_read_to_the_end():
     # a Keycloak that ignores populateHierarchy=false answers each match inside its ancestors: a page of two
     # matches may hold a single top-level entry, which must not be taken for the last page
     responses.post(f"{SERVER}/realms/master/protocol/openid-connect/token", json={"access_token": "t", "expires_in": 300})
-    answer("", {"realm": "r"})
+    answer("", {"realm": "r", "id": "r-id"})
+    answer("/components", [], parent="r-id", type="org.keycloak.storage.UserStorageProvider")
     # an identity without the rights for a partial export is read the paged way
     responses.post(f"{SERVER}/admin/realms/r/partial-export", status=403, json={"error": "HTTP 403 Forbidden"})
     answer("/roles", [], briefRepresentation="false", first=0, max=2)

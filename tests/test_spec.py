@@ -205,7 +205,7 @@ INVALID = {
     "group that is not a mapping, reported once": (
         {"group.yaml": "group:\n", "empty.yaml": ""},
         [
-            "empty.yaml:1: the file is empty; expected a mapping with keys group, companies, departments, roles, people, apps",
+            "empty.yaml:1: the file is empty; expected a mapping with keys group, companies, departments, roles, people, apps, federation",
             "group.yaml:1: `group:` must be a mapping with code, name and realm",
         ],
     ),

@@ -17,7 +17,7 @@ from groupid.apps.clients import client_representation
 from groupid.apps.context import app_context, client_id, redirect_uris, secret_env
 from groupid.apps.templates import Template, TemplateCatalog
 from groupid.errors import Problem, SourceError
-from groupid.model import App, Company, Group, Topology, own_realm_name
+from groupid.model import App, Group, company_realm
 
 ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 """What the name of the environment variable an app reads its secret from may be: it goes into shell scripts."""
@@ -44,16 +44,7 @@ def catalog_for(group: Group) -> TemplateCatalog:
 
 def app_realm(group: Group, app: App) -> str:
     """The realm the app's client lives in: its owner's own realm under ``realm-per-company``, else the group's."""
-    owner = _company(group, app.owner)
-    while owner is not None and group.topology is Topology.REALM_PER_COMPANY:
-        if owner.own_realm:
-            return own_realm_name(group.realm, owner)
-        owner = _company(group, owner.parent)
-    return group.realm
-
-
-def _company(group: Group, code: str | None) -> Company | None:
-    return next((c for c in group.companies if c.code == code), None) if code else None
+    return company_realm(group, app.owner)
 
 
 def render_app(group: Group, app: App, catalog: TemplateCatalog, *, keycloak_url: str | None = None,

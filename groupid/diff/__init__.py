@@ -13,7 +13,8 @@ One module per kind of object: :mod:`~groupid.diff.realm` (the realm and its use
 :mod:`~groupid.diff.roles` (roles, composites, default roles), :mod:`~groupid.diff.groups` and
 :mod:`~groupid.diff.objects` (organizations, identity providers, and the compare-by-key they share with roles
 and clients), :mod:`~groupid.diff.clients` (clients compared in full), :mod:`~groupid.diff.flows` (who may sign in
-to each app); :mod:`~groupid.diff.context` holds what one comparison shares.
+to each app), :mod:`~groupid.diff.federations` (LDAP federations and their group mappers);
+:mod:`~groupid.diff.context` holds what one comparison shares.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import asdict
 
 from groupid.diff.clients import diff_clients
 from groupid.diff.context import DiffOptions, RealmComparison
+from groupid.diff.federations import diff_federations
 from groupid.diff.flows import diff_sign_in_flows
 from groupid.diff.groups import diff_groups
 from groupid.diff.objects import diff_identity_providers, diff_organizations
@@ -58,7 +60,7 @@ def diff_realm(
     """
     comparison = RealmComparison(desired, live, options, new_clients)
     for kind in (diff_realm_settings, diff_user_profile, diff_roles, diff_default_roles, diff_groups,
-                 diff_organizations, diff_clients, diff_sign_in_flows, diff_identity_providers):  # in the order a plan applies them
+                 diff_organizations, diff_clients, diff_sign_in_flows, diff_identity_providers, diff_federations):  # in the order a plan applies them
         kind(comparison)
     return Plan(
         realm=desired.realm,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
+from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED, MANAGED_SUBTYPE
 from groupid.plan import Change, Delete, FieldChange, Finding
 from groupid.realms.live import LiveRealm
 from groupid.state import RealmState
@@ -19,6 +19,7 @@ class DiffOptions:
 
     prune: bool = False  #: delete owned objects that left the spec
     adopt: bool = False  #: take over unmanaged objects that match the spec
+    rotate_bind_passwords: bool = False  #: send every LDAP federation's bind password again, from its variable
 
 
 @dataclass
@@ -55,11 +56,14 @@ class RealmComparison:
             "client": sum(1 for c in self.live.clients if c.attributes.get(ATTR_MANAGED) == "true"),
             "identity-provider": sum(1 for i in self.live.identity_providers if i.config.get(ATTR_MANAGED) == "true"),
             "sign-in-flow": len(self.live.sign_in_flows),  # groupid's by their alias
+            "federation": sum(1 for f in self.live.federations if f.component.sub_type == MANAGED_SUBTYPE),
+            "federation-mapper": sum(1 for f in self.live.federations for m in f.group_mappers
+                                     if m.sub_type == MANAGED_SUBTYPE),
         }
 
 
 def owned(attributes: dict[str, list[str]]) -> bool:
-    """Whether attributes mark an object groupid made."""
+    """Whether attributes (or an identity provider's config, kept alike) mark an object groupid made."""
     return first(attributes, ATTR_MANAGED) == "true"
 
 

@@ -40,7 +40,7 @@ machine: 760 users a second in requests of 5, 1,020 in requests of 10, 890 in 20
 
 class RealmConfiguration(ABC):
     """A realm's design, read and written: the realm, its groups, roles, composites, user profile,
-    organizations, clients and identity providers."""
+    organizations, clients, identity providers and LDAP federations."""
 
     @abstractmethod
     def read_raw(self, realm: str) -> LiveRealm:
@@ -205,6 +205,27 @@ class RealmConfiguration(ABC):
     @abstractmethod
     def delete_identity_provider(self, realm: str, alias: str) -> None:
         """Delete an identity provider."""
+
+    # -- components: LDAP federations and their mappers -------------------------------------------------
+
+    @abstractmethod
+    def create_component(self, realm: str, representation: dict) -> str:
+        """Create a component from a ComponentRepresentation and return its id; one without ``parentId`` belongs
+        to the realm (a user federation). A new LDAP federation gets Keycloak's default mappers below it."""
+
+    @abstractmethod
+    def read_component(self, realm: str, component_id: str) -> dict:
+        """One component's representation; a bind password shows masked. No such component is HTTP 404."""
+
+    @abstractmethod
+    def update_component(self, realm: str, component_id: str, representation: dict) -> None:
+        """Change a component's name, its ``subType`` when given, and the config keys ``representation`` gives
+        (those its provider declares): a key with no value is
+        removed, a masked ``bindCredential`` keeps the stored password, and keys not given stay as they are."""
+
+    @abstractmethod
+    def delete_component(self, realm: str, component_id: str) -> None:
+        """Delete a component with the components below it (a federation's mappers, and the users it imported)."""
 
     @abstractmethod
     def read_user_profile(self, realm: str) -> dict:

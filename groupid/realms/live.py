@@ -99,6 +99,33 @@ class LiveIdentityProvider:
 
 
 @dataclass
+class LiveComponent:
+    """A component of a realm as it is — an LDAP federation, or one of its mappers — its config without the bind
+    password, which Keycloak answers masked."""
+
+    id: str
+    name: str
+    provider_id: str
+    parent_id: str | None = None
+    config: dict[str, list[str]] = field(default_factory=dict)
+    sub_type: str | None = None  #: groupid's mark on what it made (:data:`~groupid.keycloak_terms.MANAGED_SUBTYPE`)
+
+
+@dataclass
+class LiveFederation:
+    """An LDAP user federation as it is, with its group mappers; Keycloak's own default mappers (username,
+    email, names, dates) are not read."""
+
+    component: LiveComponent
+    group_mappers: list[LiveComponent] = field(default_factory=list)  #: by name
+
+    @property
+    def name(self) -> str:
+        """The component's name: how the spec names the federation."""
+        return self.component.name
+
+
+@dataclass
 class LiveSignInFlow:
     """An app's own browser flow as it is: the role a user must hold to pass it, and the client it is bound to.
 
@@ -152,6 +179,7 @@ class LiveRealm:
     clients: list[LiveClient] = field(default_factory=list)
     identity_providers: list[LiveIdentityProvider] = field(default_factory=list)
     sign_in_flows: list[LiveSignInFlow] = field(default_factory=list)  #: by alias
+    federations: list[LiveFederation] = field(default_factory=list)  #: the realm's LDAP federations, by name
 
     def paths(self) -> dict[str, str]:
         """Each group's path (``/company/department``) by group id."""

@@ -10,7 +10,17 @@ import copy
 from collections import defaultdict
 from collections.abc import Iterable
 
-from groupid.realms.live import LiveClient, LiveGroup, LiveIdentityProvider, LiveOrganization, LiveRole, LiveUser
+from groupid.keycloak_terms import BIND_CREDENTIAL, GROUP_MAPPER_PROVIDER
+from groupid.realms.live import (
+    LiveClient,
+    LiveComponent,
+    LiveFederation,
+    LiveGroup,
+    LiveIdentityProvider,
+    LiveOrganization,
+    LiveRole,
+    LiveUser,
+)
 
 SECRET_MASK = "**********"
 """What Keycloak answers in place of a stored secret. Sent back in an identity provider's config, it keeps the
@@ -103,6 +113,25 @@ def live_identity_provider(representation: dict) -> LiveIdentityProvider:
         enabled=representation.get("enabled", True),
         config={key: value for key, value in config.items() if key not in SECRET_KEYS and value != SECRET_MASK},
     )
+
+
+def live_component(representation: dict) -> LiveComponent:
+    """A ComponentRepresentation as groupid sees it: its config without the bind password, masked or not."""
+    config = representation.get("config") or {}
+    return LiveComponent(
+        id=representation["id"],
+        name=representation.get("name") or "",
+        provider_id=representation.get("providerId") or "",
+        parent_id=representation.get("parentId"),
+        config={key: list(values) for key, values in config.items() if key != BIND_CREDENTIAL},
+        sub_type=representation.get("subType"),
+    )
+
+
+def live_federation(representation: dict, mappers: Iterable[dict]) -> LiveFederation:
+    """An LDAP federation's ComponentRepresentation with those of its mappers that bring groups, by name."""
+    groups = [live_component(m) for m in mappers if m.get("providerId") == GROUP_MAPPER_PROVIDER]
+    return LiveFederation(live_component(representation), sorted(groups, key=lambda m: m.name))
 
 
 def live_user(representation: dict) -> LiveUser:

@@ -11,7 +11,7 @@ from groupid.state.desired import (
     RoleNode,
     compile_realms,
 )
-from groupid.state.nodes import SignInFlowNode
+from groupid.state.nodes import FederationNode, SignInFlowNode
 from groupid.state.representation import USER_ATTRIBUTES, USER_PROFILE_GROUP, realm_representation, user_profile
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "USER_PROFILE_GROUP",
     "Attributes",
     "ClientNode",
+    "FederationNode",
     "GroupNode",
     "IdentityProviderNode",
     "OrganizationNode",

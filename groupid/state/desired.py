@@ -28,6 +28,7 @@ from groupid.model import (
     own_realm_name,
 )
 from groupid.state.apps import with_apps
+from groupid.state.federation import with_federations
 from groupid.state.nodes import (
     Attributes,
     ClientNode,
@@ -48,7 +49,7 @@ def compile_realms(group: Group) -> list[RealmState]:
     problems = topology_problems(group)
     if problems:
         raise SpecError(problems)
-    return with_apps(group, _realm_states(group))
+    return with_federations(group, with_apps(group, _realm_states(group)))
 
 
 def _realm_states(group: Group) -> list[RealmState]:

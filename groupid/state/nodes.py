@@ -1,5 +1,5 @@
 """The nodes of a desired realm state: groups, roles, organizations, clients, sign-in flows, identity providers,
-and the realm that holds them. Frozen values; :mod:`groupid.state.desired` builds them from the model."""
+LDAP federations, and the realm that holds them. Frozen values; :mod:`groupid.state.desired` builds them from the model."""
 
 from __future__ import annotations
 
@@ -82,6 +82,30 @@ class IdentityProviderNode:
     secret_from: tuple[str, str] | None = None  #: (realm, clientId) of the client whose secret it uses
 
 
+Config = dict[str, list[str]]
+"""A component's config as Keycloak keeps it: each key with a list of texts."""
+
+
+@dataclass(frozen=True)
+class FederationNode:
+    """A desired LDAP user federation: the config groupid sets (never the bind password), the environment
+    variable apply reads the password from, and the config of its group mapper, if it has one."""
+
+    name: str
+    config: Config
+    bind_password_env: str
+    group_mapper: Config | None = None
+
+    @property
+    def mapper_key(self) -> str:
+        """How a plan names its group mapper: ``<federation>/groups``."""
+        return f"{self.name}/{GROUP_MAPPER_NAME}"
+
+
+GROUP_MAPPER_NAME = "groups"
+"""The name of the group mapper groupid gives a federation."""
+
+
 @dataclass(frozen=True)
 class RealmState:
     """Everything groupid wants in one realm."""
@@ -97,6 +121,7 @@ class RealmState:
     clients: tuple[ClientNode, ...] = ()
     identity_providers: tuple[IdentityProviderNode, ...] = ()
     sign_in_flows: tuple[SignInFlowNode, ...] = ()
+    federations: tuple[FederationNode, ...] = ()
 
     def walk_groups(self) -> Iterator[tuple[str, GroupNode]]:
         """Every group of the realm as (path, node), parents before children."""

@@ -6,7 +6,8 @@ Its transport is the one place where python-keycloak and requests errors are cau
 Reading a realm never goes N+1 (one request per group). The groups, the roles (realm and client roles, with
 their composites) and the clients come from one partial export (``POST /partial-export``), which answers the
 whole group tree, every role with its composites and every client in a single request. The realm itself, its
-user profile, organizations and identity providers come from their own small lists, a request per page of each.
+user profile, organizations and identity providers come from their own small lists, a request per page of each;
+the LDAP federations from the realm's components, and the mappers of each federation from its own.
 
 A server that refuses the partial export (HTTP 403: an identity without the rights it asks for) is read the
 paged way instead: the managed groups from a paginated attribute search (``q=groupid.managed:true``), the
@@ -19,7 +20,8 @@ Roles are named by references (``name``, ``clientId/name``): a group's client ro
 composite's client is known from the clients read alongside.
 
 Secrets stay out of the state: a client's secret is read only on demand (:meth:`KeycloakServer.client_secret`),
-and an identity provider's ``clientSecret``, which Keycloak answers masked, is left out of its config.
+an identity provider's ``clientSecret`` and an LDAP federation's ``bindCredential``, which Keycloak answers
+masked, are left out of their config.
 
 The package is built in layers, each importing only those above it:
 
@@ -30,6 +32,7 @@ The package is built in layers, each importing only those above it:
   export or paged;
 - :mod:`~groupid.realms.keycloak.people`: :class:`PeopleClient`, users, memberships and realm attributes;
 - :mod:`~groupid.realms.keycloak.clients`: :class:`ClientParts`, a client's mappers, scopes, secret and sessions;
+- :mod:`~groupid.realms.keycloak.components`: :class:`Components`, the LDAP federations and their mappers;
 - :mod:`~groupid.realms.keycloak.server`: :class:`KeycloakServer`, which has a transport, hands it to a reader
   and a people client, and makes every write to a realm's design.
 """

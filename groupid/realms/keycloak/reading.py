@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS
+from groupid.realms.keycloak.components import Components
 from groupid.realms.keycloak.content import (
     GroupTree,
     RealmContent,
@@ -66,6 +67,7 @@ class RealmReader:
             clients=content.clients,
             identity_providers=self._read_identity_providers(realm),
             sign_in_flows=SignInFlows(self.transport).read(realm, content.browser_flows, client_ids),
+            federations=Components(self.transport).federations(realm, representation["id"]),
         )
 
     def exported_content(self, realm: str) -> RealmContent | None:

@@ -12,6 +12,7 @@ from groupid.keycloak_terms import role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.clients import ClientParts
+from groupid.realms.keycloak.components import Components
 from groupid.realms.keycloak.flows import SignInFlows
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, PeopleClient
 from groupid.realms.keycloak.reading import RealmReader
@@ -46,6 +47,7 @@ class KeycloakServer(RealmAdapter):
         self.people = PeopleClient(self.transport)
         self.clients = ClientParts(self.transport)
         self.flows = SignInFlows(self.transport)
+        self.components = Components(self.transport)
         self._realm_roles: dict[tuple[str, str], dict] = {}  #: (realm, name) -> the role's representation
         self._roles_lock = threading.Lock()
 
@@ -381,6 +383,24 @@ class KeycloakServer(RealmAdapter):
     def set_user_profile(self, realm: str, profile: dict) -> None:
         """Replace the realm's user profile configuration."""
         self.transport.request("PUT", admin_url(realm, "users", "profile"), f"update the user profile of {realm}", body=profile)
+
+    # -- components: see :class:`~groupid.realms.keycloak.components.Components` -----------------------------
+
+    def create_component(self, realm: str, representation: dict) -> str:
+        """Create a component; one without ``parentId`` belongs to the realm. Return its id."""
+        return self.components.create(realm, representation)
+
+    def read_component(self, realm: str, component_id: str) -> dict:
+        """A component's representation, its bind password masked."""
+        return self.components.read(realm, component_id)
+
+    def update_component(self, realm: str, component_id: str, representation: dict) -> None:
+        """Change a component's name and the config keys given."""
+        self.components.update(realm, component_id, representation)
+
+    def delete_component(self, realm: str, component_id: str) -> None:
+        """Delete a component and its mappers."""
+        self.components.delete(realm, component_id)
 
     # -- sign-in flows: see :class:`~groupid.realms.keycloak.flows.SignInFlows` ------------------------------
 

@@ -31,7 +31,7 @@ from groupid.errors import KeycloakError, RealmExists
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.live import LiveGroup, LiveRealm, LiveRole, LiveUser
-from groupid.realms.memory import clients, flows
+from groupid.realms.memory import clients, components, flows
 from groupid.realms.memory.defaults import (
     BUILT_IN_CLIENT_ROLES,
     BUILT_IN_CLIENTS,
@@ -129,6 +129,7 @@ class MemoryRealms(RealmAdapter):
             clients=_listed(state.clients, live_client, "clientId"),
             identity_providers=_listed(state.identity_providers, live_identity_provider, "alias"),
             sign_in_flows=flows.live_flows(state),
+            federations=components.live_federations(state),
         )
 
     def create_realm(self, realm: str, display_name: str | None) -> None:
@@ -481,6 +482,28 @@ class MemoryRealms(RealmAdapter):
             if not provider["config"][key].startswith("${vault."):
                 provider["config"][key] = SECRET_MASK
         return provider
+
+    # -- components: see :mod:`groupid.realms.memory.components` -----------------------------------------
+
+    def create_component(self, realm: str, representation: dict) -> str:
+        """Create a component; one without ``parentId`` belongs to the realm."""
+        action = f"create component '{representation.get('name')}' in {realm}"
+        return components.create_component(self.store.realm(realm, action), representation, action)
+
+    def read_component(self, realm: str, component_id: str) -> dict:
+        """A component's representation, its bind password masked."""
+        action = f"read component {component_id} of {realm}"
+        return components.read_component(self.store.realm(realm, action), component_id, action)
+
+    def update_component(self, realm: str, component_id: str, representation: dict) -> None:
+        """Change a component's name and the config keys given."""
+        action = f"update component {component_id} of {realm}"
+        components.update_component(self.store.realm(realm, action), component_id, representation, action)
+
+    def delete_component(self, realm: str, component_id: str) -> None:
+        """Delete a component and what is below it."""
+        action = f"delete component {component_id} of {realm}"
+        components.delete_component(self.store.realm(realm, action), component_id, action)
 
     # -- user profile -------------------------------------------------------------------------------------
 

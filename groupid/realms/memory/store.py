@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 from dataclasses import dataclass, field
 
 from groupid.errors import Conflict, KeycloakError
@@ -60,6 +61,8 @@ class RealmState:
     user_roles: dict[str, list[RoleKey]] = field(default_factory=dict)  # user id -> the roles granted to it directly
     organization_members: dict[str, list[str]] = field(default_factory=dict)  # organization id -> user ids
     sessions: dict[str, list[str]] = field(default_factory=dict)  # client id -> the users signed in to it
+    components: dict[str, dict] = field(default_factory=dict)  # LDAP federations and their mappers, by id
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))  # the realm's id: the parent of its federations
 
     @property
     def default_role(self) -> RoleKey:
