@@ -7,9 +7,10 @@ timed, a row of its own). Then, timed:
 - **groupid**: ``groupid.ldap_sync.sync_ldap`` of the directory, from the first LDAP search to the last write.
   The partial imports and role grants it sends are kept, so that the run can show they are the limit's;
 - **limit**: the accounts groupid's sync creates, sent through ``POST /admin/realms/{realm}/partialImport``
-  (``ifResourceExists: SKIP``) with plain ``requests``, ``--limit-chunk`` accounts a request (default
-  :data:`~groupid.realms.base.IMPORT_CHUNK`; 0: every account in one request), ``--limit-parallel`` requests
-  at a time (default :data:`~groupid.sync.applying.IMPORTERS`), as groupid sends them. Each account is the
+  (``ifResourceExists: SKIP``) with plain ``requests``, as groupid sends them: in parts of
+  :data:`~groupid.sync.applying.CHUNK` accounts, ``--limit-parallel`` parts at a time (default
+  :data:`~groupid.sync.applying.IMPORTERS`), each part ``--limit-chunk`` accounts a request, one request after
+  the other (default :data:`~groupid.realms.base.IMPORT_CHUNK`; 0: every account in one request). Each account is the
   representation groupid's partial import carries — username, names, email, enabled, the attributes
   (employee_id, source_anchor, …), the department group by path and the realm's default role — with the realm
   roles groupid grants after the import (``finance-editor``, to the approvers, nested ones too) among its
@@ -41,7 +42,7 @@ from sync_scale import AS_OF, _kinds, apply_spec
 from groupid.keycloak_terms import ATTR_CODE
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
-from groupid.sync.applying import IMPORTERS
+from groupid.sync.applying import CHUNK, IMPORTERS
 
 if TYPE_CHECKING:
     from ldap_sync import Admin, DirectoryServer
@@ -239,23 +240,26 @@ class Limit(Groupid):
                 f"part, not Keycloak's; payload {self.payload}")
 
     def sync(self) -> tuple[float, int, str]:
-        """The partial imports, ``parallel`` at a time; (seconds, requests, what Keycloak answered)."""
-        parts = batches(self.accounts, self.chunk)
+        """The partial imports as groupid sends them: parts of :data:`~groupid.sync.applying.CHUNK` accounts,
+        ``parallel`` parts at a time, each part ``chunk`` accounts to a request, one request after the other (with
+        ``chunk`` 0, every account in one request); (seconds, requests, what Keycloak answered)."""
+        parts = [batches(part, self.chunk) for part in batches(self.accounts, CHUNK if self.chunk else 0)]
         self.admin.sign_in()  # a fresh token: no sign-in inside the timing
         before = self.admin.requests
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="limit") as pool:
-            answers = list(pool.map(self._send, parts))
+            answers = [answer for sent in pool.map(self._send, parts) for answer in sent]
         seconds = time.perf_counter() - started
         added = sum(answer.get("added", 0) for answer in answers)
         skipped = sum(answer.get("skipped", 0) for answer in answers)
         return seconds, self.admin.requests - before, (
-            f"{added:,} added, {skipped:,} skipped; {len(parts):,} partial imports of {len(parts[0]):,}, "
-            f"{self.parallel} at a time; payload {self.payload}; no directory read: Keycloak's own path on groupid's payload")
+            f"{added:,} added, {skipped:,} skipped; {len(answers):,} partial imports of {len(parts[0][0]):,} "
+            f"in {len(parts)} part(s), {min(self.parallel, len(parts))} at a time; payload {self.payload}; "
+            f"no directory read: Keycloak's own path on groupid's payload")
 
-    def _send(self, part: list[dict]) -> dict:
-        return self.admin.call("POST", f"{self.realm}/partialImport", "POST partialImport",
-                               json={"ifResourceExists": "SKIP", "users": part})
+    def _send(self, part: list[list[dict]]) -> list[dict]:
+        return [self.admin.call("POST", f"{self.realm}/partialImport", "POST partialImport",
+                                json={"ifResourceExists": "SKIP", "users": users}) for users in part]
 
 
 class Naive(Limit):

@@ -301,6 +301,7 @@ class Federation:
     """Keycloak's own LDAP federation of the directory in a realm of its own: configured, synced, inspected."""
 
     path = "federation"
+    resyncs = True  #: the path has a re-sync, for the cases
 
     def __init__(self, admin: Admin, directory: DirectoryServer, realm: str, batch: int):
         self.admin, self.directory, self.realm, self.batch = admin, directory, realm, batch
@@ -342,6 +343,10 @@ class Federation:
         return self.admin.call("POST", f"{self.realm}/components", "setup", json={
             "name": name, "providerId": provider, "providerType": MAPPER, "parentId": self.storage,
             "config": {key: [value] for key, value in config.items()}})
+
+    def prepare(self) -> str:
+        """Nothing to do between the setup and the full sync."""
+        return ""
 
     def sync(self) -> tuple[float, int, str]:
         """The full sync: the group mappers, then the users; (seconds, requests, what Keycloak answered)."""
@@ -545,7 +550,7 @@ def report(timings: list[Timing], verdicts: list[Verdict]) -> None:
         same = [(r, payloads[(path, r)] == payloads[("groupid", r)]) for _, r in sorted(payloads)
                 if _ == path and ("groupid", r) in payloads]
         if same:
-            say(f"payload: the {path}'s accounts {'equal' if all(s for _, s in same) else 'DIFFER from'} those "
+            say(f"payload: the {'limit' if path == 'limit' else 'naive loop'}'s accounts {'equal' if all(s for _, s in same) else 'DIFFER from'} those "
                 f"groupid's sync sent ({', '.join(f'round {r}: {payloads[(path, r)]}' for r, _ in same)}; "
                 f"groupid: {', '.join(payloads[('groupid', r)] for r, _ in same)})")
     say("\ncase × path (every round):")
@@ -589,8 +594,8 @@ def main(argv: list[str] | None = None) -> int:
                         "directory's size limit for the service account (default 1000, AD's MaxPageSize)")
     parser.add_argument("--limit-chunk", type=int, default=IMPORT_CHUNK, help=f"accounts per partial import of the limit "
                         f"(default {IMPORT_CHUNK}, as groupid; 0: all in one request)")
-    parser.add_argument("--limit-parallel", type=int, default=IMPORTERS, help=f"partial imports of the limit in flight "
-                        f"(default {IMPORTERS}, as groupid)")
+    parser.add_argument("--limit-parallel", type=int, default=IMPORTERS, help=f"parts of the limit's accounts sent at once, "
+                        f"each a request after the other (default {IMPORTERS}, as groupid)")
     parser.add_argument("--heap", default=None, help=f"Keycloak's heap (default JAVA_OPTS_KC_HEAP, else '{DEFAULT_HEAP}')")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated group (default 1)")
     args = parser.parse_args(argv)
