@@ -20,17 +20,25 @@ What the script does, in one run:
    - **groupid**: the spec applied to a realm (``plan_spec`` + ``apply_plans``, as ``groupid apply`` does;
      not timed), then ``groupid.ldap_sync.sync_ldap`` of the directory into it, timed from the first LDAP
      search to the last write, its admin requests counted (``CountingServer``);
+   - **limit**: the spec applied as for groupid, then the accounts groupid's sync creates (found by its dry
+     run, not timed) sent through Keycloak's partial import with plain ``requests``, chunked as groupid sends
+     them (``--limit-chunk``, ``--limit-parallel``), timed: what Keycloak's own bulk path costs for the same
+     payload, with no directory read and no groupid code;
+   - **naive**: the same accounts, one ``POST /users`` after the other, as an admin script would (see
+     ``ldap_paths.py``);
 
-3. then, on each path, four cases, each followed by that path's re-sync and a look at what Keycloak holds:
-   50 **leavers** (entries deleted), 50 **department moves** (departmentNumber changed, the department
-   groups' members moved with it), one **renamed** entry (modrdn to a new uid, new employeeNumber and cn;
-   the same entryUUID) and a **nested member** (a person added to ``finance-team``, itself a member of
-   ``finance-approvers``, which grants ``finance-editor``).
+3. then, on the federation and groupid, four cases, each followed by that path's re-sync and a look at what
+   Keycloak holds: 50 **leavers** (entries deleted), 50 **department moves** (departmentNumber changed, the
+   department groups' members moved with it), one **renamed** entry (modrdn to a new uid, new employeeNumber
+   and cn; the same entryUUID) and a **nested member** (a person added to ``finance-team``, itself a member of
+   ``finance-approvers``, which grants ``finance-editor``). The limit and the naive loop have no re-sync.
 
 Everything is printed: each step as it happens, then the machine and versions, the figures per round (wall
-time, requests, users/s, the ratio groupid/federation with its spread) and the matrix of cases × paths.
+time, requests, users/s, the ratios groupid/federation, limit/federation, groupid/limit and naive/groupid with
+their spread), whether the limit's accounts are those groupid sent, and the matrix of cases × paths.
 
-    .venv/bin/python bench/ldap_sync.py [--people 10000] [--repeat 2] [--paths both]
+    .venv/bin/python bench/ldap_sync.py [--people 10000] [--repeat 2] [--paths federation,groupid,limit,naive]
+                                        [--limit-chunk 10] [--limit-parallel 3]
 """
 
 from __future__ import annotations
@@ -45,6 +53,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -53,7 +62,6 @@ from pathlib import Path
 
 import requests
 from ldap_data import (
-    APPROVERS,
     BASE,
     DEPARTMENTS,
     PEOPLE,
@@ -68,19 +76,23 @@ from ldap_data import (
     person_dn,
     role_members,
 )
-from plan_scale import CountingServer, groupid_revision, say, server_facts
-from sync_scale import AS_OF, _kinds, apply_spec
+from ldap_paths import Groupid, Limit, Naive
+from plan_scale import groupid_revision, say, server_facts
+from sync_scale import AS_OF
 
 from groupid.errors import GroupidError
-from groupid.keycloak_terms import ATTR_CODE
 from groupid.localserver import LocalKeycloak
+from groupid.realms.base import IMPORT_CHUNK
 from groupid.realms.connection import ConnectionSettings
+from groupid.sync.applying import IMPORTERS
 
 TIMEOUT = 1800.0  #: seconds one request may take: a full sync of a large directory is one request
 DEFAULT_HEAP = "-Xms512m -Xmx2g"
 TARGET_RATIO = 1.0  #: groupid's full sync at most this many times the federation's
 CASE_SIZE = 50  #: leavers, and movers
-PATHS = ("federation", "groupid")
+PATHS = ("federation", "groupid", "limit", "naive")
+ONE_SHOT = ("limit", "naive")  #: paths with a full sync only: they have no re-sync for the cases
+RATIOS = (("groupid", "federation"), ("limit", "federation"), ("groupid", "limit"), ("naive", "groupid"))
 CASES = ("leavers", "movers", "rename", "nested")
 
 
@@ -95,6 +107,7 @@ class Timing:
     seconds: float
     requests: int
     note: str = ""
+    payload: str = ""  #: the fingerprint of the accounts a full sync created (ldap_paths.fingerprint)
 
     @property
     def rate(self) -> float:
@@ -220,7 +233,8 @@ def change_directory(case: str, cases: Cases, directory: DirectoryServer) -> Non
 
 
 class Admin:
-    """The admin REST API through ``requests`` alone, signed in as the master realm's admin; counts requests."""
+    """The admin REST API through ``requests`` alone, signed in as the master realm's admin; counts requests.
+    Safe to call from several threads at once (the limit sends its partial imports a few at a time)."""
 
     def __init__(self, url: str, user: str, password: str):
         self.url, self.user, self.password = url.rstrip("/"), user, password
@@ -228,9 +242,11 @@ class Admin:
         self.requests = 0
         self.kinds: Counter[str] = Counter()
         self._token_at = 0.0
-        self._sign_in()
+        self._lock = threading.Lock()
+        self.sign_in()
 
-    def _sign_in(self) -> None:
+    def sign_in(self) -> None:
+        """Get a new token (token requests are not counted)."""
         answer = self.http.post(f"{self.url}/realms/master/protocol/openid-connect/token", timeout=60,
                                 data={"grant_type": "password", "client_id": "admin-cli",
                                       "username": self.user, "password": self.password})
@@ -240,11 +256,13 @@ class Admin:
 
     def call(self, method: str, path: str, kind: str = "", **kwargs):
         """One admin request (``path`` below ``/admin/realms/``); the JSON answer, the Location's id, or None."""
-        if time.monotonic() - self._token_at > 40:  # admin-cli tokens live 60 s
-            self._sign_in()
+        with self._lock:
+            if time.monotonic() - self._token_at > 40:  # admin-cli tokens live 60 s
+                self.sign_in()
         answer = self.http.request(method, f"{self.url}/admin/realms/{path}", timeout=TIMEOUT, **kwargs)
-        self.requests += 1
-        self.kinds[kind or f"{method} {path.split('/', 2)[-1].split('?')[0]}"] += 1
+        with self._lock:
+            self.requests += 1
+            self.kinds[kind or f"{method} {path.split('/', 2)[-1].split('?')[0]}"] += 1
         if answer.status_code == 404 and method == "GET":
             return None
         if answer.status_code >= 400:
@@ -283,6 +301,7 @@ class Federation:
     """Keycloak's own LDAP federation of the directory in a realm of its own: configured, synced, inspected."""
 
     path = "federation"
+    resyncs = True  #: the path has a re-sync, for the cases
 
     def __init__(self, admin: Admin, directory: DirectoryServer, realm: str, batch: int):
         self.admin, self.directory, self.realm, self.batch = admin, directory, realm, batch
@@ -325,6 +344,10 @@ class Federation:
             "name": name, "providerId": provider, "providerType": MAPPER, "parentId": self.storage,
             "config": {key: [value] for key, value in config.items()}})
 
+    def prepare(self) -> str:
+        """Nothing to do between the setup and the full sync."""
+        return ""
+
     def sync(self) -> tuple[float, int, str]:
         """The full sync: the group mappers, then the users; (seconds, requests, what Keycloak answered)."""
         before = self.admin.requests
@@ -351,79 +374,6 @@ class Federation:
     def in_department(self, user: dict, code: str) -> bool:
         """Whether the user's groups hold the department's (the group mapper names it by cn, the code)."""
         return any(group["name"] == code for group in self.admin.groups_of(self.realm, user["id"]))
-
-
-class Groupid:
-    """groupid's LDAP sync of the directory into the spec's realm."""
-
-    path = "groupid"
-
-    def __init__(self, admin: Admin, directory: DirectoryServer, realm: str, settings: ConnectionSettings,
-                 data: Directory, scratch: Path, page: int):
-        self.admin, self.directory, self.realm, self.settings = admin, directory, realm, settings
-        self.data, self.scratch, self.page = data, scratch, page
-
-    def set_up(self) -> str:
-        """The spec applied to the realm, and the source config written."""
-        _, self.setup_requests = apply_spec(self.settings, self.data, self.realm)
-        self.config = write_source_config(self.scratch, self.directory, self.page)
-        return f"the spec applied (plan_spec + apply_plans): {self.data.companies} companies, {self.data.departments:,} departments"
-
-    def sync(self) -> tuple[float, int, str]:
-        """``sync_ldap`` of the whole directory; (seconds, admin requests, its counts)."""
-        from groupid.ldap_sync import sync_ldap
-        from groupid.sync import SyncOptions
-
-        server = CountingServer(self.settings)
-        started = time.perf_counter()
-        result = sync_ldap(self.config, self.data.spec, server, options=SyncOptions(realm=self.realm, today=AS_OF))
-        seconds = time.perf_counter() - started
-        counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.counts().items()) if v) or "nothing"
-        rejected = "".join(f"; rejected {r.employee_id}: {' '.join(r.reasons)}" for r in result.plan.rejections[:3])
-        say(f"    [groupid] requests: {_kinds({'kinds': server.kinds, 'kind_seconds': server.kind_seconds})}")
-        return seconds, server.requests, f"{counts}; {result.writes:,} writes; exit code {int(result.exit_code)}{rejected}"
-
-    def after_first_sync(self) -> None:
-        """Nothing: the source config maps the role group to the realm role."""
-
-    def account(self, employee_id: str) -> list[dict]:
-        """The accounts that carry an employee ID."""
-        return [u for u in self.admin.find(self.realm, q=f"employee_id:{employee_id}")
-                if (u.get("attributes") or {}).get("employee_id") == [employee_id]]
-
-    def in_department(self, user: dict, code: str) -> bool:
-        """Whether the user's groups hold the department's (groupid marks it with its code)."""
-        return any((group.get("attributes") or {}).get(ATTR_CODE) == [code]
-                   for group in self.admin.groups_of(self.realm, user["id"]))
-
-
-def write_source_config(scratch: Path, directory: DirectoryServer, page: int) -> Path:
-    """The LDAP.yaml groupid reads: the columns of the entries, the role group, a guard that lets the 50
-    leavers of the case through."""
-    secret = scratch / "service-password"
-    secret.write_text(directory.local.service_password)
-    secret.chmod(0o600)
-    config = scratch / "LDAP.yaml"
-    config.write_text(f"""\
-url: {directory.url}
-bind_dn: {directory.local.service_dn}
-bind_password_file: {secret}
-page_size: {page}
-type: openldap
-people: {{base: "{PEOPLE}", filter: "(objectClass=inetOrgPerson)", scope: subtree}}
-anchor: entryUUID
-key: employee_id
-columns: {{employee_id: employeeNumber, name: cn, company: o, department: departmentNumber, title: title,
-          email: mail, phone: mobile, manager: manager, status: employeeType}}
-values: {{status: {{在职: active}}}}
-roles:
-  base: "{ROLES}"
-  filter: "(objectClass=groupOfNames)"
-  nested: true
-  map: {{"{APPROVERS}": {ROLE}}}
-policy: {{guard: {{max_leavers: 1000, max_leaver_share: 0.5}}}}
-""", encoding="utf-8")
-    return config
 
 
 def _sync_answer(answer: dict | None) -> str:
@@ -480,8 +430,21 @@ def judge(case: str, side, cases: Cases, stored_before: int) -> tuple[bool, str]
 # -- one path, one round -------------------------------------------------------------------------------------
 
 
+def new_side(path: str, admin: Admin, directory: DirectoryServer, realm: str, settings: ConnectionSettings,
+             data: Directory, work: Path, args):
+    """The object that sets up, syncs and inspects one path."""
+    if path == "federation":
+        return Federation(admin, directory, realm, args.batch)
+    if path == "groupid":
+        return Groupid(admin, directory, realm, settings, data, work, args.batch)
+    kind = Limit if path == "limit" else Naive
+    return kind(admin, directory, realm, settings, data, work, args.batch, chunk=args.limit_chunk,
+                parallel=args.limit_parallel)
+
+
 def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratch: Path) -> tuple[list[Timing], list[Verdict], dict]:
-    """A fresh directory and a fresh Keycloak for one path: its full sync, then each case and its re-sync."""
+    """A fresh directory and a fresh Keycloak for one path: its full sync, then (for a path that re-syncs) each
+    case and its re-sync."""
     timings, verdicts = [], []
     work = scratch / f"{path}-{round_}"
     work.mkdir()
@@ -498,23 +461,31 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
             facts = server_facts(settings)
             admin = Admin(info.url, info.admin_user, info.admin_password())
             realm = f"bench-ldap-{secrets.token_hex(3)}"
-            side = (Federation(admin, directory, realm, args.batch) if path == "federation"
-                    else Groupid(admin, directory, realm, settings, data, work, args.batch))
+            side = new_side(path, admin, directory, realm, settings, data, work, args)
             before, started = admin.requests, time.perf_counter()
             note = side.set_up()
             timings.append(Timing(path, round_, "setup", 0, time.perf_counter() - started,
                                   admin.requests - before + getattr(side, "setup_requests", 0), note))
             say(f"[{path} #{round_}] set up in {timings[-1].seconds:.1f} s, {timings[-1].requests:,} requests ({note})")
+            prepared = side.prepare()
+            if prepared:
+                say(f"[{path} #{round_}] prepared: {prepared}")
             seconds, sent, note = side.sync()
             side.after_first_sync()
             people = len(data.people)
             stored = admin.user_count(realm)
-            timings.append(Timing(path, round_, "full", people, seconds, sent, note))
+            timings.append(Timing(path, round_, "full", people, seconds, sent, note, getattr(side, "payload", "")))
             say(f"[{path} #{round_}] full sync of {people:,} entries: {seconds:.1f} s, {sent:,} requests, "
                 f"{people / seconds:,.0f} users/s; Keycloak stores {stored:,} users ({note})")
             if stored != people:
                 say(f"[{path} #{round_}]     WARNING: {stored:,} users stored, {people:,} entries")
-            for case in CASES:
+            if hasattr(side, "check"):
+                right, observed = side.check()
+                say(f"[{path} #{round_}]     check: {'RIGHT' if right else 'WRONG'}: {observed}")
+            if not side.resyncs:
+                say(f"[{path} #{round_}] re-sync cases: not applicable (it creates what groupid's first sync creates, "
+                    f"and has no re-sync)")
+            for case in CASES if side.resyncs else ():
                 before = admin.user_count(realm)
                 change_directory(case, cases, directory)
                 seconds, sent, note = side.sync()
@@ -532,41 +503,83 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
 # -- the run -------------------------------------------------------------------------------------------------
 
 
+def ratio_line(over: str, under: str, full: dict[tuple[str, int], float], what: str = "full sync") -> str | None:
+    """The ratio of two paths' times round by round, its median and spread; None when no round ran both."""
+    rounds = sorted({r for _, r in full})
+    ratios = [full[(over, r)] / full[(under, r)] for r in rounds if (over, r) in full and (under, r) in full]
+    if not ratios:
+        return None
+    return (f"ratio {over}/{under} ({what}, per round): {', '.join(f'{r:.2f}×' for r in ratios)}; median "
+            f"{statistics.median(ratios):.2f}× (spread {min(ratios):.2f}–{max(ratios):.2f}× over {len(ratios)} rounds)")
+
+
 def report(timings: list[Timing], verdicts: list[Verdict]) -> None:
-    """The figures per round, the ratio with its spread, and the matrix of cases."""
+    """The figures per round, the ratios with their spread, the payloads compared, and the matrix of cases."""
     say(f"\n{'path':11} {'round':>5} {'sync':24} {'entries':>8} {'requests':>9} {'seconds':>8} {'users/s':>8}  notes")
     say("-" * 130)
     for t in timings:
         say(f"{t.path:11} {t.round:>5} {t.what:24} {t.people:>8,} {t.requests:>9,} {t.seconds:>8.1f} "
             f"{t.rate:>8,.0f}  {t.note[:80]}")
     say("-" * 130)
-    full = {(t.path, t.round): t.seconds for t in timings if t.what == "full"}
+    fulls = [t for t in timings if t.what == "full"]
+    full = {(t.path, t.round): t.seconds for t in fulls}
     setup = {(t.path, t.round): t.seconds for t in timings if t.what == "setup"}
-    rounds = sorted({r for _, r in full})
-    ratios = [full[("groupid", r)] / full[("federation", r)] for r in rounds
-              if ("groupid", r) in full and ("federation", r) in full]
     for path in PATHS:
-        mine = [s for (p, _), s in full.items() if p == path]
+        mine = [t for t in fulls if t.path == path]
         if mine:
-            say(f"{path}: full sync median {statistics.median(mine):.1f} s ({min(mine):.1f}–{max(mine):.1f} s over "
-                f"{len(mine)} rounds)")
-    if ratios:
-        ratio = statistics.median(ratios)
-        say(f"ratio groupid/federation (full sync, per round): {', '.join(f'{r:.2f}×' for r in ratios)}; median "
-            f"{ratio:.2f}× ({'meets' if max(ratios) <= TARGET_RATIO else 'MISSES'} the ≤{TARGET_RATIO:.1f}× target "
-            f"in {'every round' if max(ratios) <= TARGET_RATIO else f'{sum(r > TARGET_RATIO for r in ratios)} of {len(ratios)} rounds'})")
-    totals = [(setup[("groupid", r)] + full[("groupid", r)]) / (setup[("federation", r)] + full[("federation", r)])
-              for r in rounds if ("groupid", r) in full and ("federation", r) in full]
-    if totals:
-        say(f"ratio groupid/federation (setup + full sync, per round): {', '.join(f'{r:.2f}×' for r in totals)}")
+            seconds = [t.seconds for t in mine]
+            say(f"{path}: full sync median {statistics.median(seconds):.1f} s ({min(seconds):.1f}–{max(seconds):.1f} s "
+                f"over {len(mine)} rounds), {statistics.median(t.requests for t in mine):,.0f} requests, "
+                f"{statistics.median(t.rate for t in mine):,.0f} users/s")
+    ratios = [full[("groupid", r)] / full[("federation", r)] for r in sorted({r for _, r in full})
+              if ("groupid", r) in full and ("federation", r) in full]
+    for over, under in RATIOS:
+        line = ratio_line(over, under, full)
+        if line and (over, under) == ("groupid", "federation"):
+            met = max(ratios) <= TARGET_RATIO
+            line += (f" ({'meets' if met else 'MISSES'} the ≤{TARGET_RATIO:.1f}× target in "
+                     f"{'every round' if met else f'{sum(r > TARGET_RATIO for r in ratios)} of {len(ratios)} rounds'})")
+        if line:
+            say(line)
+    totals = {key: setup[key] + full[key] for key in full if key in setup}
+    line = ratio_line("groupid", "federation", totals, "setup + full sync")
+    if line:
+        say(line)
+    payloads = {(t.path, t.round): t.payload for t in fulls if t.payload}
+    for path in ("limit", "naive"):
+        same = [(r, payloads[(path, r)] == payloads[("groupid", r)]) for _, r in sorted(payloads)
+                if _ == path and ("groupid", r) in payloads]
+        if same:
+            say(f"payload: the {'limit' if path == 'limit' else 'naive loop'}'s accounts {'equal' if all(s for _, s in same) else 'DIFFER from'} those "
+                f"groupid's sync sent ({', '.join(f'round {r}: {payloads[(path, r)]}' for r, _ in same)}; "
+                f"groupid: {', '.join(payloads[('groupid', r)] for r, _ in same)})")
     say("\ncase × path (every round):")
+    ran = {t.path for t in timings}
     for case in CASES:
         for path in PATHS:
             mine = [v for v in verdicts if v.case == case and v.path == path]
             if mine:
                 marks = "/".join("right" if v.right else "WRONG" for v in mine)
                 say(f"  {case:8} {path:11} {marks:13} {mine[-1].observed}")
-    say("requests: admin REST requests (token requests not counted); seconds: wall time of the sync")
+            elif path in ran and path in ONE_SHOT:
+                say(f"  {case:8} {path:11} {'n/a':13} not applicable: it creates what groupid's first sync creates, "
+                    f"and has no re-sync")
+    say("requests: admin REST requests (token requests not counted); seconds: wall time of the sync; limit and naive:"
+        " groupid's accounts sent by plain requests, the directory read and planned before the timing")
+
+
+def parse_paths(text: str) -> tuple[str, ...]:
+    """``--paths``: all, both (federation and groupid), or a comma-separated list of paths."""
+    if text == "all":
+        return PATHS
+    if text == "both":
+        return ("federation", "groupid")
+    paths = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [path for path in paths if path not in PATHS]
+    if unknown or not paths:
+        raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose from all, both, "
+                                         f"{', '.join(PATHS)}")
+    return paths
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -574,18 +587,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--people", type=int, default=10_000, help="people in the directory (default 10000)")
     parser.add_argument("--departments", type=int, default=None, help="departments (default people / 20)")
     parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")
-    parser.add_argument("--repeat", type=int, default=2, help="rounds of both paths, order alternated (default 2)")
-    parser.add_argument("--paths", choices=("both", *PATHS), default="both", help="which paths (default both)")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of the paths, order alternated (default 2)")
+    parser.add_argument("--paths", type=parse_paths, default=PATHS, help=f"which paths, comma-separated: "
+                        f"{', '.join(PATHS)}; or all (the default), or both (federation,groupid)")
     parser.add_argument("--batch", type=int, default=1000, help="page size of both paths: the federation's batchSizeForSync, groupid's page_size, and the "
                         "directory's size limit for the service account (default 1000, AD's MaxPageSize)")
+    parser.add_argument("--limit-chunk", type=int, default=IMPORT_CHUNK, help=f"accounts per partial import of the limit "
+                        f"(default {IMPORT_CHUNK}, as groupid; 0: all in one request)")
+    parser.add_argument("--limit-parallel", type=int, default=IMPORTERS, help=f"parts of the limit's accounts sent at once, "
+                        f"each a request after the other (default {IMPORTERS}, as groupid)")
     parser.add_argument("--heap", default=None, help=f"Keycloak's heap (default JAVA_OPTS_KC_HEAP, else '{DEFAULT_HEAP}')")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated group (default 1)")
     args = parser.parse_args(argv)
     departments = args.departments or max(args.companies, args.people // 20)
     if args.people < 2 * CASE_SIZE or args.repeat < 1:
         parser.error(f"--people must be at least {2 * CASE_SIZE}, --repeat at least 1")
+    if args.limit_chunk < 0 or args.limit_parallel < 1:
+        parser.error("--limit-chunk must be 0 or more, --limit-parallel at least 1")
     os.environ["JAVA_OPTS_KC_HEAP"] = args.heap or os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
-    paths = PATHS if args.paths == "both" else (args.paths,)
+    paths = args.paths
     scratch = Path(tempfile.mkdtemp(prefix="groupid-bench-ldap-"))
     try:
         data = generate_directory(scratch / "data", args.people, departments, args.companies, args.seed, AS_OF)

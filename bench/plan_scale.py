@@ -197,7 +197,7 @@ class CountingServer(KeycloakServer):
     up the seconds each kind took (summed over threads when requests run concurrently): see
     :class:`CountingTransport`, whose figures it shows."""
 
-    FIGURES = frozenset({"sign_in_seconds", "kinds", "kind_seconds", "searched", "exported_bytes"})
+    FIGURES = frozenset({"sign_in_seconds", "kinds", "kind_seconds", "searched", "exported_bytes", "sent"})
 
     def __init__(self, settings: ConnectionSettings, page_size: int = PAGE_SIZE):
         super().__init__(settings, page_size, transport=CountingTransport(settings, page_size))
@@ -220,6 +220,8 @@ class CountingTransport(AdminTransport):
         self._kinds_lock = threading.Lock()  # the sync sends requests from several threads
         self.searched: list[str] = []  # ids of the groups the paged managed-group search answered
         self.exported_bytes = 0  # size of the partial export's answer
+        self.sent: list[tuple[str, str, object, object]] | None = None
+        """Set to a list to keep every write request sent from then on: (method, path, body, answer)."""
 
     def request(self, method, path, action, **kwargs):
         kind = _kind(method, path, kwargs.get("params") or {})
@@ -230,6 +232,9 @@ class CountingTransport(AdminTransport):
             with self._kinds_lock:
                 self.kinds[kind] += 1
                 self.kind_seconds[kind] += time.perf_counter() - started
+        if self.sent is not None and method != "GET":
+            with self._kinds_lock:
+                self.sent.append((method, path, kwargs.get("body"), answer))
         if kind == SEARCH:
             self.searched += [group["id"] for group in answer]
         if kind == EXPORT and answer is not None:

@@ -3,14 +3,19 @@ unnoticed between benchmark runs."""
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
+from groupid.realms.base import IMPORT_CHUNK
+
 BENCH = Path(__file__).resolve().parent.parent / "bench"
-SCRIPTS = sorted(BENCH.glob("*.py"))
+SCRIPTS = sorted(path for path in BENCH.glob("*.py") if 'if __name__ == "__main__":' in path.read_text(encoding="utf-8"))
+"""The scripts; the other modules (ldap_paths.py) are parts of one, which imports them."""
 
 
 def test_there_are_benchmark_scripts():
@@ -60,3 +65,126 @@ def test_the_ldap_benchmark_directory_loads_and_takes_its_cases(tmp_path):
     assert len(people) == 300 - 50
     team = next(block for block in dump.split("\n\n") if block.startswith(f"dn: {TEAM}"))
     assert f"member: {cases.nested.dn}" in team
+
+
+@pytest.fixture
+def bench_modules():
+    """The benchmark's own modules, imported as the scripts import each other."""
+    sys.path.insert(0, str(BENCH))
+    try:
+        import ldap_data
+        import ldap_paths
+        import ldap_sync
+    finally:
+        sys.path.remove(str(BENCH))
+    return ldap_data, ldap_paths, ldap_sync
+
+
+class _Wire:
+    """A transport for groupid's own Keycloak people client that keeps each write as it would go on the wire and
+    answers it from an in-memory realm, so that the test sees what groupid sends a Keycloak."""
+
+    def __init__(self, memory):
+        self.memory, self.sent = memory, []
+        self._lock = threading.Lock()
+
+    def request(self, method, path, action, *, body=None, **_):
+        realm = path.split("/")[2]
+        if method == "GET":  # the realm, for its default role
+            return {"defaultRole": {"name": f"default-roles-{realm}"}, "duplicateEmailsAllowed": False}
+        from groupid.realms.memory import MemoryRealms
+
+        ids = MemoryRealms.import_users(self.memory, realm, body["users"], chunk_size=len(body["users"]))
+        answer = {"results": [{"resourceType": "USER", "resourceName": name, "id": user_id,
+                               "action": "ADDED" if user_id else "SKIPPED"} for name, user_id in ids.items()]}
+        with self._lock:
+            self.sent.append((method, path, body, answer))
+        return answer
+
+
+def _capturing_realms():
+    """An in-memory Keycloak whose bulk creates and role grants go through :class:`_Wire` as groupid's Keycloak
+    adapter would send them."""
+    from groupid.realms.keycloak.people import PeopleClient
+    from groupid.realms.memory import MemoryRealms
+
+    class Capturing(MemoryRealms):
+        def __init__(self):
+            super().__init__()
+            self.wire = _Wire(self)
+
+        def import_users(self, realm, users, chunk_size=IMPORT_CHUNK):
+            return PeopleClient(self.wire).import_users(realm, users, chunk_size)
+
+        def add_user_roles(self, realm, user_id, names):
+            # the names only: Keycloak's body also carries each role's id, which the payload does not depend on
+            self.wire.sent.append(("POST", f"admin/realms/{realm}/users/{user_id}/role-mappings/realm",
+                                   [{"name": name} for name in names], None))
+            super().add_user_roles(realm, user_id, names)
+
+    return Capturing()
+
+
+def test_the_limit_sends_the_accounts_groupid_sends(bench_modules, tmp_path):
+    # the limit's payload, person by person, is what groupid's sync of the same directory sends a Keycloak: the
+    # same representations (the department group by path, employee_id, source_anchor, the default role) with the
+    # realm role groupid grants the approvers afterwards (nested ones too) among the realmRoles, in the same chunks
+    ldap_data, ldap_paths, ldap_sync = bench_modules
+    from groupid.apply import apply_plans
+    from groupid.errors import LocalServerError
+    from groupid.ldap_sync import sync_ldap
+    from groupid.operations import plan_spec
+    from groupid.realms.memory import MemoryRealms
+    from groupid.sync import SyncOptions
+    from tests.conftest import skip_or_fail
+
+    data = ldap_data.generate_directory(tmp_path / "data", people=300, departments=15, companies=5)
+    realm = "bench-ldap-test"
+    planned, groupid = MemoryRealms(), _capturing_realms()
+    for adapter in (planned, groupid):
+        apply_plans(plan_spec(data.spec, adapter, realm=realm), adapter)
+    try:
+        server = ldap_sync.DirectoryServer(data, tmp_path / "directory", page=100)
+    except LocalServerError as exc:
+        skip_or_fail(f"cannot run slapd: {exc}")
+    with server as directory:
+        config = ldap_paths.write_source_config(tmp_path, directory, 100)
+        limit = ldap_paths.planned_accounts(config, data.spec, planned, realm, f"default-roles-{realm}")
+        done = sync_ldap(config, data.spec, groupid, options=SyncOptions(realm=realm, today=ldap_sync.AS_OF))
+    assert done.counts()["create"] == 300, done.counts()
+    sent = ldap_paths.sent_accounts(groupid.wire.sent)
+    assert len(limit) == len(sent) == 300
+    by_name = {user["username"]: user for user in sent}
+    for account in limit:
+        assert account == by_name[account["username"]]
+    approvers = [user for user in limit if ldap_data.ROLE in user["realmRoles"]]
+    assert len(approvers) == ldap_data.TEAM_MEMBERS + ldap_data.DIRECT_APPROVERS
+    assert all(user["attributes"]["source_anchor"] and user["groups"] for user in limit)
+    chunks = {tuple(u["username"] for u in body["users"]) for _, path, body, _ in groupid.wire.sent
+              if path.endswith("/partialImport")}
+    assert chunks == {tuple(u["username"] for u in part) for part in ldap_paths.batches(limit, IMPORT_CHUNK)}
+    assert ldap_paths.fingerprint(limit, realm) == ldap_paths.fingerprint(sent, realm)
+
+
+def test_the_payload_fingerprint_leaves_out_only_the_realm_and_the_entry_uuids(bench_modules):
+    _, ldap_paths, _ = bench_modules
+    user = {"username": "a", "attributes": {"employee_id": ["X1"], "source_anchor": ["u-1"]},
+            "realmRoles": ["default-roles-r1", "finance-editor"]}
+    other_copy = {"username": "a", "attributes": {"employee_id": ["X1"], "source_anchor": ["u-2"]},
+                  "realmRoles": ["finance-editor", "default-roles-r2"]}
+    assert ldap_paths.fingerprint([user], "r1") == ldap_paths.fingerprint([other_copy], "r2")
+    changed = {**user, "attributes": {**user["attributes"], "employee_id": ["X2"]}}
+    assert ldap_paths.fingerprint([changed], "r1") != ldap_paths.fingerprint([user], "r1")
+    assert ldap_paths.fingerprint([{**user, "groups": ["/a"]}], "r1") != ldap_paths.fingerprint([user], "r1")
+
+
+def test_the_ldap_benchmark_takes_any_set_of_paths(bench_modules):
+    _, ldap_paths, ldap_sync = bench_modules
+    assert ldap_sync.parse_paths("all") == ldap_sync.PATHS == ("federation", "groupid", "limit", "naive")
+    assert ldap_sync.parse_paths("both") == ("federation", "groupid")
+    assert ldap_sync.parse_paths("naive, limit,naive") == ("naive", "limit")
+    with pytest.raises(argparse.ArgumentTypeError, match="unknown path fed"):
+        ldap_sync.parse_paths("fed")
+    accounts = [{"username": str(n)} for n in range(25)]
+    assert [len(part) for part in ldap_paths.batches(accounts, 10)] == [10, 10, 5]
+    assert [len(part) for part in ldap_paths.batches(accounts, 0)] == [25]
