@@ -247,8 +247,8 @@ def test_the_group_mapper_alone_goes_when_the_spec_drops_it(adapter, realm, spec
     assert federation.group_mappers == []
 
 
-def test_keycloaks_own_mappers_are_never_touched(spec, realm):
-    adapter = MemoryRealms()
+@pytest.mark.parametrize("adapter", ["memory"], indirect=True)  # it looks into the in-memory store
+def test_keycloaks_own_mappers_are_never_touched(adapter, spec, realm):
     apply_plans([plan(spec, adapter)], adapter)
     state = adapter.realms[realm]
     (federation,) = adapter.read(realm).federations
@@ -395,8 +395,8 @@ def test_keycloak_syncs_the_directory_through_the_federation_apply_made(adapter,
 
     monkeypatch.setenv(PASSWORD_ENV, "not-the-password")
     apply_plans([plan(spec, adapter, rotate_bind_passwords=True)], adapter)
-    # Keycloak cannot bind, logs it, and answers a sync of nobody as a success
-    assert sync.full() == {"added": 0, "updated": 0, "failed": 0}
+    # Keycloak cannot bind: 26.4 refuses the sync (HTTP 400); 26.5 and 26.7 log it and answer a sync of nobody
+    assert sync.full() in (None, {"added": 0, "updated": 0, "failed": 0})
     monkeypatch.setenv(PASSWORD_ENV, slapd.service_password)
     apply_plans([plan(spec, adapter, rotate_bind_passwords=True)], adapter)
     assert sync.full() == {"added": 0, "updated": people, "failed": 0}
@@ -412,15 +412,17 @@ class KeycloakSync:
         self.url = f"{settings.server_url}/admin/realms/{realm}/user-storage/{component_id}/sync"
         self.headers = {"Authorization": f"Bearer {token['access_token']}"}
 
-    def full(self) -> dict:
-        """The counts of a full sync: users added, updated and failed."""
+    def full(self) -> dict | None:
+        """The counts of a full sync (users added, updated and failed); None when Keycloak refused it."""
         answer = requests.post(self.url, params={"action": "triggerFullSync"}, headers=self.headers, timeout=120)
+        if answer.status_code == 400:
+            return None
         answer.raise_for_status()
         return {key: answer.json().get(key) for key in ("added", "updated", "failed")}
 
 
-def test_export_leaves_out_what_the_spec_cannot_express_and_says_why(realm, spec, tmp_path):
-    adapter = MemoryRealms()
+@pytest.mark.parametrize("adapter", ["memory"], indirect=True)  # export is one code over both adapters
+def test_export_leaves_out_what_the_spec_cannot_express_and_says_why(adapter, realm, spec, tmp_path):
     apply_plans([plan(spec, adapter)], adapter)
     anonymous = {"connectionUrl": ["ldap://ldap.example.com:389"], "authType": ["none"], "editMode": ["READ_ONLY"],
                  "usersDn": ["ou=people,dc=example,dc=com"], "vendor": ["other"]}
