@@ -13,7 +13,9 @@ What the script does, in one run:
 3. measures, each with a fresh :class:`KeycloakServer` whose request counter starts at 0:
 
    0. the first read after the import (cold: the server has only run the import), then ``--warmup - 1`` more
-      untimed reads;
+      untimed reads. ``--cold-read`` says how the first read is made: ``groupid`` (the default: the partial
+      export, and the paged read beside it once the export is slow), ``export`` (the partial export awaited,
+      however long it takes: what groupid did before) or ``paged``;
    a. a no-change plan (compile + read + diff), ``--repeat`` times: it must be empty;
    b. a one-change plan (a department deep in the tree renamed): exactly one update; then its apply;
    c. a naive baseline: one ``GET group-by-path`` per desired group, the least any per-group lookup costs;
@@ -64,7 +66,7 @@ from groupid.keycloak_terms import ATTR_CODE
 from groupid.model import Group
 from groupid.plan import Plan, Update
 from groupid.realms.connection import ConnectionSettings
-from groupid.realms.keycloak import PAGE_SIZE, AdminTransport, KeycloakServer, RealmReader
+from groupid.realms.keycloak import HEDGE_AFTER, PAGE_SIZE, AdminTransport, KeycloakServer, RealmReader
 from groupid.realms.keycloak.server import REALM_IMPORT_TIMEOUT
 from groupid.state import RealmState, compile_realms, realm_representation
 
@@ -291,23 +293,18 @@ class Figure:
     searched: int = 0  #: entries the paged managed-group search returned
     searched_unique: int = 0  #: distinct groups among them
     exported_bytes: int = 0  #: size of the partial export's answer (JSON, UTF-8)
-
-    @property
-    def read_path(self) -> str:
-        """How the read got the groups and roles: from the partial export, or paged."""
-        kinds = self.kinds or Counter()
-        if kinds[SEARCH]:
-            return "paged (partial export refused)" if kinds[EXPORT + " (refused)"] or kinds[EXPORT] else "paged"
-        return "partial export" if kinds[EXPORT] else "?"
+    read_path: str = "?"  #: how the read got the groups and roles (:data:`groupid.realms.keycloak.READ_PATHS`)
 
 
 def measure_plan(settings: ConnectionSettings, group: Group, page_size: int = PAGE_SIZE,
-                 paged: bool = False) -> tuple[Figure, Plan]:
+                 paged: bool = False, hedge_after: float | None = HEDGE_AFTER) -> tuple[Figure, Plan]:
     """A plan from the in-memory model: compile, read the live realm, diff. Sign-in not counted.
 
-    ``paged``: as a server that refuses the partial export would have it read.
+    ``paged``: as a server that refuses the partial export would have it read. ``hedge_after``: the seconds the
+    partial export has before the paged read starts beside it (None: the export is awaited).
     """
     server = (PagedServer if paged else CountingServer)(settings, page_size)
+    server.reader.hedge_after = hedge_after
     started = time.perf_counter()
     state = compile_realms(group)[0]
     compiled = time.perf_counter()
@@ -316,8 +313,12 @@ def measure_plan(settings: ConnectionSettings, group: Group, page_size: int = PA
     plan = diff_realm(state, live)
     done = time.perf_counter()
     note = f"compile {compiled - started:.2f} s, read {read - compiled:.2f} s, diff {done - read:.2f} s"
+    if not server.reader.wait_for_exports(0):  # the next measurement must not share the server with it
+        server.reader.wait_for_exports()
+        note += f"; the dropped partial export ended {time.perf_counter() - compiled:.1f} s after the read began"
     figure = Figure("", server.requests, done - started, note, server.kinds, server.sign_in_seconds, len(live.groups),
-                    len(server.searched), len(set(server.searched)), server.exported_bytes)
+                    len(server.searched), len(set(server.searched)), server.exported_bytes,
+                    server.reader.last_path or "?")
     return figure, plan
 
 
@@ -471,12 +472,16 @@ def measure(settings, args, realm, group, state, count, deepest_path, deepest_co
     # a fresh server has only ever run the import: its first reads are slower (JIT, caches). The first is
     # reported as the cold figure, the others warm the server up
     for i in range(max(1, args.warmup)):
-        figure, plan = measure_plan(settings, group)
+        if i == 0 and args.cold_read != "groupid":
+            figure, plan = measure_plan(settings, group, paged=args.cold_read == "paged", hedge_after=None)
+        else:
+            figure, plan = measure_plan(settings, group)
         if not plan.empty or figure.live_groups != count:
             raise SystemExit(f"the first read found {figure.live_groups} groups and planned {len(plan.changes)} changes")
         say(f"warm-up read #{i + 1}: {figure.requests} requests, {figure.seconds:.2f} s ({figure.note})\n      {breakdown(figure)}")
         if i == 0:
-            figures.append(dataclasses.replace(figure, what="first plan after the import", note=f"cold; {breakdown(figure)}"))
+            figures.append(dataclasses.replace(figure, what="first plan after the import",
+                                               note=f"cold, --cold-read {args.cold_read}; {breakdown(figure)}"))
 
     # (a) no-change plan, repeated
     runs = []
@@ -579,6 +584,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="no-change plans to time (default 3; the median counts)")
     parser.add_argument("--warmup", type=int, default=1,
                         help="no-change plans run first, the first one reported as the cold figure (default 1)")
+    parser.add_argument("--cold-read", choices=("groupid", "export", "paged"), default="groupid",
+                        help="how the first read after the import is made: groupid's way (default), the partial "
+                        "export awaited however long it takes, or paged")
     parser.add_argument("--naive-budget", type=float, default=420.0,
                         help="seconds the naive baseline may take before it is sampled and extrapolated (default 420)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the naive baseline's lookup order")

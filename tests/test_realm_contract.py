@@ -5,6 +5,8 @@ PUTs that replace rather than change."""
 from __future__ import annotations
 
 import math
+import threading
+import time
 
 import pytest
 import requests
@@ -222,6 +224,9 @@ def read_paths(server: KeycloakServer, realm: str) -> dict[str, dict]:
 
 def test_reading_a_large_realm_costs_a_few_requests_whatever_its_size(keycloak, realm_name, large_realm):
     server = KeycloakServer(keycloak, page_size=PAGE)
+    # the realm was just imported, so Keycloak exports it cold; on a busy machine that may take longer than the
+    # paged read waits for it, and the paged read would start beside it (its cost: the test below)
+    server.reader.hedge_after = None
     assert read_paths(server, realm_name) == large_realm
     # realm + partial export (groups, roles, clients) + user profile + identity providers + authentication flows
     # (no sign-in flow among them) + user federations (none); Organizations are off
@@ -264,6 +269,72 @@ def test_a_large_realm_reads_the_same_whatever_the_page_size(keycloak, realm_nam
     large = paged_server(keycloak).read(realm_name)
     assert small.groups == large.groups
     assert len(large.groups) == len(large_realm)
+
+
+class SlowExport(RealmReader):
+    """A reader whose partial export answers only once ``release`` is set, as a cold Keycloak's answers late."""
+
+    def __init__(self, transport, hedge_after):
+        super().__init__(transport, hedge_after)
+        self.release = threading.Event()
+        self.exported = threading.Event()  #: set when the export has answered
+
+    def exported_content(self, realm):
+        self.release.wait(60)
+        try:
+            return super().exported_content(realm)
+        finally:
+            self.exported.set()
+
+
+def slow_export_server(settings: ConnectionSettings) -> tuple[KeycloakServer, SlowExport, list[str]]:
+    """A KeycloakServer whose export is slow, and the group search pages it asks for, by their ``first``."""
+    server = KeycloakServer(settings, PAGE)
+    reader = server.reader = SlowExport(server.transport, hedge_after=0.05)
+    searched, request = [], server.transport.request
+
+    def counted(method, path, action, **kwargs):
+        params = kwargs.get("params") or {}
+        if path.endswith("/groups") and "q" in params:
+            searched.append(params["first"])
+        return request(method, path, action, **kwargs)
+
+    server.transport.request = counted
+    return server, reader, searched
+
+
+def test_a_slow_partial_export_is_overtaken_by_the_paged_read(keycloak, realm_name, large_realm):
+    exported = KeycloakServer(keycloak).read(realm_name)
+    server, reader, searched = slow_export_server(keycloak)
+    try:
+        live = server.read(realm_name)  # the export has not answered: the paged read starts after 0.05 s
+        assert reader.last_path == "paged, the partial export slow"
+        assert live == exported and len(searched) > 1
+        assert not reader.exported.is_set()
+        # the slow export still runs: a second read does not ask Keycloak for another, it reads paged again
+        assert server.read(realm_name) == exported and reader.last_path == "paged, the partial export slow"
+    finally:
+        reader.release.set()
+    assert reader.exported.wait(60)
+
+
+def test_a_partial_export_that_answers_while_the_paged_read_goes_on_is_used(keycloak, realm_name, large_realm):
+    exported = KeycloakServer(keycloak).read(realm_name)
+    server, reader, searched = slow_export_server(keycloak)
+    request = server.transport.request
+
+    def first_page_releases_the_export(method, path, action, **kwargs):
+        answer = request(method, path, action, **kwargs)
+        if searched and not reader.release.is_set():
+            reader.release.set()  # the export answers while the paged read holds its first search page
+            assert reader.exported.wait(60)
+            time.sleep(0.5)  # the reader hears of the answer just after the export returns it
+        return answer
+
+    server.transport.request = first_page_releases_the_export
+    live = server.read(realm_name)
+    assert reader.last_path == "partial export" and live == exported
+    assert searched == [0]  # the paged read stopped at its next page
 
 
 # -- a server that nests search answers in their ancestors ------------------------------------------------

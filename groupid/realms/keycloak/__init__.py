@@ -10,11 +10,13 @@ user profile, organizations and identity providers come from their own small lis
 the LDAP federations from the realm's components, and the mappers of each federation from its own.
 
 A server that refuses the partial export (HTTP 403: an identity without the rights it asks for) is read the
-paged way instead: the managed groups from a paginated attribute search (``q=groupid.managed:true``), the
-top-level groups, and ``/groups/{id}/children`` for the groups that have more sub-groups than seen so far —
-subtrees made by hand, and groups the search skipped (it orders by name only, so among groups of the same name
-its pages may overlap); then the roles, the roles of each client but Keycloak's own, and one request per
-composite role for all its composites.
+paged way instead, and so is one whose export has not answered within a second (:data:`HEDGE_AFTER`): Keycloak
+exports a realm it has not cached in a time that grows with the square of its groups, so the paged read starts
+beside the export, and whichever answers first is used. The paged read takes the managed groups from a
+paginated attribute search (``q=groupid.managed:true``), the top-level groups, and ``/groups/{id}/children``
+for the groups that have more sub-groups than seen so far — subtrees made by hand, and groups the search
+skipped (it orders by name only, so among groups of the same name its pages may overlap); then the roles, the
+roles of each client but Keycloak's own, and one request per composite role for all its composites.
 
 Roles are named by references (``name``, ``clientId/name``): a group's client roles come with the group, and a
 composite's client is known from the clients read alongside.
@@ -38,18 +40,20 @@ The package is built in layers, each importing only those above it:
 """
 
 from groupid.realms.keycloak.people import PeopleClient
-from groupid.realms.keycloak.reading import EXPORT_TIMEOUT, RealmReader
+from groupid.realms.keycloak.reading import EXPORT_TIMEOUT, HEDGE_AFTER, READ_PATHS, RealmReader
 from groupid.realms.keycloak.server import KeycloakServer
 from groupid.realms.keycloak.transport import OAUTH_ERRORS, PAGE_SIZE, AdminTransport, KeycloakAnswer, keycloak_answer
 
 __all__ = [
     "EXPORT_TIMEOUT",
+    "HEDGE_AFTER",
     "OAUTH_ERRORS",
     "PAGE_SIZE",
     "AdminTransport",
     "KeycloakAnswer",
     "KeycloakServer",
     "PeopleClient",
+    "READ_PATHS",
     "RealmReader",
     "keycloak_answer",
 ]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 
 from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS
 from groupid.realms.keycloak.components import Components
@@ -31,12 +33,59 @@ EXPORT_TIMEOUT = 600.0
 0.1–0.4 s; cold — the first export after Keycloak starts or imports the realm, while its caches fill — the same
 realm took 105–130 s on 2 loaded cores (Keycloak 26.5, H2), far beyond the usual 30 s."""
 
+HEDGE_AFTER = 1.0
+"""Seconds the partial export has to answer before the paged read starts beside it. Warm, the export answers
+5,000 groups in 0.1–1 s. Cold, Keycloak loads every group it has not cached within the export's one
+transaction, and each group's query flushes all those loaded before it, so the export's cost grows with the
+square of the groups: 126 s for 5,000 on 2 cores, while the paged read, a transaction per page, took 14 s.
+Whichever read answers first is used; the other is dropped."""
+
+READ_PATHS = ("partial export", "paged, the partial export refused", "paged, the partial export slow")
+"""What :attr:`RealmReader.last_path` may say: how the last read got the groups, roles and clients."""
+
+
+class _Overtaken(Exception):
+    """The partial export answered while the paged read was under way: the paged read stops."""
+
+
+class _Background:
+    """One call in a daemon thread of its own, which a caller may stop waiting for: a process that is done
+    does not wait for it at exit, and an answer that arrives after nobody waits is dropped."""
+
+    def __init__(self, call: Callable[[], RealmContent | None], name: str):
+        self.answered = threading.Event()  #: set when the call returned content
+        self.ended = threading.Event()  #: set when the call returned or raised
+        self._content: RealmContent | None = None
+        self._error: Exception | None = None
+        threading.Thread(target=self._run, args=(call,), daemon=True, name=name).start()
+
+    def _run(self, call: Callable[[], RealmContent | None]) -> None:
+        try:
+            self._content = call()
+            if self._content is not None:
+                self.answered.set()
+        except Exception as exc:  # kept for a caller that still waits; one that gave up never sees it
+            self._error = exc
+        finally:
+            self.ended.set()
+
+    def outcome(self) -> RealmContent | None:
+        """The call's content (None: it was refused), or its error raised again."""
+        if self._error is not None:
+            raise self._error
+        return self._content
+
 
 class RealmReader:
     """The read paths of a :class:`~groupid.realms.keycloak.KeycloakServer`, over its transport."""
 
-    def __init__(self, transport: AdminTransport):
+    def __init__(self, transport: AdminTransport, hedge_after: float | None = HEDGE_AFTER):
         self.transport = transport
+        self.hedge_after = hedge_after
+        """Seconds the partial export has before the paged read starts beside it (:data:`HEDGE_AFTER`); None:
+        the paged read waits for the export's answer, however long it takes."""
+        self.last_path: str | None = None  #: how the last read got its content: one of :data:`READ_PATHS`
+        self._exports: dict[str, _Background] = {}  # the partial exports still under way, by realm
 
     def read_raw(self, realm: str) -> LiveRealm:
         """The live state of ``realm`` in a handful of requests, never one per group: see the package's docstring.
@@ -48,7 +97,7 @@ class RealmReader:
         representation = self.transport.request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True)
         if representation is None:
             return LiveRealm(realm, exists=False)
-        content = self.exported_content(realm) or self.listed_content(realm)
+        content = self.read_content(realm)
         client_ids = {client.client_id for client in content.clients}
         default_role = (representation.get("defaultRole") or {}).get("name")
         organizations_enabled = bool(representation.get("organizationsEnabled"))
@@ -69,6 +118,43 @@ class RealmReader:
             sign_in_flows=SignInFlows(self.transport).read(realm, content.browser_flows, client_ids),
             federations=Components(self.transport).federations(realm, representation["id"]),
         )
+
+    def read_content(self, realm: str) -> RealmContent:
+        """The groups, roles and clients of ``realm``, from the partial export or paged, whichever answers first.
+
+        The export is asked first, in a thread of its own. When it has not answered within ``hedge_after``
+        seconds, Keycloak is reading the realm cold (:data:`HEDGE_AFTER`), and the paged read starts beside it;
+        should the export still answer first, the paged read stops at its next page and the export is used.
+        A slow export that lost is left to end on the server (once complete, Keycloak's caches hold the realm for
+        the next read); while it runs, a read of the same realm goes paged instead of asking for a second one.
+        """
+        running = self._exports.get(realm)
+        if running is not None and not running.ended.is_set():
+            self.last_path = READ_PATHS[2]
+            return self.listed_content(realm)
+        export = _Background(lambda: self.exported_content(realm), f"groupid-export-{realm}")
+        self._exports[realm] = export
+        if export.ended.wait(self.hedge_after):
+            content = export.outcome()
+            self.last_path = READ_PATHS[0] if content is not None else READ_PATHS[1]
+            return content if content is not None else self.listed_content(realm)
+        try:
+            content = self.listed_content(realm, overtaken=export.answered)
+            self.last_path = READ_PATHS[2]
+            return content
+        except _Overtaken:
+            self.last_path = READ_PATHS[0]
+            return export.outcome()
+
+    def wait_for_exports(self, timeout: float | None = None) -> bool:
+        """Wait until the partial exports this reader left running on the server have ended; False when one
+        still runs after ``timeout`` seconds. A dropped export keeps Keycloak busy while it runs."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for export in list(self._exports.values()):
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not export.ended.wait(left):
+                return False
+        return True
 
     def exported_content(self, realm: str) -> RealmContent | None:
         """The groups, roles and clients of ``realm`` from one partial export; None when Keycloak refuses it (403).
@@ -97,10 +183,13 @@ class RealmReader:
             browser_flows=browser_flow_bindings(exported.get("clients") or ()),
         )
 
-    def listed_content(self, realm: str) -> RealmContent:
-        """The groups, roles and clients of ``realm`` from their paginated lists: the way without partial export."""
+    def listed_content(self, realm: str, overtaken: threading.Event | None = None) -> RealmContent:
+        """The groups, roles and clients of ``realm`` from their paginated lists: the way without partial export.
+
+        Once ``overtaken`` is set, the read stops at its next page of groups (:class:`_Overtaken`).
+        """
         listed_roles = self._list_roles(admin_url(realm, "roles"), f"read the roles of {realm}")
-        groups = self._read_groups(realm)
+        groups = self._read_groups(realm, overtaken or threading.Event())
         # composites name their client by its id: they are read once the clients are known
         listed_clients = self._list_clients(realm)
         clients = [live_client(c) for c in listed_clients]
@@ -113,20 +202,22 @@ class RealmReader:
             browser_flows=browser_flow_bindings(listed_clients),
         )
 
-    def _read_groups(self, realm: str) -> list[LiveGroup]:
-        """Every group of ``realm``, parents before children, from the paged search and lists."""
+    def _read_groups(self, realm: str, overtaken: threading.Event) -> list[LiveGroup]:
+        """Every group of ``realm``, parents before children, from the paged search and lists; stopped, between
+        two pages, once ``overtaken`` is set."""
         tree = GroupTree()
         url, action = admin_url(realm, "groups"), f"read the groups of {realm}"
         # every managed group: a request per page of matches, not per group. Flat (populateHierarchy=false)
         # is twice as fast as Keycloak's default of nesting each match in its ancestors; the ancestors that
         # are not managed are found below like any group made by hand
         search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false"}
-        tree.add(self._search_pages(url, action, **search))
+        tree.add(self._search_pages(url, action, overtaken, **search))
         # every top-level group, managed or not
         tree.add(self.transport.pages(url, action, briefRepresentation="false"))
         # groups with more children than seen so far hold subtrees made by hand: read those level by level
         pending = tree.incomplete(list(tree.groups))
         while pending:
+            _check(overtaken)
             parent_id = pending.pop()
             children = self.transport.pages(admin_url(realm, "groups", parent_id, "children"), action, briefRepresentation="false")
             pending += tree.incomplete(tree.add(children, parent_id))
@@ -183,7 +274,7 @@ class RealmReader:
         """The user profile configuration of ``realm``."""
         return self.transport.request("GET", admin_url(realm, "users", "profile"), f"read the user profile of {realm}")
 
-    def _search_pages(self, url: str, action: str, **params) -> Iterator[dict]:
+    def _search_pages(self, url: str, action: str, overtaken: threading.Event, **params) -> Iterator[dict]:
         """Every match of a group search, in pages that never split a run of equal names.
 
         Keycloak orders a search by name alone, and among equal names (every company has a 财务部) the order
@@ -194,6 +285,7 @@ class RealmReader:
         """
         first, size = 0, self.transport.page_size
         while True:
+            _check(overtaken)
             page = self.transport.request("GET", url, action, params={**params, "first": first, "max": size})
             if any(entry.get("subGroups") for entry in page):
                 yield from page
@@ -208,6 +300,12 @@ class RealmReader:
                 continue
             yield from page[:run]
             first, size = first + run, self.transport.page_size
+
+
+def _check(overtaken: threading.Event) -> None:
+    """Stop a paged read that the partial export overtook."""
+    if overtaken.is_set():
+        raise _Overtaken
 
 
 def _managed_count(page: list[dict]) -> int:
