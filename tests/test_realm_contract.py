@@ -235,7 +235,11 @@ def test_reading_a_large_realm_costs_a_few_requests_whatever_its_size(keycloak, 
 
 def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keycloak, realm_name, large_realm):
     server = paged_server(keycloak, page_size=PAGE)
+    asked, request = [], server.transport.request
+    server.transport.request = lambda method, path, action, **kwargs: asked.append(path) or request(method, path, action, **kwargs)
     assert read_paths(server, realm_name) == large_realm
+    # every group from the search that matches every name: none looked for as a child of another
+    assert not [path for path in asked if path.endswith("/children")]
 
     managed_count = sum(1 for attributes in large_realm.values() if ATTR_MANAGED in attributes)
     assert managed_count == 313
@@ -295,7 +299,7 @@ def slow_export_server(settings: ConnectionSettings) -> tuple[KeycloakServer, Sl
 
     def counted(method, path, action, **kwargs):
         params = kwargs.get("params") or {}
-        if path.endswith("/groups") and "q" in params:
+        if path.endswith("/groups") and ("q" in params or "search" in params):
             searched.append(params["first"])
         return request(method, path, action, **kwargs)
 
@@ -367,6 +371,10 @@ def test_a_search_answered_nested_is_still_read_to_the_end():
     answer("/clients", [], first=0, max=2)
     answer("/identity-provider/instances", [], briefRepresentation="false", first=0, max=2)
     answer("/authentication/flows", [])
+    # a server that finds no group by a blank name: the managed groups, the top level and the children are read
+    answer("/groups/count", {"count": 6})
+    answer("/groups", [], search=" ", briefRepresentation="false", populateHierarchy="false", subGroupsCount="false",
+           first=0, max=2)
     search = {"q": f"{ATTR_MANAGED}:true", "briefRepresentation": "false", "populateHierarchy": "false", "max": 2}
     answer("/groups", [node("A", True, 2, [node("B", True, 1)])], first=0, **search)
     answer("/groups", [node("A", True, 2, [node("B", True, 1, [node("C", True, 0)]), node("D", True, 0)])], first=2, **search)

@@ -12,11 +12,12 @@ the LDAP federations from the realm's components, and the mappers of each federa
 A server that refuses the partial export (HTTP 403: an identity without the rights it asks for) is read the
 paged way instead, and so is one whose export has not answered within a second (:data:`HEDGE_AFTER`): Keycloak
 exports a realm it has not cached in a time that grows with the square of its groups, so the paged read starts
-beside the export, and whichever answers first is used. The paged read takes the managed groups from a
-paginated attribute search (``q=groupid.managed:true``), the top-level groups, and ``/groups/{id}/children``
-for the groups that have more sub-groups than seen so far — subtrees made by hand, and groups the search
-skipped (it orders by name only, so among groups of the same name its pages may overlap); then the roles, the
-roles of each client but Keycloak's own, and one request per composite role for all its composites.
+beside the export, and whichever answers first is used. The paged read counts the groups and pages through a
+name search that matches every group, flat, each answer naming its parent, and without the count of each
+group's children (a query per group for Keycloak); should that search not answer them all, it takes the
+managed groups from a paginated attribute search (``q=groupid.managed:true``), the top-level groups, and
+``/groups/{id}/children`` for the groups that have more sub-groups than seen so far. Then the roles, the roles
+of each client but Keycloak's own, and one request per composite role for all its composites.
 
 Roles are named by references (``name``, ``clientId/name``): a group's client roles come with the group, and a
 composite's client is known from the clients read alongside.

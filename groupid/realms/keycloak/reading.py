@@ -203,8 +203,27 @@ class RealmReader:
         )
 
     def _read_groups(self, realm: str, overtaken: threading.Event) -> list[LiveGroup]:
-        """Every group of ``realm``, parents before children, from the paged search and lists; stopped, between
-        two pages, once ``overtaken`` is set."""
+        """Every group of ``realm``, parents before children, from paged lists; stopped, between two pages, once
+        ``overtaken`` is set.
+
+        Every group, flat, from a name search that matches every name, a request per page: no children to look
+        for, and no count of each group's children (``subGroupsCount=false``, Keycloak 26.3+), which costs
+        Keycloak a query per group. When that search does not answer the whole realm (a server that reads the
+        blank search otherwise), the managed groups, the top level and the children are read instead.
+        """
+        total = self.transport.request("GET", admin_url(realm, "groups", "count"), f"count the groups of {realm}")
+        url, action = admin_url(realm, "groups"), f"read the groups of {realm}"
+        tree = GroupTree()
+        every = {"search": " ", "briefRepresentation": "false", "populateHierarchy": "false", "subGroupsCount": "false"}
+        tree.add(self._search_pages(url, action, overtaken, matched=_group_count, **every))
+        parents = {group.parent_id for group in tree.groups.values()} - {None}
+        if len(tree.groups) == (total or {}).get("count") and parents <= tree.groups.keys():
+            return parents_first(tree.groups.values())
+        return self._read_group_tree(realm, overtaken)
+
+    def _read_group_tree(self, realm: str, overtaken: threading.Event) -> list[LiveGroup]:
+        """Every group of ``realm``, parents before children, from the search of managed groups, the top level,
+        and the children of the groups that have more than were seen."""
         tree = GroupTree()
         url, action = admin_url(realm, "groups"), f"read the groups of {realm}"
         # every managed group: a request per page of matches, not per group. Flat (populateHierarchy=false)
@@ -274,14 +293,16 @@ class RealmReader:
         """The user profile configuration of ``realm``."""
         return self.transport.request("GET", admin_url(realm, "users", "profile"), f"read the user profile of {realm}")
 
-    def _search_pages(self, url: str, action: str, overtaken: threading.Event, **params) -> Iterator[dict]:
+    def _search_pages(self, url: str, action: str, overtaken: threading.Event,
+                      matched: Callable[[list[dict]], int] | None = None, **params) -> Iterator[dict]:
         """Every match of a group search, in pages that never split a run of equal names.
 
         Keycloak orders a search by name alone, and among equal names (every company has a 财务部) the order
         changes from one request to the next: fixed pages would miss some groups and repeat others. So each
         page ends where the run of its last name begins, and the next page starts there, holding the whole
         run; a run longer than a page doubles the page. A server that nests the matches in their ancestors
-        (no ``populateHierarchy``) is paged the plain way.
+        (no ``populateHierarchy``) is paged the plain way, ``matched`` counting the matches of a page (by
+        default: the managed groups in it).
         """
         first, size = 0, self.transport.page_size
         while True:
@@ -289,7 +310,7 @@ class RealmReader:
             page = self.transport.request("GET", url, action, params={**params, "first": first, "max": size})
             if any(entry.get("subGroups") for entry in page):
                 yield from page
-                yield from self.transport.pages(url, action, matched=_managed_count, start=first + size, **params)
+                yield from self.transport.pages(url, action, matched=matched or _managed_count, start=first + size, **params)
                 return
             if len(page) < size:
                 yield from page
@@ -306,6 +327,11 @@ def _check(overtaken: threading.Event) -> None:
     """Stop a paged read that the partial export overtook."""
     if overtaken.is_set():
         raise _Overtaken
+
+
+def _group_count(page: list[dict]) -> int:
+    """How many groups a search page holds, those nested in others included."""
+    return sum(1 for _ in walk_groups(page, None))
 
 
 def _managed_count(page: list[dict]) -> int:
