@@ -17,6 +17,9 @@ the department above, up to the company's head and the group's), a mobile in one
 write, a unique email, a start date, status 在职 and an employment type. A 身份证号 column (national ID,
 fake values) is there too and is not mapped, as in a real export.
 
+:func:`change_export` writes a copy of an export with a share of its people changed (a new title, or another
+department of their company), for a re-sync that has something to do.
+
 Everything is drawn from one seeded random generator, so the same arguments give the same files. People are
 written as they are drawn; the generator holds the departments and the email local parts used so far (for
 their uniqueness), not the people.
@@ -161,6 +164,45 @@ def generate(out: Path | str, people: int = 100_000, departments: int = 5_000, c
             writer.writerow(row)
             written += 1
     return Generated(spec, export, hr / "mapping.yaml", len(firms), len(units), written, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An export with some people changed (:func:`change_export`)."""
+
+    export: Path
+    titles: int  #: people whose title changed
+    moves: int  #: people moved to another department of their company
+
+
+def change_export(export: Path, into: Path, share: float = 0.01) -> Changed:
+    """A copy of ``export`` at ``into`` with ``share`` of its people changed, spread evenly over it: every other
+    one gets a new title, the others move to the next department (that has people) of their company; a person
+    whose company has one such department gets a new title instead. The manager column stays as it is."""
+    with open(export, encoding="utf-8-sig", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    title, department, company = (header.index(name) for name in ("职位", "部门编码", "公司编码"))
+    departments: dict[str, list[str]] = {}
+    for row in rows:
+        codes = departments.setdefault(row[company], [])
+        if row[department] not in codes:
+            codes.append(row[department])
+    count = max(1, round(len(rows) * share)) if rows else 0
+    step = len(rows) / count if count else 1
+    titles = moves = 0
+    for n in range(count):
+        row = rows[int(step * n + step / 2)]  # away from the first row, the group's head
+        codes = departments[row[company]]
+        if n % 2 and len(codes) > 1:
+            row[department] = codes[(codes.index(row[department]) + 1) % len(codes)]
+            moves += 1
+        else:
+            row[title] = STAFF_TITLES[(STAFF_TITLES.index(row[title]) + 1) % len(STAFF_TITLES)] \
+                if row[title] in STAFF_TITLES else STAFF_TITLES[0]
+            titles += 1
+    with open(into, "w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+    return Changed(into, titles, moves)
 
 
 # -- the group ---------------------------------------------------------------------------------------------

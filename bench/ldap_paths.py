@@ -7,7 +7,8 @@ timed, a row of its own). Then, timed:
 - **groupid**: ``groupid.ldap_sync.sync_ldap`` of the directory, from the first LDAP search to the last write.
   The partial imports and role grants it sends are kept, so that the run can show they are the limit's;
 - **limit**: the accounts groupid's sync creates, sent through ``POST /admin/realms/{realm}/partialImport``
-  (``ifResourceExists: SKIP``) with plain ``requests``, as groupid sends them: in parts of
+  (``ifResourceExists: SKIP``) with plain ``requests`` (``limit.py``, which the HR benchmark shares), as
+  groupid sends them: in parts of
   :data:`~groupid.sync.applying.CHUNK` accounts, ``--limit-parallel`` parts at a time (default
   :data:`~groupid.sync.applying.IMPORTERS`), each part ``--limit-chunk`` accounts a request, one request after
   the other (default :data:`~groupid.realms.base.IMPORT_CHUNK`; 0: every account in one request). Each account is the
@@ -27,25 +28,24 @@ The limit and the naive loop have no re-sync: they create what groupid's first s
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ldap_data import APPROVERS, PEOPLE, ROLE, ROLES, Directory, role_members
+from limit import fingerprint, send_accounts, sent_accounts
+from limit import planned_accounts as accounts_of
 from plan_scale import CountingServer, say
-from sync_scale import AS_OF, _kinds, apply_spec
+from sync_paths import AS_OF, apply_spec, kinds
 
 from groupid.keycloak_terms import ATTR_CODE
 from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
 from groupid.realms.connection import ConnectionSettings
-from groupid.sync.applying import CHUNK, IMPORTERS
+from groupid.sync.applying import IMPORTERS
 
 if TYPE_CHECKING:
-    from ldap_sync import Admin, DirectoryServer
+    from ldap_sync import DirectoryServer
+    from limit import Admin
 
 
 
@@ -53,54 +53,13 @@ if TYPE_CHECKING:
 
 
 def planned_accounts(config: Path, spec: Path, adapter: RealmAdapter, realm: str, default_role: str) -> list[dict]:
-    """The accounts groupid's sync of the directory would create in ``realm``, in the order it creates them, as
-    its partial import sends them (the realm's ``default_role`` among their ``realmRoles``), with the realm roles
-    it grants them afterwards added to their ``realmRoles``. Found by a dry run: nothing is written."""
+    """The accounts groupid's sync of the directory would create in ``realm`` (``limit.planned_accounts`` of its
+    dry run: nothing is written)."""
     from groupid.ldap_sync import sync_ldap
     from groupid.sync import SyncOptions
 
     plan = sync_ldap(config, spec, adapter, options=SyncOptions(realm=realm, today=AS_OF, dry_run=True)).plan
-    return [{**change.create, "realmRoles": [*dict.fromkeys([default_role, *change.add_roles])]}
-            for change in plan.changes if change.create is not None]
-
-
-def sent_accounts(sent: list[tuple[str, str, object, object]]) -> list[dict]:
-    """The accounts groupid created, from the write requests it sent (``CountingTransport.sent``): each as its
-    partial import carried it, with the realm roles it granted the account afterwards among its ``realmRoles``."""
-    accounts: dict[str, dict] = {}
-    usernames: dict[str, str] = {}  #: user id → username, from the partial imports' answers
-    for _, path, body, answer in sent:
-        if path.endswith("/partialImport") and isinstance(answer, dict):  # no answer: Keycloak refused it, resent
-            for user in body["users"]:
-                accounts[user["username"]] = copy.deepcopy(user)
-            usernames |= {result["id"]: result["resourceName"] for result in answer.get("results") or ()
-                          if result.get("resourceType") == "USER" and result.get("id")}
-    for method, path, body, _ in sent:
-        if method == "POST" and path.endswith("/role-mappings/realm"):
-            user = accounts[usernames[path.split("/")[-3]]]
-            user["realmRoles"] = [*dict.fromkeys([*(user.get("realmRoles") or ()), *(role["name"] for role in body)])]
-    return list(accounts.values())
-
-
-def fingerprint(accounts: list[dict], realm: str) -> str:
-    """A short digest of the accounts that two runs on two copies of the directory share: the realm's name (in
-    its default role) and each entry's entryUUID (slapadd draws new ones for each copy) left out."""
-    def normal(user: dict) -> dict:
-        attributes = {**(user.get("attributes") or {})}
-        if "source_anchor" in attributes:
-            attributes["source_anchor"] = ["<entryUUID>"]
-        return {**user, "attributes": attributes,
-                "realmRoles": sorted(role.replace(realm, "<realm>") for role in user.get("realmRoles") or ())}
-
-    text = json.dumps(sorted((normal(user) for user in accounts), key=lambda user: user["username"]),
-                      sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def batches(accounts: list[dict], size: int) -> list[list[dict]]:
-    """The accounts ``size`` to a request (0: all in one)."""
-    size = size or len(accounts) or 1
-    return [accounts[start:start + size] for start in range(0, len(accounts), size)]
+    return accounts_of(plan, default_role)
 
 
 # -- groupid -------------------------------------------------------------------------------------------------
@@ -171,7 +130,7 @@ class Groupid:
         seconds = time.perf_counter() - started
         counts = ", ".join(f"{k} {v:,}" for k, v in sorted(result.counts().items()) if v) or "nothing"
         rejected = "".join(f"; rejected {r.employee_id}: {' '.join(r.reasons)}" for r in result.plan.rejections[:3])
-        say(f"    [groupid] requests: {_kinds({'kinds': server.kinds, 'kind_seconds': server.kind_seconds})}")
+        say(f"    [groupid] requests: {kinds({'kinds': server.kinds, 'kind_seconds': server.kind_seconds})}")
         note = f"{counts}; {result.writes:,} writes; exit code {int(result.exit_code)}{rejected}"
         if first:
             self.payload = fingerprint(sent_accounts(server.transport.sent), self.realm)
@@ -230,7 +189,7 @@ class Limit(Groupid):
         from groupid.realms import KeycloakServer
 
         started = time.perf_counter()
-        self.default_role = self.admin.call("GET", self.realm, "setup")["defaultRole"]["name"]
+        self.default_role = self.admin.default_role(self.realm)
         self.accounts = planned_accounts(self.config, self.data.spec, KeycloakServer(self.settings), self.realm,
                                          self.default_role)
         self.payload = fingerprint(self.accounts, self.realm)
@@ -240,26 +199,11 @@ class Limit(Groupid):
                 f"part, not Keycloak's; payload {self.payload}")
 
     def sync(self) -> tuple[float, int, str]:
-        """The partial imports as groupid sends them: parts of :data:`~groupid.sync.applying.CHUNK` accounts,
-        ``parallel`` parts at a time, each part ``chunk`` accounts to a request, one request after the other (with
-        ``chunk`` 0, every account in one request); (seconds, requests, what Keycloak answered)."""
-        parts = [batches(part, self.chunk) for part in batches(self.accounts, CHUNK if self.chunk else 0)]
-        self.admin.sign_in()  # a fresh token: no sign-in inside the timing
-        before = self.admin.requests
-        started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="limit") as pool:
-            answers = [answer for sent in pool.map(self._send, parts) for answer in sent]
-        seconds = time.perf_counter() - started
-        added = sum(answer.get("added", 0) for answer in answers)
-        skipped = sum(answer.get("skipped", 0) for answer in answers)
-        return seconds, self.admin.requests - before, (
-            f"{added:,} added, {skipped:,} skipped; {len(answers):,} partial imports of {len(parts[0][0]):,} "
-            f"in {len(parts)} part(s), {min(self.parallel, len(parts))} at a time; payload {self.payload}; "
-            f"no directory read: Keycloak's own path on groupid's payload")
-
-    def _send(self, part: list[list[dict]]) -> list[dict]:
-        return [self.admin.call("POST", f"{self.realm}/partialImport", "POST partialImport",
-                                json={"ifResourceExists": "SKIP", "users": users}) for users in part]
+        """The partial imports as groupid sends them (``limit.send_accounts``, ``chunk`` accounts a request,
+        ``parallel`` parts at a time); (seconds, requests, what Keycloak answered)."""
+        sent = send_accounts(self.admin, self.realm, self.accounts, self.chunk, self.parallel)
+        return sent.seconds, sent.requests, (f"{sent.describe()}; payload {self.payload}; no directory read: "
+                                             f"Keycloak's own path on groupid's payload")
 
 
 class Naive(Limit):

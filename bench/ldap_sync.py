@@ -9,8 +9,9 @@ What the script does, in one run:
 1. generates the group with ``ldap_data.py`` (``hr_data.py``'s companies, departments and people, as LDIF
    entries, department groups and a nested role group) and bulk-loads it into a throw-away slapd
    (:class:`groupid.localserver.slapd.LocalDirectory`);
-2. for each path, on a Keycloak of its own (a fresh ephemeral local one, ``bench-ldap-<path>``), one at a
-   time, in alternating order over ``--repeat`` rounds, and on a fresh copy of the directory:
+2. for each path, on a Keycloak of its own (a fresh ephemeral local one, ``bench-ldap-<path>``; ``--instance``
+   gives another prefix), one at a time, in alternating order over ``--repeat`` rounds, and on a fresh copy of
+   the directory:
 
    - **federation**: Keycloak's LDAP user storage (vendor other, READ_ONLY, import on, paged, batches of
      ``--batch``), a user-attribute mapper for each column groupid stores, and two group mappers (the
@@ -53,14 +54,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from collections import Counter
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-import requests
 from ldap_data import (
     BASE,
     DEPARTMENTS,
@@ -77,8 +75,10 @@ from ldap_data import (
     role_members,
 )
 from ldap_paths import Groupid, Limit, Naive
+from limit import Admin
 from plan_scale import groupid_revision, say, server_facts
-from sync_scale import AS_OF
+from rounds import parse_paths, round_order, spread
+from sync_paths import AS_OF
 
 from groupid.errors import GroupidError
 from groupid.localserver import LocalKeycloak
@@ -91,6 +91,7 @@ DEFAULT_HEAP = "-Xms512m -Xmx2g"
 TARGET_RATIO = 1.0  #: groupid's full sync at most this many times the federation's
 CASE_SIZE = 50  #: leavers, and movers
 PATHS = ("federation", "groupid", "limit", "naive")
+ALIASES = {"both": ("federation", "groupid")}  #: ``--paths`` also takes all
 ONE_SHOT = ("limit", "naive")  #: paths with a full sync only: they have no re-sync for the cases
 RATIOS = (("groupid", "federation"), ("limit", "federation"), ("groupid", "limit"), ("naive", "groupid"))
 CASES = ("leavers", "movers", "rename", "nested")
@@ -227,66 +228,6 @@ def change_directory(case: str, cases: Cases, directory: DirectoryServer) -> Non
         local.modify(TEAM, {"member": directory.team})
     else:
         raise ValueError(case)
-
-
-# -- Keycloak's admin REST API, plain ------------------------------------------------------------------------
-
-
-class Admin:
-    """The admin REST API through ``requests`` alone, signed in as the master realm's admin; counts requests.
-    Safe to call from several threads at once (the limit sends its partial imports a few at a time)."""
-
-    def __init__(self, url: str, user: str, password: str):
-        self.url, self.user, self.password = url.rstrip("/"), user, password
-        self.http = requests.Session()
-        self.requests = 0
-        self.kinds: Counter[str] = Counter()
-        self._token_at = 0.0
-        self._lock = threading.Lock()
-        self.sign_in()
-
-    def sign_in(self) -> None:
-        """Get a new token (token requests are not counted)."""
-        answer = self.http.post(f"{self.url}/realms/master/protocol/openid-connect/token", timeout=60,
-                                data={"grant_type": "password", "client_id": "admin-cli",
-                                      "username": self.user, "password": self.password})
-        answer.raise_for_status()
-        self.http.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-        self._token_at = time.monotonic()
-
-    def call(self, method: str, path: str, kind: str = "", **kwargs):
-        """One admin request (``path`` below ``/admin/realms/``); the JSON answer, the Location's id, or None."""
-        with self._lock:
-            if time.monotonic() - self._token_at > 40:  # admin-cli tokens live 60 s
-                self.sign_in()
-        answer = self.http.request(method, f"{self.url}/admin/realms/{path}", timeout=TIMEOUT, **kwargs)
-        with self._lock:
-            self.requests += 1
-            self.kinds[kind or f"{method} {path.split('/', 2)[-1].split('?')[0]}"] += 1
-        if answer.status_code == 404 and method == "GET":
-            return None
-        if answer.status_code >= 400:
-            raise SystemExit(f"{method} {path}: HTTP {answer.status_code} {answer.text[:300]}")
-        if "Location" in answer.headers:
-            return answer.headers["Location"].rsplit("/", 1)[-1]
-        return answer.json() if answer.content else None
-
-    def user_count(self, realm: str) -> int:
-        """The users Keycloak stores in the realm."""
-        return self.call("GET", f"{realm}/users/count", "count")
-
-    def find(self, realm: str, **params) -> list[dict]:
-        """Users matching ``params`` (full representations)."""
-        return self.call("GET", f"{realm}/users", "find", params={"briefRepresentation": "false", **params})
-
-    def groups_of(self, realm: str, user_id: str) -> list[dict]:
-        """A user's groups, with their attributes."""
-        return self.call("GET", f"{realm}/users/{user_id}/groups", "groups", params={"briefRepresentation": "false"})
-
-    def realm_roles(self, realm: str, user_id: str) -> set[str]:
-        """A user's effective realm roles."""
-        return {role["name"] for role in self.call("GET", f"{realm}/users/{user_id}/role-mappings/realm/composite",
-                                                   "roles")}
 
 
 # -- the federation ------------------------------------------------------------------------------------------
@@ -448,7 +389,7 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
     timings, verdicts = [], []
     work = scratch / f"{path}-{round_}"
     work.mkdir()
-    local = LocalKeycloak(f"bench-ldap-{path}", ephemeral=True)
+    local = LocalKeycloak(f"{args.instance}-{path}", ephemeral=True)
     with DirectoryServer(data, work / "directory", args.batch) as directory:
         say(f"[{path} #{round_}] directory loaded and started in {directory.seconds:.1f} s at {directory.url}")
         started = time.perf_counter()
@@ -459,7 +400,7 @@ def run_path(path: str, round_: int, data: Directory, cases: Cases, args, scratc
             settings = ConnectionSettings(server_url=info.url, admin_user=info.admin_user,
                                           admin_password=info.admin_password(), timeout=TIMEOUT)
             facts = server_facts(settings)
-            admin = Admin(info.url, info.admin_user, info.admin_password())
+            admin = Admin(info.url, info.admin_user, info.admin_password(), TIMEOUT)
             realm = f"bench-ldap-{secrets.token_hex(3)}"
             side = new_side(path, admin, directory, realm, settings, data, work, args)
             before, started = admin.requests, time.perf_counter()
@@ -509,8 +450,7 @@ def ratio_line(over: str, under: str, full: dict[tuple[str, int], float], what: 
     ratios = [full[(over, r)] / full[(under, r)] for r in rounds if (over, r) in full and (under, r) in full]
     if not ratios:
         return None
-    return (f"ratio {over}/{under} ({what}, per round): {', '.join(f'{r:.2f}×' for r in ratios)}; median "
-            f"{statistics.median(ratios):.2f}× (spread {min(ratios):.2f}–{max(ratios):.2f}× over {len(ratios)} rounds)")
+    return f"ratio {over}/{under} ({what}, per round): {', '.join(f'{r:.2f}×' for r in ratios)}; {spread(ratios, '×')}"
 
 
 def report(timings: list[Timing], verdicts: list[Verdict]) -> None:
@@ -568,27 +508,13 @@ def report(timings: list[Timing], verdicts: list[Verdict]) -> None:
         " groupid's accounts sent by plain requests, the directory read and planned before the timing")
 
 
-def parse_paths(text: str) -> tuple[str, ...]:
-    """``--paths``: all, both (federation and groupid), or a comma-separated list of paths."""
-    if text == "all":
-        return PATHS
-    if text == "both":
-        return ("federation", "groupid")
-    paths = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-    unknown = [path for path in paths if path not in PATHS]
-    if unknown or not paths:
-        raise argparse.ArgumentTypeError(f"unknown path {', '.join(unknown) or '(none)'}: choose from all, both, "
-                                         f"{', '.join(PATHS)}")
-    return paths
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=10_000, help="people in the directory (default 10000)")
     parser.add_argument("--departments", type=int, default=None, help="departments (default people / 20)")
     parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of the paths, order alternated (default 2)")
-    parser.add_argument("--paths", type=parse_paths, default=PATHS, help=f"which paths, comma-separated: "
+    parser.add_argument("--paths", type=lambda text: parse_paths(text, PATHS, ALIASES), default=PATHS, help=f"which paths, comma-separated: "
                         f"{', '.join(PATHS)}; or all (the default), or both (federation,groupid)")
     parser.add_argument("--batch", type=int, default=1000, help="page size of both paths: the federation's batchSizeForSync, groupid's page_size, and the "
                         "directory's size limit for the service account (default 1000, AD's MaxPageSize)")
@@ -597,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit-parallel", type=int, default=IMPORTERS, help=f"parts of the limit's accounts sent at once, "
                         f"each a request after the other (default {IMPORTERS}, as groupid)")
     parser.add_argument("--heap", default=None, help=f"Keycloak's heap (default JAVA_OPTS_KC_HEAP, else '{DEFAULT_HEAP}')")
+    parser.add_argument("--instance", default="bench-ldap", help="prefix of the local Keycloaks' instance names "
+                        "(default bench-ldap: bench-ldap-federation, …)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated group (default 1)")
     args = parser.parse_args(argv)
     departments = args.departments or max(args.companies, args.people // 20)
@@ -624,8 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         timings: list[Timing] = []
         verdicts: list[Verdict] = []
         for round_ in range(1, args.repeat + 1):
-            order = paths if round_ % 2 else tuple(reversed(paths))
-            for path in order:
+            for path in round_order(paths, round_):
                 t, v, more = run_path(path, round_, data, cases, args, scratch)
                 timings += t
                 verdicts += v

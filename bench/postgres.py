@@ -128,6 +128,15 @@ class LocalPostgres:
         assert self.root is not None
         return self.root / "postgres.log"
 
+    def pid(self) -> int | None:
+        """The postmaster's process id (the first line of ``postmaster.pid``), None when it is not running."""
+        if self.root is None:
+            return None
+        try:
+            return int((self.data / "postmaster.pid").read_text(encoding="ascii").split("\n", 1)[0])
+        except (OSError, ValueError):
+            return None
+
     def start(self) -> PostgresInfo:
         """initdb, start on a free loopback port, create Keycloak's database and role; return how to reach it."""
         self.root = Path(tempfile.mkdtemp(prefix="groupid-bench-pg-"))

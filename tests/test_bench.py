@@ -7,6 +7,8 @@ import argparse
 import subprocess
 import sys
 import threading
+import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,21 @@ def bench_modules():
     return ldap_data, ldap_paths, ldap_sync
 
 
+@pytest.fixture
+def bench():
+    """A benchmark module by name, imported as the scripts import each other."""
+    import importlib
+
+    def module(name: str):
+        sys.path.insert(0, str(BENCH))
+        try:
+            return importlib.import_module(name)
+        finally:
+            sys.path.remove(str(BENCH))
+
+    return module
+
+
 class _Wire:
     """A transport for groupid's own Keycloak people client that keeps each write as it would go on the wire and
     answers it from an in-memory realm, so that the test sees what groupid sends a Keycloak."""
@@ -125,11 +142,12 @@ def _capturing_realms():
     return Capturing()
 
 
-def test_the_limit_sends_the_accounts_groupid_sends(bench_modules, tmp_path):
+def test_the_limit_sends_the_accounts_groupid_sends(bench_modules, bench, tmp_path):
     # the limit's payload, person by person, is what groupid's sync of the same directory sends a Keycloak: the
     # same representations (the department group by path, employee_id, source_anchor, the default role) with the
     # realm role groupid grants the approvers afterwards (nested ones too) among the realmRoles, in the same chunks
     ldap_data, ldap_paths, ldap_sync = bench_modules
+    limit = bench("limit")
     from groupid.apply import apply_plans
     from groupid.errors import LocalServerError
     from groupid.ldap_sync import sync_ldap
@@ -149,42 +167,129 @@ def test_the_limit_sends_the_accounts_groupid_sends(bench_modules, tmp_path):
         skip_or_fail(f"cannot run slapd: {exc}")
     with server as directory:
         config = ldap_paths.write_source_config(tmp_path, directory, 100)
-        limit = ldap_paths.planned_accounts(config, data.spec, planned, realm, f"default-roles-{realm}")
+        accounts = ldap_paths.planned_accounts(config, data.spec, planned, realm, f"default-roles-{realm}")
         done = sync_ldap(config, data.spec, groupid, options=SyncOptions(realm=realm, today=ldap_sync.AS_OF))
     assert done.counts()["create"] == 300, done.counts()
-    sent = ldap_paths.sent_accounts(groupid.wire.sent)
-    assert len(limit) == len(sent) == 300
+    sent = limit.sent_accounts(groupid.wire.sent)
+    assert len(accounts) == len(sent) == 300
     by_name = {user["username"]: user for user in sent}
-    for account in limit:
+    for account in accounts:
         assert account == by_name[account["username"]]
-    approvers = [user for user in limit if ldap_data.ROLE in user["realmRoles"]]
+    approvers = [user for user in accounts if ldap_data.ROLE in user["realmRoles"]]
     assert len(approvers) == ldap_data.TEAM_MEMBERS + ldap_data.DIRECT_APPROVERS
-    assert all(user["attributes"]["source_anchor"] and user["groups"] for user in limit)
+    assert all(user["attributes"]["source_anchor"] and user["groups"] for user in accounts)
     chunks = {tuple(u["username"] for u in body["users"]) for _, path, body, _ in groupid.wire.sent
               if path.endswith("/partialImport")}
-    assert chunks == {tuple(u["username"] for u in part) for part in ldap_paths.batches(limit, IMPORT_CHUNK)}
-    assert ldap_paths.fingerprint(limit, realm) == ldap_paths.fingerprint(sent, realm)
+    assert chunks == {tuple(u["username"] for u in part) for part in limit.batches(accounts, IMPORT_CHUNK)}
+    assert limit.fingerprint(accounts, realm) == limit.fingerprint(sent, realm)
 
 
-def test_the_payload_fingerprint_leaves_out_only_the_realm_and_the_entry_uuids(bench_modules):
-    _, ldap_paths, _ = bench_modules
+def test_the_hr_limit_sends_the_accounts_groupid_sends(bench, tmp_path):
+    # the HR benchmark fingerprints the plan of groupid's load, and its limit sends the accounts of a dry run's
+    # plan: both are what groupid's HR sync sends a Keycloak, person by person
+    hr_data, limit, sync_paths = bench("hr_data"), bench("limit"), bench("sync_paths")
+    from groupid.apply import apply_plans
+    from groupid.hr_sync import sync_hr
+    from groupid.operations import plan_spec
+    from groupid.realms.memory import MemoryRealms
+    from groupid.sync import SyncOptions
+
+    data = hr_data.generate(tmp_path / "data", people=300, departments=15, companies=3)
+    realm = "bench-hr-test"
+    planned, groupid = MemoryRealms(), _capturing_realms()
+    for adapter in (planned, groupid):
+        apply_plans(plan_spec(data.spec, adapter, realm=realm), adapter)
+    dry = sync_hr(data.export, data.spec, data.mapping, planned,
+                  options=SyncOptions(realm=realm, today=sync_paths.AS_OF, dry_run=True))
+    done = sync_hr(data.export, data.spec, data.mapping, groupid, options=SyncOptions(realm=realm, today=sync_paths.AS_OF))
+    assert done.counts()["create"] == 300, done.counts()
+    default = f"default-roles-{realm}"
+    accounts, sent = limit.planned_accounts(dry.plan, default), limit.sent_accounts(groupid.wire.sent)
+    assert len(accounts) == len(sent) == 300
+    by_name = {user["username"]: user for user in sent}
+    for account in accounts:
+        assert account == by_name[account["username"]]
+    assert all(user["attributes"]["employee_id"] and user["groups"] for user in accounts)
+    assert limit.fingerprint(limit.planned_accounts(done.plan, default), realm) == limit.fingerprint(sent, realm)
+
+
+def test_the_payload_fingerprint_leaves_out_only_the_realm_and_the_entry_uuids(bench):
+    limit = bench("limit")
     user = {"username": "a", "attributes": {"employee_id": ["X1"], "source_anchor": ["u-1"]},
             "realmRoles": ["default-roles-r1", "finance-editor"]}
     other_copy = {"username": "a", "attributes": {"employee_id": ["X1"], "source_anchor": ["u-2"]},
                   "realmRoles": ["finance-editor", "default-roles-r2"]}
-    assert ldap_paths.fingerprint([user], "r1") == ldap_paths.fingerprint([other_copy], "r2")
+    assert limit.fingerprint([user], "r1") == limit.fingerprint([other_copy], "r2")
     changed = {**user, "attributes": {**user["attributes"], "employee_id": ["X2"]}}
-    assert ldap_paths.fingerprint([changed], "r1") != ldap_paths.fingerprint([user], "r1")
-    assert ldap_paths.fingerprint([{**user, "groups": ["/a"]}], "r1") != ldap_paths.fingerprint([user], "r1")
+    assert limit.fingerprint([changed], "r1") != limit.fingerprint([user], "r1")
+    assert limit.fingerprint([{**user, "groups": ["/a"]}], "r1") != limit.fingerprint([user], "r1")
 
 
-def test_the_ldap_benchmark_takes_any_set_of_paths(bench_modules):
-    _, ldap_paths, ldap_sync = bench_modules
-    assert ldap_sync.parse_paths("all") == ldap_sync.PATHS == ("federation", "groupid", "limit", "naive")
-    assert ldap_sync.parse_paths("both") == ("federation", "groupid")
-    assert ldap_sync.parse_paths("naive, limit,naive") == ("naive", "limit")
+def test_the_benchmarks_take_any_set_of_paths_in_alternating_order(bench_modules, bench):
+    _, _, ldap_sync = bench_modules
+    rounds, limit = bench("rounds"), bench("limit")
+
+    def parse(text):
+        return rounds.parse_paths(text, ldap_sync.PATHS, ldap_sync.ALIASES)
+
+    assert parse("all") == ldap_sync.PATHS == ("federation", "groupid", "limit", "naive")
+    assert parse("both") == ("federation", "groupid")
+    assert parse("naive, limit,naive") == ("naive", "limit")
     with pytest.raises(argparse.ArgumentTypeError, match="unknown path fed"):
-        ldap_sync.parse_paths("fed")
+        parse("fed")
+    assert [rounds.round_order(("a", "b", "c"), r) for r in (1, 2, 3)] == [("a", "b", "c"), ("c", "b", "a"), ("a", "b", "c")]
+    assert rounds.spread([1.0, 3.0, 2.0], "×") == "median 2.00× (spread 1.00–3.00× over 3 rounds)"
     accounts = [{"username": str(n)} for n in range(25)]
-    assert [len(part) for part in ldap_paths.batches(accounts, 10)] == [10, 10, 5]
-    assert [len(part) for part in ldap_paths.batches(accounts, 0)] == [25]
+    assert [len(part) for part in limit.batches(accounts, 10)] == [10, 10, 5]
+    assert [len(part) for part in limit.batches(accounts, 0)] == [25]
+
+
+def test_the_changed_export_changes_one_person_in_a_hundred(bench, tmp_path):
+    # the 1% re-sync: the changed export's people are the same, 1% of them with a new title or department, and
+    # a sync of it after the original's updates exactly them (moves among them), creates and disables nobody
+    hr_data = bench("hr_data")
+    from groupid.apply import apply_plans
+    from groupid.hr_sync import sync_hr
+    from groupid.operations import plan_spec
+    from groupid.realms.memory import MemoryRealms
+    from groupid.sync import SyncOptions
+
+    data = hr_data.generate(tmp_path / "data", people=1000, departments=30, companies=3)
+    changed = hr_data.change_export(data.export, tmp_path / "changed.csv", 0.01)
+    assert (changed.titles, changed.moves) == (5, 5)
+    realm, memory = "bench-hr-test", MemoryRealms()
+    apply_plans(plan_spec(data.spec, memory, realm=realm), memory)
+    options = SyncOptions(realm=realm, today=date(2026, 1, 1))
+    assert sync_hr(data.export, data.spec, data.mapping, memory, options=options).counts()["create"] == 1000
+    again = sync_hr(changed.export, data.spec, data.mapping, memory, options=options)
+    counts = {name: value for name, value in again.counts().items() if value and name != "unchanged"}
+    assert counts == {"update": 5, "move": 5}, again.counts()
+    assert again.counts()["unchanged"] == 990
+
+
+def test_the_cpu_of_a_process_tree_counts_its_children(bench):
+    # a server is a tree (kc.sh and its java, the postmaster and its backends): the CPU of a child that runs,
+    # and of one that ended and was waited for, is the tree's
+    cpu = bench("cpu")
+    if not cpu.PROC.is_dir():
+        pytest.skip("no /proc")
+    busy = "import time\nend = time.process_time() + 0.5\nwhile time.process_time() < end: pass\n"
+    shell = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys, time\n"
+                              f"subprocess.run([sys.executable, '-c', {busy!r}])\ntime.sleep(30)"])
+    try:
+        before = cpu.tree_cpu(shell.pid)
+        deadline = time.monotonic() + 20
+        while cpu.tree_cpu(shell.pid) - before < 0.4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert cpu.tree_cpu(shell.pid) - before >= 0.4
+        meter = cpu.Meter({"server": shell.pid})
+        with cpu.span(meter) as timed:
+            end = time.process_time() + 0.2
+            while time.process_time() < end:
+                pass
+        assert timed.cpu["client"] >= 0.2 and timed.seconds >= 0.2
+        assert 0 <= timed.cpu["server"] < 0.2
+    finally:
+        shell.kill()
+        shell.wait()
+    assert cpu.tree_cpu(shell.pid) is None
