@@ -266,7 +266,7 @@ def _kind(method: str, path: str, params: dict) -> str:
         return f"{method} realm"
     head = parts[0]
     if head == "groups" and len(parts) == 1:
-        return "GET group search page" if "q" in params else "GET top-level group page"
+        return "GET group search page" if "q" in params or "search" in params else "GET top-level group page"
     if head == "groups" and parts[-1] == "children":
         return "GET children page"
     if head == "roles":
