@@ -7,14 +7,13 @@ import math
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 import pytest
 
 from groupid.realms import IMPORT_CHUNK, ConnectionSettings
 from groupid.realms.keycloak import people
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE, USER_READERS
-from groupid.realms.keycloak.transport import AdminTransport, admin_url
+from groupid.realms.keycloak.transport import AdminTransport, SignedInConnection, admin_url
 from tests.test_realm_contract import by_hand, company_realm, server  # noqa: F401 (fixtures)
 
 
@@ -106,20 +105,27 @@ def test_threads_that_find_the_token_expired_refresh_it_once(server, realm):
     assert len(answers) == 16 and len(refreshed) == 1
 
 
-def test_longer_timeouts_asked_for_at_once_end_with_the_usual_one():
-    # threads share the connection's timeout: it is the longest asked for while any asks, the usual one after
-    transport = AdminTransport(ConnectionSettings("http://keycloak.test", timeout=30.0),
-                               connection=SimpleNamespace(timeout=30.0))
+def test_a_longer_timeout_is_the_asking_threads_own():
+    # python-keycloak reads the connection's timeout for every request: a long export in one thread must not
+    # give the requests of the others its 600 s
+    connection = SignedInConnection(server_url="http://keycloak.test/", username="admin", password="pw",
+                                    realm_name="master", timeout=30.0)
+    transport = AdminTransport(ConnectionSettings("http://keycloak.test", timeout=30.0), connection=connection)
+    inside, beside = threading.Event(), []
 
-    export, imports = transport.timeout_at_least(600.0), transport.timeout_at_least(300.0)
-    export.__enter__()
-    imports.__enter__()
-    with transport.timeout_at_least(5.0):
-        assert transport.connection.timeout == 600.0
-    export.__exit__(None, None, None)
-    assert transport.connection.timeout == 300.0
-    imports.__exit__(None, None, None)
-    assert transport.connection.timeout == 30.0
+    def other_thread():
+        inside.wait(10)
+        beside.append(connection.timeout)
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    with transport.timeout_at_least(600.0):
+        with transport.timeout_at_least(5.0):  # shorter than the usual: changes nothing
+            assert connection.timeout == 600.0
+        inside.set()
+        thread.join(10)
+        assert connection.timeout == 600.0
+    assert beside == [30.0] and connection.timeout == 30.0
 
 
 def test_role_holders_are_read_a_page_at_a_time_and_a_role_once_for_many_grants(server, realm, monkeypatch):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import math
 import threading
-import time
 
 import pytest
 import requests
@@ -18,6 +17,7 @@ from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.localserver.versions import release
 from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
 from groupid.realms.keycloak import PAGE_SIZE, RealmReader
+from groupid.realms.live import LiveRealm
 from tests.realm_contract import RealmContract, fresh_realm_name
 
 MANAGED_ORG = {ATTR_MANAGED: ["true"], ATTR_CODE: ["XH"]}
@@ -255,7 +255,7 @@ def test_read_paged_when_partial_export_is_refused_costs_pages_not_groups(keyclo
 
 
 def test_both_ways_of_reading_see_the_same_realm(keycloak, realm_name, large_realm):
-    exported = KeycloakServer(keycloak).read(realm_name)
+    exported = exported_read(keycloak, realm_name)
     paged = paged_server(keycloak, page_size=7).read(realm_name)
 
     assert exported == paged
@@ -284,7 +284,7 @@ class SlowExport(RealmReader):
         self.exported = threading.Event()  #: set when the export has answered
 
     def exported_content(self, realm):
-        self.release.wait(60)
+        self.release.wait(300)
         try:
             return super().exported_content(realm)
         finally:
@@ -307,8 +307,17 @@ def slow_export_server(settings: ConnectionSettings) -> tuple[KeycloakServer, Sl
     return server, reader, searched
 
 
+def exported_read(settings: ConnectionSettings, realm: str) -> LiveRealm:
+    """``realm`` read from the partial export, awaited however long it takes."""
+    server = KeycloakServer(settings)
+    server.reader.hedge_after = None
+    live = server.read(realm)
+    assert server.reader.last_path == "partial export"
+    return live
+
+
 def test_a_slow_partial_export_is_overtaken_by_the_paged_read(keycloak, realm_name, large_realm):
-    exported = KeycloakServer(keycloak).read(realm_name)
+    exported = exported_read(keycloak, realm_name)
     server, reader, searched = slow_export_server(keycloak)
     try:
         live = server.read(realm_name)  # the export has not answered: the paged read starts after 0.05 s
@@ -323,7 +332,7 @@ def test_a_slow_partial_export_is_overtaken_by_the_paged_read(keycloak, realm_na
 
 
 def test_a_partial_export_that_answers_while_the_paged_read_goes_on_is_used(keycloak, realm_name, large_realm):
-    exported = KeycloakServer(keycloak).read(realm_name)
+    exported = exported_read(keycloak, realm_name)
     server, reader, searched = slow_export_server(keycloak)
     request = server.transport.request
 
@@ -331,8 +340,7 @@ def test_a_partial_export_that_answers_while_the_paged_read_goes_on_is_used(keyc
         answer = request(method, path, action, **kwargs)
         if searched and not reader.release.is_set():
             reader.release.set()  # the export answers while the paged read holds its first search page
-            assert reader.exported.wait(60)
-            time.sleep(0.5)  # the reader hears of the answer just after the export returns it
+            assert reader.wait_for_exports(120)
         return answer
 
     server.transport.request = first_page_releases_the_export

@@ -64,7 +64,33 @@ class SignedInConnection(KeycloakOpenIDConnection):
     ``invalid_grant`` of an expired token or an ended session — is replaced by signing in again.
 
     python-keycloak does so only for the words Keycloak used when it was written; here the code decides.
+
+    A thread may also give its own requests a longer timeout than the connection's (:meth:`longer_timeout`):
+    python-keycloak reads :attr:`timeout` for every request it sends, and here that is per thread.
     """
+
+    def __init__(self, **kwargs):
+        self._longer = threading.local()
+        super().__init__(**kwargs)
+
+    @property
+    def timeout(self) -> float | None:
+        """The timeout of the calling thread's requests: the longer one it asked for, else the connection's."""
+        return getattr(self._longer, "seconds", None) or self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        self._timeout = value
+
+    @contextmanager
+    def longer_timeout(self, seconds: float):
+        """Within the block, the calling thread's requests may take ``seconds``; other threads keep theirs."""
+        before = getattr(self._longer, "seconds", None)
+        self._longer.seconds = max(seconds, before or 0)
+        try:
+            yield
+        finally:
+            self._longer.seconds = before
 
     def refresh_token(self) -> None:
         """Refresh the access token; sign in again when Keycloak refuses the refresh token."""
@@ -84,8 +110,8 @@ class AdminTransport:
     ``requests``, their failures translated, and paginated lists walked ``page_size`` to a page.
 
     A :class:`~groupid.realms.keycloak.KeycloakServer` has one, and hands it to the parts that read realms and
-    people. Requests may be sent from several threads at once: the counter, the token refresh and the longer
-    timeouts some requests ask for are guarded by locks. ``connection`` is the signed-in python-keycloak
+    people. Requests may be sent from several threads at once: the counter and the token refresh are guarded
+    by locks, and the longer timeout some requests ask for is the asking thread's own. ``connection`` is the signed-in python-keycloak
     connection; given one (a test's stand-in), nothing signs in.
     """
 
@@ -96,8 +122,6 @@ class AdminTransport:
         self.requests = 0  #: the admin requests sent so far (the sign-in is not one)
         self._count_lock = threading.Lock()
         self._token_lock = threading.Lock()
-        self._timeout_lock = threading.Lock()
-        self._long_timeouts: list[float] = []
         self.connection = connection if connection is not None else self._signed_in()
 
     def _signed_in(self) -> KeycloakOpenIDConnection:
@@ -229,25 +253,15 @@ class AdminTransport:
 
     @contextmanager
     def timeout_at_least(self, seconds: float | None):
-        """Within the block, requests may take ``seconds`` (None: the connection's timeout) if that is longer.
-
-        The timeout is the connection's, shared by all threads: while any block asks for a longer one, every
-        request gets the longest asked for — never shorter than its own — and the usual one comes back when the
-        last such block ends.
-        """
+        """Within the block, the calling thread's requests may take ``seconds`` (None: the connection's timeout)
+        if that is longer. Other threads keep the usual timeout: a slow export in the background does not make
+        every other request wait that long for a server that has stopped answering."""
         usual = self.settings.timeout
         if not seconds or (usual and seconds <= usual):
             yield
             return
-        with self._timeout_lock:
-            self._long_timeouts.append(seconds)
-            self.connection.timeout = max(self._long_timeouts)
-        try:
+        with self.connection.longer_timeout(seconds):
             yield
-        finally:
-            with self._timeout_lock:
-                self._long_timeouts.remove(seconds)
-                self.connection.timeout = max(self._long_timeouts, default=usual)
 
     @contextmanager
     def translated(self, action: str):
