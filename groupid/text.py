@@ -92,6 +92,13 @@ def trim(text: str) -> str:
     return text.strip(BLANKS)
 
 
+def lowercase(text: str) -> str:
+    """``text`` in lower case: ``text`` itself when it is already, so that an index of many keys in lower case
+    (the usernames and emails of 100,000 accounts, as Keycloak keeps them) holds no second copy of each."""
+    lowered = text.lower()
+    return text if lowered == text else lowered
+
+
 def to_half_width(text: str) -> str:
     """Full-width ASCII (Ｘ１２（，) and the ideographic space as their half-width forms; Chinese untouched.
 

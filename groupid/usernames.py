@@ -21,6 +21,7 @@ from functools import lru_cache
 from pypinyin import Style, lazy_pinyin
 
 from groupid import limits
+from groupid.text import lowercase
 
 # Every compound surname has two characters, so split_name only looks at the first two. The list holds the
 # compound surnames of the 百家姓 and a few common others (独孤, 拓跋, 呼延), in simplified characters.
@@ -287,7 +288,7 @@ class UsernameAllocator:
 
     def __init__(self, existing: Iterable[str] = ()) -> None:
         """Start with the usernames already in use (compared in lower case, as Keycloak stores them)."""
-        self._taken = {username.lower() for username in existing}
+        self._taken = {lowercase(username) for username in existing}
 
     def __contains__(self, username: str) -> bool:
         """Tell whether ``username`` is taken."""

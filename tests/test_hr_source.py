@@ -338,6 +338,27 @@ def test_example_values_are_normalised(example):
     assert example.people[0].where.line == 2
 
 
+def test_rows_share_one_copy_of_each_value(example):
+    # a large export repeats codes, titles and managers' IDs thousands of times: each is held once
+    people = [row.values for row in example.people]
+    companies = {}
+    for values in people:
+        kept = companies.setdefault(values["company"], values["company"])
+        assert values["company"] is kept
+    assert len(companies) < len(people)
+
+
+def test_a_lazy_table_gives_the_rows_and_problems_of_a_whole_one(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("工号,姓名\r\nA1,张三\r\nA2,李四,多余\r\n\r\n\"A3\",\"王\r\n五\"\r\nA4,赵六\r\n", encoding="utf-8-sig")
+    whole, lazy = read_csv(path), read_csv(path, lazy=True)
+    assert lazy.header == whole.header and lazy.encoding == whole.encoding == "utf-8-sig"
+    assert lazy.problems == []  # nothing is parsed before the rows are asked for
+    assert list(lazy.rows) == whole.rows and [row.where.line for row in whole.rows] == [2, 5, 7]
+    assert lazy.problems == whole.problems and [problem.where.line for problem in whole.problems] == [3]
+    assert list(lazy.rows) == []  # given once
+
+
 def test_national_id_never_in_any_output(example, table, tmp_path, mapping):
     ids = [row.cells[NATIONAL_ID] for row in table.rows]
     bad = _write_csv(tmp_path / "bad.csv", table.header, [{**r, "手机": "12"} for r in _records(table)], "utf-8")

@@ -5,6 +5,7 @@ They are plain values, free of any adapter: the planner, the people engine and t
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from typing import Any
 class Attributed:
     """Objects whose ``attributes`` map names to lists of values, as Keycloak's groups and organizations do."""
 
+    __slots__ = ()  # no instance dict of its own: a user has slots
     attributes: dict[str, list[str]]
 
     def attribute(self, name: str) -> str | None:
@@ -140,21 +142,71 @@ class LiveSignInFlow:
     complete: bool = True
 
 
-@dataclass
 class LiveUser(Attributed):
-    """A user as it is in Keycloak, with the memberships that were asked for (:meth:`RealmAdapter.read_users`)."""
+    """A user as it is in Keycloak, with the memberships that were asked for (:meth:`RealmAdapter.read_users`).
 
-    id: str
-    username: str
-    enabled: bool = True
-    first_name: str | None = None
-    last_name: str | None = None
-    email: str | None = None
-    email_verified: bool = False
-    attributes: dict[str, list[str]] = field(default_factory=dict)
-    groups: set[str] = field(default_factory=set)  #: ids of the asked-for groups it is a direct member of
-    organizations: set[str] = field(default_factory=set)  #: ids of the asked-for organizations it is a member of
-    not_before: int = 0  #: when all its sessions were last ended (Unix seconds; 0: never); older tokens are refused
+    A sync holds every user of a realm at once, so a user is kept compact: slotted, its attributes a tuple of
+    values (one value as itself, several as a tuple) beside a tuple of their names that users with the same
+    names share. :attr:`attributes` makes the usual dict of lists from them at each call (changing it changes
+    nothing); :meth:`attribute` reads one without. Users compare by what they hold, attributes as a dict.
+    """
+
+    __slots__ = ("id", "username", "enabled", "first_name", "last_name", "email", "email_verified", "groups",
+                 "organizations", "not_before", "_names", "_values")
+
+    def __init__(self, id: str, username: str, enabled: bool = True, first_name: str | None = None,
+                 last_name: str | None = None, email: str | None = None, email_verified: bool = False,
+                 attributes: Mapping[str, Iterable[str]] | None = None, groups: Iterable[str] = frozenset(),
+                 organizations: Iterable[str] = frozenset(), not_before: int = 0):
+        self.id, self.username, self.enabled = id, username, enabled
+        self.first_name, self.last_name, self.email, self.email_verified = first_name, last_name, email, email_verified
+        self.groups: frozenset[str] = frozenset(groups)  #: ids of the asked-for groups it is a direct member of
+        self.organizations: frozenset[str] = frozenset(organizations)  #: ids of the asked-for organizations it is in
+        self.not_before = not_before  #: when all its sessions were last ended (Unix seconds; 0: never)
+        attributes = attributes or {}
+        names = tuple(attributes)
+        self._names = _NAME_SETS.setdefault(names, names)
+        self._values = tuple(_packed(list(values)) for values in attributes.values())
+
+    @property
+    def attributes(self) -> dict[str, list[str]]:
+        """Its attributes, each a list of values: a new dict at each call."""
+        return {name: list(value) if type(value) is tuple else [value] for name, value in zip(self._names, self._values)}
+
+    def attribute(self, name: str) -> str | None:
+        """The first value of an attribute, or None."""
+        try:
+            value = self._values[self._names.index(name)]
+        except ValueError:
+            return None
+        if type(value) is tuple:
+            return value[0] if value else None
+        return value
+
+    def _fields(self) -> tuple:
+        return (self.id, self.username, self.enabled, self.first_name, self.last_name, self.email,
+                self.email_verified, self.attributes, self.groups, self.organizations, self.not_before)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # compared by value, and its memberships are filled in after it is made
+
+    def __repr__(self) -> str:
+        names = ("id", "username", "enabled", "first_name", "last_name", "email", "email_verified", "attributes",
+                 "groups", "organizations", "not_before")
+        return f"LiveUser({', '.join(f'{name}={value!r}' for name, value in zip(names, self._fields()))})"
+
+
+_NAME_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""The tuples of attribute names users have, one of each: a realm's users have a handful between them."""
+
+
+def _packed(values: list) -> Any:
+    """An attribute's values as a user keeps them: one value as itself, any other number as a tuple."""
+    return values[0] if len(values) == 1 and type(values[0]) is not tuple else tuple(values)
 
 
 @dataclass

@@ -134,16 +134,40 @@ def live_federation(representation: dict, mappers: Iterable[dict]) -> LiveFedera
     return LiveFederation(live_component(representation), sorted(groups, key=lambda m: m.name))
 
 
-def live_user(representation: dict) -> LiveUser:
-    """A UserRepresentation (in full: with attributes) as groupid sees it, memberships not yet filled in."""
-    return LiveUser(
-        id=representation["id"],
-        username=representation["username"],
-        enabled=representation.get("enabled", False),
-        first_name=representation.get("firstName"),
-        last_name=representation.get("lastName"),
-        email=representation.get("email"),
-        email_verified=representation.get("emailVerified", False),
-        attributes={key: list(values) for key, values in (representation.get("attributes") or {}).items()},
-        not_before=int(representation.get("notBefore") or 0),
-    )
+class UsersRead:
+    """The users of one read of a realm, converted from their UserRepresentations (in full: with attributes) as
+    they come, and their memberships filled in as the member lists come.
+
+    What many users have in common is kept once, for as long as they are: a given name, a company or
+    department code, a title or a manager's ID recurs thousands of times among 100,000 users, and every page of
+    JSON has its own copies of it; and users with the same memberships share one frozen set of them (most people
+    are in one department: a set per department, not one per person).
+    """
+
+    def __init__(self) -> None:
+        self._texts: dict[str, str] = {}
+        self._memberships: dict[frozenset[str], frozenset[str]] = {}
+
+    def user(self, representation: dict) -> LiveUser:
+        """The user of ``representation``, memberships not yet filled in."""
+        return LiveUser(
+            id=representation["id"],
+            username=representation["username"],
+            enabled=representation.get("enabled", False),
+            first_name=self._shared(representation.get("firstName")),
+            last_name=self._shared(representation.get("lastName")),
+            email=representation.get("email"),
+            email_verified=representation.get("emailVerified", False),
+            attributes={self._shared(key): [self._shared(value) for value in values]
+                        for key, values in (representation.get("attributes") or {}).items()},
+            not_before=int(representation.get("notBefore") or 0),
+        )
+
+    def join(self, user: LiveUser, kind: str, owner_id: str) -> None:
+        """Make ``user`` a member of the group or organization ``owner_id`` (``kind``: ``groups`` or
+        ``organizations``)."""
+        joined = getattr(user, kind) | {owner_id}
+        setattr(user, kind, self._memberships.setdefault(joined, joined))
+
+    def _shared(self, value):
+        return self._texts.setdefault(value, value) if type(value) is str else value

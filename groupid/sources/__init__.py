@@ -27,7 +27,7 @@ from groupid.errors import ConfigurationError, Location
 from groupid.text import quoted
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRow:
     """A row that passed: every person field normalised (None where the source has no value), and where it was read.
 
@@ -45,7 +45,7 @@ class SourceRow:
         return self.values.get("employee_id")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rejection:
     """A row that is not synced, with every reason; the person's account is left as it is.
 
@@ -62,7 +62,7 @@ class Rejection:
     anchor: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OutOfScope:
     """A row the source's scope leaves out (not an error): its person is no joiner, and leaves only per policy."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,12 +33,17 @@ class Row:
 
 @dataclass
 class Table:
-    """A decoded CSV file: its header, its rows and the problems found in individual rows."""
+    """A decoded CSV file: its header, its rows and the problems found in individual rows.
+
+    A table read ``lazily`` (:func:`read_csv`) holds no rows: ``rows`` gives them once, each parsed as it is
+    asked for, and ``problems`` is complete once they all were. A reader that keeps only what it makes of each
+    row then never holds every cell of the file (a 100,000-row export's take 100 MB).
+    """
 
     name: str
     encoding: str
     header: list[str]
-    rows: list[Row] = field(default_factory=list)
+    rows: list[Row] | Iterator[Row] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     def missing_or_ambiguous(self, wanted: Iterable[str]) -> Problem | None:
@@ -81,21 +86,24 @@ def detect_encoding(data: bytes) -> str | None:
     return None
 
 
-def read_csv(path: Path, encoding: str = "auto", name: str | None = None) -> Table:
+def read_csv(path: Path, encoding: str = "auto", name: str | None = None, lazy: bool = False) -> Table:
     """Read a CSV file with a header row.
 
     ``encoding`` is ``auto`` (detect) or any codec name Python knows. ``name`` is how the file is named in
     messages (defaults to the path). Raises :class:`SourceError` when the file cannot be read or decoded or
-    has no usable header; problems of single rows are collected in :attr:`Table.problems`.
+    has no usable header; problems of single rows are collected in :attr:`Table.problems`. A ``lazy`` table
+    parses its rows as they are iterated (see :class:`Table`), and raises there when one cannot be parsed.
     """
     name = name or str(path)
-    return parse_csv(read_file(path, name), encoding, name)
+    return parse_csv(read_file(path, name), encoding, name, lazy)
 
 
-def parse_csv(data: bytes, encoding: str, name: str) -> Table:
+def parse_csv(data: bytes, encoding: str, name: str, lazy: bool = False) -> Table:
     """The table in ``data``, the bytes of the CSV file ``name``; as :func:`read_csv`, without reading a file."""
-    text, used = decode(data, encoding, name)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    _, used = decode(data, encoding, name)  # the whole file decodes, or nothing is read
+    # decoded again as it is parsed, a block at a time: the text of the whole file is never held (nor the
+    # four bytes a character a StringIO of it takes)
+    reader = csv.reader(io.TextIOWrapper(io.BytesIO(data), encoding=used, newline=""), strict=True)
     try:
         header = [trim(cell) for cell in next(reader)]
     except StopIteration:
@@ -104,7 +112,8 @@ def parse_csv(data: bytes, encoding: str, name: str) -> Table:
         raise SourceError(f"{name}:1: cannot parse the header: {exc}") from None
     check_header(header, name)
     table = Table(name=name, encoding=used, header=header)
-    _read_rows(reader, table)
+    rows = _read_rows(reader, table)
+    table.rows = rows if lazy else list(rows)
     return table
 
 
@@ -149,7 +158,8 @@ def check_header(header: list[str], name: str) -> None:
         raise SourceError(f"{name}:1: the header row is empty")
 
 
-def _read_rows(reader, table: Table) -> None:
+def _read_rows(reader, table: Table) -> Iterator[Row]:
+    """The data rows of ``reader``, as they are parsed; rows that do not fit the header go to ``table.problems``."""
     width = len(table.header)
     line = reader.line_num + 1
     try:
@@ -167,6 +177,6 @@ def _read_rows(reader, table: Table) -> None:
             cells_by_header: dict[str, str] = {}
             for header, cell in zip(table.header, padded):
                 cells_by_header.setdefault(header, trim(cell))
-            table.rows.append(Row(where, cells_by_header))
+            yield Row(where, cells_by_header)
     except csv.Error as exc:
         raise SourceError(f"{table.name}:{line}: cannot parse: {exc}") from None

@@ -17,15 +17,15 @@ the guards and the lock that keeps runs apart (:mod:`groupid.lock`).
 """
 
 from groupid.sync.applying import apply_sync
-from groupid.sync.changes import Notice, PersonChange, SyncPlan
-from groupid.sync.people import DesiredPerson, Directory, Placement, Stage
+from groupid.sync.changes import NewAccount, Notice, PersonChange, SyncPlan
+from groupid.sync.people import DesiredPerson, Directory, PersonRecord, Placement, Stage, person_record
 from groupid.sync.planning import RealmPeople, plan_sync
 from groupid.sync.report import check_writable, report_lines, write_report
 from groupid.sync.run import LAST_RECORD, ROWS_RECORD, SyncOptions, SyncResult, bulk_build, sync_people, sync_source
 
 __all__ = [
-    "DesiredPerson", "Directory", "LAST_RECORD", "Notice", "PersonChange",
+    "DesiredPerson", "Directory", "LAST_RECORD", "NewAccount", "Notice", "PersonChange", "PersonRecord",
     "Placement", "ROWS_RECORD", "RealmPeople", "Stage", "SyncOptions", "SyncPlan",
-    "SyncResult", "apply_sync", "bulk_build", "check_writable", "plan_sync",
+    "SyncResult", "apply_sync", "bulk_build", "check_writable", "person_record", "plan_sync",
     "report_lines", "sync_people", "sync_source", "write_report",
 ]

@@ -36,7 +36,7 @@ class RealmPeople:
         self.organization_ids = frozenset(self.organization_codes)
 
 
-@dataclass
+@dataclass(slots=True)
 class Account:
     """A managed account and the realm it lives in; ``claimed`` is the new employee ID of the person whose
     anchor it carries, when their employee ID changed."""
@@ -88,8 +88,9 @@ def field_edits(user: LiveUser, person: DesiredPerson | None, attributes: dict[s
     for name, value in wanted.items():
         if current[name] != value and name != "enabled":
             fields[name] = (current[name], value)
-    for name in sorted(set(attributes) | set(user.attributes)):
-        old, new = _first(user.attributes.get(name)), _first(attributes.get(name))
+    held = user.attributes
+    for name in sorted(set(attributes) | set(held)):
+        old, new = _first(held.get(name)), _first(attributes.get(name))
         if old != new:
             fields[name] = (old, new)
     if not fields and wanted["enabled"] == user.enabled:

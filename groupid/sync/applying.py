@@ -79,8 +79,8 @@ def apply_sync(plan: SyncPlan, adapter: RealmAdapter, *, workers: int = 8, chunk
     credentials or the lock are lost part-way; its ``outcome`` is what was done until then.
     """
     run = _Run(adapter, len(plan.changes), progress, guard)
-    creates = [change for change in plan.changes if change.create is not None]
-    others = [change for change in plan.changes if change.create is None]
+    creates = [change for change in plan.changes if change.new is not None]
+    others = [change for change in plan.changes if change.new is None]
     try:
         for realm, changes in groupby(creates, key=lambda change: change.realm):
             _create(run, realm, list(changes), chunk)
@@ -138,7 +138,8 @@ def _create_part(run: _Run, realm: str, part: list[PersonChange]) -> None:
 def _import(run: _Run, realm: str, part: list[PersonChange]) -> dict:
     run.guard()
     try:
-        return run.adapter.import_users(realm, [change.create for change in part])
+        # each representation is made as its part is sent, never all at once
+        return run.adapter.import_users(realm, [change.new.representation() for change in part])
     finally:
         run.wrote(-(-len(part) // IMPORT_CHUNK))  # the requests the adapter sends for them
 

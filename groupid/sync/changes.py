@@ -12,12 +12,47 @@ from dataclasses import dataclass, field
 from groupid.errors import Location
 from groupid.runs import Action
 from groupid.sources import Rejection
+from groupid.sync.people import DesiredPerson, Stage
 
 PERSONAL_FIELDS = frozenset({"phone", "email"})
 """Fields whose values stay out of reports and plans: a report says that they changed, not what to."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    """The account a joiner gets, as planned: whose it is, its username, and ``disabled_on`` when it is created
+    disabled (a future joiner created ahead of the start date, which groupid enables on that day).
+
+    Its UserRepresentation is made when it is sent (:meth:`representation`), a part of a bulk create at a time:
+    made by the planner, every joiner's was held from the plan to the end of the run, a kilobyte each.
+    """
+
+    person: DesiredPerson
+    username: str
+    disabled_on: str | None = None  #: the day the account is created disabled on (ISO); None: created enabled
+
+    @property
+    def groups(self) -> list[str]:
+        """The paths of the groups the account is created in."""
+        return [self.person.placement.group_path]
+
+    def representation(self) -> dict:
+        """The UserRepresentation of the new account (with ``groups`` as paths), made anew at each call."""
+        person = self.person
+        first, last = person.names
+        attributes = person.attributes
+        if self.disabled_on is not None:
+            attributes["disabled_on"] = [self.disabled_on]
+        representation = {
+            "username": self.username, "enabled": person.stage is Stage.ACTIVE, "firstName": first, "lastName": last,
+            "attributes": attributes, "groups": self.groups,
+        }
+        if person.person.email:
+            representation |= {"email": person.person.email, "emailVerified": True}
+        return representation
+
+
+@dataclass(frozen=True, eq=False, slots=True)
 class PersonChange:
     """What a sync does to one person's account in one realm, made whole by the planner and never changed.
 
@@ -34,7 +69,7 @@ class PersonChange:
     actions: tuple[Action, ...]  #: what the change amounts to (of :data:`groupid.runs.PEOPLE_ACTIONS`)
     where: Location | None = None  #: the source row, when the person is in the source
     user_id: str | None = None  #: None for an account still to be created
-    create: dict | None = None  #: the UserRepresentation of a new account (with ``groups`` as paths)
+    new: NewAccount | None = None  #: the account to create, for a joiner
     update: dict | None = None  #: the fields of the account to PUT (attributes complete)
     fields: dict[str, tuple] = field(default_factory=dict)  #: what changes: name -> (old, new)
     add_groups: tuple[tuple[str, str], ...] = ()  #: (id, path)
@@ -45,6 +80,12 @@ class PersonChange:
     remove_roles: tuple[str, ...] = ()  #: realm roles taken away (of those the source manages)
     logout: bool = False  #: revoke every session (a leaver)
     delete: bool = False
+
+    @property
+    def create(self) -> dict | None:
+        """The UserRepresentation of the account to create (with ``groups`` as paths), made anew at each call;
+        None when the account exists."""
+        return self.new.representation() if self.new is not None else None
 
     @property
     def order(self) -> tuple:
@@ -62,7 +103,7 @@ class PersonChange:
             "company": self.company,
             "actions": [str(action) for action in self.actions],
             "changes": fields,
-            "groups_added": [path for _, path in self.add_groups] + (self.create or {}).get("groups", []),
+            "groups_added": [path for _, path in self.add_groups] + (self.new.groups if self.new else []),
             "groups_removed": [path for _, path in self.remove_groups],
             "organizations_added": [code for _, code in self.add_organizations],
             "organizations_removed": [code for _, code in self.remove_organizations],

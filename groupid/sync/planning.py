@@ -22,8 +22,10 @@ are never touched.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
+from operator import attrgetter
 
 from groupid.policy import SyncPolicy
 from groupid.realms.live import LiveUser
@@ -39,9 +41,9 @@ from groupid.sync.accounts import (
     signed_out,
     synced,
 )
-from groupid.sync.changes import Notice, PersonChange, SyncPlan
+from groupid.sync.changes import NewAccount, Notice, PersonChange, SyncPlan
 from groupid.sync.people import ANCHOR_ATTRIBUTE, MANAGED_ATTRIBUTE, DesiredPerson, Stage, resolve_managers
-from groupid.text import masked
+from groupid.text import lowercase, masked
 from groupid.usernames import STRATEGIES, UsernameAllocator, name_fields, name_to_username
 
 __all__ = ["RealmPeople", "plan_sync"]
@@ -89,7 +91,7 @@ def plan_sync(
                                              "nobody is treated as absent from the export in this run"))
     for account in planner.accounts_by_id():
         employee_id = account.employee_id
-        if (account.realm.realm, employee_id) in planner.placed or employee_id in rejected | waiting:
+        if employee_id in planner.placed[account.realm.realm] or employee_id in rejected | waiting:
             continue  # the source speaks for it, its row is rejected, or its move to this realm has not begun
         if employee_id in placed_anywhere:
             leaves = True  # the person now belongs in another realm
@@ -102,7 +104,10 @@ def plan_sync(
         if leaves:
             planner.plan_leaver(account, None, plan)
     plan.out_of_scope = len(skipped)
-    plan.changes.sort(key=lambda change: change.order)
+    # PersonChange.order, as stable sorts by its keys from the last to the first: no key tuple for each of
+    # 100,000 changes at once
+    for key in (attrgetter("employee_id"), attrgetter("realm"), lambda change: Action.CREATE not in change.actions):
+        plan.changes.sort(key=key)
     return plan
 
 
@@ -119,12 +124,14 @@ class _Planner:
                     account = Account(user, people)
                     self.accounts.setdefault((people.realm, account.employee_id), []).append(account)
         self.usernames = {people.realm: UsernameAllocator(user.username for user in people.users) for people in realms}
-        self.emails: dict[tuple[str, str], list[LiveUser]] = {}  #: (realm, email) -> the accounts that have it
+        self.emails: dict[str, dict[str, list[LiveUser]]] = {}  #: realm -> email -> the accounts that have it
         for people in realms:
+            emails = self.emails.setdefault(people.realm, {})
             for user in people.users:
                 if user.email:
-                    self.emails.setdefault((people.realm, user.email.lower()), []).append(user)
-        self.placed: set[tuple[str, str]] = set()  #: (realm, employee ID) of accounts the source speaks for
+                    emails.setdefault(lowercase(user.email), []).append(user)
+        #: realm -> the employee IDs of its accounts the source speaks for
+        self.placed: defaultdict[str, set[str]] = defaultdict(set)
         self.owners: dict[str, str] = {}  #: user id -> the employee ID of the person it is claimed for by anchor
 
     def accounts_by_id(self) -> list[Account]:
@@ -144,7 +151,7 @@ class _Planner:
         for account in self.accounts_by_id():
             anchor = account.user.attribute(ANCHOR_ATTRIBUTE)
             if anchor in held:
-                self.placed.add((account.realm.realm, account.employee_id))
+                self.placed[account.realm.realm].add(account.employee_id)
             elif anchor and account.employee_id not in in_source:
                 anchors.setdefault((account.realm.realm, anchor), []).append(account)
         claims: dict[tuple[str, str], list[DesiredPerson]] = {}
@@ -158,7 +165,7 @@ class _Planner:
             if len(accounts) == 1 and len(people) == 1:
                 self._claim(accounts[0], people[0].employee_id)
                 continue
-            self.placed.update((realm, account.employee_id) for account in accounts)
+            self.placed[realm].update(account.employee_id for account in accounts)
             if len(accounts) > 1:
                 names = ", ".join(sorted(account.user.username for account in accounts))
                 reason = f"accounts {names} in realm {realm} all carry the source anchor {anchor}"
@@ -193,7 +200,7 @@ class _Planner:
             if len(accounts) < 2:
                 kept.append(person)
                 continue
-            self.placed.add(key)
+            self.placed[person.placement.realm].add(person.employee_id)
             if person.stage is Stage.LEAVER:
                 for account in accounts:
                     self.plan_leaver(account, person, plan)
@@ -213,11 +220,11 @@ class _Planner:
         rows: dict[tuple[str, str], list[DesiredPerson]] = {}
         for person in desired:
             if person.person.email and person.stage is not Stage.LEAVER:
-                rows.setdefault((person.placement.realm, person.person.email.lower()), []).append(person)
+                rows.setdefault((person.placement.realm, lowercase(person.person.email)), []).append(person)
         refused: set[int] = set()
         for (realm, email), people in rows.items():
             ids = {p.employee_id for p in people}
-            others = [user.username for user in self.emails.get((realm, email), [])
+            others = [user.username for user in self.emails.get(realm, {}).get(email, [])
                       if self.owners.get(user.id, user.attribute(MANAGED_ATTRIBUTE)) not in ids]
             if len(people) == 1 and not others:
                 continue
@@ -230,7 +237,7 @@ class _Planner:
     def plan_person(self, person: DesiredPerson, plan: SyncPlan) -> None:
         """Plan one person of the source."""
         key = (person.placement.realm, person.employee_id)
-        self.placed.add(key)
+        self.placed[person.placement.realm].add(person.employee_id)
         account = (self.accounts.get(key) or [None])[0]
         company = person.placement.company
         if person.stage is Stage.LEAVER:
@@ -249,24 +256,15 @@ class _Planner:
     def _joiner(self, person: DesiredPerson) -> PersonChange:
         placement = person.placement
         username = self.usernames[placement.realm].allocate(self._username_base(person))
-        first, last = person.names
-        enabled = person.stage is Stage.ACTIVE
-        attributes = dict(person.attributes)
-        if not enabled:  # a future joiner created ahead of the day: groupid enables it on the start date
-            attributes["disabled_on"] = [self.today.isoformat()]
-        representation = {
-            "username": username, "enabled": enabled, "firstName": first, "lastName": last,
-            "attributes": attributes, "groups": [placement.group_path],
-        }
-        if person.person.email:
-            representation |= {"email": person.person.email, "emailVerified": True}
+        # a future joiner created ahead of the day is created disabled: groupid enables it on the start date
+        disabled_on = None if person.stage is Stage.ACTIVE else self.today.isoformat()
         people = self.realms[placement.realm]
         organizations = ((people.organizations[placement.organization], placement.organization),) if (
             placement.organization in people.organizations) else ()
         roles = managed_of(people, person.roles)
         return PersonChange(placement.realm, person.employee_id, username, placement.company, (Action.CREATE,),
-                            where=person.where, create=representation, add_organizations=organizations,
-                            add_roles=tuple(sorted(roles or ())))
+                            where=person.where, new=NewAccount(person, username, disabled_on),
+                            add_organizations=organizations, add_roles=tuple(sorted(roles or ())))
 
     def _username_base(self, person: DesiredPerson) -> str:
         policy, p = self.policy.username, person.person

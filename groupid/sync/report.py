@@ -22,12 +22,12 @@ def report_lines(plan: SyncPlan, outcome: Outcome[PersonChange] | None) -> Itera
     """The report's lines: planned changes on a dry run (or a refused run); after an apply, each change as
     ``done``, ``failed`` or — when the run stopped part-way — ``not started``."""
     if outcome is None:
-        statuses = [(change, "planned", None) for change in plan.changes]
+        statuses = ((change, "planned", None) for change in plan.changes)
     else:
         failed = {id(change): error for change, error in outcome.failed}
         done = {id(change) for change in outcome.done}
-        statuses = [(change, "failed" if id(change) in failed else "done" if id(change) in done else "not started",
-                     failed.get(id(change))) for change in plan.changes]
+        statuses = ((change, "failed" if id(change) in failed else "done" if id(change) in done else "not started",
+                     failed.get(id(change))) for change in plan.changes)
     for change, status, error in statuses:
         data = change.data()
         actions = data.pop("actions")

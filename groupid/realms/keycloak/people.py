@@ -15,7 +15,7 @@ from groupid.errors import Conflict, KeycloakError
 from groupid.realms.base import IMPORT_CHUNK
 from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 from groupid.realms.live import LiveUser
-from groupid.realms.representations import live_user
+from groupid.realms.representations import UsersRead
 
 USER_PAGE_SIZE = 200
 """Users per page when reading them all, with their attributes. Larger pages cost Keycloak 26.5 more per user,
@@ -66,7 +66,8 @@ class PeopleClient:
         url, action = admin_url(realm, "users"), f"read the users of {realm}"
         listed = self.transport.pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS, briefRepresentation="false")
         # the list leaves service accounts out already; the check keeps them out on a server that lists them
-        users = {u["id"]: live_user(u) for u in listed if not u.get("serviceAccountClientId")}
+        read = UsersRead()
+        users = {u["id"]: read.user(u) for u in listed if not u.get("serviceAccountClientId")}
         if not users:
             return []  # nobody to be a member: the first load of a realm skips a request per group
         lists = [("groups", group_id) for group_id in dict.fromkeys(group_ids)]
@@ -77,7 +78,7 @@ class PeopleClient:
                 for user_id in user_ids:
                     # a user created while the list was read is not in it: its memberships wait for the next read
                     if user_id in users:
-                        getattr(users[user_id], kind).add(owner_id)
+                        read.join(users[user_id], kind, owner_id)
         return sorted(users.values(), key=lambda user: user.username)
 
     def _member_ids(self, realm: str, kind: str, owner_id: str) -> list[str]:

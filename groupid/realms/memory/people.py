@@ -30,7 +30,7 @@ from groupid.realms.memory.store import (
     remove_values,
     user_of,
 )
-from groupid.realms.representations import live_user, parents_first
+from groupid.realms.representations import UsersRead, parents_first
 
 # the user profile's own attributes that Keycloak keeps as fields: a PUT with ``attributes`` replaces them too
 _PROFILE_FIELDS = ("firstName", "lastName", "email")
@@ -50,13 +50,14 @@ class MemoryPeople:
         action = f"read the users of {realm}"
         with self.store.guard:
             state = self.store.realm(realm, action)
-            users = {user_id: live_user(user) for user_id, user in state.users.items()}
+            read = UsersRead()
+            users = {user_id: read.user(user) for user_id, user in state.users.items()}
             for group_id in group_ids:
                 for user_id in group_of(state, group_id, action).members:
-                    users[user_id].groups.add(group_id)
+                    read.join(users[user_id], "groups", group_id)
             for org_id in organization_ids:
                 for user_id in _organization_members(state, org_id, action):
-                    users[user_id].organizations.add(org_id)
+                    read.join(users[user_id], "organizations", org_id)
         return sorted(users.values(), key=lambda user: user.username)
 
     def read_user(self, realm: str, user_id: str) -> dict:

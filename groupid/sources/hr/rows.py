@@ -75,18 +75,22 @@ def read_people(path: Path | str, mapping: Mapping, name: str | None = None) -> 
     missing = table.missing_or_ambiguous(mapping.columns.values())
     if missing:
         raise SourceError(str(missing))
-    drafts = [_normalise_row(row, mapping) for row in table.rows]
+    # one copy of each value for every row that has it: company and department codes, titles, managers' IDs
+    # and dates recur thousands of times in a large export, and each cell read is a copy of its own
+    shared: dict[Any, Any] = {}
+    drafts = [_normalise_row(row, mapping, shared) for row in table.rows]
     reject_duplicates(drafts, mapping.key, _lines)
     rows = [classify(draft, mapping.key, mapping.scope) for draft in drafts]
     rows += [Rejection(problem.where, None, (problem.message,)) for problem in table.problems]
     return SourceRows(name, table.encoding, sorted(rows, key=lambda row: row.where.line or 0))
 
 
-def _normalise_row(row: Row, mapping: Mapping) -> Draft:
+def _normalise_row(row: Row, mapping: Mapping, shared: dict[Any, Any]) -> Draft:
     draft = Draft(row.where, {}, set(), [])
     for name, header in mapping.columns.items():
         try:
-            draft.values[name] = _normalise(name, row.cells.get(header, ""), mapping)
+            value = _normalise(name, row.cells.get(header, ""), mapping)
+            draft.values[name] = shared.setdefault(value, value)
         except ValueError as exc:
             draft.failed.add(name)
             draft.reasons.append(f"{name} ({header}): {exc}")

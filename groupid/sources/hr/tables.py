@@ -54,9 +54,9 @@ class BadCell:
 
 def read_table(path: Path, source: Source, name: str) -> Table:
     """The export at ``path`` as a table of text cells, whatever its format (``source`` says which); ``name`` is
-    how messages call the file."""
+    how messages call the file. A CSV export's table is lazy: its rows are parsed as they are iterated."""
     if source.format == "csv":
-        return read_csv(path, source.encoding, name=name)
+        return read_csv(path, source.encoding, name=name, lazy=True)
     if source.format == "xlsx":
         return _read_xlsx(path, source.sheet, name)
     text, encoding = decode(read_bytes(path, name), source.encoding, name)
