@@ -210,6 +210,16 @@ class CountingServer(KeycloakServer):
         raise AttributeError(name)
 
 
+def settled(server: KeycloakServer) -> str:
+    """Wait for a partial export the server's reader dropped for the paged read (it keeps Keycloak busy), so
+    that the next step does not share Keycloak with it; what was waited for, in words."""
+    if server.reader.wait_for_exports(0):
+        return ""
+    started = time.perf_counter()
+    server.reader.wait_for_exports()
+    return f"; the dropped partial export ended {time.perf_counter() - started:.1f} s later (not timed)"
+
+
 class CountingTransport(AdminTransport):
     """The transport of a :class:`CountingServer`: it counts the requests by kind, and their seconds."""
 
@@ -313,9 +323,7 @@ def measure_plan(settings: ConnectionSettings, group: Group, page_size: int = PA
     plan = diff_realm(state, live)
     done = time.perf_counter()
     note = f"compile {compiled - started:.2f} s, read {read - compiled:.2f} s, diff {done - read:.2f} s"
-    if not server.reader.wait_for_exports(0):  # the next measurement must not share the server with it
-        server.reader.wait_for_exports()
-        note += f"; the dropped partial export ended {time.perf_counter() - compiled:.1f} s after the read began"
+    note += settled(server)
     figure = Figure("", server.requests, done - started, note, server.kinds, server.sign_in_seconds, len(live.groups),
                     len(server.searched), len(set(server.searched)), server.exported_bytes,
                     server.reader.last_path or "?")

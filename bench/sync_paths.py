@@ -31,7 +31,7 @@ from pathlib import Path
 from cpu import Meter, Span, span
 from hr_data import Changed, Generated
 from limit import Admin, fingerprint, planned_accounts, read_users, send_accounts
-from plan_scale import CountingServer, say
+from plan_scale import CountingServer, say, settled
 
 from groupid.apply import apply_plans
 from groupid.errors import GroupidError
@@ -178,16 +178,6 @@ def _sync_child(connection, settings: ConnectionSettings, meter: Meter, paths: d
     answer["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
     connection.send(answer)
     connection.close()
-
-
-def settled(server: KeycloakServer) -> str:
-    """Wait for a partial export the server's reader dropped for the paged read (it keeps Keycloak busy), so
-    that the next step does not share Keycloak with it; what was waited for, in words."""
-    if server.reader.wait_for_exports(0):
-        return ""
-    started = time.perf_counter()
-    server.reader.wait_for_exports()
-    return f"; the dropped partial export ended {time.perf_counter() - started:.1f} s later (not timed)"
 
 
 def run_sync(run: Run, realm: str, export: Path, dry_run: bool = False) -> dict:

@@ -128,32 +128,27 @@ class RealmReader:
         A slow export that lost is left to end on the server (once complete, Keycloak's caches hold the realm for
         the next read); while it runs, a read of the same realm goes paged instead of asking for a second one.
         """
-        running = self._exports.pop(realm, None)
+        running = self._exports.get(realm)
         if running is not None and not running.ended.is_set() and self.hedge_after is not None:
-            self._exports[realm] = running
             content = self.listed_content(realm)
             self.last_path = READ_PATHS[2]
             return content
-        export = _Background(lambda: self.exported_content(realm), f"groupid-export-{realm}")
-        self._exports[realm] = export
+        export = self._exports[realm] = _Background(lambda: self.exported_content(realm), f"groupid-export-{realm}")
         if export.ended.wait(self.hedge_after):
             del self._exports[realm]
             content = export.outcome()
             if content is None:
-                content = self.listed_content(realm)
-                self.last_path = READ_PATHS[1]
-                return content
-            self.last_path = READ_PATHS[0]
+                content, self.last_path = self.listed_content(realm), READ_PATHS[1]
+            else:
+                self.last_path = READ_PATHS[0]
             return content
         try:
             content = self.listed_content(realm, overtaken=export.answered)
             self.last_path = READ_PATHS[2]
             return content
-        except _Overtaken:
-            self.last_path = READ_PATHS[0]
-            return export.outcome()
         except Exception:
-            if not export.answered.is_set():  # the paged read failed, and the export has nothing to offer yet
+            # overtaken (_Overtaken), or failed after the export answered: the export's content serves
+            if not export.answered.is_set():
                 raise
             self.last_path = READ_PATHS[0]
             return export.outcome()
