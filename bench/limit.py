@@ -13,6 +13,10 @@ No groupid code runs in the timed part.
 - **Reading** (:func:`read_users`) goes as groupid's re-sync reads the users: ``GET /users`` with
   ``briefRepresentation=false``, pages of :data:`~groupid.realms.keycloak.people.USER_PAGE_SIZE`, after a full
   first page :data:`~groupid.realms.keycloak.people.USER_READERS` pages at a time.
+- **Memberships** (:func:`read_members`): Keycloak answers a user's groups in no list of users, so knowing who is
+  in which group takes a request per group, whoever asks: ``GET /groups/{id}/members``, brief, pages of
+  :data:`~groupid.realms.keycloak.people.MEMBER_PAGE_SIZE`, :data:`~groupid.realms.keycloak.people.READERS`
+  groups at a time. The group ids are listed before the timing.
 - **The same accounts?** :func:`sent_accounts` rebuilds what groupid's sync sent from its write requests, and
   :func:`fingerprint` digests either side, so that a run can show both sides created the same accounts.
 
@@ -33,7 +37,7 @@ from dataclasses import dataclass
 import requests
 
 from groupid.realms.base import IMPORT_CHUNK
-from groupid.realms.keycloak.people import USER_PAGE_SIZE, USER_READERS
+from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, READERS, USER_PAGE_SIZE, USER_READERS
 from groupid.sync.applying import CHUNK, IMPORTERS
 
 TOKEN_AGE = 40.0  #: seconds after which a token is renewed: admin-cli tokens live 60 s
@@ -96,6 +100,11 @@ class Admin:
     def groups_of(self, realm: str, user_id: str) -> list[dict]:
         """A user's groups, with their attributes."""
         return self.call("GET", f"{realm}/users/{user_id}/groups", "groups", params={"briefRepresentation": "false"})
+
+    def group_ids(self, realm: str) -> list[str]:
+        """The ids of every group of the realm, at every level: one flat search that every name matches."""
+        return [group["id"] for group in self.call("GET", f"{realm}/groups", "groups", params={
+            "search": " ", "max": 1_000_000, "briefRepresentation": "true", "populateHierarchy": "false"})]
 
     def realm_roles(self, realm: str, user_id: str) -> set[str]:
         """A user's effective realm roles."""
@@ -229,3 +238,25 @@ def read_users(admin: Admin, realm: str, size: int = USER_PAGE_SIZE, at_once: in
                     break
             first += size * at_once
     return Read(time.perf_counter() - started, admin.requests - before, count)
+
+
+def read_members(admin: Admin, realm: str, group_ids: list[str], size: int = MEMBER_PAGE_SIZE,
+                 at_once: int = READERS) -> Read:
+    """The member list of each group (ids only: ``briefRepresentation=true``), ``size`` to a page, ``at_once``
+    groups at a time; ``users`` counts the memberships read. Timed on a fresh token."""
+    def members(group_id: str) -> int:
+        count, first = 0, 0
+        while True:
+            page = admin.call("GET", f"{realm}/groups/{group_id}/members", "GET group members",
+                              params={"first": first, "max": size, "briefRepresentation": "true"})
+            count += len(page)
+            if len(page) < size:
+                return count
+            first += size
+
+    admin.sign_in()
+    before = admin.requests
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="members") as pool:
+        memberships = sum(pool.map(members, group_ids))
+    return Read(time.perf_counter() - started, admin.requests - before, memberships)

@@ -8,8 +8,8 @@ it first gives the spec's groups and roles (not part of any claim):
   with ``spawn``, which reports its time, its requests, its peak memory and its own CPU;
 - **limit** (:func:`limit_path`): the spec applied the same way; the accounts groupid would create, from its
   dry-run plan (not timed; it makes the realm's cold read too); then Keycloak's own paths with plain
-  ``requests`` (``limit.py``): those accounts through ``POST /partialImport`` as groupid sends them, and every
-  user read back as groupid's re-sync reads them;
+  ``requests`` (``limit.py``): those accounts through ``POST /partialImport`` as groupid sends them, every
+  user read back as groupid's re-sync reads them, and the member list of every group;
 - **naive** (:func:`naive_path`): the spec imported in one ``POST /admin/realms`` (faster, and not measured);
   then the export's first ``--sample`` people created one after the other, one ``POST /users`` and one
   ``PUT /users/{id}/groups/{groupId}`` each, with the sync's own representations.
@@ -30,7 +30,7 @@ from pathlib import Path
 
 from cpu import Meter, Span, span
 from hr_data import Changed, Generated
-from limit import Admin, fingerprint, planned_accounts, read_users, send_accounts
+from limit import Admin, fingerprint, planned_accounts, read_members, read_users, send_accounts
 from plan_scale import CountingServer, say, settled
 
 from groupid.apply import apply_plans
@@ -44,7 +44,7 @@ from groupid.state import compile_realms, realm_representation
 AS_OF = date(2026, 1, 1)  #: the day the syncs treat as today; every generated start date is before it
 TIMEOUT = 900.0  #: seconds one request may take: the spec's apply and a cold partial import are slow
 CREATING = ("load", "import", "naive")  #: the steps that create accounts; the others read them
-CLAIMED = ("cold", "load", "resync", "changed", "import", "read", "naive")  #: the timed steps, in order
+CLAIMED = ("cold", "load", "resync", "changed", "import", "read", "members", "naive")  #: the timed steps, in order
 
 
 @dataclasses.dataclass
@@ -283,6 +283,17 @@ def limit_path(run: Run) -> list[Figure]:
     run.say(f"raw read: {read.users:,} users in {read.requests:,} requests, {read.seconds:.1f} s; {cpu_text(figures[-1])}")
     if read.users != stored:
         raise SystemExit(f"the raw read found {read.users:,} users; Keycloak stores {stored:,}")
+
+    # Who is in which group is in no list of users: a request per group, whoever asks (groupid reads them too)
+    group_ids = admin.group_ids(realm)
+    with span(run.meter) as timed:
+        members = read_members(admin, realm, group_ids)
+    figures.append(run.figure("members", "raw member lists of every group", read.users, timed,
+                              requests=members.requests, reads=members.requests, seconds=members.seconds))
+    run.say(f"raw member lists: {len(group_ids):,} groups, {members.users:,} memberships in {members.requests:,} "
+            f"requests, {members.seconds:.1f} s; {cpu_text(figures[-1])}")
+    if members.users != stored:
+        raise SystemExit(f"the member lists hold {members.users:,} memberships; each of the {stored:,} users has one")
     return figures
 
 

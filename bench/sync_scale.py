@@ -73,7 +73,9 @@ from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.people import USER_PAGE_SIZE, USER_READERS
 from groupid.sync.applying import CHUNK, IMPORTERS
 
-DEFAULT_HEAP = "-Xms512m -Xmx2g"  #: the dev database lives in Keycloak's heap
+DEFAULT_HEAP = "-Xms4g -Xmx4g"
+"""The dev database lives in Keycloak's heap: at 20,000 people a 2 GiB heap made the same read of every user vary
+from 10 s to 21 s with garbage collection (median 12.2 s); a fixed 4 GiB one kept it within 9–15 s (median 10.7 s)."""
 CHANGED_SHARE = 0.01
 
 

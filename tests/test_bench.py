@@ -293,3 +293,26 @@ def test_the_cpu_of_a_process_tree_counts_its_children(bench):
         shell.kill()
         shell.wait()
     assert cpu.tree_cpu(shell.pid) is None
+
+
+def test_the_limit_reads_every_membership_of_every_group(bench, keycloak):
+    # the limit's member lists: every group of the realm, sub-groups too, each member once, a group of more
+    # members than a page read to its end
+    limit = bench("limit")
+    from groupid.realms.keycloak import KeycloakServer
+    from tests.conftest import temporary_realm
+
+    server = KeycloakServer(keycloak)
+    with temporary_realm(keycloak, "bench-members") as realm:
+        server.create_realm(realm, None)
+        top = server.create_group(realm, None, "集团", {})
+        child = server.create_group(realm, top, "财务部", {})
+        server.import_users(realm, [{"username": f"user{n:02d}", "groups": ["/集团" if n < 7 else "/集团/财务部"]}
+                                    for n in range(12)])
+        admin = limit.Admin(keycloak.server_url, keycloak.admin_user, keycloak.admin_password, 60)
+        ids = admin.group_ids(realm)
+        assert sorted(ids) == sorted([top, child])
+        read = limit.read_members(admin, realm, ids, size=5)
+    assert read.users == 12
+    # 集团: pages of 5 and 2 members; 财务部: a full page of 5, then an empty one
+    assert read.requests == 4

@@ -41,6 +41,39 @@ def test_reading_users_costs_pages_not_users(server, realm):
     assert server.requests - before == user_pages + member_pages
 
 
+def test_a_realm_with_no_users_is_read_in_one_request(server, realm):
+    # the first load of a realm asks for no member list: nobody can be a member yet
+    groups = [server.create_group(realm, None, f"部门{n}", {}) for n in range(3)]
+    before = server.requests
+    assert server.read_users(realm, groups) == []
+    assert server.requests - before == 1
+
+
+def test_member_lists_are_read_beside_the_pages_of_users(server, realm, monkeypatch):
+    # Keycloak answers each page of full users on one thread: the member lists go out while the later pages are
+    # still being read, not after the last one. The later pages wait here until a member list has gone out, so
+    # a reader that reads the lists only after the pages is caught by the wait's timeout.
+    monkeypatch.setattr(people, "USER_PAGE_SIZE", 10)
+    groups = [server.create_group(realm, None, f"部门{n}", {}) for n in range(3)]
+    server.import_users(realm, [{"username": f"user{n:03d}", "enabled": True, "groups": [f"/部门{n % 3}"]}
+                                for n in range(45)])
+    a_list_went_out, late_pages = threading.Event(), []
+    request = server.transport.request
+
+    def watched(method, path, action, **kwargs):
+        if path.endswith("/members"):
+            a_list_went_out.set()
+        elif path.endswith("/users") and (kwargs.get("params") or {}).get("first"):
+            late_pages.append(a_list_went_out.wait(timeout=15))
+        return request(method, path, action, **kwargs)
+
+    monkeypatch.setattr(server.transport, "request", watched)
+    live = server.read_users(realm, groups)
+
+    assert late_pages and all(late_pages), "a later page of users was asked for before any member list"
+    assert len(live) == 45 and all(len(user.groups) == 1 for user in live)
+
+
 def page_requests(entries: int, size: int, at_once: int) -> int:
     """The requests for a list of ``entries`` read ``size`` to a page: a first page, then windows of ``at_once``
     pages up to the window holding the first page that is not full."""

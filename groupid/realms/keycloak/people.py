@@ -33,8 +33,9 @@ USER_READERS = 3
 at a time leaves the server's other cores idle: on a 2-core machine, 12,000 users of a realm of 100,000
 read in 35–44 s one page at a time, 24 s two at a time and 22 s three at a time."""
 
-READERS = 8
-"""How many member lists are read at once: enough to hide the round trips, few enough not to load Keycloak."""
+READERS = 5
+"""How many member lists are read at once, beside the :data:`USER_READERS` pages of users: enough to hide the
+round trips, and together with those within the connection's pool of 10."""
 
 USER_IMPORT_TIMEOUT = 300.0
 """Seconds one partial import of users (:meth:`PeopleClient.import_users`) may take, whatever the connection's timeout: a cold or loaded server is slow."""
@@ -61,24 +62,38 @@ class PeopleClient:
         """Every user of the realm (service accounts excluded), with the asked-for memberships filled in.
 
         A request per :data:`USER_PAGE_SIZE` users, :data:`USER_READERS` at a time, and per
-        :data:`MEMBER_PAGE_SIZE` members of each asked-for group and organization, :data:`READERS` at a time.
+        :data:`MEMBER_PAGE_SIZE` members of each asked-for group and organization, :data:`READERS` at a time,
+        beside the pages of users.
         """
         url, action = admin_url(realm, "users"), f"read the users of {realm}"
         listed = self.transport.pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS, briefRepresentation="false")
         # the list leaves service accounts out already; the check keeps them out on a server that lists them
         read = UsersRead()
-        users = {u["id"]: read.user(u) for u in listed if not u.get("serviceAccountClientId")}
-        if not users:
-            return []  # nobody to be a member: the first load of a realm skips a request per group
+        users: dict[str, LiveUser] = {}
         lists = [("groups", group_id) for group_id in dict.fromkeys(group_ids)]
         lists += [("organizations", org_id) for org_id in dict.fromkeys(organization_ids)]
         with ThreadPoolExecutor(max_workers=READERS) as pool:
-            members = pool.map(lambda kind_id: self._member_ids(realm, *kind_id), lists)
-            for (kind, owner_id), user_ids in zip(lists, members):
-                for user_id in user_ids:
-                    # a user created while the list was read is not in it: its memberships wait for the next read
-                    if user_id in users:
-                        read.join(users[user_id], kind, owner_id)
+            members = None
+            try:
+                for entry in listed:
+                    if entry.get("serviceAccountClientId"):
+                        continue
+                    if members is None:
+                        # Only once the realm has a user: the first load of an empty realm skips a request per
+                        # group. From then on the member lists are read beside the pages of users, not after
+                        # them: Keycloak answers a page of full users on one thread, so the lists take the cores
+                        # the pages leave idle.
+                        members = [pool.submit(self._member_ids, realm, *kind_id) for kind_id in lists]
+                    users[entry["id"]] = read.user(entry)
+                for (kind, owner_id), listing in zip(lists, members or ()):
+                    for user_id in listing.result():
+                        # a user created while the pages were read may be in a list and in no page: its
+                        # memberships wait for the next read
+                        if user_id in users:
+                            read.join(users[user_id], kind, owner_id)
+            except BaseException:
+                pool.shutdown(cancel_futures=True)  # a failed read sends no more member lists
+                raise
         return sorted(users.values(), key=lambda user: user.username)
 
     def _member_ids(self, realm: str, kind: str, owner_id: str) -> list[str]:
