@@ -93,8 +93,8 @@ def ratios(figures: list[Figure]) -> None:
         _ratio_line("groupid load users/s ÷ naive loop users/s", f"≥ {TARGET_NAIVE:.0f}",
                     {r: load[r].rate / naive[r].rate for r in load if r in naive}, lambda v: v >= TARGET_NAIVE)
         for r, f in sorted(changed.items()):
-            # the 1% re-sync costs the no-change one plus its writes: the same reads (the lock's lease renewals
-            # aside, one every LEASE / 6 seconds) and no more
+            # the 1% re-sync costs the no-change one plus its writes: no more reads (the lock's lease renewals
+            # aside, one every LEASE / 6 seconds; a shorter run renews it fewer times)
             base = resync[r]
             extra = f.reads - base.reads
             # the longer of the two runs renews the lock more often: the difference may go either way

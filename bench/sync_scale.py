@@ -26,7 +26,8 @@ What the script does, in one run:
      its peak memory and its own CPU;
    - **limit**: the spec applied the same way, the accounts groupid would create taken from its dry run
      (not timed), sent through ``POST /partialImport`` with groupid's chunk size and parallelism, their
-     fingerprint compared with those groupid's load created; then the raw read of every user;
+     fingerprint compared with those groupid's load created; then the raw read of every user, and the member
+     list of every group;
    - **naive**: a sample of ``--sample`` people created one by one (``POST /users`` and
      ``PUT /users/{id}/groups/{groupId}`` each);
 
