@@ -156,12 +156,17 @@ def _sync_child(connection, settings: ConnectionSettings, meter: Meter, paths: d
     from groupid.hr_sync import sync_hr
     from groupid.sync import SyncOptions
 
+    # ru_maxrss is in KiB on Linux (bytes on macOS)
+    scale = 1 if sys.platform == "darwin" else 1024
+    peak = None
     try:
         server = CountingServer(settings)
         with span(meter) as timed:
             result = sync_hr(paths["export"], paths["spec"], paths["mapping"], server,
                              options=SyncOptions(realm=realm, today=AS_OF, dry_run=dry_run))
         settled(server)
+        # the sync's own peak, before the fingerprint below builds every account it created once more
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
         answer = {"seconds": timed.seconds, "cpu": timed.cpu, "counts": dict(result.counts()),
                   "writes": result.writes, "bookkeeping": result.bookkeeping, "requests": server.requests,
                   "kinds": dict(server.kinds), "kind_seconds": dict(server.kind_seconds),
@@ -173,9 +178,7 @@ def _sync_child(connection, settings: ConnectionSettings, meter: Meter, paths: d
         answer["accounts"] = accounts if dry_run else None  # the limit sends them
     except GroupidError as exc:
         answer = {"error": f"{type(exc).__name__}: {exc}"}
-    # ru_maxrss is in KiB on Linux (bytes on macOS)
-    scale = 1 if sys.platform == "darwin" else 1024
-    answer["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    answer["peak_rss"] = peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
     connection.send(answer)
     connection.close()
 
