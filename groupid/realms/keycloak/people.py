@@ -87,8 +87,9 @@ class PeopleClient:
                     users[entry["id"]] = read.user(entry)
                 for (kind, owner_id), listing in zip(lists, members or ()):
                     for user_id in listing.result():
-                        # a user created while the pages were read may be in a list and in no page: its
-                        # memberships wait for the next read
+                        # a user created while the pages were read may be in a list and in no page, or in a
+                        # page and in no list that was read before it joined: either way its memberships wait
+                        # for the next read
                         if user_id in users:
                             read.join(users[user_id], kind, owner_id)
             except BaseException:
