@@ -52,13 +52,13 @@ import secrets
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 
+from entry import exit_with
 from ldap_data import (
     BASE,
     DEPARTMENTS,
@@ -577,8 +577,4 @@ def slapd_version() -> str:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except GroupidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    exit_with(main, GroupidError)

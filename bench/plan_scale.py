@@ -48,7 +48,6 @@ import random
 import secrets
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -56,6 +55,8 @@ from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 from urllib.parse import quote
+
+from entry import exit_with
 
 import groupid
 from groupid.apply import apply_plans
@@ -630,8 +631,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except GroupidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    exit_with(main, GroupidError)

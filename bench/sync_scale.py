@@ -60,6 +60,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 
 from cpu import Meter
+from entry import exit_with
 from hr_data import change_export, generate
 from plan_scale import groupid_revision, say, server_facts
 from postgres import LocalPostgres, PostgresError
@@ -176,8 +177,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except (GroupidError, PostgresError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    exit_with(main, GroupidError, PostgresError)

@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 
 from cpu import span
+from entry import exit_with
 from hr_data import generate
 from limit import Admin, planned_accounts, read_users, send_accounts
 from plan_scale import say
@@ -98,8 +99,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except GroupidError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(1)
+    exit_with(main, GroupidError)
