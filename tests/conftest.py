@@ -8,7 +8,9 @@ GROUPID_TEST_SERVER_URL with GROUPID_TEST_ADMIN_USER and GROUPID_TEST_ADMIN_PASS
 delete realms there.
 
 When Keycloak cannot be started the Keycloak tests skip with the reason — except under CI (``CI`` set), where
-they fail: a CI run must never pass by skipping them.
+they fail: a CI run must never pass by skipping them. When a Keycloak test fails and the session's Keycloak no
+longer answers, the run stops there, with the end of the server's log in that test's report: every later test
+would only wait for it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import os
 import uuid
 
 import pytest
+import requests
 
 from groupid.errors import GroupidError
-from groupid.localserver import DEFAULT_VERSION, LocalKeycloak
+from groupid.localserver import DEFAULT_VERSION, LocalKeycloak, ServerInfo
 from groupid.realms import ConnectionSettings, KeycloakServer
 
-pytest_plugins = ["tests.slapd"]  # the session's directory: the ``slapd`` fixture
+pytest_plugins = ["tests.slapd", "pytester"]  # the session's directory (the ``slapd`` fixture); tests of the harness
 
 
 def skip_or_fail(message: str) -> None:
@@ -48,11 +51,19 @@ def _instance_name() -> str:
     return os.environ.get("GROUPID_TEST_INSTANCE") or "test"
 
 
+SESSION_SERVER = pytest.StashKey[tuple[ConnectionSettings, ServerInfo | None]]()
+"""The session's Keycloak, once started: its connection settings and, for the local one, how it runs."""
+
+ANSWER_SECONDS = 15
+"""How long a Keycloak that just failed a test has to answer before the run stops."""
+
+
 @pytest.fixture(scope="session")
-def keycloak() -> ConnectionSettings:
+def keycloak(request) -> ConnectionSettings:
     """Connection settings for the session's real Keycloak."""
     external = _external_settings()
     if external:
+        request.session.stash[SESSION_SERVER] = (external, None)
         yield external
         return
     server = LocalKeycloak(_instance_name(), ephemeral=True)
@@ -60,9 +71,35 @@ def keycloak() -> ConnectionSettings:
         info = server.start()
     except GroupidError as exc:
         skip_or_fail(f"cannot start Keycloak for the tests: {exc}")
-    yield ConnectionSettings(server_url=info.url, admin_user=info.admin_user, admin_password=info.admin_password())
+    settings = ConnectionSettings(server_url=info.url, admin_user=info.admin_user,
+                                  admin_password=info.admin_password())
+    request.session.stash[SESSION_SERVER] = (settings, info)
+    yield settings
     if not info.reused:
         server.stop()
+
+
+def _answers(settings: ConnectionSettings) -> bool:
+    """Whether the server still answers a plain request (any HTTP status will do)."""
+    try:
+        requests.get(f"{settings.server_url}/realms/master", timeout=ANSWER_SECONDS, verify=settings.verify)
+    except requests.RequestException:
+        return False
+    return True
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """After a failed Keycloak test, stop the run if the session's Keycloak no longer answers."""
+    report = yield
+    server = item.session.stash.get(SESSION_SERVER, None)
+    if report.failed and server is not None and "keycloak" in item.fixturenames and not _answers(server[0]):
+        settings, info = server
+        item.session.shouldstop = (f"the Keycloak at {settings.server_url} stopped answering during "
+                                   f"{item.nodeid}; the tests after it would only wait for it")
+        if info is not None:
+            report.sections.append((f"the end of Keycloak's log ({info.log_file})", info.log_tail(60)))
+    return report
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,10 @@ class ServerInfo:
         except OSError as exc:
             raise LocalServerError(f"Cannot read the admin password file {self.password_file}: {exc}") from exc
 
+    def log_tail(self, count: int = LOG_TAIL_LINES) -> str:
+        """The last ``count`` lines of the server's log."""
+        return _log_tail(self.log_file, count)
+
 
 class LocalKeycloak:
     """One named local Keycloak instance: fetch, start, inspect and stop it.

@@ -24,6 +24,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 
+from groupid.errors import KeycloakError
 from groupid.keycloak_terms import role_reference
 from groupid.realms import locks
 from groupid.realms.live import LiveRealm, LiveUser
@@ -389,3 +390,18 @@ that a bad input is reported as such even when no server answers."""
 def connected(connector: Connector) -> RealmAdapter:
     """The adapter of ``connector``, connecting now if it is a callable."""
     return connector() if callable(connector) else connector
+
+
+def refuse_a_move_below_itself(group_id: str, parent_id: str | None, parent_of: Callable[[str], str | None],
+                               action: str) -> None:
+    """Raise :class:`~groupid.errors.KeycloakError` when ``parent_id`` is the group itself or one of its sub-groups;
+    ``parent_of`` names a group's parent (None at the top level).
+
+    Keycloak does not check this: it follows the loop it was asked to make until its stack overflows and answers
+    HTTP 500. On Keycloak 26.7 the overflow can strike while its realm cache holds the eviction lock, and every
+    later request to the server then waits forever. So the move is refused before it is sent."""
+    current = parent_id
+    while current is not None:
+        if current == group_id:
+            raise KeycloakError(f"cannot {action}: the new parent is the group itself or one of its sub-groups")
+        current = parent_of(current)

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from groupid.errors import Conflict, KeycloakError, RealmExists
 from groupid.keycloak_terms import role_reference, split_reference
-from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, RealmAdapter, refuse_a_move_below_itself
 from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.clients import ClientParts
 from groupid.realms.keycloak.components import Components
@@ -131,6 +131,8 @@ class KeycloakServer(RealmAdapter):
         # Keycloak moves a group when its id is posted as a new child; it wants a name there and ignores it,
         # so the current one is sent (a name clash with the new siblings is still refused with 409)
         name = self.transport.request("GET", admin_url(realm, "groups", group_id), action)["name"]
+        refuse_a_move_below_itself(group_id, parent_id, lambda other: self.transport.request(
+            "GET", admin_url(realm, "groups", other), action).get("parentId"), action)
         self.transport.request("POST", _parent_url(realm, parent_id), action, body={"id": group_id, "name": name})
 
     def delete_group(self, realm: str, group_id: str) -> None:

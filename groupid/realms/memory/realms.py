@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 
 from groupid.errors import KeycloakError, RealmExists
 from groupid.keycloak_terms import KEYCLOAK_DEFAULT_ROLES, role_reference, split_reference
-from groupid.realms.base import IMPORT_CHUNK, RealmAdapter
+from groupid.realms.base import IMPORT_CHUNK, RealmAdapter, refuse_a_move_below_itself
 from groupid.realms.live import LiveGroup, LiveRealm, LiveRole, LiveUser
 from groupid.realms.memory import clients, components, flows
 from groupid.realms.memory.defaults import (
@@ -239,9 +239,7 @@ class MemoryRealms(RealmAdapter):
         action = f"move group {group_id} of {realm}"
         state = self.store.realm(realm, action)
         group = group_of(state, group_id, action)
-        if parent_id is not None and group_id in _ancestry(state, group_of(state, parent_id, action)):
-            # Keycloak answers a move under the group itself or its own descendant with a bare HTTP 500
-            raise KeycloakError(f"{WHERE} refused to {action}: HTTP 500: a group cannot move under itself")
+        refuse_a_move_below_itself(group_id, parent_id, lambda other: group_of(state, other, action).parent_id, action)
         if parent_id != group.parent_id:
             _check_free(state, parent_id, group.name, action)
             group.parent_id = parent_id
@@ -751,12 +749,4 @@ def _check_free(state: RealmState, parent_id: str | None, name: str, action: str
         where = "Top level group" if parent_id is None else "Sibling group"
         raise conflict(action, f"{where} named '{name}' already exists.")
 
-
-def _ancestry(state: RealmState, group: StoredGroup) -> set[str]:
-    """The ids of ``group`` and of all its ancestors."""
-    ids = {group.id}
-    while group.parent_id is not None:
-        group = state.groups[group.parent_id]
-        ids.add(group.id)
-    return ids
 
