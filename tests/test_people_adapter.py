@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from groupid.errors import KeycloakError
 from groupid.realms import IMPORT_CHUNK, ConnectionSettings
 from groupid.realms.keycloak import people
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, USER_PAGE_SIZE, USER_READERS
@@ -47,6 +49,46 @@ def test_a_realm_with_no_users_is_read_in_one_request(server, realm):
     before = server.requests
     assert server.read_users(realm, groups) == []
     assert server.requests - before == 1
+
+
+def test_a_realm_whose_only_users_are_service_accounts_reads_as_empty_in_one_request(server, realm):
+    # a client's service account is a user to Keycloak, but no person: it is neither read nor a reason to read
+    # the member lists
+    server.create_client(realm, {"clientId": "robot", "publicClient": False, "serviceAccountsEnabled": True})
+    group = server.create_group(realm, None, "部门", {})
+    before = server.requests
+    assert server.read_users(realm, [group]) == []
+    assert server.requests - before == 1
+
+
+def test_a_failed_page_of_users_ends_the_read_and_drops_the_member_lists_not_yet_sent(server, realm, monkeypatch):
+    # 12 member lists wait for 5 readers, each list held a second here; the third page fails long before the
+    # first lists are answered, so the 7 still waiting are never sent, and the readers have all stopped by the
+    # time the error comes out: nothing is asked for afterwards, and no thread is left behind
+    monkeypatch.setattr(people, "USER_PAGE_SIZE", 10)
+    groups = [server.create_group(realm, None, f"部门{n}", {}) for n in range(12)]
+    server.import_users(realm, [{"username": f"user{n:03d}", "enabled": True} for n in range(45)])
+    returned, lists, after_return = threading.Event(), [], []
+    request = server.transport.request
+
+    def failing(method, path, action, **kwargs):
+        if returned.is_set():
+            after_return.append(path)
+        if path.endswith("/members"):
+            lists.append(path)
+            time.sleep(1)
+        elif path.endswith("/users") and (kwargs.get("params") or {}).get("first") == 20:
+            raise KeycloakError(f"{action}: HTTP 503")
+        return request(method, path, action, **kwargs)
+
+    monkeypatch.setattr(server.transport, "request", failing)
+    threads = threading.active_count()
+    with pytest.raises(KeycloakError, match="HTTP 503"):
+        server.read_users(realm, groups)
+    returned.set()
+    assert len(lists) == people.READERS
+    time.sleep(0.5)
+    assert after_return == [] and threading.active_count() == threads
 
 
 def test_member_lists_are_read_beside_the_pages_of_users(server, realm, monkeypatch):

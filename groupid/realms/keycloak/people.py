@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from typing import NamedTuple
 
 from groupid.errors import Conflict, KeycloakError
@@ -72,7 +73,8 @@ class PeopleClient:
         users: dict[str, LiveUser] = {}
         lists = [("groups", group_id) for group_id in dict.fromkeys(group_ids)]
         lists += [("organizations", org_id) for org_id in dict.fromkeys(organization_ids)]
-        with ThreadPoolExecutor(max_workers=READERS) as pool:
+        # closing: a failed read ends the pages' own readers too, instead of leaving them to the collector
+        with ThreadPoolExecutor(max_workers=READERS) as pool, closing(listed):
             members = None
             try:
                 for entry in listed:
