@@ -249,6 +249,8 @@ def read_members(admin: Admin, realm: str, group_ids: list[str], size: int = MEM
         while True:
             page = admin.call("GET", f"{realm}/groups/{group_id}/members", "GET group members",
                               params={"first": first, "max": size, "briefRepresentation": "true"})
+            if page is None:  # deleted while the lists were read: a benchmark's realm must hold still
+                raise SystemExit(f"group {group_id} of {realm} went away while its members were read")
             count += len(page)
             if len(page) < size:
                 return count

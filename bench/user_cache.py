@@ -1,5 +1,6 @@
 """What Keycloak's user cache does to a read of every user: cold after a bulk create, warm, and after a realm
-role is deleted (as groupid's run lock is released at the end of every sync and apply) or updated.
+role is deleted or updated, or a client scope is deleted (groupid's run lock, released at the end of every sync
+and apply, is a client scope because of it).
 
 Keycloak keeps the users it has read in its ``users`` cache. Deleting any role of a realm makes Keycloak drop
 every cached user of that realm (``UserCacheSession.preRemove`` invalidates the whole realm), so the read
@@ -8,9 +9,11 @@ part:
 
 1. a fresh ephemeral Keycloak (dev database) is given the generated group's spec, and the accounts groupid's
    sync would create (its dry run, not timed) through plain ``POST /partialImport`` (``limit.py``);
-2. then ``--rounds`` times: every user read as groupid reads them (``limit.read_users``) right after the
-   import (cold) or after the previous step (warm); a realm role created and deleted, and every user read;
-   a realm role created and updated, and every user read.
+2. every user read as groupid reads them (``limit.read_users``) right after the import (cold), and once more
+   to warm Keycloak up (not counted);
+3. then ``--rounds`` times, each round starting one step later than the one before: every user read after the
+   previous step (warm); a realm role created and deleted, and every user read; a realm role created and
+   updated, and every user read; a client scope created and deleted, and every user read.
 
 It prints each read's wall time and Keycloak's CPU seconds, and per kind of read the median and the spread.
 
@@ -48,7 +51,7 @@ REALM = "bench-cache"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=20_000, help="people (default 20000; a department per 20)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of warm, role deleted, role updated (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of warm, role deleted, role updated, client scope deleted (default 3)")
     parser.add_argument("--instance", default="bench-cache", help="the local Keycloak's instance name")
     args = parser.parse_args(argv)
     if args.people < 20 or args.rounds < 1:
@@ -75,20 +78,37 @@ def main(argv: list[str] | None = None) -> int:
                 reads.setdefault(kind, []).append((timed.seconds, timed.cpu.get("keycloak", 0.0)))
                 say(f"  {kind:34} {timed.seconds:6.1f} s, Keycloak CPU {timed.cpu.get('keycloak', 0.0):6.1f} s")
 
-            read("after the import (cold)")
-            for round_ in range(1, args.rounds + 1):
-                say(f"round {round_}:")
-                read("warm")
+            def delete_a_role(round_: int) -> None:
                 admin.call("POST", f"{REALM}/roles", json={"name": f"bench-deleted-{round_}"})
                 admin.call("DELETE", f"{REALM}/roles/bench-deleted-{round_}")
-                read("after a realm role was deleted")
+
+            def update_a_role(round_: int) -> None:
                 name = f"bench-updated-{round_}"
                 admin.call("POST", f"{REALM}/roles", json={"name": name})
                 admin.call("PUT", f"{REALM}/roles/{name}", json={"name": name, "attributes": {"holder": ["x"]}})
-                read("after a realm role was updated")
+
+            def delete_a_client_scope(round_: int) -> None:
+                scope = admin.call("POST", f"{REALM}/client-scopes",
+                                   json={"name": f"bench-scope-{round_}", "protocol": "openid-connect"})
+                admin.call("DELETE", f"{REALM}/client-scopes/{scope}")
+
+            steps = [("warm", lambda round_: None), ("after a realm role was deleted", delete_a_role),
+                     ("after a realm role was updated", update_a_role),
+                     ("after a client scope was deleted", delete_a_client_scope)]
+            read("after the import (cold)")
+            read("warm-up (not counted)")  # the first reads also warm Keycloak's code up
+            for round_ in range(1, args.rounds + 1):
+                say(f"round {round_}:")
+                # each round starts one step later, so that no step always comes first or last
+                turn = (round_ - 1) % len(steps)
+                for kind, step in steps[turn:] + steps[:turn]:
+                    step(round_)
+                    read(kind)
         say("\nper kind of read:")
         warm = statistics.median(seconds for seconds, _ in reads["warm"])
         for kind, values in reads.items():
+            if kind.startswith("warm-up"):
+                continue
             seconds = [s for s, _ in values]
             cpu = [c for _, c in values]
             say(f"  {kind:34} {spread(seconds, ' s')}; Keycloak CPU median {statistics.median(cpu):.1f} s; "

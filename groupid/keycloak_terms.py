@@ -53,8 +53,9 @@ BIND_CREDENTIAL = "bindCredential"
 """The config key of an LDAP federation's bind password: Keycloak answers it masked, groupid never reads it."""
 
 LOCK_MARK = "groupid.lock"
-"""The attribute that makes a realm role a lock. Lock roles are left out of a realm's live roles: they come and
-go with the runs that hold them and are no part of the realm's design."""
+"""The attribute that makes a client scope a lock (:mod:`groupid.realms.locks`), and made a realm role one in
+older groupids. Such lock roles are left out of a realm's live roles: they come and go with the runs that hold
+them and are no part of the realm's design."""
 
 KEYCLOAK_CLIENTS = frozenset(
     {"account", "account-console", "admin-cli", "broker", "realm-management", "security-admin-console"}

@@ -1,9 +1,9 @@
 """One writing run at a time per realm: a lock kept in Keycloak itself, so it holds across machines.
 
-The lock is a realm role (``groupid-sync-lock``) whose attributes say who holds it: the host, the process
+The lock is a client scope (``groupid-sync-lock``) whose attributes say who holds it: the host, the process
 (its pid and start time), what it runs (``hr`` for a sync, ``apply``) and until when its lease lasts.
-Creating a role is atomic — a second creation is refused — which is all taking a lock needs
-(:mod:`groupid.realms.locks`, over any adapter's role primitives).
+Creating a client scope is atomic — a second creation is refused — which is all taking a lock needs
+(:mod:`groupid.realms.locks`, over any adapter's primitives, which also says why it is not a role).
 
 A run never loses its lock while it goes on: it renews the lease every sixth of :data:`LEASE`, and it
 stops writing (:class:`LockLost`) when it could not renew for half a lease — long before anyone else may break
@@ -33,7 +33,6 @@ from pathlib import Path
 from groupid.errors import GroupidError, SafetyGuardRefused
 from groupid.model import checked_realm_name
 from groupid.realms.base import Connector, RealmAdapter, connected
-from groupid.realms.locks import LOCK_DESCRIPTION, lock_attributes
 
 LOCK_NAME = "groupid-sync-lock"
 LEASE = 120.0
@@ -93,7 +92,7 @@ class Lease(dict):
         sent = time.monotonic()
         current = self.adapter.acquire_lock(self.realm, LOCK_NAME, dict(self))
         if current is None:  # it was gone (deleted by hand): taken anew just now, but runs may have come between
-            self.lost = "its lock role was deleted while it ran"
+            self.lost = "its lock was deleted while it ran"
             return
         if current.get("token") != self["token"]:
             self.lost = f"another run took it over ({current.get('holder', 'unknown')})"
@@ -101,7 +100,7 @@ class Lease(dict):
         now = datetime.now(UTC)
         self["renewed"] = _stamp(now)
         self["expires"] = _stamp(now + timedelta(seconds=self.lease), up=True)
-        self.adapter.update_role(self.realm, LOCK_NAME, LOCK_DESCRIPTION, lock_attributes(self))
+        self.adapter.renew_lock(self.realm, LOCK_NAME, dict(self))
         self.renewed_at = sent
 
     def _start(self) -> None:
@@ -178,7 +177,7 @@ def break_lock(adapter: Connector, realm: str) -> tuple[dict[str, str], str] | N
     if again != current:
         raise SyncLocked(f"the lock of realm {realm} changed hands while it was looked at; nothing was changed. "
                          f"{_holder_text(again)}")
-    adapter.release_lock(realm, LOCK_NAME)
+    adapter.release_lock(realm, LOCK_NAME, current)
     return current, gone
 
 
@@ -248,7 +247,7 @@ def _take(adapter: RealmAdapter, realm: str, record: dict[str, str]) -> dict[str
     again = adapter.acquire_lock(realm, LOCK_NAME, record)
     if again is None or again != current:
         return again
-    adapter.release_lock(realm, LOCK_NAME)
+    adapter.release_lock(realm, LOCK_NAME, current)
     # Two runs can still break it at the same moment: take it, give the other time to do its worst, look again.
     taken = adapter.acquire_lock(realm, LOCK_NAME, record)
     if taken is not None:

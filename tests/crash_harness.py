@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sys
@@ -228,8 +229,10 @@ def next_week(people: list[dict[str, str]], seed: int = 11) -> tuple[list[dict[s
 
 
 def is_lock(path: str, body) -> bool:
-    """Whether a request is about the lock: its writes come and go with time (renewals), not with the run."""
-    return LOCK_NAME in path or (isinstance(body, dict) and body.get("name") == LOCK_NAME)
+    """Whether a request is about the lock: its writes come and go with time (renewals), not with the run.
+    The lock is the only client scope of the realm groupid writes, and scopes are addressed by id."""
+    return (LOCK_NAME in path or re.search(r"realms/[^/]+/client-scopes(/|$)", path) is not None
+            or (isinstance(body, dict) and body.get("name") == LOCK_NAME))
 
 
 class Interrupting(KeycloakServer):

@@ -35,7 +35,7 @@ NATIONAL_ID = "身份证号"
 DAYS = {0: date(2025, 2, 24), 1: date(2025, 3, 3), 2: date(2025, 3, 10), 3: date(2025, 3, 17)}
 """The dates the story's runs treat as today: a weekly sync."""
 
-BOOKKEEPING = frozenset({"acquire_lock", "release_lock", "set_realm_attributes"})
+BOOKKEEPING = frozenset({"acquire_lock", "renew_lock", "release_lock", "set_realm_attributes"})
 """Writes a sync makes that are not about people: the lock, and the run record the truncation guard reads."""
 _WRITE_PREFIXES = ("create_", "update_", "delete_", "add_", "remove_", "move_", "set_", "import_", "logout_")
 

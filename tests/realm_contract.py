@@ -32,6 +32,7 @@ from groupid.keycloak_terms import (
     KEYCLOAK_DEFAULT_ROLES,
     LDAP_MAPPER_TYPE,
     LDAP_PROVIDER,
+    LOCK_MARK,
     MANAGED_SUBTYPE,
     USER_STORAGE_TYPE,
     default_role_name,
@@ -40,6 +41,7 @@ from groupid.keycloak_terms import (
 )
 from groupid.realms.base import RealmAdapter
 from groupid.realms.live import LiveIdentityProvider, LiveOrganization, LiveRealm, LiveRole, LiveUser
+from groupid.realms.locks import KEPT_AS_ROLE
 from groupid.realms.memory import defaults as copied_defaults
 
 MANAGED = {ATTR_MANAGED: ["true"]}
@@ -869,6 +871,60 @@ class RealmContract:
         adapter.release_lock(realm, "groupid.sync")  # not held: nothing happens
         assert adapter.acquire_lock(realm, "groupid.sync", second) is None
         assert adapter.acquire_lock(realm, "groupid.sync", first) == second
+
+    def test_a_lock_is_a_client_scope_not_a_role(self, adapter, realm):
+        # deleting a role makes Keycloak drop every cached user of the realm; deleting a client scope does not
+        assert adapter.acquire_lock(realm, "groupid.sync", {"host": "a"}) is None
+        assert adapter.read_role_attributes(realm, "groupid.sync") is None
+        assert adapter.read_client_scope_attributes(realm, "groupid.sync") == {"host": "a", LOCK_MARK: "true"}
+        adapter.renew_lock(realm, "groupid.sync", {"host": "a", "renewed": "now"})
+        assert adapter.acquire_lock(realm, "groupid.sync", {"host": "b"}) == {"host": "a", "renewed": "now"}
+        adapter.release_lock(realm, "groupid.sync")
+        assert adapter.read_client_scope_attributes(realm, "groupid.sync") is None
+
+    def test_a_lock_an_older_groupid_keeps_as_a_role_is_honoured_and_broken_as_one(self, adapter, realm):
+        adapter.create_role(realm, "groupid.sync", "held by a running groupid", {"host": ["old"], LOCK_MARK: ["true"]})
+        held = adapter.acquire_lock(realm, "groupid.sync", {"host": "new"})
+        assert held == {"host": "old", KEPT_AS_ROLE: "true"}
+        assert adapter.read_client_scope_attributes(realm, "groupid.sync") is None  # given back at once
+        assert adapter.acquire_lock(realm, "groupid.sync", {"host": "new"}) == held
+        adapter.release_lock(realm, "groupid.sync", held)  # broken: the role goes
+        assert adapter.read_role_attributes(realm, "groupid.sync") is None
+        assert adapter.acquire_lock(realm, "groupid.sync", {"host": "new"}) is None
+        # a role of that name that is no lock takes nothing from anyone
+        adapter.release_lock(realm, "groupid.sync")
+        adapter.create_role(realm, "groupid.sync", None, {})
+        assert adapter.acquire_lock(realm, "groupid.sync", {"host": "new"}) is None
+
+    def test_client_scopes_are_created_once_read_updated_and_discarded_by_name(self, adapter, realm):
+        adapter.create_client_scope(realm, "groupid-x", "d", {"k": "值"})
+        with pytest.raises(Conflict):
+            adapter.create_client_scope(realm, "groupid-x", None, {})
+        with pytest.raises(Conflict):
+            adapter.create_client_scope(realm, "email", None, {})  # Keycloak's own names are taken too
+        assert adapter.read_client_scope_attributes(realm, "groupid-x") == {"k": "值"}
+        adapter.update_client_scope(realm, "groupid-x", None, {"k": "v2", "n": "1"})
+        assert adapter.read_client_scope_attributes(realm, "groupid-x") == {"k": "v2", "n": "1"}
+        adapter.discard_client_scope(realm, "groupid-x")
+        adapter.discard_client_scope(realm, "groupid-x")  # none: nothing happens
+        assert adapter.read_client_scope_attributes(realm, "groupid-x") is None
+        with pytest.raises(KeycloakError, match="404"):
+            adapter.update_client_scope(realm, "groupid-x", None, {})
+
+    def test_of_many_creations_of_one_client_scope_at_once_exactly_one_succeeds(self, adapter, realm):
+        def create(round_and_n):
+            try:
+                adapter.create_client_scope(realm, f"groupid-race-{round_and_n[0]}", None, {"n": str(round_and_n[1])})
+                return True
+            except Conflict:
+                return False
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            for round_ in range(5):
+                won = list(pool.map(create, [(round_, n) for n in range(4)]))
+                assert won.count(True) == 1, won
+                winner = won.index(True)
+                assert adapter.read_client_scope_attributes(realm, f"groupid-race-{round_}") == {"n": str(winner)}
 
     def test_people_calls_from_several_threads_all_land(self, adapter, realm):
         self.declare(adapter, realm, "title")

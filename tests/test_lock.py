@@ -180,7 +180,7 @@ def test_a_run_that_cannot_renew_its_lease_stops_writing(realm):
     adapter, name = realm
 
     class CannotRenew(MemoryRealms):
-        def update_role(self, realm, name, description, attributes):
+        def update_client_scope(self, realm, name, description, attributes):
             raise KeycloakUnreachable("Keycloak does not answer (as the test wants)")
 
     failing = CannotRenew()

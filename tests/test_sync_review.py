@@ -270,26 +270,32 @@ class LockOnKeycloak(AdminTransport):
     the GET that reads who holds it, as happens when a waiting run polls at the end of another."""
 
     def __init__(self):
-        # the last answer is for the release, which first makes sure the lock is still this run's
-        self.answers = ["conflict", "gone", "created", "created"]
+        # the last creation is the release's, which first makes sure the lock is still this run's
+        self.creations = ["conflict", "created", "created"]
+        self.scopes_listed = [[], [{"id": "lock-id", "name": LOCK_NAME}]]  # gone when read; there when released
+        self.deleted: list[str] = []
 
     def request(self, method, path, action, **options):
         if method == "DELETE":
+            self.deleted.append(path)
             return None
-        answer = self.answers.pop(0)
-        if answer == "conflict":
-            raise Conflict(f"refused to {action}: it already exists (HTTP 409)")
-        if answer == "gone":  # the transport answers None for a 404 when asked to, as the adapter asks
-            if options.get("missing_ok"):
-                return None
-            raise KeycloakError(f"refused to {action}: HTTP 404: Could not find role")
+        if method == "POST":
+            if self.creations.pop(0) == "conflict":
+                raise Conflict(f"refused to {action}: it already exists (HTTP 409)")
+            return None
+        if path.endswith("/client-scopes"):
+            return self.scopes_listed.pop(0)
+        assert options.get("missing_ok"), path  # the realm role an older groupid kept the lock as: there is none
         return None
 
 
 def test_a_waiting_run_takes_the_lock_released_while_it_looked():
-    server = KeycloakServer(ConnectionSettings("http://keycloak.test"), transport=LockOnKeycloak())
+    transport = LockOnKeycloak()
+    server = KeycloakServer(ConnectionSettings("http://keycloak.test"), transport=transport)
     with sync_lock(server, "beichen", "hr", wait=5) as holder:
         assert holder["source"] == "hr"
+    assert transport.creations == [] and transport.scopes_listed == []
+    assert transport.deleted == ["admin/realms/beichen/client-scopes/lock-id"]
 
 
 # --- scale and personal data ----------------------------------------------------------------------------------

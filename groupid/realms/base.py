@@ -338,7 +338,7 @@ class People(ABC):
 
 class RealmRecords(ABC):
     """What a run keeps in a realm beside its design: realm attributes (its run records), and the primitives
-    its lock needs besides creating a role (:mod:`groupid.realms.locks`)."""
+    its lock is made of (:mod:`groupid.realms.locks`)."""
 
     @abstractmethod
     def read_realm_attributes(self, realm: str) -> dict[str, str]:
@@ -347,6 +347,23 @@ class RealmRecords(ABC):
     @abstractmethod
     def set_realm_attributes(self, realm: str, attributes: dict[str, str]) -> None:
         """Set the given realm attributes; the others stay as they are."""
+
+    @abstractmethod
+    def create_client_scope(self, realm: str, name: str, description: str | None, attributes: dict[str, str]) -> None:
+        """Create a client scope (of the OpenID Connect protocol, in no client's tokens); one of that name is a
+        :class:`~groupid.errors.Conflict`, however close together the two creations come."""
+
+    @abstractmethod
+    def read_client_scope_attributes(self, realm: str, name: str) -> dict[str, str] | None:
+        """A client scope's attributes; None when there is no such scope."""
+
+    @abstractmethod
+    def update_client_scope(self, realm: str, name: str, description: str | None, attributes: dict[str, str]) -> None:
+        """Replace a client scope's description and attributes; no such scope is an error (HTTP 404)."""
+
+    @abstractmethod
+    def discard_client_scope(self, realm: str, name: str) -> None:
+        """Delete a client scope; nothing happens when there is none."""
 
     @abstractmethod
     def read_role_attributes(self, realm: str, name: str) -> dict[str, list[str]] | None:
@@ -367,9 +384,14 @@ class RealmAdapter(RealmConfiguration, People, RealmRecords):
         the process that took it. See :mod:`groupid.realms.locks`."""
         return locks.acquire_lock(self, realm, name, holder)
 
-    def release_lock(self, realm: str, name: str) -> None:
-        """Give the lock ``name`` up (nothing happens when nobody holds it)."""
-        locks.release_lock(self, realm, name)
+    def renew_lock(self, realm: str, name: str, holder: dict[str, str]) -> None:
+        """Write the record of ``holder``, who holds the lock ``name``, anew (its lease renewed)."""
+        locks.renew_lock(self, realm, name, holder)
+
+    def release_lock(self, realm: str, name: str, holder: dict[str, str] | None = None) -> None:
+        """Give the lock ``name`` up (nothing happens when nobody holds it). ``holder``: the record
+        :meth:`acquire_lock` returned, when the lock broken is another run's."""
+        locks.release_lock(self, realm, name, holder)
 
     def sign_out_without(self, realm: str, client_id: str, role: str) -> int:
         """End every session of the users signed in to the client ``client_id`` who no longer hold its role

@@ -3,8 +3,9 @@
 Both adapters read everything (:meth:`~groupid.realms.base.RealmConfiguration.read_raw`); the rules of what
 groupid leaves out are written here once, for both:
 
-- lock roles (realm roles carrying :data:`~groupid.keycloak_terms.LOCK_MARK`): they come and go with the runs
-  that hold them;
+- lock roles (realm roles carrying :data:`~groupid.keycloak_terms.LOCK_MARK`, the locks of older groupids):
+  they come and go with the runs that hold them; today's locks are client scopes, which a live realm does
+  not hold;
 - the roles of Keycloak's own clients (:data:`~groupid.keycloak_terms.KEYCLOAK_CLIENTS`): they are Keycloak's;
   a spec may refer to them without defining them.
 """

@@ -16,6 +16,7 @@ from groupid.realms.keycloak.components import Components
 from groupid.realms.keycloak.flows import SignInFlows
 from groupid.realms.keycloak.people import MEMBER_PAGE_SIZE, PeopleClient
 from groupid.realms.keycloak.reading import RealmReader
+from groupid.realms.keycloak.scopes import ClientScopes
 from groupid.realms.keycloak.transport import PAGE_SIZE, AdminTransport, KeycloakAnswer, admin_url, created_id
 from groupid.realms.live import LiveRealm, LiveUser
 from groupid.realms.representations import SECRET_MASK
@@ -48,6 +49,7 @@ class KeycloakServer(RealmAdapter):
         self.clients = ClientParts(self.transport)
         self.flows = SignInFlows(self.transport)
         self.components = Components(self.transport)
+        self.scopes = ClientScopes(self.transport)
         self._realm_roles: dict[tuple[str, str], dict] = {}  #: (realm, name) -> the role's representation
         self._roles_lock = threading.Lock()
 
@@ -170,6 +172,24 @@ class KeycloakServer(RealmAdapter):
     def discard_role(self, realm: str, name: str) -> None:
         """Delete a realm role; nothing happens when there is none."""
         self.transport.request("DELETE", admin_url(realm, "roles", name), f"delete role '{name}' of {realm}", missing_ok=True)
+
+    # -- client scopes: see :class:`~groupid.realms.keycloak.scopes.ClientScopes` ----------------------------
+
+    def create_client_scope(self, realm: str, name: str, description: str | None, attributes: dict[str, str]) -> None:
+        """Create a client scope; one of that name is a :class:`~groupid.errors.Conflict`."""
+        self.scopes.create(realm, name, description, attributes)
+
+    def read_client_scope_attributes(self, realm: str, name: str) -> dict[str, str] | None:
+        """A client scope's attributes; None when there is no such scope."""
+        return self.scopes.read_attributes(realm, name)
+
+    def update_client_scope(self, realm: str, name: str, description: str | None, attributes: dict[str, str]) -> None:
+        """Replace a client scope's description and attributes."""
+        self.scopes.update(realm, name, description, attributes)
+
+    def discard_client_scope(self, realm: str, name: str) -> None:
+        """Delete a client scope; nothing happens when there is none."""
+        self.scopes.discard(realm, name)
 
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
         """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""

@@ -37,6 +37,7 @@ from groupid.realms.memory.defaults import (
     BUILT_IN_CLIENTS,
     CLIENT_DEFAULTS,
     DEFAULT_ROLE_COMPOSITES,
+    REALM_CLIENT_SCOPES,
 )
 from groupid.realms.memory.people import MemoryPeople
 from groupid.realms.memory.store import (
@@ -46,6 +47,7 @@ from groupid.realms.memory.store import (
     RoleKey,
     StoredGroup,
     StoredRole,
+    StoredScope,
     add_values,
     conflict,
     found,
@@ -293,6 +295,37 @@ class MemoryRealms(RealmAdapter):
             state = self.store.realm(realm, f"delete role '{name}' of {realm}")
             if (None, name) in state.roles:
                 _drop_roles(state, [(None, name)])
+
+    # -- client scopes ------------------------------------------------------------------------------------
+
+    def create_client_scope(self, realm: str, name: str, description: str | None, attributes: dict[str, str]) -> None:
+        """Create a client scope; its name is unique in the realm, Keycloak's own scopes' names included."""
+        action = f"create client scope '{name}' in {realm}"
+        with self.store.guard:  # atomic, as on the real server: a lock is taken by creating a client scope
+            state = self.store.realm(realm, action)
+            if name in state.client_scopes or name in REALM_CLIENT_SCOPES:
+                raise conflict(action, f"Client Scope {name} already exists")
+            state.client_scopes[name] = StoredScope(description, dict(attributes))
+
+    def read_client_scope_attributes(self, realm: str, name: str) -> dict[str, str] | None:
+        """A client scope's attributes; None when there is no such scope."""
+        with self.store.guard:
+            scope = self.store.realm(realm, f"read client scope '{name}' of {realm}").client_scopes.get(name)
+            return None if scope is None else dict(scope.attributes)
+
+    def update_client_scope(self, realm: str, name: str, description: str | None, attributes: dict[str, str]) -> None:
+        """Replace a client scope's description and attributes."""
+        action = f"update client scope '{name}' of {realm}"
+        with self.store.guard:
+            scopes = self.store.realm(realm, action).client_scopes
+            if name not in scopes:
+                raise not_found(action, "Could not find client scope")
+            scopes[name] = StoredScope(description, dict(attributes))
+
+    def discard_client_scope(self, realm: str, name: str) -> None:
+        """Delete a client scope; nothing happens when there is none."""
+        with self.store.guard:
+            self.store.realm(realm, f"delete client scope '{name}' of {realm}").client_scopes.pop(name, None)
 
     def add_composites(self, realm: str, role: str, names: list[str]) -> None:
         """Make the roles ``names`` part of ``role`` (references, realm and client roles alike)."""

@@ -41,6 +41,14 @@ class StoredRole:
 
 
 @dataclass
+class StoredScope:
+    """A client scope as the store keeps it: what groupid writes of one."""
+
+    description: str | None
+    attributes: dict[str, str]
+
+
+@dataclass
 class RealmState:
     """Everything the store keeps of one realm."""
 
@@ -62,6 +70,7 @@ class RealmState:
     organization_members: dict[str, list[str]] = field(default_factory=dict)  # organization id -> user ids
     sessions: dict[str, list[str]] = field(default_factory=dict)  # client id -> the users signed in to it
     components: dict[str, dict] = field(default_factory=dict)  # LDAP federations and their mappers, by id
+    client_scopes: dict[str, StoredScope] = field(default_factory=dict)  # those made after Keycloak's own, by name
     id: str = field(default_factory=lambda: str(uuid.uuid4()))  # the realm's id: the parent of its federations
 
     @property
