@@ -30,11 +30,15 @@ either. For each read the output says which path it took (partial export, or pag
 went; for a paged read, how many entries the search for managed groups answered, how many of them were
 distinct, and how many ``/children`` pages the read needed for the groups the search missed.
 
-By default the script starts its own ephemeral local Keycloak ("bench", in-memory database) and stops it at the
-end. With ``--server-url`` it signs in with GROUPID_ADMIN_USER / GROUPID_ADMIN_PASSWORD (or the other GROUPID_*
+By default the script starts a fresh local Keycloak of its own (``--instance``, default "bench") and stops it
+at the end: on its dev database (in-memory H2), or with ``--db postgres`` on a throw-away PostgreSQL
+(``postgres.py``). ``--restart`` (PostgreSQL only) restarts that Keycloak between the import and the first
+read, so that the cold figure is the first plan after Keycloak starts on a realm its database already holds:
+the first plan after a deployment or a node's restart. With ``--server-url`` it signs in with GROUPID_ADMIN_USER / GROUPID_ADMIN_PASSWORD (or the other GROUPID_*
 credentials) and creates, then deletes, a realm ``bench-plan-<random>`` there.
 
-    .venv/bin/python bench/plan_scale.py [--groups 5000] [--depth 5] [--server-url URL]
+    .venv/bin/python bench/plan_scale.py [--groups 5000] [--depth 5] [--db dev|postgres] [--restart]
+                                         [--server-url URL]
 """
 
 from __future__ import annotations
@@ -46,8 +50,10 @@ import os
 import platform
 import random
 import secrets
+import signal
 import statistics
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -57,6 +63,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from entry import exit_with
+from postgres import PostgresError
+from servers import FreshServer, fresh_server, say
 
 import groupid
 from groupid.apply import apply_plans
@@ -406,7 +414,9 @@ def groupid_revision() -> str:
 # -- the run ---------------------------------------------------------------------------------------------
 
 
-def run(settings: ConnectionSettings, args, where: str) -> None:
+def run(settings: ConnectionSettings, args, where: str, server: FreshServer | None = None) -> None:
+    """The whole benchmark on one server: the model built and imported, then measured (``server``: the local
+    Keycloak, for ``--restart``)."""
     realm = f"bench-plan-{secrets.token_hex(3)}"
     names = "unique department names" if args.unique_names else "department names repeated across the tree"
     say(f"groupid plan benchmark: {args.groups:,} groups, {args.depth} levels, {names}; realm {realm} ({where})")
@@ -446,6 +456,10 @@ def run(settings: ConnectionSettings, args, where: str) -> None:
         say(f"import: 1 POST /admin/realms in {imported:.1f} s; Keycloak counts {total:,} groups\n")
         if total != count:
             raise SystemExit(f"Keycloak holds {total} groups, the model {count}")
+        if args.restart:
+            seconds = server.restart()
+            settings = server.settings
+            say(f"Keycloak restarted in {seconds:.1f} s: its caches are empty, its database holds the realm\n")
         figures = measure(settings, args, realm, group, state, count, deepest_path, deepest_code)
     finally:
         cleaner = CountingServer(settings)
@@ -489,7 +503,8 @@ def measure(settings, args, realm, group, state, count, deepest_path, deepest_co
             raise SystemExit(f"the first read found {figure.live_groups} groups and planned {len(plan.changes)} changes")
         say(f"warm-up read #{i + 1}: {figure.requests} requests, {figure.seconds:.2f} s ({figure.note})\n      {breakdown(figure)}")
         if i == 0:
-            figures.append(dataclasses.replace(figure, what="first plan after the import",
+            after = "Keycloak's restart" if args.restart else "the import"
+            figures.append(dataclasses.replace(figure, what=f"first plan after {after}",
                                                note=f"cold, --cold-read {args.cold_read}; {breakdown(figure)}"))
 
     # (a) no-change plan, repeated
@@ -580,10 +595,6 @@ def report(figures: list[Figure], groups: int, depth: int, imported: float) -> N
         "seconds: wall time (sign-in excluded)")
 
 
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--groups", type=int, default=5000, help="groups in the realm (default 5000)")
@@ -601,34 +612,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="seed of the naive baseline's lookup order")
     parser.add_argument("--unique-names", action="store_true",
                         help="make every department name unique in the realm (by default names repeat, as in real groups)")
+    parser.add_argument("--db", choices=("dev", "postgres"), default="dev",
+                        help="the local Keycloak's database: its dev database (in-memory H2, the default) or a "
+                        "throw-away PostgreSQL")
+    parser.add_argument("--restart", action="store_true",
+                        help="restart the local Keycloak after the import, so that the first plan is the first after "
+                        "Keycloak starts on a realm its database holds (needs --db postgres)")
+    parser.add_argument("--instance", default="bench", help="the local Keycloak's instance name (default bench)")
     args = parser.parse_args(argv)
     if args.depth < 2 or args.groups < 20 or args.repeat < 1 or args.warmup < 0:
         parser.error("--depth must be at least 2, --groups at least 20, --repeat at least 1")
-    args.stop_server = False
+    if args.restart and (args.server_url or args.db != "postgres"):
+        parser.error("--restart needs a local Keycloak on --db postgres: the dev database lives in Keycloak's "
+                     "memory, and a server given by --server-url is not the script's to restart")
+    args.stop_server = not args.server_url
 
     if args.server_url:
         settings = ConnectionSettings.from_env(server_url=args.server_url)
         settings = dataclasses.replace(settings, timeout=max(settings.timeout, REALM_IMPORT_TIMEOUT))
         run(settings, args, "the server given")
         return 0
-
-    from groupid.localserver import LocalKeycloak
-
-    local = LocalKeycloak("bench", ephemeral=True)
-    started = time.perf_counter()
-    info = local.start()
-    args.stop_server = not info.reused
-    say(f"local Keycloak 'bench' {'reused' if info.reused else 'started'} in {time.perf_counter() - started:.1f} s")
-    try:
-        settings = ConnectionSettings(server_url=info.url, admin_user=info.admin_user,
-                                      admin_password=info.admin_password(), timeout=REALM_IMPORT_TIMEOUT)
-        run(settings, args, f"local ephemeral Keycloak {info.version}, in-memory H2 database")
-    finally:
-        if args.stop_server:
-            local.stop()
-            say("local Keycloak 'bench' stopped")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill stops the servers too
+    with fresh_server(args.db, args.instance, timeout=REALM_IMPORT_TIMEOUT) as server:
+        run(server.settings, args, f"a fresh local Keycloak on the {server.where}", server)
+    say("the local servers stopped")
     return 0
 
 
 if __name__ == "__main__":
-    exit_with(main, GroupidError)
+    exit_with(main, GroupidError, PostgresError)

@@ -32,6 +32,7 @@ from cpu import Meter, Span, span
 from hr_data import Changed, Generated
 from limit import Admin, fingerprint, planned_accounts, read_members, read_users, send_accounts
 from plan_scale import CountingServer, say, settled
+from servers import TIMEOUT
 
 from groupid.apply import apply_plans
 from groupid.errors import GroupidError
@@ -42,7 +43,6 @@ from groupid.spec import load_spec
 from groupid.state import compile_realms, realm_representation
 
 AS_OF = date(2026, 1, 1)  #: the day the syncs treat as today; every generated start date is before it
-TIMEOUT = 900.0  #: seconds one request may take: the spec's apply and a cold partial import are slow
 CREATING = ("load", "import", "naive")  #: the steps that create accounts; the others read them
 CLAIMED = ("cold", "load", "resync", "changed", "import", "read", "members", "naive")  #: the timed steps, in order
 
@@ -150,11 +150,24 @@ def check_load(settings: ConnectionSettings, realm: str, expected: int) -> str:
 # -- groupid's sync, in a child process ----------------------------------------------------------------------
 
 
-def _sync_child(connection, settings: ConnectionSettings, meter: Meter, paths: dict, realm: str, dry_run: bool) -> None:
+def _sync_child(connection, settings: ConnectionSettings, meter: Meter, paths: dict, realm: str, dry_run: bool,
+                tuning: dict) -> None:
     """Run one sync and send back its figures: what it did, its requests, its time, the servers' CPU and its own,
-    its peak memory, and the fingerprint of the accounts it created."""
+    its peak memory, and the fingerprint of the accounts it created. ``tuning`` sets module constants first
+    (``{"groupid.realms.keycloak.people.MEMBER_LISTS_WAIT": True}``), for the benchmarks that compare them."""
+    import importlib
+
     from groupid.hr_sync import sync_hr
     from groupid.sync import SyncOptions
+
+    for name, value in tuning.items():
+        module, constant = name.rsplit(".", 1)
+        target = importlib.import_module(module)
+        if not hasattr(target, constant):  # a misspelt name would make the arm the same as the default silently
+            connection.send({"error": f"no constant {name} to set"})
+            connection.close()
+            return
+        setattr(target, constant, value)
 
     # ru_maxrss is in KiB on Linux (bytes on macOS)
     scale = 1 if sys.platform == "darwin" else 1024
@@ -183,13 +196,14 @@ def _sync_child(connection, settings: ConnectionSettings, meter: Meter, paths: d
     connection.close()
 
 
-def run_sync(run: Run, realm: str, export: Path, dry_run: bool = False) -> dict:
-    """``sync_hr`` of ``export`` into ``realm``, in a fresh process (so that its memory and CPU are its own)."""
+def run_sync(run: Run, realm: str, export: Path, dry_run: bool = False, tuning: dict | None = None) -> dict:
+    """``sync_hr`` of ``export`` into ``realm``, in a fresh process (so that its memory and CPU are its own), with
+    the module constants ``tuning`` names set in it."""
     context = multiprocessing.get_context("spawn")  # not fork: the child must not start with our memory
     receiver, sender = context.Pipe(duplex=False)
     paths = {"export": str(export), "spec": str(run.data.spec), "mapping": str(run.data.mapping)}
     # daemon: stopped with the script, whatever ends it
-    child = context.Process(target=_sync_child, args=(sender, run.settings, run.meter, paths, realm, dry_run),
+    child = context.Process(target=_sync_child, args=(sender, run.settings, run.meter, paths, realm, dry_run, tuning or {}),
                             name="groupid-sync", daemon=True)
     child.start()
     sender.close()

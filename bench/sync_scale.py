@@ -52,62 +52,25 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-from cpu import Meter
 from entry import exit_with
 from hr_data import change_export, generate
 from plan_scale import groupid_revision, say, server_facts
-from postgres import LocalPostgres, PostgresError
+from postgres import PostgresError
 from rounds import parse_paths, round_order
-from sync_paths import AS_OF, PATHS, TIMEOUT, Figure, Run
+from servers import DEFAULT_HEAP, fresh_server
+from sync_paths import AS_OF, PATHS, Figure, Run
 from sync_report import report
 
 from groupid.errors import GroupidError
-from groupid.localserver import LocalKeycloak
 from groupid.realms.base import IMPORT_CHUNK
-from groupid.realms.connection import ConnectionSettings
 from groupid.realms.keycloak.people import USER_PAGE_SIZE, USER_READERS
 from groupid.sync.applying import CHUNK, IMPORTERS
 
-DEFAULT_HEAP = "-Xms4g -Xmx4g"
-"""The dev database lives in Keycloak's heap: at 20,000 people a 2 GiB heap made the same read of every user vary
-from 10 s to 21 s with garbage collection (median 12.2 s); a fixed 4 GiB one kept it within 9–15 s (median 10.7 s)."""
 CHANGED_SHARE = 0.01
-
-
-@contextmanager
-def fresh_server(db: str, name: str) -> Iterator[tuple[ConnectionSettings, Meter, str]]:
-    """A Keycloak started for one path (on a PostgreSQL started for it with ``db`` postgres), stopped at the end
-    whatever happens; yields how to reach it, the meter of its CPU (and PostgreSQL's), and what it runs on."""
-    with ExitStack() as stack:
-        roots = {}
-        if db == "postgres":
-            postgres = LocalPostgres()
-            stack.callback(postgres.stop)
-            info = postgres.start()
-            roots["postgres"] = postgres.pid()
-            local = LocalKeycloak(name, database=info.keycloak_database())
-            where = f"PostgreSQL {info.version.split()[0]}"
-        else:
-            local = LocalKeycloak(name, ephemeral=True)
-            where = "dev database (in-memory H2)"
-        if local.status() or local.starting():
-            raise SystemExit(f"a local Keycloak named {name} runs already, so it would not be fresh: stop it "
-                             f"(groupid keycloak stop --instance {name}) or choose another --instance")
-        stack.callback(local.stop)
-        started = time.perf_counter()
-        server = local.start(timeout=600)
-        roots["keycloak"] = server.pid
-        say(f"  Keycloak {name} started in {time.perf_counter() - started:.1f} s on the {where}")
-        settings = ConnectionSettings(server_url=server.url, admin_user=server.admin_user,
-                                      admin_password=server.admin_password(), timeout=TIMEOUT)
-        yield settings, Meter({key: pid for key, pid in roots.items() if pid}), where
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
                 for path in round_order(args.paths, round_):
                     name = f"{args.instance}-{'pg-' if db == 'postgres' else ''}{path}"
                     say(f"[{db} {path} #{round_}] a fresh server:")
-                    with fresh_server(db, name) as (settings, meter, where):
-                        facts.setdefault(f"keycloak ({db})", f"{server_facts(settings).get('keycloak', '?')} on {where}")
-                        run = Run(db, round_, path, settings, meter, data, changed, scratch, args.sample)
+                    with fresh_server(db, name) as server:
+                        facts.setdefault(f"keycloak ({db})",
+                                         f"{server_facts(server.settings).get('keycloak', '?')} on {server.where}")
+                        run = Run(db, round_, path, server.settings, server.meter, data, changed, scratch, args.sample)
                         figures += PATHS[path](run)
                     say(f"[{db} {path} #{round_}] servers stopped")
         say()

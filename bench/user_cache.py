@@ -37,8 +37,8 @@ from hr_data import generate
 from limit import Admin, planned_accounts, read_users, send_accounts
 from plan_scale import say
 from rounds import spread
-from sync_paths import AS_OF, TIMEOUT, apply_spec
-from sync_scale import DEFAULT_HEAP, fresh_server
+from servers import DEFAULT_HEAP, TIMEOUT, fresh_server
+from sync_paths import AS_OF, apply_spec
 
 from groupid.errors import GroupidError
 from groupid.hr_sync import sync_hr
@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     reads: dict[str, list[tuple[float, float]]] = {}
     try:
         data = generate(scratch / "data", args.people, max(args.people // 20, 10), 10, 1, AS_OF)
-        with fresh_server("dev", args.instance) as (settings, meter, where):
+        with fresh_server("dev", args.instance) as server:
+            settings, meter, where = server.settings, server.meter, server.where
             apply_spec(settings, data, REALM)
             plan = sync_hr(data.export, data.spec, data.mapping, KeycloakServer(settings),
                            options=SyncOptions(realm=REALM, today=AS_OF, dry_run=True)).plan

@@ -316,3 +316,29 @@ def test_the_limit_reads_every_membership_of_every_group(bench, keycloak):
     assert read.users == 12
     # 集团: pages of 5 and 2 members; 财务部: a full page of 5, then an empty one
     assert read.requests == 4
+
+
+def test_each_account_cost_variant_changes_one_part_of_what_groupid_sends(bench):
+    cost = bench("account_cost")
+    planned = [{"username": "zhangwei", "email": "zhangwei@xc.example.cn", "emailVerified": True,
+                "attributes": {"employee_id": ["XC000001"]}, "groups": ["/星辰/研发部/平台组"],
+                "realmRoles": [f"default-roles-{cost.SETUP_REALM}", "employee"]}]
+
+    def sent(variant):
+        return cost.accounts_for(variant, planned, "cost-x", "default-roles-cost-x")[0]
+
+    as_sent = sent("as-sent")
+    assert as_sent == {**planned[0], "realmRoles": ["default-roles-cost-x", "employee"]}
+    changed = {variant: {key for key in {*as_sent, *sent(variant)} if as_sent.get(key) != sent(variant).get(key)}
+               for variant in cost.VARIANTS}
+    assert changed == {"as-sent": set(), "no-attributes": {"attributes"}, "unmanaged": set(), "no-validators": set(),
+                       "flat-path": {"groups"}, "no-default-role": {"realmRoles"}, "unverified": {"emailVerified"}}
+    assert sent("flat-path")["groups"] == ["/星辰"]
+    assert sent("no-default-role")["realmRoles"] == ["employee"]
+    assert planned[0]["realmRoles"][0] == f"default-roles-{cost.SETUP_REALM}"  # the plan itself is left alone
+
+    profile = {"attributes": [{"name": "username", "validations": {"length": {"max": 255}}},
+                              {"name": "employee_id", "validations": {}}], "groups": []}
+    assert cost.VARIANTS["unmanaged"][1](profile) == {
+        "attributes": [profile["attributes"][0]], "groups": [], "unmanagedAttributePolicy": "ENABLED"}
+    assert all(not attribute["validations"] for attribute in cost.VARIANTS["no-validators"][1](profile)["attributes"])

@@ -25,7 +25,9 @@ def realm(company_realm):
     return company_realm
 
 
-def test_reading_users_costs_pages_not_users(server, realm):
+@pytest.mark.parametrize("lists_wait", [False, True], ids=["lists-beside-pages", "lists-after-pages"])
+def test_reading_users_costs_pages_not_users(server, realm, monkeypatch, lists_wait):
+    monkeypatch.setattr(people, "MEMBER_LISTS_WAIT", lists_wait)
     groups = [server.create_group(realm, None, f"部门{n}", {}) for n in range(3)]
     count = USER_PAGE_SIZE + 50
     users = [{"username": f"user{n:04d}", "enabled": True, "groups": [f"/部门{n % 3}"]} for n in range(count)]
@@ -34,13 +36,26 @@ def test_reading_users_costs_pages_not_users(server, realm):
     # the realm (for its default role), then a request per IMPORT_CHUNK users: what the sync counts as writes
     assert server.requests - before == 1 + math.ceil(count / IMPORT_CHUNK)
 
-    before = server.requests
+    before, events, request = server.requests, [], server.transport.request
+
+    def recording(method, path, action, **kwargs):
+        if path.endswith("/members"):
+            events.append("list sent")
+        answer = request(method, path, action, **kwargs)
+        if path.endswith("/users"):
+            events.append("page answered")
+        return answer
+
+    monkeypatch.setattr(server.transport, "request", recording)
     live = server.read_users(realm, groups)
 
     assert len(live) == count and all(len(user.groups) == 1 for user in live)
     user_pages = page_requests(count, USER_PAGE_SIZE, USER_READERS)
     member_pages = len(groups) * math.ceil((count // 3 + 2) / MEMBER_PAGE_SIZE)
     assert server.requests - before == user_pages + member_pages
+    assert events.count("page answered") == user_pages and events.count("list sent") == member_pages
+    if lists_wait:  # beside the pages, a list may go before or after any page but the first: no order to assert
+        assert events == ["page answered"] * user_pages + ["list sent"] * member_pages
 
 
 def test_a_realm_with_no_users_is_read_in_one_request(server, realm):

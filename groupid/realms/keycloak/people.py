@@ -38,6 +38,11 @@ READERS = 5
 """How many member lists are read at once, beside the :data:`USER_READERS` pages of users: enough to hide the
 round trips, and together with those within the connection's pool of 10."""
 
+MEMBER_LISTS_WAIT = False
+"""Whether the member lists wait for the last page of users, instead of being read beside the pages. Beside is
+no slower: the first re-sync after a bulk load of 20,000 people took 1.18× a raw read of the users and lists
+with them beside, 1.21× with them waiting (docs/benchmarks.md); ``bench/first_resync.py`` compares the two."""
+
 USER_IMPORT_TIMEOUT = 300.0
 """Seconds one partial import of users (:meth:`PeopleClient.import_users`) may take, whatever the connection's timeout: a cold or loaded server is slow."""
 
@@ -64,7 +69,7 @@ class PeopleClient:
 
         A request per :data:`USER_PAGE_SIZE` users, :data:`USER_READERS` at a time, and per
         :data:`MEMBER_PAGE_SIZE` members of each asked-for group and organization, :data:`READERS` at a time,
-        beside the pages of users.
+        beside the pages of users (after them, with :data:`MEMBER_LISTS_WAIT`).
         """
         url, action = admin_url(realm, "users"), f"read the users of {realm}"
         listed = self.transport.pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS, briefRepresentation="false")
@@ -80,13 +85,15 @@ class PeopleClient:
                 for entry in listed:
                     if entry.get("serviceAccountClientId"):
                         continue
-                    if members is None:
+                    if members is None and not MEMBER_LISTS_WAIT:
                         # Only once the realm has a user: the first load of an empty realm skips a request per
                         # group. From then on the member lists are read beside the pages of users, not after
                         # them: Keycloak answers a page of full users on one thread, so the lists take the cores
                         # the pages leave idle.
                         members = [pool.submit(self._member_ids, realm, *kind_id) for kind_id in lists]
                     users[entry["id"]] = read.user(entry)
+                if members is None and users:  # MEMBER_LISTS_WAIT: the lists go now, once the realm has a user
+                    members = [pool.submit(self._member_ids, realm, *kind_id) for kind_id in lists]
                 for (kind, owner_id), listing in zip(lists, members or ()):
                     for user_id in listing.result():
                         # a user created while the pages were read may be in a list and in no page, or in a
