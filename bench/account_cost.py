@@ -48,8 +48,6 @@ import argparse
 import copy
 import os
 import shutil
-import signal
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -61,7 +59,7 @@ from limit import Admin, planned_accounts, read_users, send_accounts
 from plan_scale import groupid_revision, say, server_facts
 from postgres import PostgresError
 from rounds import parse_paths, spread
-from servers import DEFAULT_HEAP, TIMEOUT, fresh_server
+from servers import TIMEOUT, fresh_server, stop_servers_on_kill, use_heap
 from sync_paths import AS_OF, apply_spec
 
 from groupid.errors import GroupidError
@@ -202,8 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--people must be within 1–10000, --rounds positive, --departments at least --companies")
     if "as-sent" not in args.variants:
         args.variants = ("as-sent", *args.variants)  # the yardstick of every ratio
-    os.environ["JAVA_OPTS_KC_HEAP"] = os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    use_heap()
+    stop_servers_on_kill()
     scratch = Path(tempfile.mkdtemp(prefix="groupid-bench-cost-"))
     figures: dict[tuple[str, int], dict[str, float]] = {}
     try:

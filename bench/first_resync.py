@@ -34,9 +34,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import signal
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -47,7 +45,7 @@ from limit import Admin, read_members, read_users, send_accounts
 from plan_scale import groupid_revision, say, server_facts
 from postgres import PostgresError
 from rounds import parse_paths, spread
-from servers import DEFAULT_HEAP, TIMEOUT, fresh_server
+from servers import TIMEOUT, fresh_server, stop_servers_on_kill, use_heap
 from sync_paths import AS_OF, Run, apply_spec, run_sync
 
 from groupid.errors import GroupidError
@@ -120,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.people < 1 or args.rounds < 1 or args.departments < args.companies:
         parser.error("--people and --rounds must be positive, --departments at least --companies")
-    os.environ["JAVA_OPTS_KC_HEAP"] = os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    use_heap()
+    stop_servers_on_kill()
     scratch = Path(tempfile.mkdtemp(prefix="groupid-bench-first-"))
     figures: list[dict] = []
     try:

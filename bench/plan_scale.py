@@ -34,8 +34,9 @@ By default the script starts a fresh local Keycloak of its own (``--instance``, 
 at the end: on its dev database (in-memory H2), or with ``--db postgres`` on a throw-away PostgreSQL
 (``postgres.py``). ``--restart`` (PostgreSQL only) restarts that Keycloak between the import and the first
 read, so that the cold figure is the first plan after Keycloak starts on a realm its database already holds:
-the first plan after a deployment or a node's restart. With ``--server-url`` it signs in with GROUPID_ADMIN_USER / GROUPID_ADMIN_PASSWORD (or the other GROUPID_*
-credentials) and creates, then deletes, a realm ``bench-plan-<random>`` there.
+the first plan after a deployment or a node's restart. With ``--server-url`` it signs in with
+GROUPID_ADMIN_USER / GROUPID_ADMIN_PASSWORD (or the other GROUPID_* credentials) and creates, then deletes, a
+realm ``bench-plan-<random>`` there.
 
     .venv/bin/python bench/plan_scale.py [--groups 5000] [--depth 5] [--db dev|postgres] [--restart]
                                          [--server-url URL]
@@ -50,10 +51,8 @@ import os
 import platform
 import random
 import secrets
-import signal
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -64,7 +63,7 @@ from urllib.parse import quote
 
 from entry import exit_with
 from postgres import PostgresError
-from servers import FreshServer, fresh_server, say
+from servers import FreshServer, fresh_server, say, stop_servers_on_kill
 
 import groupid
 from groupid.apply import apply_plans
@@ -632,7 +631,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = dataclasses.replace(settings, timeout=max(settings.timeout, REALM_IMPORT_TIMEOUT))
         run(settings, args, "the server given")
         return 0
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill stops the servers too
+    stop_servers_on_kill()
     with fresh_server(args.db, args.instance, timeout=REALM_IMPORT_TIMEOUT) as server:
         run(server.settings, args, f"a fresh local Keycloak on the {server.where}", server)
     say("the local servers stopped")

@@ -9,6 +9,9 @@ database lives in Keycloak's memory and goes with it, so a server on it cannot b
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -29,6 +32,19 @@ TIMEOUT = 900.0
 
 START_TIMEOUT = 600.0
 """Seconds a Keycloak may take to start: the first start of a version builds it."""
+
+
+def use_heap(heap: str | None = None) -> str:
+    """Give every Keycloak started from here ``heap`` (else ``JAVA_OPTS_KC_HEAP``, else :data:`DEFAULT_HEAP`),
+    through the environment that :class:`~groupid.localserver.LocalKeycloak` passes on; returns it."""
+    os.environ["JAVA_OPTS_KC_HEAP"] = heap or os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
+    return os.environ["JAVA_OPTS_KC_HEAP"]
+
+
+def stop_servers_on_kill() -> None:
+    """Make a plain kill (SIGTERM) stop the servers too: SystemExit runs the blocks that stop them, which the
+    signal's default action would skip."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def say(text: str = "") -> None:

@@ -49,8 +49,6 @@ import argparse
 import os
 import platform
 import shutil
-import signal
-import sys
 import tempfile
 from datetime import UTC, datetime
 from importlib.metadata import version as package_version
@@ -61,7 +59,7 @@ from hr_data import change_export, generate
 from plan_scale import groupid_revision, say, server_facts
 from postgres import PostgresError
 from rounds import parse_paths, round_order
-from servers import DEFAULT_HEAP, fresh_server
+from servers import DEFAULT_HEAP, fresh_server, stop_servers_on_kill, use_heap
 from sync_paths import AS_OF, PATHS, Figure, Run
 from sync_report import report
 
@@ -94,9 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.people < 1 or args.sample < 1 or args.repeat < 1 or args.departments < args.companies:
         parser.error("--people, --sample and --repeat must be positive, --departments at least --companies")
     # Keycloak reads its heap from the environment LocalKeycloak passes on; the same for every server
-    os.environ["JAVA_OPTS_KC_HEAP"] = args.heap or os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
-    # a plain kill must stop the servers too: SystemExit runs the finally blocks that SIGTERM would skip
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    use_heap(args.heap)
+    stop_servers_on_kill()
 
     scratch = Path(tempfile.mkdtemp(prefix="groupid-bench-sync-"))
     try:

@@ -23,11 +23,8 @@ It prints each read's wall time and Keycloak's CPU seconds, and per kind of read
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import signal
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -37,7 +34,7 @@ from hr_data import generate
 from limit import Admin, planned_accounts, read_users, send_accounts
 from plan_scale import say
 from rounds import spread
-from servers import DEFAULT_HEAP, TIMEOUT, fresh_server
+from servers import TIMEOUT, fresh_server, stop_servers_on_kill, use_heap
 from sync_paths import AS_OF, apply_spec
 
 from groupid.errors import GroupidError
@@ -56,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.people < 20 or args.rounds < 1:
         parser.error("--people must be at least 20 and --rounds positive")
-    os.environ["JAVA_OPTS_KC_HEAP"] = os.environ.get("JAVA_OPTS_KC_HEAP") or DEFAULT_HEAP
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    use_heap()
+    stop_servers_on_kill()
     scratch = Path(tempfile.mkdtemp(prefix="groupid-bench-cache-"))
     reads: dict[str, list[tuple[float, float]]] = {}
     try:
