@@ -16,6 +16,8 @@ so that what differs is the reader alone:
      beside the pages of users;
    - **groupid-wait**: the same, with the member lists read after the last page
      (``groupid.realms.keycloak.people.MEMBER_LISTS_WAIT``);
+   - **groupid-hedged**: the re-sync with the realm's design read as on a server up for longer than
+     ``groupid.realms.keycloak.STARTED_WITHIN`` (the partial export, hedged), where a fresh server's is paged;
 
 3. then, on the same server, the raw read and the member lists once more (warm): the server's own yardstick,
    so that a slower server shows as one.
@@ -26,7 +28,7 @@ script prints every read as it happens, then per arm the median and spread of th
 alone).
 
     .venv/bin/python bench/first_resync.py [--people 20000] [--departments 1000] [--rounds 3] [--db dev]
-                                           [--arms raw,groupid,groupid-wait]
+                                           [--arms raw,groupid,groupid-wait,groupid-hedged]
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ ARMS = {
     "raw": None,
     "groupid": {},
     "groupid-wait": {"groupid.realms.keycloak.people.MEMBER_LISTS_WAIT": True},
+    "groupid-hedged": {"groupid.realms.keycloak.reading.STARTED_WITHIN": 0.0},
 }
 """Each arm's module constants for groupid's sync (None: the raw read, no groupid code)."""
 
@@ -93,7 +96,9 @@ def one_arm(arm: str, round_: int, db: str, data, scratch: Path, instance: str) 
                 raise SystemExit(f"groupid's re-sync after the import wrote {answer['writes']} requests: "
                                  "not a no-change re-sync")
             users = None
-            what = f"{answer['requests']:,} requests"
+            slowest = sorted(answer["kind_seconds"].items(), key=lambda item: -item[1])[:4]
+            what = (f"{answer['requests']:,} requests; the realm read {answer['read_path']}; request seconds summed: "
+                    + ", ".join(f"{kind} {seconds:.1f} s ({answer['kinds'][kind]})" for kind, seconds in slowest))
         warm, warm_keycloak, _, _ = raw_read(admin, meter, sent.added)
         version = server_facts(settings).get("keycloak", "?")
     figure = {"arm": arm, "round": round_, "first": first, "keycloak": keycloak, "client": client, "warm": warm,

@@ -183,7 +183,7 @@ def _sync_child(connection, settings: ConnectionSettings, meter: Meter, paths: d
         answer = {"seconds": timed.seconds, "cpu": timed.cpu, "counts": dict(result.counts()),
                   "writes": result.writes, "bookkeeping": result.bookkeeping, "requests": server.requests,
                   "kinds": dict(server.kinds), "kind_seconds": dict(server.kind_seconds),
-                  "exit_code": int(result.exit_code)}
+                  "exit_code": int(result.exit_code), "read_path": server.reader.last_path}
         # The accounts of the plan that was applied: tests/test_bench.py shows they are what the sync sends.
         default = server.transport.request("GET", f"admin/realms/{realm}", "read the realm")["defaultRole"]["name"]
         accounts = planned_accounts(result.plan, default)

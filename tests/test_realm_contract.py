@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+import uuid
 
 import pytest
 import requests
@@ -17,7 +18,9 @@ from groupid.keycloak_terms import ATTR_CODE, ATTR_MANAGED
 from groupid.localserver.versions import release
 from groupid.realms import ConnectionSettings, KeycloakServer, MemoryRealms
 from groupid.realms.keycloak import PAGE_SIZE, RealmReader
+from groupid.realms.keycloak.transport import admin_url
 from groupid.realms.live import LiveRealm
+from tests.conftest import temporary_realm
 from tests.realm_contract import RealmContract, fresh_realm_name
 
 MANAGED_ORG = {ATTR_MANAGED: ["true"], ATTR_CODE: ["XH"]}
@@ -36,6 +39,12 @@ class TestKeycloakRealm(RealmContract):
 
     def drop_realm(self, adapter, realm):
         adapter.delete_realm(realm)
+
+    def read_everything(self, adapter, realm):
+        # the roles of Keycloak's own clients come with the partial export alone: wait for it, however cold
+        # the server, and even if it started moments ago
+        adapter.reader.hedge_after = None
+        return adapter.read_raw(realm)
 
     def keycloak_release(self, adapter):
         info = adapter.transport.request("GET", "admin/serverinfo", "read the server's version")
@@ -201,7 +210,8 @@ class RefusedExport(RealmReader):
 def paged_server(settings: ConnectionSettings, page_size: int = PAGE_SIZE) -> KeycloakServer:
     """A KeycloakServer that reads paged: its partial export is refused."""
     server = KeycloakServer(settings, page_size)
-    server.reader = RefusedExport(server.transport)
+    # the path of a refusal, whenever the session's Keycloak started: no question of its uptime
+    server.reader = RefusedExport(server.transport, started_within=0)
     return server
 
 
@@ -295,6 +305,7 @@ def slow_export_server(settings: ConnectionSettings) -> tuple[KeycloakServer, Sl
     """A KeycloakServer whose export is slow, and the group search pages it asks for, by their ``first``."""
     server = KeycloakServer(settings, PAGE)
     reader = server.reader = SlowExport(server.transport, hedge_after=0.05)
+    reader.started_within = 0  # the session's Keycloak may have started minutes ago: the race is the subject here
     searched, request = [], server.transport.request
 
     def counted(method, path, action, **kwargs):
@@ -314,6 +325,44 @@ def exported_read(settings: ConnectionSettings, realm: str) -> LiveRealm:
     live = server.read(realm)
     assert server.reader.last_path == "partial export"
     return live
+
+
+def test_a_server_that_started_within_the_window_is_read_paged_alone_and_the_same(keycloak, realm_name, large_realm):
+    exported = exported_read(keycloak, realm_name)
+    server = KeycloakServer(keycloak, PAGE)
+    asked, request = [], server.transport.request
+    server.transport.request = lambda method, path, action, **kwargs: asked.append(path) or request(method, path, action, **kwargs)
+    server.reader.started_within = 10**9  # whenever the session's Keycloak started, it is within this
+    live = server.read(realm_name)
+    assert server.reader.last_path == "paged, Keycloak started moments ago" and live == exported
+    assert not [path for path in asked if path.endswith("partial-export")]
+    assert asked.count("admin/serverinfo") == 1
+    # the uptime is the real server's, in seconds: as its own server info says, a moment later
+    uptime = server.reader.uptime()
+    told = server.transport.request("GET", "admin/serverinfo", "read the uptime")["systemInfo"]["uptimeMillis"] / 1000
+    assert uptime is not None and 0 <= told - uptime < 30
+
+
+def test_an_admin_of_another_realm_is_not_told_the_uptime_and_exports_as_before(keycloak):
+    with temporary_realm(keycloak, "uptime") as realm:
+        server = KeycloakServer(keycloak)
+        server.create_realm(realm, None)
+        secret = "s-" + uuid.uuid4().hex
+        server.create_client(realm, {"clientId": "robot", "publicClient": False, "secret": secret,
+                                     "serviceAccountsEnabled": True, "standardFlowEnabled": False})
+        robot = server.transport.request("GET", admin_url(realm, "clients"), "find the robot", params={"clientId": "robot"})[0]
+        account = server.transport.request("GET", admin_url(realm, "clients", robot["id"], "service-account-user"), "its account")
+        management = server.transport.request("GET", admin_url(realm, "clients"), "find realm-management",
+                                              params={"clientId": "realm-management"})[0]
+        admin_role = server.transport.request("GET", admin_url(realm, "clients", management["id"], "roles", "realm-admin"),
+                                              "read realm-admin")
+        server.transport.request("POST", admin_url(realm, "users", account["id"], "role-mappings", "clients", management["id"]),
+                                 "grant realm-admin", body=[admin_role])
+        scoped = KeycloakServer(ConnectionSettings(server_url=keycloak.server_url, auth_realm=realm, client_id="robot",
+                                                   client_secret=secret))
+        scoped.reader.started_within, scoped.reader.hedge_after = 10**9, 30.0
+        scoped.read(realm)
+        assert scoped.reader.started_moments_ago() is False and scoped.reader.last_path == "partial export"
 
 
 def test_a_slow_partial_export_is_overtaken_by_the_paged_read(keycloak, realm_name, large_realm):

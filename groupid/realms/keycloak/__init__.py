@@ -12,8 +12,11 @@ the LDAP federations from the realm's components, and the mappers of each federa
 A server that refuses the partial export (HTTP 403: an identity without the rights it asks for) is read the
 paged way instead, and so is one whose export has not answered within a second (:data:`HEDGE_AFTER`): Keycloak
 exports a realm it has not cached in a time that grows with the square of its groups, so the paged read starts
-beside the export, and whichever answers first is used. The paged read counts the groups and pages through a
-name search that matches every group, flat, each answer naming its parent, and without the count of each
+beside the export, and whichever answers first is used. In the first minutes after Keycloak starts
+(:data:`STARTED_WITHIN`, by the uptime its server info answers), the export is not asked at all: it would be
+cold, and Keycloak would go on running it after the paged read had answered.
+
+The paged read counts the groups and pages through a name search that matches every group, flat, each answer naming its parent, and without the count of each
 group's children (a query per group for Keycloak); should that search not answer them all, it takes the
 managed groups from a paginated attribute search (``q=groupid.managed:true``), the top-level groups, and
 ``/groups/{id}/children`` for the groups that have more sub-groups than seen so far. Then the roles, the roles
@@ -41,7 +44,7 @@ The package is built in layers, each importing only those above it:
 """
 
 from groupid.realms.keycloak.people import PeopleClient
-from groupid.realms.keycloak.reading import EXPORT_TIMEOUT, HEDGE_AFTER, READ_PATHS, RealmReader
+from groupid.realms.keycloak.reading import EXPORT_TIMEOUT, HEDGE_AFTER, READ_PATHS, STARTED_WITHIN, RealmReader
 from groupid.realms.keycloak.server import KeycloakServer
 from groupid.realms.keycloak.transport import OAUTH_ERRORS, PAGE_SIZE, AdminTransport, KeycloakAnswer, keycloak_answer
 
@@ -56,5 +59,6 @@ __all__ = [
     "PeopleClient",
     "READ_PATHS",
     "RealmReader",
+    "STARTED_WITHIN",
     "keycloak_answer",
 ]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
+from groupid.errors import KeycloakError
 from groupid.keycloak_terms import ATTR_MANAGED, KEYCLOAK_CLIENTS
 from groupid.realms.keycloak.components import Components
 from groupid.realms.keycloak.content import (
@@ -40,7 +42,21 @@ transaction, and each group's query flushes all those loaded before it, so the e
 square of the groups: 126 s for 5,000 on 2 cores, while the paged read, a transaction per page, took 14 s.
 Whichever read answers first is used; the other is dropped."""
 
-READ_PATHS = ("partial export", "paged, the partial export refused", "paged, the partial export slow")
+STARTED_WITHIN = 600.0
+"""Seconds after Keycloak starts during which its realms are read paged alone, the partial export left unasked.
+After a restart on PostgreSQL (5,000 groups, 2 cores), the first export took 237.5 s, and the paged read 17.3 s
+alone but 26–27 s beside the export, which Keycloak goes on running after groupid stops waiting for it. The
+export walks each group's sub-groups, which Keycloak caches only once something has asked for them, and the
+paged read does not: in its first minutes, a server is cold for the export. Ten minutes cover a deployment
+followed by its plan and apply. Keycloak's uptime comes from ``/admin/serverinfo``, which tells it to an
+administrator of the master realm only: for others, the export is hedged as usual."""
+
+UPTIME_WAIT = 5.0
+"""Seconds a read waits for Keycloak to say how long it has run; warm, the server info answers in about 0.06 s.
+Beyond that, the read goes on as on a server that does not say."""
+
+READ_PATHS = ("partial export", "paged, the partial export refused", "paged, the partial export slow",
+              "paged, Keycloak started moments ago")
 """What :attr:`RealmReader.last_path` may say: how the last read got the groups, roles and clients."""
 
 
@@ -50,40 +66,46 @@ class _Overtaken(Exception):
 
 class _Background:
     """One call in a daemon thread of its own, which a caller may stop waiting for: a process that is done
-    does not wait for it at exit, and an answer that arrives after nobody waits is dropped."""
+    does not wait for it at exit, and an answer that arrives after nobody waits is dropped. The call answers
+    a value (a realm's content, when Keycloak started), or None."""
 
-    def __init__(self, call: Callable[[], RealmContent | None], name: str):
-        self.answered = threading.Event()  #: set when the call returned content
+    def __init__(self, call: Callable[[], Any], name: str):
+        self.answered = threading.Event()  #: set when the call returned a value
         self.ended = threading.Event()  #: set when the call returned or raised
-        self._content: RealmContent | None = None
+        self._value: Any = None
         self._error: Exception | None = None
         threading.Thread(target=self._run, args=(call,), daemon=True, name=name).start()
 
-    def _run(self, call: Callable[[], RealmContent | None]) -> None:
+    def _run(self, call: Callable[[], Any]) -> None:
         try:
-            self._content = call()
-            if self._content is not None:
+            self._value = call()
+            if self._value is not None:
                 self.answered.set()
         except Exception as exc:  # kept for a caller that still waits; one that gave up never sees it
             self._error = exc
         finally:
             self.ended.set()
 
-    def outcome(self) -> RealmContent | None:
-        """The call's content (None: it was refused), or its error raised again."""
+    def outcome(self) -> Any:
+        """The call's value (None: it was refused, or had nothing to say), or its error raised again."""
         if self._error is not None:
             raise self._error
-        return self._content
+        return self._value
 
 
 class RealmReader:
     """The read paths of a :class:`~groupid.realms.keycloak.KeycloakServer`, over its transport."""
 
-    def __init__(self, transport: AdminTransport, hedge_after: float | None = HEDGE_AFTER):
+    def __init__(self, transport: AdminTransport, hedge_after: float | None = HEDGE_AFTER,
+                 started_within: float | None = None):
         self.transport = transport
         self.hedge_after = hedge_after
         """Seconds the partial export has before the paged read starts beside it (:data:`HEDGE_AFTER`); None:
-        the paged read waits for the export's answer, however long it takes."""
+        the paged read waits for the export's answer, however long it takes, even right after Keycloak starts."""
+        self.started_within = STARTED_WITHIN if started_within is None else started_within
+        """Seconds after Keycloak starts during which a read is paged alone (by default :data:`STARTED_WITHIN`, as
+        it is when the reader is made; 0: never)."""
+        self._start: _Background | None = None  # the question of when the server started, asked once
         self.last_path: str | None = None  #: how the last read got its content: one of :data:`READ_PATHS`
         self._exports: dict[str, _Background] = {}  # the partial exports still under way, by realm
 
@@ -97,6 +119,9 @@ class RealmReader:
         representation = self.transport.request("GET", admin_url(realm), f"read realm {realm}", missing_ok=True)
         if representation is None:
             return LiveRealm(realm, exists=False)
+        if self.started_within and self.hedge_after is not None:
+            self.ask_uptime()
+        user_profile = self.read_user_profile(realm)
         content = self.read_content(realm)
         client_ids = {client.client_id for client in content.clients}
         default_role = (representation.get("defaultRole") or {}).get("name")
@@ -109,7 +134,7 @@ class RealmReader:
             client_roles=content.client_roles,
             # the default role is a composite like any other: its composites were read with the roles
             default_roles=next((role.composites for role in content.roles if role.name == default_role), []),
-            user_profile=self.read_user_profile(realm),
+            user_profile=user_profile,
             organizations_enabled=organizations_enabled,
             # Keycloak refuses to list the organizations of a realm that has them off (HTTP 404)
             organizations=self.read_organizations(realm) if organizations_enabled else [],
@@ -127,7 +152,12 @@ class RealmReader:
         should the export still answer first, the paged read stops at its next page and the export is used.
         A slow export that lost is left to end on the server (once complete, Keycloak's caches hold the realm for
         the next read); while it runs, a read of the same realm goes paged instead of asking for a second one.
+        A server that started moments ago (:data:`STARTED_WITHIN`) is read paged alone: its export would be cold.
         """
+        if self.hedge_after is not None and self.started_moments_ago():
+            content = self.listed_content(realm)
+            self.last_path = READ_PATHS[3]
+            return content
         running = self._exports.get(realm)
         if running is not None and not running.ended.is_set() and self.hedge_after is not None:
             content = self.listed_content(realm)
@@ -152,6 +182,42 @@ class RealmReader:
                 raise
             self.last_path = READ_PATHS[0]
             return export.outcome()
+
+    def started_moments_ago(self) -> bool:
+        """Whether Keycloak started less than :attr:`started_within` seconds ago, by :meth:`uptime`."""
+        if not self.started_within:
+            return False
+        uptime = self.uptime()
+        return uptime is not None and uptime < self.started_within
+
+    def uptime(self) -> float | None:
+        """Seconds Keycloak has run, from its server info, asked once per reader (a reader lives for one
+        command, so a restart in its middle goes unseen); None when it is not told within :data:`UPTIME_WAIT`
+        seconds: an administrator of another realm than master gets the server info without it, one without
+        the right gets HTTP 403, and a failed or slow question is no reason to fail the read."""
+        self.ask_uptime()
+        if not self._start.ended.wait(UPTIME_WAIT):
+            return None
+        started = self._start.outcome()
+        return None if started is None else time.monotonic() - started
+
+    def ask_uptime(self) -> None:
+        """Start asking Keycloak's uptime, in a thread, once per reader: :meth:`read_raw` asks it beside the
+        realm's user profile, so that a warm read waits for no extra request."""
+        if self._start is None:
+            self._start = _Background(self._read_start, "groupid-uptime")
+
+    def _read_start(self) -> float | None:
+        """When Keycloak started, on this process's monotonic clock; None when it does not say."""
+        try:
+            info = self.transport.request("GET", "admin/serverinfo", "read how long Keycloak has run",
+                                          missing_ok=True, forbidden_ok=True)
+        except KeycloakError:
+            return None
+        uptime = ((info or {}).get("systemInfo") or {}).get("uptimeMillis")
+        if isinstance(uptime, int | float) and not isinstance(uptime, bool):
+            return time.monotonic() - uptime / 1000
+        return None
 
     def wait_for_exports(self, timeout: float | None = None) -> bool:
         """Wait until the partial exports this reader left running on the server have ended; False when one
