@@ -58,7 +58,7 @@ from hr_data import generate
 from limit import Admin, planned_accounts, read_users, send_accounts
 from plan_scale import groupid_revision, say, server_facts
 from postgres import PostgresError
-from rounds import parse_paths, spread
+from rounds import add_group_options, parse_paths, spread
 from servers import TIMEOUT, fresh_server, stop_servers_on_kill, use_heap
 from sync_paths import AS_OF, apply_spec
 
@@ -186,10 +186,7 @@ def check(variant: str, admin: Admin, realm: str, sent: dict, profile: dict | No
 def main(argv: list[str] | None = None) -> int:
     """Measure the variants (``argv``: the command line's arguments); 0 when done."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=3_000, help="accounts a realm (default 3000; at most 10000, "
-                        "the users Keycloak's user cache holds)")
-    parser.add_argument("--departments", type=int, default=100, help="departments (default 100)")
-    parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")
+    add_group_options(parser, 3_000, 100, "accounts a realm (at most 10000, the users Keycloak's user cache holds)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the variants (default 3)")
     parser.add_argument("--variants", type=lambda text: parse_paths(text, tuple(VARIANTS)), default=tuple(VARIANTS),
                         help=f"which variants, comma-separated: {', '.join(VARIANTS)}; or all (the default)")

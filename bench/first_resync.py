@@ -46,7 +46,7 @@ from hr_data import generate
 from limit import Admin, read_members, read_users, send_accounts
 from plan_scale import groupid_revision, say, server_facts
 from postgres import PostgresError
-from rounds import parse_paths, spread
+from rounds import add_group_options, parse_paths, spread
 from servers import TIMEOUT, fresh_server, stop_servers_on_kill, use_heap
 from sync_paths import AS_OF, Run, apply_spec, run_sync
 
@@ -112,9 +112,7 @@ def one_arm(arm: str, round_: int, db: str, data, scratch: Path, instance: str) 
 def main(argv: list[str] | None = None) -> int:
     """Run the arms in rotated rounds (``argv``: the command line's arguments); 0 when done."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=20_000, help="people (default 20000)")
-    parser.add_argument("--departments", type=int, default=1_000, help="departments (default 1000)")
-    parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")
+    add_group_options(parser, 20_000, 1_000)
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the arms (default 3)")
     parser.add_argument("--arms", type=lambda text: parse_paths(text, tuple(ARMS)), default=tuple(ARMS),
                         help=f"which arms, comma-separated: {', '.join(ARMS)}; or all (the default)")

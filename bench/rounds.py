@@ -34,3 +34,10 @@ def spread(values: Sequence[float], unit: str = "") -> str:
     """``median 1.05× (spread 0.98–1.12× over 3 rounds)``."""
     return (f"median {statistics.median(values):.2f}{unit} (spread {min(values):.2f}–{max(values):.2f}{unit} over "
             f"{len(values)} round{'s' if len(values) != 1 else ''})")
+
+
+def add_group_options(parser: argparse.ArgumentParser, people: int, departments: int, what: str = "people") -> None:
+    """The size of the generated group (``hr_data.generate``): ``--people``, ``--departments``, ``--companies``."""
+    parser.add_argument("--people", type=int, default=people, help=f"{what} (default {people})")
+    parser.add_argument("--departments", type=int, default=departments, help=f"departments (default {departments})")
+    parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")

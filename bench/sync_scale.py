@@ -58,7 +58,7 @@ from entry import exit_with
 from hr_data import change_export, generate
 from plan_scale import groupid_revision, say, server_facts
 from postgres import PostgresError
-from rounds import parse_paths, round_order
+from rounds import add_group_options, parse_paths, round_order
 from servers import DEFAULT_HEAP, fresh_server, stop_servers_on_kill, use_heap
 from sync_paths import AS_OF, PATHS, Figure, Run
 from sync_report import report
@@ -73,9 +73,7 @@ CHANGED_SHARE = 0.01
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--people", type=int, default=20_000, help="people in the HR export (default 20000)")
-    parser.add_argument("--departments", type=int, default=1_000, help="departments (default 1000)")
-    parser.add_argument("--companies", type=int, default=10, help="companies (default 10)")
+    add_group_options(parser, 20_000, 1_000, "people in the HR export")
     parser.add_argument("--repeat", type=int, default=2, help="rounds of the paths, order alternated (default 2)")
     parser.add_argument("--paths", type=lambda text: parse_paths(text, tuple(PATHS)), default=tuple(PATHS),
                         help=f"which paths, comma-separated: {', '.join(PATHS)}; or all (the default)")
