@@ -12,12 +12,18 @@ so that what differs is the reader alone:
    - **raw**: the limit's raw read of every user (``limit.read_users``), then the member list of every group
      (``limit.read_members``), one after the other, with plain ``requests``; the users' read is timed alone
      too (the re-sync target's yardstick: the raw read of the same users);
+   - **raw-lists**: the same with no groupid code, in the way groupid's re-sync now reads: every user in brief
+     pages (``limit.read_users(brief=True)``), then the member list of every group in full
+     (``limit.read_members(full=True)``), one after the other;
    - **groupid**: groupid's no-change re-sync (``sync_hr`` in a child process), which reads the member lists
      beside the pages of users;
    - **groupid-wait**: the same, with the member lists read after the last page
      (``groupid.realms.keycloak.people.MEMBER_LISTS_WAIT``);
    - **groupid-hedged**: the re-sync with the realm's design read as on a server up for longer than
      ``groupid.realms.keycloak.STARTED_WITHIN`` (the partial export, hedged), where a fresh server's is paged;
+   - **groupid-pages**: the re-sync with every user read from full pages of users and the member lists brief,
+     as before ``groupid.realms.keycloak.people.USERS_FROM_LISTS`` (the users in full from their member lists,
+     the pages brief);
 
 3. then, on the same server, the raw read and the member lists once more (warm): the server's own yardstick,
    so that a slower server shows as one.
@@ -28,7 +34,8 @@ script prints every read as it happens, then per arm the median and spread of th
 alone).
 
     .venv/bin/python bench/first_resync.py [--people 20000] [--departments 1000] [--rounds 3] [--db dev]
-                                           [--arms raw,groupid,groupid-wait,groupid-hedged]
+                                           [--arms raw,raw-lists,groupid,groupid-wait,groupid-hedged,
+                                            groupid-pages]
 """
 
 from __future__ import annotations
@@ -55,20 +62,22 @@ from groupid.errors import GroupidError
 REALM = "bench-first"
 ARMS = {
     "raw": None,
+    "raw-lists": None,
     "groupid": {},
     "groupid-wait": {"groupid.realms.keycloak.people.MEMBER_LISTS_WAIT": True},
     "groupid-hedged": {"groupid.realms.keycloak.reading.STARTED_WITHIN": 0.0},
+    "groupid-pages": {"groupid.realms.keycloak.people.USERS_FROM_LISTS": False},
 }
 """Each arm's module constants for groupid's sync (None: the raw read, no groupid code)."""
 
 
-def raw_read(admin: Admin, meter, expected: int) -> tuple[float, float, float, float]:
-    """The raw read of every user and then the member list of every group; (their seconds, Keycloak's CPU, the
-    client's CPU, the seconds of the users alone)."""
+def raw_read(admin: Admin, meter, expected: int, lists: bool = False) -> tuple[float, float, float, float]:
+    """The raw read of every user and then the member list of every group (``lists``: the users brief, the lists
+    in full); (their seconds, Keycloak's CPU, the client's CPU, the seconds of the users alone)."""
     group_ids = admin.group_ids(REALM)
     with span(meter) as timed:
-        read = read_users(admin, REALM)
-        members = read_members(admin, REALM, group_ids)
+        read = read_users(admin, REALM, brief=lists)
+        members = read_members(admin, REALM, group_ids, full=lists)
     if read.users != expected or members.users != expected:
         raise SystemExit(f"the raw read found {read.users:,} users and {members.users:,} memberships, "
                          f"{expected:,} each were imported")
@@ -87,7 +96,7 @@ def one_arm(arm: str, round_: int, db: str, data, scratch: Path, instance: str) 
         if sent.added != data.people:
             raise SystemExit(f"{sent.added:,} of {data.people:,} accounts imported")
         if ARMS[arm] is None:
-            first, keycloak, client, users = raw_read(admin, meter, sent.added)
+            first, keycloak, client, users = raw_read(admin, meter, sent.added, lists=arm == "raw-lists")
             what = f"of which the users {users:.1f} s"
         else:
             answer = run_sync(run, REALM, data.export, tuning=ARMS[arm])

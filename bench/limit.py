@@ -10,11 +10,13 @@ No groupid code runs in the timed part.
   :data:`~groupid.sync.applying.CHUNK` accounts, :data:`~groupid.sync.applying.IMPORTERS` parts at a time, each
   part :data:`~groupid.realms.base.IMPORT_CHUNK` accounts a request, one request after the other, with
   ``ifResourceExists: SKIP``.
-- **Reading** (:func:`read_users`) goes as groupid's re-sync reads the users: ``GET /users`` with
-  ``briefRepresentation=false``, pages of :data:`~groupid.realms.keycloak.people.USER_PAGE_SIZE`, after a full
-  first page :data:`~groupid.realms.keycloak.people.USER_READERS` pages at a time.
+- **Reading** (:func:`read_users`): every user with its attributes, the re-sync target's yardstick: ``GET
+  /users`` with ``briefRepresentation=false``, pages of :data:`~groupid.realms.keycloak.people.USER_PAGE_SIZE`,
+  after a full first page :data:`~groupid.realms.keycloak.people.USER_READERS` pages at a time. ``brief=True``
+  asks for the brief pages that groupid's re-sync reads beside the member lists in full.
 - **Memberships** (:func:`read_members`): Keycloak answers a user's groups in no list of users, so knowing who is
-  in which group takes a request per group, whoever asks: ``GET /groups/{id}/members``, brief, pages of
+  in which group takes a request per group, whoever asks: ``GET /groups/{id}/members``, brief (``full=True``:
+  with each member's attributes, as groupid's re-sync reads them), pages of
   :data:`~groupid.realms.keycloak.people.MEMBER_PAGE_SIZE`, :data:`~groupid.realms.keycloak.people.READERS`
   groups at a time. The group ids are listed before the timing.
 - **The same accounts?** :func:`sent_accounts` rebuilds what groupid's sync sent from its write requests, and
@@ -216,13 +218,14 @@ class Read:
     users: int
 
 
-def read_users(admin: Admin, realm: str, size: int = USER_PAGE_SIZE, at_once: int = USER_READERS) -> Read:
-    """Every user of the realm with its attributes, as groupid's re-sync reads them: ``GET /users`` with
-    ``briefRepresentation=false``, ``size`` to a page; after a full first page ``at_once`` pages at a time, the
-    whole window sent even past a short page. Timed on a fresh token."""
+def read_users(admin: Admin, realm: str, size: int = USER_PAGE_SIZE, at_once: int = USER_READERS,
+               brief: bool = False) -> Read:
+    """Every user of the realm with its attributes (``brief``: without), ``GET /users`` with
+    ``briefRepresentation=false`` (``true``), ``size`` to a page; after a full first page ``at_once`` pages at a
+    time, the whole window sent even past a short page. Timed on a fresh token."""
     def page(first: int) -> list[dict]:
         return admin.call("GET", f"{realm}/users", "GET users page",
-                          params={"first": first, "max": size, "briefRepresentation": "false"})
+                          params={"first": first, "max": size, "briefRepresentation": str(brief).lower()})
 
     admin.sign_in()
     before = admin.requests
@@ -241,14 +244,15 @@ def read_users(admin: Admin, realm: str, size: int = USER_PAGE_SIZE, at_once: in
 
 
 def read_members(admin: Admin, realm: str, group_ids: list[str], size: int = MEMBER_PAGE_SIZE,
-                 at_once: int = READERS) -> Read:
-    """The member list of each group (ids only: ``briefRepresentation=true``), ``size`` to a page, ``at_once``
-    groups at a time; ``users`` counts the memberships read. Timed on a fresh token."""
+                 at_once: int = READERS, full: bool = False) -> Read:
+    """The member list of each group (brief: ``briefRepresentation=true``; ``full``: each member with its
+    attributes), ``size`` to a page, ``at_once`` groups at a time; ``users`` counts the memberships read. Timed
+    on a fresh token."""
     def members(group_id: str) -> int:
         count, first = 0, 0
         while True:
             page = admin.call("GET", f"{realm}/groups/{group_id}/members", "GET group members",
-                              params={"first": first, "max": size, "briefRepresentation": "true"})
+                              params={"first": first, "max": size, "briefRepresentation": str(not full).lower()})
             if page is None:  # deleted while the lists were read: a benchmark's realm must hold still
                 raise SystemExit(f"group {group_id} of {realm} went away while its members were read")
             count += len(page)

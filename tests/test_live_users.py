@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from groupid.realms.live import LiveUser
-from groupid.realms.representations import UsersRead
+from groupid.realms.representations import UsersRead, shown_to_admins
 
 
 def test_a_user_reads_its_attributes_as_lists_and_compares_by_them():
@@ -39,3 +39,20 @@ def test_users_read_together_keep_one_copy_of_what_they_share():
     read.join(second, "organizations", "o1")
     assert first.groups == {"g1"} and first.groups is second.groups
     assert third.groups == {"g1", "g2"} and second.organizations == {"o1"} and first.organizations == frozenset()
+
+
+def test_a_member_list_in_full_keeps_only_the_attributes_an_admin_sees_in_the_user_profile():
+    # a group's member list answers every stored attribute; the pages of users, what the profile shows admins
+    profile = {"attributes": [{"name": "username"}, {"name": "employee_id", "permissions": {"view": ["admin"]}},
+                              {"name": "title", "permissions": {"edit": ["admin", "user"]}},
+                              {"name": "nickname", "permissions": {"view": ["user"], "edit": ["user"]}},
+                              {"name": "bare"}]}
+    entry = {"id": "id1", "username": "zhang.wei", "notBefore": 7,
+             "attributes": {name: ["v"] for name in ("employee_id", "title", "nickname", "bare", "kept", "username")}}
+
+    hidden = UsersRead().user(entry, shown_to_admins(profile))
+    shown = UsersRead().user(entry, shown_to_admins({**profile, "unmanagedAttributePolicy": "ADMIN_VIEW"}))
+
+    assert sorted(hidden.attributes) == ["employee_id", "title"] and hidden.not_before == 7
+    assert sorted(shown.attributes) == ["employee_id", "kept", "title"]
+    assert sorted(UsersRead().user(entry).attributes) == sorted(entry["attributes"])

@@ -52,7 +52,8 @@ def test_reading_users_costs_pages_not_users(server, realm, monkeypatch, lists_w
     assert len(live) == count and all(len(user.groups) == 1 for user in live)
     user_pages = page_requests(count, USER_PAGE_SIZE, USER_READERS)
     member_pages = len(groups) * math.ceil((count // 3 + 2) / MEMBER_PAGE_SIZE)
-    assert server.requests - before == user_pages + member_pages
+    # and the user profile, which tells what of a member list in full the pages of users would show
+    assert server.requests - before == user_pages + member_pages + 1
     assert events.count("page answered") == user_pages and events.count("list sent") == member_pages
     if lists_wait:  # beside the pages, a list may go before or after any page but the first: no order to assert
         assert events == ["page answered"] * user_pages + ["list sent"] * member_pages
@@ -129,6 +130,132 @@ def test_member_lists_are_read_beside_the_pages_of_users(server, realm, monkeypa
 
     assert late_pages and all(late_pages), "a later page of users was asked for before any member list"
     assert len(live) == 45 and all(len(user.groups) == 1 for user in live)
+
+
+def a_realm_of_people(server, realm) -> tuple[list[str], dict[str, str]]:
+    """Three groups of people with declared attributes, one of them signed out, and beside them a user in no
+    group (enabled), two leavers in none (disabled) and a client's service account in a group; (the group ids,
+    the ids of the users in no group by username)."""
+    profile = server.read_user_profile(realm)
+    profile["attributes"] += [{"name": name, "permissions": {"view": ["admin"], "edit": ["admin"]},
+                               "multivalued": False} for name in ("employee_id", "title")]
+    # kept by the partial import, and shown in a member list, but not to an admin reading the user's profile
+    profile["attributes"] += [{"name": "nickname", "permissions": {"view": ["user"], "edit": ["user"]}},
+                              {"name": "bare"}]
+    server.set_user_profile(realm, profile)
+    groups = [server.create_group(realm, None, f"部门{n}", {}) for n in range(3)]
+    people_ = [{"username": f"user{n:02d}", "enabled": True, "email": f"user{n:02d}@xinghe.cn", "firstName": "伟",
+                "lastName": "张", "emailVerified": n % 2 == 0, "groups": [f"/部门{n % 3}"],
+                "attributes": {"employee_id": [f"XH{n:04d}"], "title": ["工程师"], "nickname": ["小张"], "bare": ["x"],
+                               "undeclared": ["kept"]}} for n in range(25)]
+    server.import_users(realm, people_)
+    alone = {name: server.create_user(realm, {"username": name, "enabled": name == "hand.made",
+                                              "attributes": {"employee_id": [name]}})
+             for name in ("hand.made", "left.one", "left.two")}
+    client = server.create_client(realm, {"clientId": "robot", "publicClient": False, "serviceAccountsEnabled": True})
+    robot = server.transport.request("GET", admin_url(realm, "clients", client, "service-account-user"), "robot")
+    server.add_member(realm, groups[0], robot["id"])
+    signed_out = server.read_users(realm)[3]
+    server.logout_user(realm, signed_out.id)
+    return groups, alone
+
+
+def read_from_full_pages(server, realm, groups, monkeypatch):
+    """What the realm reads as in full pages of users, the member lists brief."""
+    with monkeypatch.context() as patched:
+        patched.setattr(people, "USERS_FROM_LISTS", False)
+        return server.read_users(realm, groups)
+
+
+def recorded(server, monkeypatch, change=None) -> list[tuple[str, dict]]:
+    """The (path, params) of every request the server's transport sends from now on; ``change`` may alter an
+    answer (given the path, the params and the answer) before the adapter sees it."""
+    asked = []
+    request = server.transport.request
+
+    def recording(method, path, action, **kwargs):
+        params = dict(kwargs.get("params") or {})
+        asked.append((path, params))
+        answer = request(method, path, action, **kwargs)
+        return change(path, params, answer) if change else answer
+
+    monkeypatch.setattr(server.transport, "request", recording)
+    return asked
+
+
+def alone_reads(asked: list[tuple[str, dict]]) -> list[str]:
+    """The paths of the users read one by one."""
+    return sorted(path for path, _ in asked if "/users/" in path and not path.endswith("/profile"))
+
+
+def test_users_come_in_full_from_their_member_lists_and_alone_when_in_none(server, realm, monkeypatch):
+    # the pages of users are brief; each person comes in full from their group's member list, and the three
+    # users in no group one by one: the same users as from full pages, the service account left out
+    groups, alone = a_realm_of_people(server, realm)
+    asked = recorded(server, monkeypatch)
+    live = server.read_users(realm, groups)
+    monkeypatch.undo()
+
+    assert live == read_from_full_pages(server, realm, groups, monkeypatch)
+    assert len(live) == 28 and {user.username for user in live if not user.groups} == set(alone)
+    assert sum(user.not_before > 0 for user in live) == 1
+    assert {user.attribute("employee_id") for user in live} == {f"XH{n:04d}" for n in range(25)} | set(alone)
+    assert {name for user in live for name in user.attributes} == {"employee_id", "title"}
+    users_pages = [params["briefRepresentation"] for path, params in asked if path.endswith("/users")]
+    assert users_pages == ["true"] * page_requests(28, USER_PAGE_SIZE, USER_READERS)
+    assert [params["briefRepresentation"] for path, params in asked if path.endswith("/members")] == ["false"] * 3
+    assert alone_reads(asked) == sorted(admin_url(realm, "users", user_id) for user_id in alone.values())
+
+
+def test_users_in_no_group_come_from_the_full_pages_of_their_state_when_most_of_it_is_wanted(server, realm, monkeypatch):
+    # past USERS_ALONE, the two leavers (every disabled user) come from the full pages of the disabled users, a
+    # request per page; the one enabled user in no group of 26 enabled is still read alone, as the full pages
+    # of the enabled users would read all 26
+    groups, alone = a_realm_of_people(server, realm)
+    monkeypatch.setattr(people, "USERS_ALONE", 0)
+    asked = recorded(server, monkeypatch)
+    live = server.read_users(realm, groups)
+    monkeypatch.undo()
+
+    assert live == read_from_full_pages(server, realm, groups, monkeypatch)
+    by_state = [params.get("enabled") for path, params in asked
+                if path.endswith("/users") and params.get("briefRepresentation") == "false"]
+    assert by_state == ["false"] and alone_reads(asked) == [admin_url(realm, "users", alone["hand.made"])]
+
+
+def test_a_federated_member_is_read_alone(server, realm, monkeypatch):
+    # a federated user's member-list entry holds its stored attributes only, not those its provider adds: the
+    # user is read alone, as the pages of users would show it (the link is added to the list's answer here)
+    groups, alone = a_realm_of_people(server, realm)
+    federated = next(user for user in server.read_users(realm) if user.username == "user00")
+
+    def linked(path, params, answer):
+        if path.endswith("/members") and params.get("briefRepresentation") == "false":
+            return [{**entry, "federationLink": "ldap"} if entry["id"] == federated.id else entry for entry in answer]
+        return answer
+
+    asked = recorded(server, monkeypatch, linked)
+    live = server.read_users(realm, groups)
+    monkeypatch.undo()
+
+    assert live == read_from_full_pages(server, realm, groups, monkeypatch)
+    assert alone_reads(asked) == sorted(admin_url(realm, "users", user_id) for user_id in [*alone.values(), federated.id])
+
+
+def test_a_user_deleted_before_it_is_read_alone_is_left_out(server, realm, monkeypatch):
+    # a user in no group, deleted between its brief page and its own read, is gone: the read leaves it out
+    groups, alone = a_realm_of_people(server, realm)
+    request = server.transport.request
+
+    def deleting_first(method, path, action, **kwargs):
+        if method == "GET" and path == admin_url(realm, "users", alone["hand.made"]):
+            request("DELETE", path, "delete hand.made")
+        return request(method, path, action, **kwargs)
+
+    monkeypatch.setattr(server.transport, "request", deleting_first)
+    live = server.read_users(realm, groups)
+
+    assert len(live) == 27 and "hand.made" not in {user.username for user in live}
 
 
 def page_requests(entries: int, size: int, at_once: int) -> int:

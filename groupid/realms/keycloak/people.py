@@ -2,7 +2,8 @@
 
 Reading scales to a realm of 100,000 users and thousands of groups: the users come in pages and the
 memberships from each asked-for group's (and organization's) member list, both a few requests at a time in
-parallel — never a request per user. Creating goes in bulk through Keycloak's partial import, skipping who exists.
+parallel; only a user in none of the asked-for groups may cost a request of its own (:data:`USERS_ALONE`).
+Creating goes in bulk through Keycloak's partial import, skipping who exists.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from groupid.errors import Conflict, KeycloakError
 from groupid.realms.base import IMPORT_CHUNK
 from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 from groupid.realms.live import LiveUser
-from groupid.realms.representations import UsersRead
+from groupid.realms.representations import UsersRead, shown_to_admins
 
 USER_PAGE_SIZE = 200
 """Users per page when reading them all, with their attributes. Larger pages cost Keycloak 26.5 more per user,
@@ -25,9 +26,9 @@ not less (on a busy 2-core machine, 5,000 users with attributes: 2.1–2.4 s in 
 500), so pages stay small; 100,000 users are about 500 requests."""
 
 MEMBER_PAGE_SIZE = 1000
-"""Members per page of a group's or organization's member list. Those are read brief (ids and names only), and
-larger pages cost no more per member: a group of 5,000 members reads in 0.45 s in pages of 1,000, 1.9 s in
-pages of 100."""
+"""Members per page of a group's or organization's member list. Larger pages cost no more per member, brief or
+in full: a group of 5,000 members reads brief in 0.45 s in pages of 1,000, 1.9 s in pages of 100; in full, with
+their attributes, in 1.4–2.3 s in pages of 1,000 and 2.2–7.7 s in pages of 200."""
 
 USER_READERS = 3
 """How many pages of users are read at once. Keycloak builds a page of full users on one thread, so one page
@@ -42,6 +43,22 @@ MEMBER_LISTS_WAIT = False
 """Whether the member lists wait for the last page of users, instead of being read beside the pages. Beside is
 no slower: the first re-sync after a bulk load of 20,000 people took 1.18× a raw read of the users and lists
 with them beside, 1.21× with them waiting (docs/benchmarks.md); ``bench/first_resync.py`` compares the two."""
+
+USERS_FROM_LISTS = True
+"""Whether a read that asks for group memberships takes each user in full from its groups' member lists, and
+only brief entries from the pages of users. A page of users in full carries the whole user-profile metadata
+once per user, and costs Keycloak 26.5 several times what the same users cost in a group's member list (which
+has their attributes and ``notBefore``, without the metadata): 20,000 people in 1,010 groups, on a warm
+2-core server, read in 21–52 s as full pages, in 7–11 s as brief pages and in 5–11 s as full member lists
+(docs/benchmarks.md)."""
+
+USERS_ALONE = 100
+"""How many users in none of the asked-for groups (or federated: a member list shows a federated user's stored
+attributes, not those its provider adds) are read one request each, at the least, among the enabled ones and
+among the disabled ones. Past that many, and past half of all the users so enabled (or disabled), they come
+instead from the realm's full pages of users so enabled (or disabled), a request per :data:`USER_PAGE_SIZE`:
+those pages read everyone in that state, so they only pay when most of them are wanted. A leaver whose
+memberships were removed is one such user, disabled; an account made by hand, outside the org chart, another."""
 
 USER_IMPORT_TIMEOUT = 300.0
 """Seconds one partial import of users (:meth:`PeopleClient.import_users`) may take, whatever the connection's timeout: a cold or loaded server is slow."""
@@ -69,15 +86,22 @@ class PeopleClient:
 
         A request per :data:`USER_PAGE_SIZE` users, :data:`USER_READERS` at a time, and per
         :data:`MEMBER_PAGE_SIZE` members of each asked-for group and organization, :data:`READERS` at a time,
-        beside the pages of users (after them, with :data:`MEMBER_LISTS_WAIT`).
+        beside the pages of users (after them, with :data:`MEMBER_LISTS_WAIT`). With groups asked for (and
+        :data:`USERS_FROM_LISTS`), the pages are brief and each user comes from its groups' member lists in
+        full; a user in none of them, or federated, is read alone, or from the full pages of the users as
+        enabled (or disabled) as it is when most of those are wanted (:data:`USERS_ALONE`).
         """
-        url, action = admin_url(realm, "users"), f"read the users of {realm}"
-        listed = self.transport.pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS, briefRepresentation="false")
-        # the list leaves service accounts out already; the check keeps them out on a server that lists them
-        read = UsersRead()
-        users: dict[str, LiveUser] = {}
         lists = [("groups", group_id) for group_id in dict.fromkeys(group_ids)]
         lists += [("organizations", org_id) for org_id in dict.fromkeys(organization_ids)]
+        from_lists = USERS_FROM_LISTS and any(kind == "groups" for kind, _ in lists)
+        url, action = admin_url(realm, "users"), f"read the users of {realm}"
+        listed = self.transport.pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS,
+                                      briefRepresentation="true" if from_lists else "false")
+        # the list leaves service accounts out already; the check keeps them out of full pages on a server that
+        # lists them, and a member list's are dropped below, as they are in no page
+        read = UsersRead()
+        users: dict[str, LiveUser] = {}  # by id: from full pages, or, from_lists, from the member lists in full
+        listed_only: dict[str, bool] = {}  # from brief pages: every user, and whether it is enabled
         # closing: a failed read ends the pages' own readers too, instead of leaving them to the collector
         with ThreadPoolExecutor(max_workers=READERS) as pool, closing(listed):
             members = None
@@ -88,33 +112,92 @@ class PeopleClient:
                     if members is None and not MEMBER_LISTS_WAIT:
                         # Only once the realm has a user: the first load of an empty realm skips a request per
                         # group. From then on the member lists are read beside the pages of users, not after
-                        # them: Keycloak answers a page of full users on one thread, so the lists take the cores
-                        # the pages leave idle.
-                        members = [pool.submit(self._member_ids, realm, *kind_id) for kind_id in lists]
-                    users[entry["id"]] = read.user(entry)
-                if members is None and users:  # MEMBER_LISTS_WAIT: the lists go now, once the realm has a user
-                    members = [pool.submit(self._member_ids, realm, *kind_id) for kind_id in lists]
-                for (kind, owner_id), listing in zip(lists, members or ()):
-                    for user_id in listing.result():
-                        # a user created while the pages were read may be in a list and in no page, or in a
-                        # page and in no list that was read before it joined: either way its memberships wait
-                        # for the next read
-                        if user_id in users:
-                            read.join(users[user_id], kind, owner_id)
+                        # them: Keycloak answers a page of users on one thread, so the lists take the cores the
+                        # pages leave idle.
+                        members = self._send_lists(pool, realm, lists, read, users if from_lists else None)
+                    if from_lists:
+                        listed_only[entry["id"]] = bool(entry.get("enabled"))
+                    else:
+                        users[entry["id"]] = read.user(entry)
+                if members is None and (users or listed_only):  # MEMBER_LISTS_WAIT: the lists go now
+                    members = self._send_lists(pool, realm, lists, read, users if from_lists else None)
+                joined = [(user_id, kind, owner_id) for (kind, owner_id), listing in zip(lists, members or ())
+                          for user_id in listing.result()]
             except BaseException:
                 pool.shutdown(cancel_futures=True)  # a failed read sends no more member lists
                 raise
+            if from_lists:
+                # a user created while the pages were read may be in a list and in no page: it waits for the
+                # next read, as its memberships do when it is in a page and in no list read before it joined
+                users = {user_id: users[user_id] for user_id in listed_only if user_id in users}
+                users.update(self._read_unlisted(realm, listed_only, users.keys(), read, pool))
+        for user_id, kind, owner_id in joined:
+            if user_id in users:
+                read.join(users[user_id], kind, owner_id)
         return sorted(users.values(), key=lambda user: user.username)
 
-    def _member_ids(self, realm: str, kind: str, owner_id: str) -> list[str]:
-        """The ids of the members of a group or an organization (``kind``: ``groups`` or ``organizations``)."""
+    def _send_lists(self, pool: ThreadPoolExecutor, realm: str, lists: list[tuple[str, str]], read: UsersRead,
+                    into: dict[str, LiveUser] | None) -> list:
+        """Send the member lists to ``pool``; with ``into``, the groups' in full, their members converted into
+        it by id (see :meth:`_members`)."""
+        full = None
+        if into is not None:  # a member list answers every stored attribute; the user profile says which the pages show
+            url = admin_url(realm, "users", "profile")
+            shown = shown_to_admins(self.transport.request("GET", url, f"read the user profile of {realm}"))
+            full = (read, shown, into)
+        return [pool.submit(self._members, realm, kind, owner_id, full if kind == "groups" else None) for kind, owner_id in lists]
+
+    def _members(self, realm: str, kind: str, owner_id: str, full: tuple | None = None) -> list[str]:
+        """The ids of the members of a group or an organization (``kind``: ``groups`` or ``organizations``).
+
+        With ``full`` (a :class:`UsersRead`, the attribute names to keep, and a dict by id), the list is read in
+        full, and each member not yet in the dict is converted into it: here, on the list's own thread, so that
+        a read holds no page of JSON longer than it takes, and each user once however many lists it is in. A
+        federated user is not: its provider's attributes are not in the list.
+        """
         url = admin_url(realm, kind, owner_id, "members")
         action = f"read the members of {kind[:-1]} {owner_id} of {realm}"
-        return [user["id"] for user in self.transport.pages(url, action, size=MEMBER_PAGE_SIZE, briefRepresentation="true")]
+        entries = self.transport.pages(url, action, size=MEMBER_PAGE_SIZE, briefRepresentation="false" if full else "true")
+        if full is None:
+            return [entry["id"] for entry in entries]
+        read, shown, into = full
+        ids = []
+        for entry in entries:
+            ids.append(entry["id"])
+            if entry["id"] not in into and not entry.get("federationLink"):
+                into.setdefault(entry["id"], read.user(entry, shown))
+        return ids
+
+    def _read_unlisted(self, realm: str, listed: dict[str, bool], read_already, read: UsersRead,
+                       pool: ThreadPoolExecutor) -> dict[str, LiveUser]:
+        """The users of ``listed`` (id: enabled, every user of the brief pages) not in ``read_already``, in full:
+        each alone, or from the full pages of the realm's users as enabled (or disabled) as they are (see
+        :data:`USERS_ALONE`); a user gone since is left out."""
+        found: dict[str, LiveUser] = {}
+        alone = []
+        for enabled in (True, False):
+            in_state = [user_id for user_id, state in listed.items() if state is enabled]
+            wanted = {user_id for user_id in in_state if user_id not in read_already}
+            if len(wanted) > USERS_ALONE and 2 * len(wanted) > len(in_state):
+                url, action = admin_url(realm, "users"), f"read the {'enabled' if enabled else 'disabled'} users of {realm}"
+                for entry in self.transport.pages(url, action, size=USER_PAGE_SIZE, at_once=USER_READERS,
+                                                  briefRepresentation="false", enabled=str(enabled).lower()):
+                    if entry["id"] in wanted:
+                        found[entry["id"]] = read.user(entry)
+            alone += sorted(wanted - found.keys())  # and whoever was enabled or disabled since the brief page
+
+        def one(user_id: str) -> dict | None:
+            url = admin_url(realm, "users", user_id)
+            return self.transport.request("GET", url, f"read user {user_id} of {realm}", missing_ok=True)
+
+        for entry in pool.map(one, alone):
+            if entry is not None and not entry.get("serviceAccountClientId"):
+                found[entry["id"]] = read.user(entry)
+        return found
 
     def members(self, realm: str, group_id: str) -> list[str]:
         """The ids of the direct members of a group."""
-        return self._member_ids(realm, "groups", group_id)
+        return self._members(realm, "groups", group_id)
 
     def read_user(self, realm: str, user_id: str) -> dict:
         """One user, with its attributes."""
