@@ -8,7 +8,7 @@ the model, the planner, both realm adapters and the people engine can all say th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 ATTR_CODE = "groupid.code"
 """The attribute carrying the spec code of a group or organization: its identity, whatever its name or place."""
@@ -69,6 +69,13 @@ KEYCLOAK_DEFAULT_ROLES = {"offline_access": "${role_offline-access}", "uma_autho
 KEEPS_UNDECLARED = frozenset({"ENABLED", "ADMIN_EDIT"})
 """The user profile's ``unmanagedAttributePolicy`` values under which Keycloak keeps attributes it does not declare."""
 
+SHOWS_UNDECLARED = KEEPS_UNDECLARED | {"ADMIN_VIEW"}
+"""The ``unmanagedAttributePolicy`` values under which Keycloak shows an admin the stored attributes it does not
+declare (``ADMIN_VIEW`` shows them, and keeps none written)."""
+
+ROOT_ATTRIBUTES = frozenset({"username", "email", "firstName", "lastName"})
+"""The user-profile attributes a UserRepresentation carries as fields of its own, not among its attributes."""
+
 
 def default_role_name(realm: str) -> str:
     """The composite role Keycloak grants every user of ``realm``; default roles are its composites."""
@@ -111,6 +118,24 @@ def keeps_attribute(profile: Mapping | None, name: str) -> bool:
     if profile.get("unmanagedAttributePolicy") in KEEPS_UNDECLARED:
         return True
     return any(attribute.get("name") == name for attribute in profile.get("attributes", []))
+
+
+def shown_to_admins(profile: Mapping) -> Callable[[str], bool]:
+    """Which stored attributes Keycloak shows an admin who reads a user through the user profile (``profile``:
+    the realm's UPConfig), as the full pages of ``GET /users`` do: a declared attribute that admins may view or
+    edit, and an undeclared one under :data:`SHOWS_UNDECLARED`. A group's member list answers every stored
+    attribute instead, those a partial import kept undeclared too; this makes it read like the pages."""
+    declared = {attribute["name"]: attribute.get("permissions") or {} for attribute in profile.get("attributes") or ()}
+    undeclared_shown = profile.get("unmanagedAttributePolicy") in SHOWS_UNDECLARED
+
+    def shown(name: str) -> bool:
+        if name in ROOT_ATTRIBUTES:
+            return False
+        if name not in declared:
+            return undeclared_shown
+        return any("admin" in (declared[name].get(kind) or ()) for kind in ("view", "edit"))
+
+    return shown
 
 
 def role_string(ref: str) -> str:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
+from groupid.keycloak_terms import shown_to_admins
 from groupid.realms.live import LiveUser
-from groupid.realms.representations import UsersRead, shown_to_admins
+from groupid.realms.representations import UsersRead
 
 
 def test_a_user_reads_its_attributes_as_lists_and_compares_by_them():

@@ -150,7 +150,7 @@ class UsersRead:
 
     def user(self, representation: dict, shown: Callable[[str], bool] | None = None) -> LiveUser:
         """The user of ``representation``, memberships not yet filled in; ``shown`` keeps the attributes of the
-        names it accepts (:func:`shown_to_admins`), None all of them. Safe to call from several threads."""
+        names it accepts (:func:`groupid.keycloak_terms.shown_to_admins`), None all of them. Safe to call from several threads."""
         attributes = representation.get("attributes") or {}
         if shown is not None:
             attributes = {key: values for key, values in attributes.items() if shown(key)}
@@ -176,24 +176,3 @@ class UsersRead:
     def _shared(self, value):
         return self._texts.setdefault(value, value) if type(value) is str else value
 
-
-ROOT_ATTRIBUTES = frozenset({"username", "email", "firstName", "lastName"})
-"""The user-profile attributes a UserRepresentation carries as fields of its own, not among its attributes."""
-
-
-def shown_to_admins(profile: dict) -> Callable[[str], bool]:
-    """Which stored attributes Keycloak shows an admin who reads a user through the user profile (``profile``:
-    the realm's UPConfig), as the full pages of ``GET /users`` do: a declared attribute that admins may view or
-    edit, and an undeclared one when ``unmanagedAttributePolicy`` is set. A group's member list answers every
-    stored attribute instead, those a partial import kept undeclared too; this makes it read like the pages."""
-    declared = {attribute["name"]: attribute.get("permissions") or {} for attribute in profile.get("attributes") or ()}
-    undeclared_shown = bool(profile.get("unmanagedAttributePolicy"))
-
-    def shown(name: str) -> bool:
-        if name in ROOT_ATTRIBUTES:
-            return False
-        if name not in declared:
-            return undeclared_shown
-        return any("admin" in (declared[name].get(kind) or ()) for kind in ("view", "edit"))
-
-    return shown

@@ -8,16 +8,17 @@ Creating goes in bulk through Keycloak's partial import, skipping who exists.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from typing import NamedTuple
 
 from groupid.errors import Conflict, KeycloakError
+from groupid.keycloak_terms import shown_to_admins
 from groupid.realms.base import IMPORT_CHUNK
 from groupid.realms.keycloak.transport import AdminTransport, admin_url, created_id
 from groupid.realms.live import LiveUser
-from groupid.realms.representations import UsersRead, shown_to_admins
+from groupid.realms.representations import UsersRead
 
 USER_PAGE_SIZE = 200
 """Users per page when reading them all, with their attributes. Larger pages cost Keycloak 26.5 more per user,
@@ -69,6 +70,14 @@ class _Import(NamedTuple):
 
     realm: str
     unique_emails: bool  #: the realm refuses a second user with an email another one has
+
+
+class _InFull(NamedTuple):
+    """How the members of a member list read in full become users (:meth:`PeopleClient._members`)."""
+
+    read: UsersRead
+    shown: Callable[[str], bool]  #: the attribute names kept (:func:`~groupid.keycloak_terms.shown_to_admins`)
+    into: dict[str, LiveUser]  #: the users by id, shared by every list of the read
 
 
 class PeopleClient:
@@ -143,29 +152,26 @@ class PeopleClient:
         full = None
         if into is not None:  # a member list answers every stored attribute; the user profile says which the pages show
             url = admin_url(realm, "users", "profile")
-            shown = shown_to_admins(self.transport.request("GET", url, f"read the user profile of {realm}"))
-            full = (read, shown, into)
+            full = _InFull(read, shown_to_admins(self.transport.request("GET", url, f"read the user profile of {realm}")), into)
         return [pool.submit(self._members, realm, kind, owner_id, full if kind == "groups" else None) for kind, owner_id in lists]
 
-    def _members(self, realm: str, kind: str, owner_id: str, full: tuple | None = None) -> list[str]:
+    def _members(self, realm: str, kind: str, owner_id: str, full: _InFull | None = None) -> list[str]:
         """The ids of the members of a group or an organization (``kind``: ``groups`` or ``organizations``).
 
-        With ``full`` (a :class:`UsersRead`, the attribute names to keep, and a dict by id), the list is read in
-        full, and each member not yet in the dict is converted into it: here, on the list's own thread, so that
-        a read holds no page of JSON longer than it takes, and each user once however many lists it is in. A
-        federated user is not: its provider's attributes are not in the list.
+        With ``full``, the list is read in full, and each member not yet in ``full.into`` is converted into it:
+        here, on the list's own thread, so that a read holds no page of JSON longer than it takes, and each user
+        once however many lists it is in. A federated user is not: its provider's attributes are not in the list.
         """
         url = admin_url(realm, kind, owner_id, "members")
         action = f"read the members of {kind[:-1]} {owner_id} of {realm}"
         entries = self.transport.pages(url, action, size=MEMBER_PAGE_SIZE, briefRepresentation="false" if full else "true")
         if full is None:
             return [entry["id"] for entry in entries]
-        read, shown, into = full
         ids = []
         for entry in entries:
             ids.append(entry["id"])
-            if entry["id"] not in into and not entry.get("federationLink"):
-                into.setdefault(entry["id"], read.user(entry, shown))
+            if entry["id"] not in full.into and not entry.get("federationLink"):
+                full.into.setdefault(entry["id"], full.read.user(entry, full.shown))
         return ids
 
     def _read_unlisted(self, realm: str, listed: dict[str, bool], read_already, read: UsersRead,
@@ -186,11 +192,7 @@ class PeopleClient:
                         found[entry["id"]] = read.user(entry)
             alone += sorted(wanted - found.keys())  # and whoever was enabled or disabled since the brief page
 
-        def one(user_id: str) -> dict | None:
-            url = admin_url(realm, "users", user_id)
-            return self.transport.request("GET", url, f"read user {user_id} of {realm}", missing_ok=True)
-
-        for entry in pool.map(one, alone):
+        for entry in pool.map(lambda user_id: self.read_user(realm, user_id, missing_ok=True), alone):
             if entry is not None and not entry.get("serviceAccountClientId"):
                 found[entry["id"]] = read.user(entry)
         return found
@@ -199,9 +201,10 @@ class PeopleClient:
         """The ids of the direct members of a group."""
         return self._members(realm, "groups", group_id)
 
-    def read_user(self, realm: str, user_id: str) -> dict:
-        """One user, with its attributes."""
-        return self.transport.request("GET", admin_url(realm, "users", user_id), f"read user {user_id} of {realm}")
+    def read_user(self, realm: str, user_id: str, missing_ok: bool = False) -> dict | None:
+        """One user, with its attributes; None for a user that is not there, with ``missing_ok``."""
+        return self.transport.request("GET", admin_url(realm, "users", user_id), f"read user {user_id} of {realm}",
+                                      missing_ok=missing_ok)
 
     def read_user_roles(self, realm: str, user_id: str) -> list[str]:
         """The names of the realm roles granted to a user directly (not through a group or a composite)."""
